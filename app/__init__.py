@@ -1,0 +1,101 @@
+"""Zeren (责任): the application factory.
+
+``create_app`` reads configuration, initialises the extensions, registers blueprints and
+CLI commands.  It does no database work: the catalog is created by ``flask catalog
+upgrade`` and bureaus by ``flask tenants create`` (or the city's pages).
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, session
+
+from . import config as config_module
+from .extensions import babel, bootstrap, csrf, db, limiter, login_manager
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the application.
+
+    ``config`` is a configuration class or a dict of overrides; by default
+    ``ProductionConfig`` when ``ZEREN_ENV=production`` else ``Config``.  ``ZEREN_*``
+    environment variables override the class, and a dict overrides both.
+    """
+    app = Flask(__name__)
+    base = config if isinstance(config, type) else (
+        config_module.ProductionConfig if os.environ.get("ZEREN_ENV") == "production" else config_module.Config)
+    app.config.from_object(base)
+    app.config["ENV_NAME"] = "production" if base is config_module.ProductionConfig else "development"
+    config_module.apply_environment(app.config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    config_module.finalise(app.config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from .web_shell import init_app as init_shell
+
+    init_shell(app)
+    return app
+
+
+def _select_locale() -> str:
+    """The language chosen in the session (language switcher), else Simplified Chinese."""
+    from flask import current_app
+
+    code = session.get("lang")
+    return code if code in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_extensions(app: Flask) -> None:
+    from .tenancy.store import TenantStore, parse_servers
+
+    db.init_app(app)
+    app.extensions["zeren.tenant_store"] = TenantStore(
+        tenants_dir=app.config["TENANTS_DIR"],
+        catalog_url=app.config["DATABASE_URL"],
+        servers=parse_servers(app.config["TENANT_SERVERS"], app.config["DATABASE_URL"]),
+        capacity=app.config["TENANT_ENGINE_CACHE"],
+        busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_translation_directories="translations")
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+
+    from .accounts.services import load_user
+
+    login_manager.user_loader(load_user)
+
+    from .tenancy import routing
+
+    routing.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import accounts, audit, bureau, city
+
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(city.bp)
+    app.register_blueprint(bureau.bp)
+    app.register_blueprint(audit.city_bp)
+    app.register_blueprint(audit.bureau_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from .demo.cli import demo_cli
+    from .tenancy.cli import catalog_cli, tenants_cli
+
+    app.cli.add_command(catalog_cli)
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,55 @@
+"""Forms of the accounts package."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from .roles import ROLE_LABELS
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter your user name.")), Length(max=60)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
+    next = HiddenField()
+    submit = SubmitField(_l("Log in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a new password.")), Length(max=200)])
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(_l("Repeat the new password.")), EqualTo("new_password", _l("The two passwords differ."))])
+    submit = SubmitField(_l("Change password"))
+
+
+def _role_choices(roles):
+    return [(r, ROLE_LABELS[r]) for r in roles]
+
+
+class NewMemberForm(FlaskForm):
+    """A bureau admin adds a colleague (a new account with a role in the bureau)."""
+
+    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60)])
+    role = SelectField(_l("Role"), choices=_role_choices(("bureau_editor", "bureau_viewer", "bureau_admin")))
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200)])
+    submit = SubmitField(_l("Add user"))
+
+
+class MemberRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=_role_choices(("bureau_admin", "bureau_editor", "bureau_viewer")))
+    submit = SubmitField(_l("Save"))
+
+
+class NewCityUserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60)])
+    role = SelectField(_l("Role"), choices=_role_choices(("city_admin", "city_viewer")))
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200)])
+    submit = SubmitField(_l("Add user"))
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST button with a CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))

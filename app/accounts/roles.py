@@ -1,0 +1,11 @@
+"""Human labels of roles (English msgids, translated by Flask-Babel)."""
+from flask_babel import lazy_gettext as _l
+
+ROLE_LABELS = {
+    "city_admin": _l("City administrator"),
+    "city_viewer": _l("City viewer"),
+    "bureau_admin": _l("Bureau administrator"),
+    "bureau_editor": _l("Bureau editor"),
+    "bureau_viewer": _l("Bureau viewer"),
+    "reader": _l("City (read-only)"),
+}

@@ -1,0 +1,228 @@
+"""Account rules: passwords, log-in, users and their roles."""
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.audit.services import record_city
+from app.errors import Conflict, NotFound, ValidationError
+from app.extensions import db
+from app.models import utcnow
+from app.tenancy.models import Tenant
+
+from .models import BUREAU_ROLES, CITY_ROLES, ROLES, Membership, User, new_session_token
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
+# A hash to compare against when the user does not exist, so that a wrong username takes
+# as long as a wrong password (no user enumeration by timing).
+_DUMMY_HASH: str | None = None
+
+
+def hash_password(password: str) -> str:
+    """Werkzeug scrypt hash (parameters configurable for the test-suite only)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return generate_password_hash(password, method=method)
+
+
+def password_problems(password: str, username: str | None = None) -> list[str]:
+    """Reasons a new password is not acceptable (empty list when it is)."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    problems = []
+    if len(password or "") < minimum:
+        problems.append(_("The password must have at least %(n)d characters.", n=minimum))
+    if len(password or "") > 200:
+        problems.append(_("The password may have at most 200 characters."))
+    if username and password and password.lower() == username.lower():
+        problems.append(_("The password must not be the user name."))
+    return problems
+
+
+def random_password(length: int = 14) -> str:
+    """A readable random password (no look-alike characters)."""
+    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "Il1O0o")
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or ``None``."""
+    global _DUMMY_HASH
+    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
+    if user is None:
+        _DUMMY_HASH = _DUMMY_HASH or hash_password(random_password())
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    record_city("user.login", "user", user.id, summary=f"{user.username} 登录", actor=user)
+    db.session.commit()
+
+
+def end_all_sessions(user: User, *, reason: str = "logout") -> None:
+    """Invalidate every login of this user (the token is part of the session id)."""
+    user.session_token = new_session_token()
+    record_city(f"user.{reason}", "user", user.id, summary=f"{user.username} 注销全部会话", actor=user)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password; every other session of the user ends."""
+    errors: dict[str, list[str]] = {}
+    if not check_password_hash(user.password_hash, current or ""):
+        errors["current_password"] = [_("The current password is not correct.")]
+    problems = password_problems(new, user.username)
+    if problems:
+        errors["new_password"] = problems
+    if errors:
+        raise ValidationError(_("The password was not changed."), errors)
+    user.password_hash = hash_password(new)
+    user.session_token = new_session_token()
+    record_city("user.password", "user", user.id, summary=f"{user.username} 修改密码", actor=user)
+    db.session.commit()
+
+
+def create_user(username: str, display_name: str, password: str, *, actor: User | None = None,
+                tenant: Tenant | None = None, role: str | None = None) -> User:
+    """Create an account, optionally with a first role (city role, or role in ``tenant``)."""
+    username = normalise_username(username)
+    errors: dict[str, list[str]] = {}
+    if not USERNAME_PATTERN.fullmatch(username):
+        errors["username"] = [_("Use 2–60 characters: lower-case letters, digits, dot, hyphen or underscore.")]
+    display_name = (display_name or "").strip()
+    if len(display_name) > 60:
+        errors["display_name"] = [_("At most 60 characters.")]
+    problems = password_problems(password, username)
+    if problems:
+        errors["password"] = problems
+    if role is not None and role not in ROLES:
+        errors["role"] = [_("Choose a role from the list.")]
+    if errors:
+        raise ValidationError(_("The user could not be created."), errors)
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ValidationError(_("The user could not be created."),
+                              {"username": [_("This user name is already taken.")]})
+    user = User(username=username, display_name=display_name or username, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    record_city("user.create", "user", user.id, summary=f"创建用户 {username}",
+                after={"username": username, "display_name": user.display_name},
+                tenant_slug=tenant.slug if tenant else None, actor=actor)
+    if role is not None:
+        grant_role(user, role, tenant=tenant, actor=actor, commit=False)
+    db.session.commit()
+    return user
+
+
+def grant_role(user: User, role: str, *, tenant: Tenant | None = None, actor: User | None = None,
+               commit: bool = True) -> Membership:
+    """Give ``user`` a city role (``tenant`` None) or a role in ``tenant`` (replacing the old one)."""
+    if role in CITY_ROLES and tenant is not None or role in BUREAU_ROLES and tenant is None or role not in ROLES:
+        raise ValidationError(_("Choose a role from the list."), {"role": [_("Choose a role from the list.")]})
+    scope = Membership.tenant_id.is_(None) if tenant is None else Membership.tenant_id == tenant.id
+    existing = list(db.session.scalars(select(Membership).where(Membership.user_id == user.id, scope)))
+    before = [m.role for m in existing]
+    for m in existing:
+        db.session.delete(m)
+    db.session.flush()
+    membership = Membership(user_id=user.id, tenant_id=tenant.id if tenant else None, role=role)
+    db.session.add(membership)
+    record_city("membership.grant", "user", user.id, summary=f"{user.username} 角色设为 {role}",
+                before={"roles": before}, after={"roles": [role]},
+                tenant_slug=tenant.slug if tenant else None, actor=actor)
+    db.session.flush()
+    db.session.expire(user, ["memberships"])
+    if commit:
+        db.session.commit()
+    return membership
+
+
+def revoke_bureau_role(user: User, tenant: Tenant, *, actor: User | None = None) -> None:
+    """Remove a user from a bureau (the account itself stays)."""
+    rows = list(db.session.scalars(select(Membership).where(Membership.user_id == user.id,
+                                                           Membership.tenant_id == tenant.id)))
+    if not rows:
+        raise NotFound(_("This user is not a member of the bureau."))
+    if any(m.role == "bureau_admin" for m in rows) and count_bureau_admins(tenant) <= 1:
+        raise Conflict(_("A bureau must keep at least one administrator."))
+    for m in rows:
+        db.session.delete(m)
+    record_city("membership.revoke", "user", user.id, summary=f"{user.username} 移出 {tenant.name}",
+                before={"roles": [m.role for m in rows]}, after={"roles": []}, tenant_slug=tenant.slug, actor=actor)
+    user.session_token = new_session_token()
+    db.session.commit()
+    db.session.expire(user, ["memberships"])
+
+
+def count_bureau_admins(tenant: Tenant) -> int:
+    return db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.tenant_id == tenant.id, Membership.role == "bureau_admin")) or 0
+
+
+def reset_password(user: User, *, actor: User, tenant: Tenant | None = None) -> str:
+    """Give ``user`` a new random password (shown once to the admin) and end their sessions."""
+    password = random_password()
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+    record_city("user.reset_password", "user", user.id, summary=f"重置 {user.username} 的密码",
+                tenant_slug=tenant.slug if tenant else None, actor=actor)
+    db.session.commit()
+    return password
+
+
+def set_active(user: User, active: bool, *, actor: User, tenant: Tenant | None = None) -> None:
+    """Disable or re-enable an account (disabling ends its sessions)."""
+    if user.id == actor.id and not active:
+        raise Conflict(_("You cannot disable your own account."))
+    user.active = active
+    if not active:
+        user.session_token = new_session_token()
+    record_city("user.enable" if active else "user.disable", "user", user.id,
+                summary=f"{'启用' if active else '停用'}用户 {user.username}",
+                before={"active": not active}, after={"active": active},
+                tenant_slug=tenant.slug if tenant else None, actor=actor)
+    db.session.commit()
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def bureau_members(tenant: Tenant) -> list[tuple[User, str]]:
+    """(user, role) for every member of a bureau, admins first."""
+    order = {r: i for i, r in enumerate(BUREAU_ROLES)}
+    rows = db.session.execute(select(User, Membership.role).join(Membership).where(
+        Membership.tenant_id == tenant.id))
+    return sorted(((u, r) for u, r in rows), key=lambda pair: (order.get(pair[1], 9), pair[0].username))
+
+
+def city_members() -> list[tuple[User, str]]:
+    rows = db.session.execute(select(User, Membership.role).join(Membership).where(Membership.tenant_id.is_(None)))
+    return sorted(((u, r) for u, r in rows), key=lambda pair: (pair[1], pair[0].username))
+
+
+def load_user(session_id: str) -> User | None:
+    """Flask-Login user loader: ``<id>:<session token>``; a stale token logs the user out."""
+    user_id, sep, token = (session_id or "").partition(":")
+    if not sep or not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user

@@ -1,0 +1,41 @@
+"""Audit log pages: the city's (catalog) and each bureau's own."""
+from __future__ import annotations
+
+from flask import g, render_template, request
+
+from app.accounts.decorators import bureau_role, city_role
+
+from . import bureau_bp, city_bp
+from .models import CatalogAuditEvent, TenantAuditEvent
+from .services import PAGE_SIZE, page_of_events
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@city_bp.route("/")
+@city_role(admin=True)
+def city_log():
+    slug = request.args.get("bureau") or None
+    page = _page()
+    events, total = page_of_events(CatalogAuditEvent, page, tenant_slug=slug)
+    return render_template("audit/log.html", events=events, total=total, page=page,
+                           page_size=PAGE_SIZE, scope="city", bureau_filter=slug)
+
+
+@bureau_bp.route("/")
+@bureau_role("bureau_admin")
+def bureau_log():
+    # Two sources: the bureau's own database, and the catalog's events about its accounts.
+    source = "accounts" if request.args.get("source") == "accounts" else "bureau"
+    page = _page()
+    if source == "accounts":
+        events, total = page_of_events(CatalogAuditEvent, page, tenant_slug=g.bureau.slug)
+    else:
+        events, total = page_of_events(TenantAuditEvent, page)
+    return render_template("audit/log.html", events=events, total=total, page=page,
+                           page_size=PAGE_SIZE, scope="bureau", source=source, bureau_filter=None)

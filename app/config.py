@@ -1,0 +1,134 @@
+"""Configuration classes.
+
+Every setting can be overridden by an environment variable with the ``ZEREN_`` prefix
+(see :func:`apply_environment`).  Nothing here touches a database: ``create_app`` only
+reads these values.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_tenants_dir() -> str:
+    return str(Path(os.environ.get("ZEREN_TENANTS_DIR") or PROJECT_ROOT / "tenants").resolve())
+
+
+class Config:
+    """Defaults for development and production."""
+
+    TENANTS_DIR: str = _default_tenants_dir()
+    # Catalog database; ``None`` means ``sqlite:///<TENANTS_DIR>/catalog.sqlite3``.
+    DATABASE_URL: str | None = None
+    # Named PostgreSQL servers for bureau schemas: "name=url,name2=url2".  Empty means
+    # "the catalog's server", which is named ``default``.
+    TENANT_SERVERS: str = ""
+    # Where new bureaus are placed on PostgreSQL (a name from TENANT_SERVERS).
+    DEFAULT_TENANT_SERVER: str = "default"
+    # Bounded LRU of per-bureau engines (SQLite files / PostgreSQL option engines).
+    TENANT_ENGINE_CACHE: int = 64
+    SQLITE_BUSY_TIMEOUT_MS: int = 5000
+    MIGRATIONS_DIR: str = str(PROJECT_ROOT / "migrations")
+
+    SECRET_KEY: str | None = None
+    REDIS_URL: str | None = None
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans": "简体中文", "en": "English"}
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+    PASSWORD_MIN_LENGTH = 10
+
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    TESTING = False
+
+
+class ProductionConfig(Config):
+    """Used when ``ZEREN_ENV=production``: secure cookies and a mandatory secret key."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+class TestConfig(Config):
+    """Used by the test-suite; the fixtures give every test its own data root."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    # Tests post forms directly; a dedicated test enables CSRF and proves it is enforced.
+    WTF_CSRF_ENABLED = False
+    TENANT_ENGINE_CACHE = 8
+    SQLITE_BUSY_TIMEOUT_MS = 2000
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # fast hashes keep the suite quick
+
+
+# Environment variables that map onto settings, with their type.
+ENV_SETTINGS: dict[str, type] = {
+    "DATABASE_URL": str,
+    "TENANTS_DIR": str,
+    "SECRET_KEY": str,
+    "TENANT_SERVERS": str,
+    "DEFAULT_TENANT_SERVER": str,
+    "REDIS_URL": str,
+    "TENANT_ENGINE_CACHE": int,
+    "MIGRATIONS_DIR": str,
+    "LOGIN_RATE_LIMIT": str,
+}
+
+
+def apply_environment(config: dict) -> None:
+    """Overlay ``ZEREN_<NAME>`` environment variables onto ``config`` in place."""
+    for name, kind in ENV_SETTINGS.items():
+        value = os.environ.get(f"ZEREN_{name}")
+        if value not in (None, ""):
+            config[name] = kind(value)
+
+
+def finalise(config: dict) -> None:
+    """Derive dependent settings once every source has been applied."""
+    tenants_dir = Path(config["TENANTS_DIR"]).resolve()
+    config["TENANTS_DIR"] = str(tenants_dir)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{tenants_dir / 'catalog.sqlite3'}"
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    if config["DATABASE_URL"].startswith("sqlite"):
+        # The pool_pre_ping default is useless for SQLite files; keep options minimal.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _development_secret(tenants_dir, production=config.get("ENV_NAME") == "production")
+    storage = config.get("REDIS_URL")
+    config.setdefault("RATELIMIT_STORAGE_URI", storage or "memory://")
+
+
+def _development_secret(tenants_dir: Path, production: bool) -> str:
+    """Return a per-installation secret kept in the data root (never in git)."""
+    if production:
+        raise RuntimeError("ZEREN_SECRET_KEY must be set in production (ZEREN_ENV=production).")
+    path = tenants_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    tenants_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

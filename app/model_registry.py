@@ -1,0 +1,8 @@
+"""Import every models module so that both metadatas are complete.
+
+Alembic environments, provisioning and tests import this module; a new feature adds its
+``models`` module here.
+"""
+from app.accounts import models as accounts_models  # noqa: F401
+from app.audit import models as audit_models  # noqa: F401
+from app.tenancy import models as tenancy_models  # noqa: F401

@@ -1,0 +1,107 @@
+"""The two Alembic environments, driven programmatically.
+
+``migrations/catalog`` upgrades the catalog; ``migrations/tenant`` is applied to every
+bureau.  Each call passes an open connection to the environment (``env.py``), so no
+``alembic.ini`` and no URL juggling are needed.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from .store import POSTGRESQL, TenantRef, TenantStore
+
+CATALOG = "catalog"
+TENANT = "tenant"
+
+
+def alembic_config(migrations_dir: str | Path, env: str, connection: Connection | None = None,
+                   schema: str | None = None) -> Config:
+    """An Alembic config for ``env`` (``catalog`` or ``tenant``) bound to ``connection``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations_dir) / env))
+    cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+    cfg.attributes["connection"] = connection
+    cfg.attributes["schema"] = schema
+    return cfg
+
+
+@lru_cache(maxsize=8)
+def _script(migrations_dir: str, env: str) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(migrations_dir, env))
+
+
+def heads(migrations_dir: str | Path, env: str) -> tuple[str, ...]:
+    """All head revisions of an environment (there must be exactly one)."""
+    return tuple(_script(str(migrations_dir), env).get_heads())
+
+
+def head_revision(migrations_dir: str | Path, env: str) -> str:
+    """The single head revision of an environment."""
+    found = heads(migrations_dir, env)
+    if len(found) != 1:
+        raise RuntimeError(f"{env} migrations must have exactly one head, found {found}")
+    return found[0]
+
+
+def upgrade_catalog(engine: Engine, migrations_dir: str | Path, target: str = "head") -> str | None:
+    """Upgrade the catalog database; return its revision afterwards."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(migrations_dir, CATALOG, connection), target)
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def migration_connection(store: TenantStore, ref: TenantRef) -> Iterator[Connection]:
+    """A connection in a transaction for schema work on one bureau.
+
+    PostgreSQL gets a throw-away engine: the tenant env sets the dialect's default schema,
+    which must never leak into the shared, pooled engine the web requests use.
+    """
+    if ref.backend == POSTGRESQL:
+        engine = create_engine(store.servers[ref.server], poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                yield connection
+        finally:
+            engine.dispose()
+    else:
+        with store.engine_for(ref).begin() as connection:
+            yield connection
+
+
+def tenant_revision(connection: Connection, ref: TenantRef) -> str | None:
+    """The Alembic revision recorded in a bureau's own version table."""
+    options = {"version_table_schema": ref.schema} if ref.backend == POSTGRESQL else {}
+    return MigrationContext.configure(connection, opts=options).get_current_revision()
+
+
+def stamp_tenant(connection: Connection, ref: TenantRef, migrations_dir: str | Path, target: str = "head") -> None:
+    """Record ``target`` as the bureau's revision without running migrations."""
+    command.stamp(alembic_config(migrations_dir, TENANT, connection, ref.schema), target)
+
+
+def upgrade_tenant(store: TenantStore, ref: TenantRef, migrations_dir: str | Path,
+                   target: str = "head") -> str | None:
+    """Upgrade one bureau to ``target``; return its revision afterwards."""
+    with migration_connection(store, ref) as connection:
+        command.upgrade(alembic_config(migrations_dir, TENANT, connection, ref.schema), target)
+        return tenant_revision(connection, ref)
+
+
+def downgrade_tenant(store: TenantStore, ref: TenantRef, migrations_dir: str | Path, target: str) -> str | None:
+    """Downgrade one bureau (used by tests and benchmarks to create pending revisions)."""
+    with migration_connection(store, ref) as connection:
+        command.downgrade(alembic_config(migrations_dir, TENANT, connection, ref.schema), target)
+        return tenant_revision(connection, ref)

@@ -1,0 +1,66 @@
+"""Catalog record of a bureau (tenant)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models import CatalogModel, IdMixin, TimestampMixin, VersionMixin
+
+from .store import POSTGRESQL, TenantRef
+
+TENANT_STATUSES = ("active", "archived")
+
+# Bureau categories used by the city to group and filter bureaus (口径参照市直机关分类).
+BUREAU_CATEGORIES = {
+    "general": "综合管理部门",
+    "economic": "经济管理部门",
+    "social": "社会事业部门",
+    "law": "政法部门",
+    "mass": "群团组织",
+    "institution": "直属事业单位",
+}
+
+
+class Tenant(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
+    """One bureau: its slug, name, status, placement and the state of its database."""
+
+    __tablename__ = "tenants"
+
+    slug: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    category: Mapped[str] = mapped_column(String(20), nullable=False, default="general")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
+    backend: Mapped[str] = mapped_column(String(20), nullable=False)
+    server: Mapped[str] = mapped_column(String(60), nullable=False)
+    schema_name: Mapped[str | None] = mapped_column(String(63))
+    # Alembic revision of the bureau's database, recorded by provisioning and upgrades.
+    revision: Mapped[str | None] = mapped_column(String(40))
+    # Incremented after every commit that changed the bureau's rows (roll-up staleness).
+    data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def ref(self) -> TenantRef:
+        """The placement the routing session needs."""
+        return TenantRef(
+            slug=self.slug,
+            backend=self.backend,
+            server=self.server,
+            schema=self.schema_name if self.backend == POSTGRESQL else None,
+        )
+
+    @property
+    def placement(self) -> str:
+        """Human-readable placement, e.g. ``sqlite:<slug>/bureau.sqlite3`` or ``default/t_x``."""
+        if self.backend == POSTGRESQL:
+            return f"{self.server}/{self.schema_name}"
+        return f"sqlite:{self.slug}/bureau.sqlite3"
+
+    @property
+    def category_label(self) -> str:
+        return BUREAU_CATEGORIES.get(self.category, self.category)
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"

@@ -1,0 +1,123 @@
+"""Resolving ``/b/<slug>/...`` once per request.
+
+Every bureau-scoped route has ``<slug>`` in its rule (the blueprint's ``url_prefix`` is
+``/b/<slug>/...``).  The URL value preprocessor pops the slug, checks that the user may
+see that bureau, checks the bureau's schema revision, and binds the request's session to
+the bureau.  Views never receive ``slug``; ``url_for`` fills it in from the request.
+Unknown bureau and "no membership" look the same (404), so a URL never confirms that a
+bureau exists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, abort, current_app, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select, update
+
+from app.extensions import db, login_manager
+
+from . import migrations
+from .models import Tenant
+from .session import bind_tenant, tenant_changed
+from .store import InvalidSlug, TenantRef, validate_slug
+
+READER = "reader"  # the access a city role has inside a bureau: read, and assess
+
+
+@dataclass(frozen=True)
+class BureauAccess:
+    """Who the current user is in the current bureau."""
+
+    tenant_id: int
+    slug: str
+    name: str
+    role: str  # bureau_admin / bureau_editor / bureau_viewer, or "reader" for city roles
+    archived: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "bureau_admin" and not self.archived
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in ("bureau_admin", "bureau_editor") and not self.archived
+
+    @property
+    def is_city(self) -> bool:
+        return self.role == READER
+
+
+def current_bureau() -> BureauAccess | None:
+    """The bureau of the current ``/b/<slug>/`` request, if any."""
+    return g.get("bureau")
+
+
+def _role_in(tenant: Tenant) -> str | None:
+    role = current_user.bureau_role(tenant.id)
+    if role is not None and tenant.status == "active":
+        return role
+    if current_user.city_role is not None:
+        return READER
+    return None
+
+
+def _resolve(slug: str) -> None:
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    try:
+        validate_slug(slug)
+    except InvalidSlug:
+        abort(404)
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        abort(404)
+    role = _role_in(tenant)
+    if role is None:
+        abort(404)
+    head = migrations.head_revision(current_app.config["MIGRATIONS_DIR"], migrations.TENANT)
+    if tenant.revision != head:
+        abort(503, description=_(
+            "The database of %(name)s is being upgraded to a new version. Please try again in a few "
+            "minutes; if this persists, ask the administrator to run `flask tenants upgrade`.",
+            name=tenant.name))
+    g.bureau = BureauAccess(tenant_id=tenant.id, slug=tenant.slug, name=tenant.name, role=role,
+                            archived=tenant.status != "active")
+    g.tenant_ref = tenant.ref
+    bind_tenant(db.session(), tenant.ref)
+
+
+def init_app(app: Flask) -> None:
+    """Register the URL processors and the data-version bookkeeping."""
+
+    @app.url_value_preprocessor
+    def pull_bureau_slug(endpoint: str | None, values: dict | None) -> None:
+        if values and "slug" in values:
+            _resolve(values.pop("slug"))
+
+    @app.url_defaults
+    def add_bureau_slug(endpoint: str, values: dict) -> None:
+        if "slug" in values or not app.url_map.is_endpoint_expecting(endpoint, "slug"):
+            return
+        bureau = g.get("bureau")
+        if bureau is not None:
+            values["slug"] = bureau.slug
+
+    @app.context_processor
+    def inject_bureau() -> dict:
+        return {"bureau": g.get("bureau")}
+
+    tenant_changed.connect(bump_data_version, sender=app, weak=False)
+
+
+def bump_data_version(app: Flask, tenant: TenantRef) -> None:
+    """Count the change in the catalog (the roll-up compares it with its own version).
+
+    Runs right after the bureau's commit, on a connection of its own: SQLAlchemy does not
+    allow the committing session to run SQL inside ``after_commit``.
+    """
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(Tenant).where(Tenant.slug == tenant.slug).values(data_version=Tenant.data_version + 1)
+        )

@@ -1,0 +1,431 @@
+"""Bureau lifecycle: provisioning, archiving, deletion, backup/restore, upgrades.
+
+These functions are what the ``flask tenants`` commands, the city's bureau pages and the
+tests call.  They work on the catalog through ``db.session`` and on a bureau's database
+through its own connection (never through a session bound to another bureau).
+"""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
+
+from app.errors import Conflict, NotFound, ValidationError
+from app.extensions import db
+from app.models import TenantModel, utcnow
+
+from . import migrations
+from .models import BUREAU_CATEGORIES, TENANT_STATUSES, Tenant
+from .store import POSTGRESQL, SQLITE, InvalidSlug, TenantRef, TenantStore, validate_slug
+
+BACKUP_FORMAT = 1
+
+
+def store() -> TenantStore:
+    """The application's :class:`TenantStore`."""
+    return current_app.extensions["zeren.tenant_store"]
+
+
+def migrations_dir() -> str:
+    return current_app.config["MIGRATIONS_DIR"]
+
+
+def tenant_head() -> str:
+    """Head revision of the bureau migrations (what every bureau must be at to be served)."""
+    return migrations.head_revision(migrations_dir(), migrations.TENANT)
+
+
+def get_tenant(slug: str) -> Tenant:
+    """The catalog row of a bureau; :class:`NotFound` for an unknown or invalid slug."""
+    try:
+        validate_slug(slug)
+    except InvalidSlug:
+        raise NotFound(_("No such bureau.")) from None
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(_("No such bureau."))
+    return tenant
+
+
+def list_tenants(include_archived: bool = True) -> list[Tenant]:
+    query = select(Tenant).order_by(Tenant.id)
+    if not include_archived:
+        query = query.where(Tenant.status == "active")
+    return list(db.session.scalars(query))
+
+
+# -- provisioning -------------------------------------------------------------------
+def _build_database(ref: TenantRef) -> str:
+    """Create the bureau's tables at the head revision and stamp it; return the revision."""
+    s = store()
+    if ref.backend == SQLITE:
+        folder = s.tenant_dir(ref.slug)
+        folder.mkdir(parents=True, exist_ok=True)
+        s.files_dir(ref.slug).mkdir(exist_ok=True)
+    with migrations.migration_connection(s, ref) as connection:
+        if ref.backend == POSTGRESQL:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{ref.schema}"')
+            connection.exec_driver_sql(f'SET LOCAL search_path TO "{ref.schema}"')
+            s.files_dir(ref.slug).mkdir(parents=True, exist_ok=True)
+        TenantModel.metadata.create_all(connection)
+        migrations.stamp_tenant(connection, ref, migrations_dir())
+    return tenant_head()
+
+
+def create_tenant(slug: str, name: str, *, category: str = "general", server: str | None = None,
+                  actor: object | None = None) -> Tenant:
+    """Register a bureau in the catalog and build its database at head.
+
+    The catalog row is committed only once the database exists; if building it fails, the
+    half-made folder or schema is removed and nothing is registered.
+    """
+    from app.audit.services import record_city
+
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_slug(slug)
+    except InvalidSlug:
+        errors["slug"] = [_("Use 2–40 characters: lower-case letters, digits and hyphens, starting with a letter.")]
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = [_("Enter the bureau's name (at most 100 characters).")]
+    if category not in BUREAU_CATEGORIES:
+        errors["category"] = [_("Choose a category from the list.")]
+    if errors:
+        raise ValidationError(_("The bureau could not be created."), errors)
+    if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise Conflict(_("A bureau with the short name %(slug)s already exists.", slug=slug))
+    if db.session.scalar(select(Tenant.id).where(Tenant.name == name)) is not None:
+        raise Conflict(_("A bureau named %(name)s already exists.", name=name))
+
+    s = store()
+    ref = s.placement_for(slug, server)
+    if ref.backend == SQLITE and s.sqlite_path(slug).exists():
+        raise Conflict(_("Data for %(slug)s already exists on disk; restore or remove it first.", slug=slug))
+    try:
+        revision = _build_database(ref)
+    except Exception:
+        _destroy_database(ref)
+        raise
+    tenant = Tenant(slug=slug, name=name, category=category, status="active", backend=ref.backend,
+                    server=ref.server, schema_name=ref.schema, revision=revision)
+    db.session.add(tenant)
+    db.session.flush()
+    record_city("tenant.create", "tenant", tenant.id, summary=f"创建单位 {name}（{slug}）",
+                after={"slug": slug, "name": name, "category": category, "placement": tenant.placement},
+                tenant_slug=slug, actor=actor)
+    db.session.commit()
+    return tenant
+
+
+def update_tenant(tenant: Tenant, *, name: str, category: str, version: int | str | None,
+                  actor: object | None = None) -> Tenant:
+    """Rename or re-categorise a bureau (optimistic locking on ``version``)."""
+    from app.audit.services import changes, record_city
+    from app.errors import check_version
+
+    check_version(tenant, version)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError(_("The bureau could not be saved."), {"name": [_("Enter the bureau's name (at most 100 characters).")]})
+    if category not in BUREAU_CATEGORIES:
+        raise ValidationError(_("The bureau could not be saved."), {"category": [_("Choose a category from the list.")]})
+    clash = db.session.scalar(select(Tenant.id).where(Tenant.name == name, Tenant.id != tenant.id))
+    if clash is not None:
+        raise Conflict(_("A bureau named %(name)s already exists.", name=name))
+    before = {"name": tenant.name, "category": tenant.category}
+    tenant.name, tenant.category = name, category
+    old, new = changes(before, {"name": name, "category": category})
+    if new:
+        record_city("tenant.update", "tenant", tenant.id, summary=f"修改单位 {tenant.slug}",
+                    before=old, after=new, tenant_slug=tenant.slug, actor=actor)
+    db.session.commit()
+    return tenant
+
+
+def set_status(tenant: Tenant, status: str, *, actor: object | None = None) -> Tenant:
+    """Archive (read-only, hidden from bureau users) or re-activate a bureau."""
+    from app.audit.services import record_city
+
+    if status not in TENANT_STATUSES:
+        raise ValidationError(_("Unknown status."))
+    if tenant.status == status:
+        return tenant
+    before = tenant.status
+    tenant.status = status
+    tenant.archived_at = utcnow() if status == "archived" else None
+    record_city(f"tenant.{'archive' if status == 'archived' else 'activate'}", "tenant", tenant.id,
+                summary=f"{'归档' if status == 'archived' else '恢复启用'}单位 {tenant.name}",
+                before={"status": before}, after={"status": status}, tenant_slug=tenant.slug, actor=actor)
+    db.session.commit()
+    return tenant
+
+
+def _destroy_database(ref: TenantRef) -> None:
+    """Remove a bureau's folder (with -wal/-shm files) or drop its schema."""
+    s = store()
+    s.forget(ref)
+    if ref.backend == POSTGRESQL:
+        with migrations.migration_connection(s, ref) as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{ref.schema}" CASCADE')
+    folder = s.tenant_dir(ref.slug)
+    if folder.exists():
+        shutil.rmtree(folder)
+
+
+def delete_tenant(tenant: Tenant, *, confirm_slug: str, actor: object | None = None) -> None:
+    """Delete a bureau for good: its database/schema, its files and its catalog rows.
+
+    ``confirm_slug`` must repeat the slug (the CLI and the page both ask for it).
+    """
+    from app.audit.services import record_city
+
+    if confirm_slug != tenant.slug:
+        raise ValidationError(_("Type the short name %(slug)s to confirm.", slug=tenant.slug),
+                              {"confirm": [_("Type the short name %(slug)s to confirm.", slug=tenant.slug)]})
+    ref = tenant.ref
+    record_city("tenant.delete", "tenant", tenant.id, summary=f"删除单位 {tenant.name}（{tenant.slug}）",
+                before={"slug": tenant.slug, "name": tenant.name, "placement": tenant.placement},
+                tenant_slug=tenant.slug, actor=actor)
+    db.session.delete(tenant)
+    db.session.commit()
+    _destroy_database(ref)
+
+
+# -- backup and restore -------------------------------------------------------------
+def _memberships_of(tenant: Tenant) -> list[dict]:
+    from app.accounts.models import Membership
+
+    rows = db.session.scalars(select(Membership).where(Membership.tenant_id == tenant.id))
+    return [{"username": m.user.username, "role": m.role} for m in rows]
+
+
+def backup_tenant(tenant: Tenant, target: str | Path | None = None) -> Path:
+    """Write one ``.tar.gz`` with the bureau's database, its files and a manifest.
+
+    SQLite uses the online backup API (consistent while the bureau is in use);
+    PostgreSQL uses ``pg_dump -n t_<slug>`` in custom format.  Memberships are catalog
+    data; they are recorded in the manifest so that a restore can re-link existing users.
+    """
+    s = store()
+    ref = tenant.ref
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    if target is None:
+        target = Path(current_app.config["TENANTS_DIR"]) / "backups" / f"{tenant.slug}-{stamp}.tar.gz"
+    target = Path(target)
+    if target.is_dir():
+        target = target / f"{tenant.slug}-{stamp}.tar.gz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "format": BACKUP_FORMAT, "slug": tenant.slug, "name": tenant.name, "category": tenant.category,
+        "backend": ref.backend, "revision": tenant.revision, "created_at": utcnow().isoformat(),
+        "memberships": _memberships_of(tenant),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        if ref.backend == SQLITE:
+            database = tmp_path / "bureau.sqlite3"
+            source = sqlite3.connect(s.sqlite_path(tenant.slug))
+            dest = sqlite3.connect(database)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+                source.close()
+            member = ("bureau.sqlite3", database)
+        else:
+            database = tmp_path / "schema.dump"
+            _pg_tool(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
+                      f"--schema={ref.schema}", f"--file={database}"], s.servers[ref.server])
+            member = ("schema.dump", database)
+        partial = target.with_suffix(target.suffix + ".part")
+        with tarfile.open(partial, "w:gz") as archive:
+            data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+            info = tarfile.TarInfo("manifest.json")
+            info.size = len(data)
+            info.mtime = int(time.time())
+            archive.addfile(info, io.BytesIO(data))
+            archive.add(member[1], arcname=member[0])
+            files = s.files_dir(tenant.slug)
+            if files.exists():
+                archive.add(files, arcname="files")
+        partial.replace(target)
+    return target
+
+
+def _pg_tool(args: list[str], url: str) -> None:
+    """Run pg_dump / pg_restore against a server given as a SQLAlchemy URL."""
+    parsed = make_url(url)
+    libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        subprocess.run([*args, f"--dbname={libpq}"], check=True, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise RuntimeError(f"{args[0]} is not installed (Debian package postgresql-client)") from None
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"{args[0]} failed: {exc.stderr.strip()}") from None
+
+
+def _safe_members(archive: tarfile.TarFile) -> Iterable[tarfile.TarInfo]:
+    for member in archive.getmembers():
+        path = Path(member.name)
+        if path.is_absolute() or ".." in path.parts or not (member.isfile() or member.isdir()):
+            raise ValidationError(_("The backup file contains an unsafe path: %(path)s", path=member.name))
+        yield member
+
+
+def read_manifest(archive_path: str | Path) -> dict:
+    """The manifest of a backup file (validated)."""
+    try:
+        with tarfile.open(archive_path, "r:gz") as archive:
+            handle = archive.extractfile("manifest.json")
+            manifest = json.loads(handle.read().decode()) if handle else None
+    except (OSError, KeyError, tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationError(_("This is not a Zeren bureau backup.")) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
+        raise ValidationError(_("This is not a Zeren bureau backup."))
+    validate_slug(manifest.get("slug"))
+    return manifest
+
+
+def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: object | None = None) -> Tenant:
+    """Restore a bureau from :func:`backup_tenant`'s file, as ``slug`` (default: the original).
+
+    Refuses to overwrite an existing bureau: delete it first, or restore under a new slug.
+    A backup from an older revision is upgraded to head after the restore.
+    """
+    from app.accounts.models import Membership, User
+    from app.audit.services import record_city
+
+    manifest = read_manifest(archive_path)
+    slug = validate_slug(slug or manifest["slug"])
+    if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise Conflict(_("A bureau with the short name %(slug)s already exists.", slug=slug))
+    name = manifest["name"]
+    if db.session.scalar(select(Tenant.id).where(Tenant.name == name)) is not None:
+        name = f"{name}（{slug}）"
+    s = store()
+    ref = s.placement_for(slug)
+    if ref.backend != manifest["backend"]:
+        raise ValidationError(_("This backup was made on %(backend)s and cannot be restored here.",
+                                backend=manifest["backend"]))
+    if ref.backend == SQLITE and s.tenant_dir(slug).exists():
+        raise Conflict(_("Data for %(slug)s already exists on disk; restore or remove it first.", slug=slug))
+    try:
+        with tempfile.TemporaryDirectory() as tmp, tarfile.open(archive_path, "r:gz") as archive:
+            archive.extractall(tmp, members=list(_safe_members(archive)), filter="data")
+            tmp_path = Path(tmp)
+            folder = s.tenant_dir(slug)
+            folder.mkdir(parents=True)
+            if (tmp_path / "files").exists():
+                shutil.copytree(tmp_path / "files", s.files_dir(slug))
+            else:
+                s.files_dir(slug).mkdir()
+            if ref.backend == SQLITE:
+                shutil.copyfile(tmp_path / "bureau.sqlite3", s.sqlite_path(slug))
+            else:
+                _restore_schema(ref, manifest, tmp_path / "schema.dump")
+        revision = migrations.upgrade_tenant(s, ref, migrations_dir())
+    except Exception:
+        _destroy_database(ref)
+        raise
+    tenant = Tenant(slug=slug, name=name, category=manifest.get("category", "general"), status="active",
+                    backend=ref.backend, server=ref.server, schema_name=ref.schema, revision=revision)
+    db.session.add(tenant)
+    db.session.flush()
+    users = {u.username: u for u in db.session.scalars(
+        select(User).where(User.username.in_([m["username"] for m in manifest.get("memberships", [])])))}
+    for item in manifest.get("memberships", []):
+        user = users.get(item["username"])
+        if user is not None:
+            db.session.add(Membership(user_id=user.id, tenant_id=tenant.id, role=item["role"]))
+    record_city("tenant.restore", "tenant", tenant.id, summary=f"从备份恢复单位 {name}（{slug}）",
+                after={"slug": slug, "from": Path(archive_path).name, "revision": revision},
+                tenant_slug=slug, actor=actor)
+    db.session.commit()
+    return tenant
+
+
+def _restore_schema(ref: TenantRef, manifest: dict, dump: Path) -> None:
+    """Load a ``pg_dump -n`` file, renaming the schema when restoring under a new slug."""
+    s = store()
+    url = s.servers[ref.server]
+    original = "t_" + manifest["slug"].replace("-", "_")
+    if original == ref.schema:
+        _pg_tool(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", str(dump)], url)
+        return
+    # Restore into a scratch name is not possible with pg_restore alone: restore, then rename.
+    with migrations.migration_connection(s, ref) as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :n"), {"n": original}).first()
+    if exists:
+        raise Conflict(_("Schema %(schema)s is in use; restore under the original short name after deleting it.",
+                         schema=original))
+    _pg_tool(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", str(dump)], url)
+    with migrations.migration_connection(s, ref) as connection:
+        connection.exec_driver_sql(f'ALTER SCHEMA "{original}" RENAME TO "{ref.schema}"')
+
+
+# -- upgrades -----------------------------------------------------------------------
+@dataclass
+class UpgradeReport:
+    """Outcome of upgrading many bureaus."""
+
+    upgraded: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def upgrade_all(jobs: int = 4, slugs: list[str] | None = None,
+                on_done: Callable[[str, str | None, str | None], None] | None = None) -> UpgradeReport:
+    """Upgrade every bureau (or ``slugs``) to head with at most ``jobs`` in parallel.
+
+    Each bureau's new revision is recorded in the catalog as soon as it is done; a failure
+    is reported for that bureau and the others carry on.  ``on_done(slug, revision, error)``
+    is called from the main thread after each bureau (progress bars).
+    """
+    started = time.perf_counter()
+    head = tenant_head()
+    tenants = list_tenants()
+    if slugs:
+        wanted = set(slugs)
+        tenants = [t for t in tenants if t.slug in wanted]
+    refs = {t.slug: (t.ref, t.revision) for t in tenants}
+    s, mdir = store(), migrations_dir()
+    report = UpgradeReport()
+
+    def work(ref: TenantRef) -> str | None:
+        return migrations.upgrade_tenant(s, ref, mdir)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(work, ref): slug for slug, (ref, _rev) in refs.items()}
+        for future in as_completed(futures):
+            slug = futures[future]
+            try:
+                revision = future.result()
+            except Exception as exc:  # one broken bureau must not stop the others
+                report.failed[slug] = f"{type(exc).__name__}: {exc}"
+                if on_done:
+                    on_done(slug, None, report.failed[slug])
+                continue
+            (report.current if refs[slug][1] == revision == head else report.upgraded).append(slug)
+            db.session.execute(update(Tenant).where(Tenant.slug == slug).values(revision=revision))
+            db.session.commit()
+            if on_done:
+                on_done(slug, revision, None)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,140 @@
+"""Routing session: catalog tables go to the catalog engine, tenant tables to the current
+bureau's engine, and nothing goes anywhere without a bureau (fail closed).
+
+A session serves at most one bureau.  The ORM identity map is keyed by class and primary
+key, not by bureau, so a session that had read bureau A's row 1 would hand it back when
+asked for bureau B's row 1.  Hence :func:`bind_tenant` refuses to switch a session to a
+second bureau and :func:`tenant_context` always opens a fresh session.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import flask_sqlalchemy.session
+import sqlalchemy as sa
+from blinker import Namespace
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql.util import find_tables
+
+from app.models import TenantModel
+
+from .store import TenantRef
+
+signals = Namespace()
+#: Sent after a commit that inserted, updated or deleted rows of a bureau.  Receivers get
+#: ``sender=app`` and ``tenant=TenantRef``.  They must not use the committing session
+#: (SQLAlchemy forbids SQL inside ``after_commit``): open a connection or a fresh session.
+tenant_changed = signals.signal("tenant-changed")
+
+TENANT_KEY = "zeren.tenant"
+DIRTY_KEY = "zeren.tenant_dirty"
+
+
+class NoTenantContext(RuntimeError):
+    """A bureau table was touched while no bureau was selected."""
+
+
+class TenantSwitchError(RuntimeError):
+    """A session that already serves one bureau was asked to serve another."""
+
+
+def _is_tenant_table(table: object) -> bool:
+    return getattr(table, "metadata", None) is TenantModel.metadata
+
+
+def _touches_tenant(mapper: object, clause: object) -> bool:
+    if mapper is not None:
+        local_table = getattr(sa.inspect(mapper), "local_table", None)
+        if _is_tenant_table(local_table):
+            return True
+    if clause is not None:
+        if isinstance(clause, sa.Table):
+            return _is_tenant_table(clause)
+        if isinstance(clause, sa.ClauseElement):
+            return any(_is_tenant_table(t) for t in find_tables(clause, include_crud=True))
+    return False
+
+
+class RoutingSession(flask_sqlalchemy.session.Session):
+    """Flask-SQLAlchemy session whose ``get_bind`` knows about bureaus."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # noqa: D102
+        if bind is not None:
+            return bind
+        if _touches_tenant(mapper, clause):
+            ref = self.info.get(TENANT_KEY)
+            if ref is None:
+                raise NoTenantContext(
+                    "a bureau table was used with no bureau selected; use a /b/<slug>/ route "
+                    "or `with tenant_context(tenant):`"
+                )
+            return current_app.extensions["zeren.tenant_store"].engine_for(ref)
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+def bind_tenant(session: OrmSession, ref: TenantRef) -> None:
+    """Make ``session`` serve bureau ``ref``; refuse if it already serves another one."""
+    current = session.info.get(TENANT_KEY)
+    if current is not None and current != ref:
+        raise TenantSwitchError(
+            f"this session serves bureau {current.slug!r}; open a new one for {ref.slug!r}"
+        )
+    session.info[TENANT_KEY] = ref
+
+
+def session_tenant(session: OrmSession) -> TenantRef | None:
+    """The bureau a session serves, if any."""
+    return session.info.get(TENANT_KEY)
+
+
+@contextmanager
+def tenant_context(tenant: TenantRef | object) -> Iterator[TenantRef]:
+    """Run a block for one bureau outside a ``/b/<slug>/`` request (CLI, jobs, city code).
+
+    Pushes a fresh application context, hence a fresh ``db.session`` bound to the bureau,
+    which is closed on exit.  ``tenant`` is a :class:`TenantRef` or a catalog ``Tenant``.
+    """
+    from app.extensions import db  # local: extensions imports this module
+
+    ref = tenant if isinstance(tenant, TenantRef) else tenant.ref
+    app = current_app._get_current_object()
+    with app.app_context():
+        bind_tenant(db.session(), ref)
+        try:
+            yield ref
+        finally:
+            db.session.remove()
+
+
+# -- change notification ----------------------------------------------------------
+@event.listens_for(RoutingSession, "after_flush")
+def _remember_tenant_writes(session: OrmSession, _flush_context) -> None:
+    if session.info.get(TENANT_KEY) is None:
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, TenantModel):
+            session.info[DIRTY_KEY] = True
+            return
+
+
+@event.listens_for(RoutingSession, "after_commit")
+def _announce_tenant_change(session: OrmSession) -> None:
+    if session.info.pop(DIRTY_KEY, False):
+        ref = session.info.get(TENANT_KEY)
+        tenant_changed.send(current_app._get_current_object(), tenant=ref)
+
+
+@event.listens_for(RoutingSession, "after_rollback")
+def _forget_tenant_writes(session: OrmSession) -> None:
+    session.info.pop(DIRTY_KEY, None)
+
+
+@event.listens_for(RoutingSession, "do_orm_execute")
+def _remember_bulk_tenant_writes(state) -> None:
+    # Bulk UPDATE/DELETE/INSERT statements bypass the flush; catch them here.
+    if (state.is_update or state.is_delete or state.is_insert) and state.session.info.get(TENANT_KEY):
+        if _touches_tenant(None, state.statement):
+            state.session.info[DIRTY_KEY] = True

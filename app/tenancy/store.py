@@ -1,0 +1,189 @@
+"""Where each bureau's data lives and the engine that reaches it.
+
+A :class:`TenantRef` is the small, immutable description of one bureau's placement that
+the routing session carries; :class:`TenantStore` turns it into an engine, always the
+*same* engine object for the same bureau (two option engines for one tenant would make
+the session split one unit of work over two connections, see DESIGN "Cache the
+per-tenant engine object").
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+
+
+class InvalidSlug(ValueError):
+    """A bureau slug that could escape a path or a schema name."""
+
+
+def validate_slug(slug: object) -> str:
+    """Return ``slug`` if it matches ``^[a-z][a-z0-9-]{1,39}$``; raise :class:`InvalidSlug`.
+
+    Called before any file path or schema name is built from a slug, so ``../x``,
+    ``a/b`` or upper-case names can never reach the file system or SQL.
+    """
+    if not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug):
+        raise InvalidSlug(f"invalid bureau slug: {slug!r}")
+    return slug
+
+
+def schema_for(slug: str) -> str:
+    """PostgreSQL schema of a bureau: ``t_<slug>`` with hyphens as underscores."""
+    return "t_" + validate_slug(slug).replace("-", "_")
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    """One bureau's placement: backend, server name and schema (PostgreSQL only)."""
+
+    slug: str
+    backend: str
+    server: str
+    schema: str | None = None
+
+    def __post_init__(self) -> None:
+        validate_slug(self.slug)
+
+
+def parse_servers(spec: str, catalog_url: str) -> dict[str, str]:
+    """Parse ``ZEREN_TENANT_SERVERS`` (``name=url,name=url``); default: the catalog's server."""
+    servers: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (spec or "").split(","))):
+        name, sep, url = part.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise ValueError(f"ZEREN_TENANT_SERVERS entry must be name=url, got {part!r}")
+        servers[name.strip()] = url.strip()
+    if not servers and catalog_url.startswith("postgresql"):
+        servers["default"] = catalog_url
+    return servers
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
+        cursor.close()
+
+    return on_connect
+
+
+def sqlite_engine(path: Path, busy_timeout_ms: int = 5000) -> Engine:
+    """An engine for one SQLite file with WAL, foreign keys and a busy timeout."""
+    engine = create_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+    return engine
+
+
+class TenantStore:
+    """Engines for bureau databases, held in a bounded LRU.
+
+    SQLite: one engine per bureau file; an evicted engine is disposed (its file handles
+    closed).  PostgreSQL: one real engine (and pool) per *server*, never evicted, and per
+    bureau a cached ``execution_options(schema_translate_map=...)`` view of it, which
+    shares that pool; evicting such a view needs no disposal.
+    """
+
+    def __init__(self, *, tenants_dir: str | Path, catalog_url: str, servers: dict[str, str],
+                 capacity: int = 64, busy_timeout_ms: int = 5000,
+                 engine_options: dict | None = None) -> None:
+        self.tenants_dir = Path(tenants_dir)
+        self.catalog_url = catalog_url
+        self.backend = POSTGRESQL if catalog_url.startswith("postgresql") else SQLITE
+        self.servers = servers
+        self.capacity = max(1, capacity)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.engine_options = engine_options or {}
+        self._engines: OrderedDict[TenantRef, Engine] = OrderedDict()
+        self._server_engines: dict[str, Engine] = {}
+        self._lock = threading.RLock()
+
+    # -- placement ---------------------------------------------------------------
+    def placement_for(self, slug: str, server: str | None = None) -> TenantRef:
+        """Where a new bureau goes: its folder (SQLite) or ``t_<slug>`` on a server."""
+        validate_slug(slug)
+        if self.backend == SQLITE:
+            return TenantRef(slug=slug, backend=SQLITE, server=SQLITE)
+        name = server or next(iter(self.servers))
+        if name not in self.servers:
+            raise KeyError(f"unknown tenant server {name!r}; known: {', '.join(self.servers)}")
+        return TenantRef(slug=slug, backend=POSTGRESQL, server=name, schema=schema_for(slug))
+
+    def tenant_dir(self, slug: str) -> Path:
+        """The bureau's folder: its SQLite file (SQLite mode) and its uploaded files."""
+        return self.tenants_dir / validate_slug(slug)
+
+    def sqlite_path(self, slug: str) -> Path:
+        return self.tenant_dir(slug) / "bureau.sqlite3"
+
+    def files_dir(self, slug: str) -> Path:
+        return self.tenant_dir(slug) / "files"
+
+    # -- engines -----------------------------------------------------------------
+    def server_engine(self, name: str) -> Engine:
+        """The shared engine of a named PostgreSQL tenant server."""
+        with self._lock:
+            engine = self._server_engines.get(name)
+            if engine is None:
+                if name not in self.servers:
+                    raise KeyError(f"unknown tenant server {name!r}")
+                url = make_url(self.servers[name])
+                engine = create_engine(url, **self.engine_options)
+                self._server_engines[name] = engine
+            return engine
+
+    def engine_for(self, ref: TenantRef) -> Engine:
+        """The engine for one bureau: the same object every call while it stays cached."""
+        with self._lock:
+            engine = self._engines.get(ref)
+            if engine is not None:
+                self._engines.move_to_end(ref)
+                return engine
+            if ref.backend == SQLITE:
+                engine = sqlite_engine(self.sqlite_path(ref.slug), self.busy_timeout_ms)
+            else:
+                engine = self.server_engine(ref.server).execution_options(
+                    schema_translate_map={None: ref.schema}
+                )
+            self._engines[ref] = engine
+            while len(self._engines) > self.capacity:
+                old_ref, old_engine = self._engines.popitem(last=False)
+                self._release(old_ref, old_engine)
+            return engine
+
+    def forget(self, ref: TenantRef) -> None:
+        """Drop (and dispose) a bureau's engine, e.g. before its file is deleted or replaced."""
+        with self._lock:
+            for cached in [r for r in self._engines if r.slug == ref.slug]:
+                self._release(cached, self._engines.pop(cached))
+
+    def cached_refs(self) -> list[TenantRef]:
+        with self._lock:
+            return list(self._engines)
+
+    def dispose_all(self) -> None:
+        """Close every connection this store holds (tests, shutdown)."""
+        with self._lock:
+            for ref, engine in list(self._engines.items()):
+                self._release(ref, engine)
+            self._engines.clear()
+            for engine in self._server_engines.values():
+                engine.dispose()
+            self._server_engines.clear()
+
+    @staticmethod
+    def _release(ref: TenantRef, engine: Engine) -> None:
+        if ref.backend == SQLITE:
+            engine.dispose()

@@ -1,0 +1,81 @@
+"""What every page shares: security headers, error pages, template helpers."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import DomainError
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+ERROR_PAGES = (400, 403, 404, 405, 409, 413, 423, 429, 500, 503)
+
+
+def init_app(app: Flask) -> None:
+    """Register headers, error handlers, filters and globals on ``app``."""
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.endpoint and request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        template = f"errors/{code}.html" if code in ERROR_PAGES else "errors/generic.html"
+        if isinstance(error, CSRFError):
+            template = "errors/400.html"
+        return render_template(template, error=error, code=code), code
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        code = error.http_status
+        template = f"errors/{code}.html" if code in ERROR_PAGES else "errors/generic.html"
+        return render_template(template, error=error, code=code, message=error.message), code
+
+    if not app.testing:  # in tests an unexpected exception must surface, not become a page
+
+        @app.errorhandler(Exception)
+        def unexpected(error: Exception):
+            app.logger.exception("unhandled error on %s %s", request.method, request.path)
+            return render_template("errors/500.html", code=500), 500
+
+    tz = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    @app.template_filter("local_time")
+    def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(tz).strftime(fmt)
+
+    @app.template_filter("cn_date")
+    def cn_date(value: date | None) -> str:
+        """A date in Arabic numerals as official documents write it: 2026年11月26日."""
+        if value is None:
+            return ""
+        return f"{value.year}年{value.month}月{value.day}日"
+
+    @app.context_processor
+    def shell_globals() -> dict:
+        from flask_babel import get_locale
+
+        from app.accounts.roles import ROLE_LABELS
+
+        return {"ROLE_LABELS": ROLE_LABELS, "LANGUAGES": app.config["LANGUAGES"],
+                "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+                "app_title": _("Zeren · Party-building responsibility")}
