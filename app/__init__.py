@@ -43,9 +43,9 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 def _select_locale() -> str:
     """The language chosen in the session (language switcher), else Simplified Chinese."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    code = session.get("lang")
+    code = session.get("lang") if has_request_context() else None
     return code if code in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -53,6 +53,13 @@ def _init_extensions(app: Flask) -> None:
     from .tenancy.store import TenantStore, parse_servers
 
     db.init_app(app)
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        from .tenancy.store import sqlite_pragmas
+
+        with app.app_context():  # creates the engine object only; no connection is made
+            event.listen(db.engine, "connect", sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
     app.extensions["zeren.tenant_store"] = TenantStore(
         tenants_dir=app.config["TENANTS_DIR"],
         catalog_url=app.config["DATABASE_URL"],

@@ -108,6 +108,7 @@ def finalise(config: dict) -> None:
     """Derive dependent settings once every source has been applied."""
     tenants_dir = Path(config["TENANTS_DIR"]).resolve()
     config["TENANTS_DIR"] = str(tenants_dir)
+    tenants_dir.mkdir(parents=True, exist_ok=True)  # SQLite cannot create the folder itself
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{tenants_dir / 'catalog.sqlite3'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]

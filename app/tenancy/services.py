@@ -198,7 +198,11 @@ def delete_tenant(tenant: Tenant, *, confirm_slug: str, actor: object | None = N
     if confirm_slug != tenant.slug:
         raise ValidationError(_("Type the short name %(slug)s to confirm.", slug=tenant.slug),
                               {"confirm": [_("Type the short name %(slug)s to confirm.", slug=tenant.slug)]})
+    from app.accounts.models import Membership
+
     ref = tenant.ref
+    for membership in db.session.scalars(select(Membership).where(Membership.tenant_id == tenant.id)):
+        db.session.delete(membership)
     record_city("tenant.delete", "tenant", tenant.id, summary=f"删除单位 {tenant.name}（{tenant.slug}）",
                 before={"slug": tenant.slug, "name": tenant.name, "placement": tenant.placement},
                 tenant_slug=tenant.slug, actor=actor)
@@ -228,7 +232,7 @@ def backup_tenant(tenant: Tenant, target: str | Path | None = None) -> Path:
     if target is None:
         target = Path(current_app.config["TENANTS_DIR"]) / "backups" / f"{tenant.slug}-{stamp}.tar.gz"
     target = Path(target)
-    if target.is_dir():
+    if target.is_dir() or not target.name.endswith(".tar.gz"):  # a folder, existing or not
         target = target / f"{tenant.slug}-{stamp}.tar.gz"
     target.parent.mkdir(parents=True, exist_ok=True)
     manifest = {

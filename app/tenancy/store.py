@@ -68,7 +68,8 @@ def parse_servers(spec: str, catalog_url: str) -> dict[str, str]:
     return servers
 
 
-def _sqlite_pragmas(busy_timeout_ms: int):
+def sqlite_pragmas(busy_timeout_ms: int):
+    """A connect hook: WAL, foreign keys, busy timeout (every SQLite file we open)."""
     def on_connect(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -83,7 +84,7 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 def sqlite_engine(path: Path, busy_timeout_ms: int = 5000) -> Engine:
     """An engine for one SQLite file with WAL, foreign keys and a busy timeout."""
     engine = create_engine(f"sqlite:///{path}")
-    event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+    event.listen(engine, "connect", sqlite_pragmas(busy_timeout_ms))
     return engine
 
 

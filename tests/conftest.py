@@ -1,0 +1,146 @@
+"""Fixtures shared by the whole suite.
+
+Every test gets its own data root and a fresh catalog.  With ``ZEREN_TEST_POSTGRES_URL``
+set (CI does), the catalog lives in a PostgreSQL database made for this test run and each
+bureau is a ``t_<slug>`` schema in it; otherwise everything is SQLite under ``tmp_path``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+from app.tenancy.migrations import upgrade_catalog
+
+PASSWORD = "correct-horse-battery"
+POSTGRES_URL = os.environ.get("ZEREN_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A throw-away PostgreSQL database for this test run (None on SQLite)."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    server = make_url(POSTGRES_URL)
+    name = f"zeren_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        schemas = connection.execute(text(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%' OR nspname = 'public'")).scalars()
+        for schema in schemas:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+def make_app(tmp_path, postgres_database, **overrides):
+    settings = {"TENANTS_DIR": str(tmp_path / "tenants"), "DATABASE_URL": None, "TENANT_SERVERS": "",
+                "REDIS_URL": None}
+    if postgres_database:
+        _reset_postgres(postgres_database)
+        settings["DATABASE_URL"] = postgres_database
+    settings.update(overrides)
+    return create_app(_config_class(settings))
+
+
+def _config_class(settings: dict) -> type:
+    # A subclass per test: create_app reads a class, then the environment, then finalises.
+    return type("PerTestConfig", (TestConfig,), settings)
+
+
+@pytest.fixture
+def app(tmp_path, postgres_database, monkeypatch):
+    """The application with an empty, migrated catalog; an app context is pushed."""
+    for name in list(os.environ):
+        if name.startswith("ZEREN_") and name != "ZEREN_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    application = make_app(tmp_path, postgres_database)
+    with application.app_context():
+        upgrade_catalog(db.engine, application.config["MIGRATIONS_DIR"])
+        yield application
+        db.session.remove()
+        application.extensions["zeren.tenant_store"].dispose_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class Bureau:
+    tenant: object
+    slug: str
+    admin: object
+    editor: object
+    viewer: object
+
+
+def _bureau(slug: str, name: str) -> Bureau:
+    from app.accounts import services as accounts
+    from app.tenancy import services as tenancy
+
+    tenant = tenancy.create_tenant(slug, name)
+    admin = accounts.create_user(f"{slug}-admin", f"{name}管理员", PASSWORD, tenant=tenant, role="bureau_admin")
+    editor = accounts.create_user(f"{slug}-editor", f"{name}联络员", PASSWORD, tenant=tenant, role="bureau_editor")
+    viewer = accounts.create_user(f"{slug}-viewer", f"{name}查看", PASSWORD, tenant=tenant, role="bureau_viewer")
+    return Bureau(tenant=tenant, slug=slug, admin=admin, editor=editor, viewer=viewer)
+
+
+@pytest.fixture
+def bureau_a(app) -> Bureau:
+    return _bureau("bureau-a", "市财政局")
+
+
+@pytest.fixture
+def bureau_b(app) -> Bureau:
+    return _bureau("bureau-b", "市教育局")
+
+
+@pytest.fixture
+def city_admin(app):
+    from app.accounts import services as accounts
+
+    return accounts.create_user("city", "工委管理员", PASSWORD, role="city_admin")
+
+
+@pytest.fixture
+def city_viewer(app):
+    from app.accounts import services as accounts
+
+    return accounts.create_user("leader", "工委领导", PASSWORD, role="city_viewer")
+
+
+def login(client, username: str, password: str = PASSWORD, follow: bool = False):
+    """Log in through the real form; returns the response."""
+    return client.post("/login", data={"username": username, "password": password}, follow_redirects=follow)
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)

@@ -1,0 +1,80 @@
+"""Every ``/b/<slug>/...`` route, present and future, answers 404 to outsiders.
+
+The routes are read from ``app.url_map`` at test time, so a route added by a later
+feature is covered without editing this file.
+"""
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import FloatConverter, IntegerConverter, Rule, UUIDConverter
+
+from tests.conftest import login
+
+def bureau_rules(app) -> list[Rule]:
+    return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/b/<slug>")]
+
+
+def placeholder(rule: Rule, argument: str):
+    """A syntactically valid value for a URL argument other than the slug."""
+    converter = rule._converters[argument]
+    if isinstance(converter, (IntegerConverter, FloatConverter)):
+        return 1
+    if isinstance(converter, UUIDConverter):
+        return "00000000-0000-0000-0000-000000000001"
+    return "x"
+
+
+def url_for_rule(app, rule: Rule, slug: str) -> str:
+    values = {arg: slug if arg == "slug" else placeholder(rule, arg) for arg in rule.arguments}
+    return app.url_map.bind("localhost").build(rule.endpoint, values, force_external=False)
+
+
+def _methods(rule: Rule) -> list[str]:
+    return [m for m in ("GET", "POST") if m in rule.methods]
+
+
+def test_there_are_bureau_routes_to_check(app):
+    assert len(bureau_rules(app)) >= 5
+
+
+def test_users_of_another_bureau_get_404_everywhere(app, client, bureau_a, bureau_b):
+    assert login(client, bureau_b.admin.username).status_code == 302
+    checked = 0
+    for rule in bureau_rules(app):
+        url = url_for_rule(app, rule, bureau_a.slug)
+        for method in _methods(rule):
+            response = client.open(url, method=method, data={"name": "x", "role": "bureau_admin"})
+            assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
+            checked += 1
+    assert checked >= len(bureau_rules(app))
+
+
+def test_user_without_any_membership_gets_404_and_unknown_bureau_too(app, client, bureau_a):
+    from app.accounts import services as accounts
+
+    accounts.create_user("nobody", "无单位用户", "correct-horse-battery")
+    login(client, "nobody")
+    for rule in bureau_rules(app):
+        for slug in (bureau_a.slug, "no-such-bureau", "../etc"):
+            url = url_for_rule(app, rule, slug)
+            for method in _methods(rule):
+                assert client.open(url, method=method).status_code == 404, f"{method} {url}"
+
+
+def test_anonymous_users_are_sent_to_login(app, client, bureau_a):
+    for rule in bureau_rules(app):
+        url = url_for_rule(app, rule, bureau_a.slug)
+        for method in _methods(rule):
+            response = client.open(url, method=method)
+            assert response.status_code == 302, f"{method} {url}"
+            assert "/login" in response.headers["Location"]
+
+
+def test_members_do_reach_their_own_pages(app, client, bureau_a, bureau_b):
+    """Guard against a vacuous isolation test: the same URLs work for the bureau's admin."""
+    login(client, bureau_a.admin.username)
+    plain = [r for r in bureau_rules(app) if "GET" in r.methods and r.arguments == {"slug"}]
+    assert plain
+    for rule in plain:
+        url = url_for_rule(app, rule, bureau_a.slug)
+        assert client.get(url).status_code == 200, url
