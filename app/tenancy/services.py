@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import shutil
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -394,13 +395,25 @@ class UpgradeReport:
     seconds: float = 0.0
 
 
+def _upgrade_in_worker(ref: TenantRef, settings: dict) -> str | None:
+    """Upgrade one bureau in a worker process (Alembic's ``context`` and ``op`` proxies are
+    module globals, so two migrations must never run in threads of one process)."""
+    worker_store = TenantStore(tenants_dir=settings["tenants_dir"], catalog_url=settings["catalog_url"],
+                               servers=settings["servers"], capacity=1,
+                               busy_timeout_ms=settings["busy_timeout_ms"])
+    try:
+        return migrations.upgrade_tenant(worker_store, ref, settings["migrations_dir"])
+    finally:
+        worker_store.dispose_all()
+
+
 def upgrade_all(jobs: int = 4, slugs: list[str] | None = None,
                 on_done: Callable[[str, str | None, str | None], None] | None = None) -> UpgradeReport:
-    """Upgrade every bureau (or ``slugs``) to head with at most ``jobs`` in parallel.
+    """Upgrade every bureau (or ``slugs``) to head with at most ``jobs`` worker processes.
 
     Each bureau's new revision is recorded in the catalog as soon as it is done; a failure
     is reported for that bureau and the others carry on.  ``on_done(slug, revision, error)``
-    is called from the main thread after each bureau (progress bars).
+    is called in this process after each bureau (progress bars).
     """
     started = time.perf_counter()
     head = tenant_head()
@@ -409,27 +422,41 @@ def upgrade_all(jobs: int = 4, slugs: list[str] | None = None,
         wanted = set(slugs)
         tenants = [t for t in tenants if t.slug in wanted]
     refs = {t.slug: (t.ref, t.revision) for t in tenants}
-    s, mdir = store(), migrations_dir()
+    s = store()
+    settings = {"tenants_dir": str(s.tenants_dir), "catalog_url": s.catalog_url, "servers": s.servers,
+                "busy_timeout_ms": s.busy_timeout_ms, "migrations_dir": migrations_dir()}
     report = UpgradeReport()
 
-    def work(ref: TenantRef) -> str | None:
-        return migrations.upgrade_tenant(s, ref, mdir)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(work, ref): slug for slug, (ref, _rev) in refs.items()}
-        for future in as_completed(futures):
-            slug = futures[future]
-            try:
-                revision = future.result()
-            except Exception as exc:  # one broken bureau must not stop the others
-                report.failed[slug] = f"{type(exc).__name__}: {exc}"
-                if on_done:
-                    on_done(slug, None, report.failed[slug])
-                continue
+    def finish(slug: str, revision: str | None, error: BaseException | None) -> None:
+        if error is not None:
+            report.failed[slug] = f"{type(error).__name__}: {error}"
+        else:
             (report.current if refs[slug][1] == revision == head else report.upgraded).append(slug)
             db.session.execute(update(Tenant).where(Tenant.slug == slug).values(revision=revision))
             db.session.commit()
-            if on_done:
-                on_done(slug, revision, None)
+        if on_done:
+            on_done(slug, revision, report.failed.get(slug))
+
+    pending = {slug: ref for slug, (ref, revision) in refs.items()}
+    if jobs <= 1 or len(pending) <= 1:
+        for slug, ref in pending.items():
+            s.forget(ref)  # the migration writes the file; drop any pooled connection to it
+            try:
+                finish(slug, _upgrade_in_worker(ref, settings), None)
+            except Exception as exc:  # one broken bureau must not stop the others
+                finish(slug, None, exc)
+    else:
+        # "spawn": a forked child would inherit this process's pooled connections.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(_upgrade_in_worker, ref, settings): slug for slug, ref in pending.items()}
+            for future in as_completed(futures):
+                slug = futures[future]
+                try:
+                    finish(slug, future.result(), None)
+                except Exception as exc:
+                    finish(slug, None, exc)
+        for ref in pending.values():
+            s.forget(ref)
     report.seconds = time.perf_counter() - started
     return report
