@@ -12,6 +12,8 @@ from flask_wtf import CSRFProtect
 from app.models import CatalogModel
 from app.tenancy.session import RoutingSession
 
+# db.session is scoped to the application context (Flask-SQLAlchemy's default); every
+# request runs in a new one, and tenant_context() pushes a new one for another bureau.
 db = SQLAlchemy(model_class=CatalogModel, session_options={"class_": RoutingSession})
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from flask.testing import FlaskClient
+
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
@@ -62,7 +64,22 @@ def make_app(tmp_path, postgres_database, **overrides):
         _reset_postgres(postgres_database)
         settings["DATABASE_URL"] = postgres_database
     settings.update(overrides)
-    return create_app(_config_class(settings))
+    application = create_app(_config_class(settings))
+    application.test_client_class = FreshContextClient
+    return application
+
+
+class FreshContextClient(FlaskClient):
+    """Runs every request in its own application context, as in production.
+
+    Flask reuses an already pushed app context for a request, which would share ``g``
+    (Flask-Login's cached user) and the database session between the test body and every
+    request.  Pushing a fresh context per request keeps requests independent.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 def _config_class(settings: dict) -> type:

@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from .roles import ROLE_LABELS
@@ -23,7 +24,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 def _role_choices(roles):
-    return [(r, ROLE_LABELS[r]) for r in roles]
+    return [SelectChoice(r, ROLE_LABELS[r]) for r in roles]
 
 
 class NewMemberForm(FlaskForm):

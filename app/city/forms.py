@@ -2,13 +2,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.tenancy.models import BUREAU_CATEGORIES
 
 
 def _categories():
-    return list(BUREAU_CATEGORIES.items())
+    return [SelectChoice(value, label) for value, label in BUREAU_CATEGORIES.items()]
 
 
 class NewBureauForm(FlaskForm):

@@ -135,3 +135,21 @@ def test_tenant_code_never_uses_raw_sql_table_names():
         if re.search(r"\btext\(\s*[\"'].*\b(FROM|INTO|UPDATE)\s+(?!pg_namespace)", source, re.IGNORECASE):
             offenders.append(str(path))
     assert offenders == []
+
+
+def test_tenant_context_inside_a_bureau_request_gets_its_own_session(app, bureau_a, bureau_b):
+    """City code serving bureau A's request may still write into bureau B (e.g. a city
+    inspection finding): tenant_context gives it a separate session."""
+    with app.test_request_context(f"/b/{bureau_a.slug}/"):
+        from flask_login import login_user
+
+        login_user(bureau_a.admin)
+        app.preprocess_request()
+        outer = db.session()
+        with tenant_context(bureau_b.tenant):
+            assert db.session() is not outer
+            record_bureau("city.write", "finding", 1, summary="写入乙单位")
+            db.session.commit()
+        assert db.session() is outer
+    with tenant_context(bureau_b.tenant):
+        assert db.session.scalars(select(TenantAuditEvent.summary)).all() == ["写入乙单位"]
