@@ -101,8 +101,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from .demo.cli import demo_cli
+    from .scoring.cli import scoring_cli
     from .tenancy.cli import catalog_cli, tenants_cli
 
     app.cli.add_command(catalog_cli)
     app.cli.add_command(tenants_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(scoring_cli)
