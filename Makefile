@@ -1,0 +1,75 @@
+# Zeren — the two commands of the README are `make run` and `make test`.
+# Everything else here is what those two need: a virtualenv, the package, fonts,
+# compiled translations and a catalog with a demo city.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_PASSWORD ?= zeren-demo-2026
+DEMO_BUREAUS ?= 8
+HOST ?= 127.0.0.1
+PORT ?= 5000
+CJK_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai
+export FLASK_APP := wsgi.py
+
+.PHONY: run test setup python-check fonts translations catalog demo bench clean-data
+
+run: setup catalog demo
+	@echo ""
+	@echo "Zeren is starting on http://$(HOST):$(PORT)/"
+	@echo "  city committee:   city / $(DEMO_PASSWORD)"
+	@echo "  a bureau admin:   jgswj-admin / $(DEMO_PASSWORD)   (others: czj-admin, jyj-admin, …)"
+	@echo "  (only when this demo city was seeded by make run; see 'flask demo seed --help')"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+setup: python-check $(VENV)/.installed fonts translations
+
+python-check:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "Zeren needs Python 3.11 or newer; found: $$($(PYTHON) --version 2>&1). Set PYTHON=/path/to/python3.11"; exit 1; }
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	@touch $@
+
+# PDF reports and charts need CJK fonts.  Installed with apt-get when running as root;
+# otherwise the exact packages are named.
+fonts:
+	@if fc-list 2>/dev/null | grep -qi "Noto Serif CJK SC"; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "installing CJK fonts: $(CJK_PACKAGES)"; \
+	  (apt-get install -y -qq $(CJK_PACKAGES) >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y -qq $(CJK_PACKAGES) >/dev/null)) || \
+	   echo "WARNING: could not install $(CJK_PACKAGES); PDF reports need them"; \
+	else \
+	  echo "NOTE: CJK fonts are missing. Install them with: sudo apt-get install $(CJK_PACKAGES)"; \
+	fi
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile -q -d app/translations
+
+# Re-extract messages and merge them into the zh_Hans catalog (then fill the new msgstrs).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output --project Zeren .
+	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+
+catalog: setup
+	$(BIN)/flask catalog upgrade
+	$(BIN)/flask tenants upgrade --jobs 2
+
+demo: catalog
+	$(BIN)/flask demo seed --if-empty --bureaus $(DEMO_BUREAUS) --password $(DEMO_PASSWORD)
+
+bench: setup
+	$(BIN)/python bench/bench_foundation.py
+
+# Removes the demo data root (tenants/), keeping tenants/README.md.
+clean-data:
+	find tenants -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
