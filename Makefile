@@ -53,7 +53,7 @@ fonts:
 	fi
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d app/translations
+	@$(BIN)/pybabel compile -d app/translations
 
 # Re-extract messages and merge them into the zh_Hans catalog (then fill the new msgstrs).
 messages: $(VENV)/.installed
