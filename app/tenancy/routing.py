@@ -70,7 +70,11 @@ def _resolve(slug: str) -> None:
         validate_slug(slug)
     except InvalidSlug:
         abort(404)
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    # A member's bureaus were loaded with the user (memberships join their tenant), so
+    # the usual case costs no extra query; city roles look the bureau up.
+    tenant = next((m.tenant for m in current_user.memberships if m.tenant is not None and m.tenant.slug == slug), None)
+    if tenant is None and current_user.city_role is not None:
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
         abort(404)
     role = _role_in(tenant)
