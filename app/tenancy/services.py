@@ -115,7 +115,10 @@ def create_tenant(slug: str, name: str, *, category: str = "general", server: st
         raise Conflict(_("A bureau named %(name)s already exists.", name=name))
 
     s = store()
-    ref = s.placement_for(slug, server)
+    try:
+        ref = s.placement_for(slug, server)
+    except KeyError as error:
+        raise ValidationError(_("The bureau could not be created."), {"server": [str(error.args[0])]}) from None
     if ref.backend == SQLITE and s.sqlite_path(slug).exists():
         raise Conflict(_("Data for %(slug)s already exists on disk; restore or remove it first.", slug=slug))
     try:

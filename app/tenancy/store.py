@@ -116,6 +116,8 @@ class TenantStore:
         """Where a new bureau goes: its folder (SQLite) or ``t_<slug>`` on a server."""
         validate_slug(slug)
         if self.backend == SQLITE:
+            if server not in (None, SQLITE):
+                raise KeyError(f"tenant servers apply to PostgreSQL only; this catalog is SQLite (got {server!r})")
             return TenantRef(slug=slug, backend=SQLITE, server=SQLITE)
         name = server or next(iter(self.servers))
         if name not in self.servers:
