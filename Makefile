@@ -12,7 +12,7 @@ PORT ?= 5000
 CJK_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai
 export FLASK_APP := wsgi.py
 
-.PHONY: run test setup python-check fonts translations catalog demo bench clean-data
+.PHONY: run test setup python-check fonts chromium translations messages catalog demo bench clean-data
 
 run: setup catalog demo
 	@echo ""
@@ -22,7 +22,7 @@ run: setup catalog demo
 	@echo "  (only when this demo city was seeded by make run; see 'flask demo seed --help')"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: setup
+test: setup chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 setup: python-check $(VENV)/.installed fonts translations
@@ -50,6 +50,17 @@ fonts:
 	   echo "WARNING: could not install $(CJK_PACKAGES); PDF reports need them"; \
 	else \
 	  echo "NOTE: CJK fonts are missing. Install them with: sudo apt-get install $(CJK_PACKAGES)"; \
+	fi
+
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium for the browser tests"; \
+	  (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) || \
+	   echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	else \
+	  echo "NOTE: browser tests are skipped without Chromium. Install it with: sudo apt-get install chromium"; \
 	fi
 
 translations: $(VENV)/.installed
