@@ -5,4 +5,5 @@ Alembic environments, provisioning and tests import this module; a new feature a
 """
 from app.accounts import models as accounts_models  # noqa: F401
 from app.audit import models as audit_models  # noqa: F401
+from app.duties import models as duties_models  # noqa: F401
 from app.tenancy import models as tenancy_models  # noqa: F401

@@ -1,0 +1,12 @@
+"""Responsibility lists (责任清单): the city's templates, each bureau's yearly list,
+progress records (履责纪实) with evidence, derived status and figures.
+
+Two blueprints: ``bp`` serves ``/b/<slug>/duties/...`` (the bureau's pages) and carries
+the ``flask duties`` commands; ``city_bp`` serves ``/city/duty-templates/...``.
+"""
+from flask import Blueprint
+
+bp = Blueprint("duties", __name__, url_prefix="/b/<slug>/duties", template_folder="templates", cli_group="duties")
+city_bp = Blueprint("duty_templates", __name__, url_prefix="/city/duty-templates", template_folder="templates")
+
+
