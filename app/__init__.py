@@ -84,9 +84,11 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
+    from .city import metrics
     from .tenancy import routing
 
     routing.init_app(app)
+    metrics.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -100,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from .city.cli import rollup_cli
     from .demo.cli import demo_cli
     from .scoring.cli import scoring_cli
     from .tenancy.cli import catalog_cli, tenants_cli
@@ -107,4 +110,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(tenants_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(rollup_cli)
     app.cli.add_command(scoring_cli)

@@ -5,5 +5,6 @@ Alembic environments, provisioning and tests import this module; a new feature a
 """
 from app.accounts import models as accounts_models  # noqa: F401
 from app.audit import models as audit_models  # noqa: F401
+from app.city import models as city_models  # noqa: F401
 from app.duties import models as duties_models  # noqa: F401
 from app.tenancy import models as tenancy_models  # noqa: F401

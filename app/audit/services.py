@@ -6,7 +6,8 @@ roll back together.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.extensions import db
 from .models import CatalogAuditEvent, TenantAuditEvent
 
 PAGE_SIZE = 50
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def _plain(value: Any) -> Any:
@@ -90,3 +92,20 @@ def page_of_events(model: type, page: int, *, tenant_slug: str | None = None,
         query.order_by(model.at.desc(), model.id.desc()).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return list(rows), db.session.scalar(count) or 0
+
+
+def metrics(year: int) -> dict:
+    """Activity figures of the current bureau for ``year`` (the roll-up's "activity" source).
+
+    - ``events``: audit events recorded in the year (every change a bureau makes writes one);
+    - ``last_activity``: ISO date of the latest event in the year, or ``None``.
+    """
+    # Year boundaries in China Standard Time, compared as UTC (how the rows are stored).
+    start, end = (datetime(y, 1, 1, tzinfo=CHINA).astimezone(timezone.utc) for y in (year, year + 1))
+    in_year = (TenantAuditEvent.at >= start) & (TenantAuditEvent.at < end)
+    count, last = db.session.execute(
+        select(func.count(TenantAuditEvent.id), func.max(TenantAuditEvent.at)).where(in_year)).one()
+    if last is not None and last.tzinfo is None:  # SQLite returns the stored UTC clock time
+        last = last.replace(tzinfo=timezone.utc)
+    return {"events": int(count or 0),
+            "last_activity": last.astimezone(CHINA).date().isoformat() if last else None}

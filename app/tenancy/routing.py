@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from flask import Flask, abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.extensions import db, login_manager
 
 from . import migrations
 from .models import Tenant
-from .session import bind_tenant, tenant_changed
-from .store import InvalidSlug, TenantRef, validate_slug
+from .session import bind_tenant
+from .store import InvalidSlug, validate_slug
 
 READER = "reader"  # the access a city role has inside a bureau: read, and assess
 
@@ -93,7 +93,7 @@ def _resolve(slug: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the URL processors and the data-version bookkeeping."""
+    """Register the URL processors and the template variable `bureau`."""
 
     @app.url_value_preprocessor
     def pull_bureau_slug(endpoint: str | None, values: dict | None) -> None:
@@ -111,17 +111,3 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject_bureau() -> dict:
         return {"bureau": g.get("bureau")}
-
-    tenant_changed.connect(bump_data_version, sender=app, weak=False)
-
-
-def bump_data_version(app: Flask, tenant: TenantRef) -> None:
-    """Count the change in the catalog (the roll-up compares it with its own version).
-
-    Runs right after the bureau's commit, on a connection of its own: SQLAlchemy does not
-    allow the committing session to run SQL inside ``after_commit``.
-    """
-    with db.engine.begin() as connection:
-        connection.execute(
-            update(Tenant).where(Tenant.slug == tenant.slug).values(data_version=Tenant.data_version + 1)
-        )

@@ -24,9 +24,11 @@ from app.models import TenantModel
 from .store import TenantRef
 
 signals = Namespace()
-#: Sent after a commit that inserted, updated or deleted rows of a bureau.  Receivers get
-#: ``sender=app`` and ``tenant=TenantRef``.  They must not use the committing session
-#: (SQLAlchemy forbids SQL inside ``after_commit``): open a connection or a fresh session.
+#: Sent after a commit that inserted, updated or deleted rows of a bureau, once the
+#: bureau's ``data_version`` in the catalog has been incremented.  Receivers get
+#: ``sender=app``, ``tenant=TenantRef`` and ``data_version=int``.  They must not use the
+#: committing session (SQLAlchemy forbids SQL inside ``after_commit``): open a
+#: connection or a fresh session (``tenant_context``).
 tenant_changed = signals.signal("tenant-changed")
 
 TENANT_KEY = "zeren.tenant"
@@ -124,7 +126,24 @@ def _remember_tenant_writes(session: OrmSession, _flush_context) -> None:
 def _announce_tenant_change(session: OrmSession) -> None:
     if session.info.pop(DIRTY_KEY, False):
         ref = session.info.get(TENANT_KEY)
-        tenant_changed.send(current_app._get_current_object(), tenant=ref)
+        version = bump_data_version(ref)
+        tenant_changed.send(current_app._get_current_object(), tenant=ref, data_version=version)
+
+
+def bump_data_version(ref: TenantRef) -> int | None:
+    """Count a bureau's change in the catalog and return the new ``data_version``.
+
+    Runs right after the bureau's commit on a connection of its own (the committing
+    session may not run SQL in ``after_commit``).  The roll-up compares this counter with
+    the version its figures were computed from, to flag stale figures.
+    """
+    from app.extensions import db
+    from app.tenancy.models import Tenant
+
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(Tenant).where(Tenant.slug == ref.slug).values(data_version=Tenant.data_version + 1))
+        return connection.execute(sa.select(Tenant.data_version).where(Tenant.slug == ref.slug)).scalar()
 
 
 @event.listens_for(RoutingSession, "after_rollback")

@@ -1,0 +1,41 @@
+"""Catalog tables of the city's roll-up: the latest figures and daily snapshots."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models import BigId, CatalogModel, IdMixin, utcnow
+
+
+class TenantMetrics(IdMixin, CatalogModel):
+    """The latest figures of one bureau for one year, pushed after each of its commits.
+
+    ``figures`` is ``{source: {name: value}}`` as returned by the features' ``metrics``
+    functions (see :mod:`app.city.metrics`); ``data_version`` is the bureau's
+    ``Tenant.data_version`` the figures were computed from (stale when behind it).
+    """
+
+    __tablename__ = "tenant_metrics"
+    __table_args__ = (UniqueConstraint("tenant_id", "year"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    tenant = relationship("Tenant", lazy="joined")
+
+
+class MetricSnapshot(IdMixin, CatalogModel):
+    """One bureau's figures as they stood at the end of a day (history for trends)."""
+
+    __tablename__ = "metric_snapshots"
+    __table_args__ = (UniqueConstraint("tenant_id", "year", "day"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)

@@ -1,0 +1,79 @@
+"""Push roll-up: a bureau's commit updates its figures in the catalog."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from app.audit.services import record_bureau
+from app.city import metrics
+from app.city.models import MetricSnapshot, TenantMetrics
+from app.extensions import db
+from app.tenancy.models import Tenant
+from app.tenancy.session import tenant_context
+
+
+def _write(tenant, n: int = 1) -> None:
+    with tenant_context(tenant):
+        for i in range(n):
+            record_bureau("test.write", "thing", i, summary=f"第{i}次")
+        db.session.commit()
+
+
+def _row(tenant, year=None) -> TenantMetrics | None:
+    db.session.expire_all()
+    return db.session.scalar(select(TenantMetrics).where(
+        TenantMetrics.tenant_id == tenant.id, TenantMetrics.year == (year or metrics.today().year)))
+
+
+def test_a_commit_pushes_that_bureaus_figures_only(app, bureau_a, bureau_b):
+    db.session.execute(delete(TenantMetrics))
+    db.session.commit()
+    _write(bureau_a.tenant, 3)
+    row = _row(bureau_a.tenant)
+    assert row is not None and row.figures["activity"]["events"] == 3
+    assert row.data_version == db.session.get(Tenant, bureau_a.tenant.id).data_version
+    assert _row(bureau_b.tenant) is None
+    _write(bureau_a.tenant, 2)
+    assert _row(bureau_a.tenant).figures["activity"]["events"] == 5
+    snapshot = db.session.scalars(select(MetricSnapshot).where(MetricSnapshot.tenant_id == bureau_a.tenant.id)).all()
+    assert [(s.day, s.figures["activity"]["events"]) for s in snapshot] == [(metrics.today(), 5)]
+
+
+def test_a_failing_push_never_undoes_the_write(app, bureau_a, monkeypatch, caplog):
+    _write(bureau_a.tenant)
+    before = _row(bureau_a.tenant).figures["activity"]["events"]
+
+    def broken(year):
+        raise RuntimeError("figures unavailable")
+
+    monkeypatch.setattr(metrics, "sources", lambda: {"activity": broken})
+    _write(bureau_a.tenant)
+    assert "roll-up push failed" in caplog.text
+    with tenant_context(bureau_a.tenant):
+        from app.audit.services import metrics as activity
+
+        assert activity(metrics.today().year)["events"] == before + 1
+    row = _row(bureau_a.tenant)
+    assert row.figures["activity"]["events"] == before  # stale, and visibly so:
+    assert row.data_version < db.session.get(Tenant, bureau_a.tenant.id).data_version
+
+
+def test_refresh_rebuilds_every_bureau(app, bureau_a, bureau_b):
+    _write(bureau_b.tenant, 4)
+    db.session.execute(delete(TenantMetrics))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["rollup", "refresh", "--all", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "2 bureaus refreshed, 0 failed" in result.output
+    assert _row(bureau_b.tenant).figures["activity"]["events"] == 4
+    assert _row(bureau_a.tenant).figures["activity"]["events"] == 0
+    result = app.test_cli_runner().invoke(args=["rollup", "refresh", "--year", "2025", bureau_a.slug])
+    assert result.exit_code == 0 and _row(bureau_a.tenant, 2025) is not None
+
+
+def test_deleting_a_bureau_removes_its_figures(app, bureau_a):
+    _write(bureau_a.tenant)
+    from app.tenancy import services as tenancy
+
+    tenant_id = bureau_a.tenant.id
+    tenancy.delete_tenant(bureau_a.tenant, confirm_slug=bureau_a.slug)
+    assert db.session.scalars(select(TenantMetrics).where(TenantMetrics.tenant_id == tenant_id)).all() == []
