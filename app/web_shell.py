@@ -70,6 +70,19 @@ def init_app(app: Flask) -> None:
             return ""
         return f"{value.year}年{value.month}月{value.day}日"
 
+    @app.template_filter("figure")
+    def figure(value: object, kind: str = "number") -> str:
+        """A roll-up figure as shown in tables: percentages, scores to 0.01, dashes for none."""
+        if value is None or value == "":
+            return "—"
+        if kind == "percent":
+            return f"{float(value) * 100:.1f}%"
+        if kind == "score":
+            return f"{float(value):.2f}"
+        if kind == "number" and isinstance(value, float):
+            return f"{value:g}"
+        return str(value)
+
     @app.context_processor
     def shell_globals() -> dict:
         from flask_babel import get_locale

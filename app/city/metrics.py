@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
@@ -48,9 +49,22 @@ def today() -> date:
     return datetime.now(CHINA).date()
 
 
+def _jsonable(value: object) -> object:
+    """Figures as JSON: Decimals become floats (already rounded by the features)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
 def compute(year: int, functions: dict[str, MetricsFunction] | None = None) -> dict:
     """All figures of the current bureau for ``year`` (call inside ``tenant_context``)."""
-    return {name: function(year) for name, function in (functions or sources()).items()}
+    return {name: _jsonable(function(year)) for name, function in (functions or sources()).items()}
 
 
 def _upsert(model: type, values: dict, keys: Iterable[str], update: Iterable[str]) -> None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app.accounts import services as accounts
@@ -9,7 +11,10 @@ from app.accounts.models import Membership, User
 from app.errors import ValidationError
 from app.extensions import db
 from app.tenancy import services as tenancy
+from app.reports import charts, xlsx
 from app.tenancy.models import Tenant
+
+from . import metrics, rollup
 
 
 def create_bureau(*, slug: str, name: str, category: str, admin_username: str | None,
@@ -44,3 +49,87 @@ def bureau_overview() -> list[dict]:
     head = tenancy.tenant_head()
     return [{"tenant": t, "members": counts.get(t.id, 0), "current": t.revision == head}
             for t in tenancy.list_tenants()]
+
+
+# -- roll-up views ---------------------------------------------------------------------
+TREND_FIGURES = {
+    "completion_rate": (_l("Completion"), 100, "%"),
+    "closure_rate": (_l("Closure rate"), 100, "%"),
+    "composite": (_l("Final score"), 100, ""),
+    "items_overdue": (_l("Overdue items"), None, ""),
+}
+
+
+def _percent(value):
+    return None if value is None else round(value * 100, 1)
+
+
+def dashboard_charts(data: rollup.Overview) -> dict[str, str]:
+    """The dashboard's three SVG charts: ranking, grade distribution, completion vs score."""
+    ranked = sorted((r for r in data.rows if r.values.get("composite") is not None), key=lambda r: r.rank or 0)
+    completion = sorted(data.rows, key=lambda r: -(r.values.get("completion_rate") or -1))
+    ranking = (charts.ranking_bars([(r.name, r.values["composite"]) for r in ranked], title=_("Final score ranking"),
+                                   unit=_(" pts"), maximum=100, digits=2) if ranked else
+               charts.ranking_bars([(r.name, _percent(r.values.get("completion_rate"))) for r in completion],
+                                   title=_("Completion of the responsibility lists"), unit="%", maximum=100))
+    return {
+        "ranking": Markup(ranking),
+        "grades": Markup(charts.category_columns(data.grades, title=_("Bureaus per grade"))) if data.grades else None,
+        "scatter": Markup(charts.scatter(
+            [(r.name, _percent(r.values.get("completion_rate")), r.values.get("composite")) for r in data.rows],
+            title=_("Completion and final score"), x_label=_("Completion (%)"), y_label=_("Final score"))),
+    }
+
+
+def dashboard_workbook(data: rollup.Overview) -> bytes:
+    """The dashboard table as a spreadsheet (one row per bureau, ranks included)."""
+    headers = [_("Rank"), _("Bureau"), _("Category")] + [str(c.label) for c in rollup.COLUMNS] + [_("Figures up to date")]
+    rows = [[r.rank, r.name, r.category_label] + [r.values.get(c.key) for c in rollup.COLUMNS]
+            + [_("no") if r.stale else _("yes")] for r in data.rows]
+    percent = [3 + i for i, c in enumerate(rollup.COLUMNS) if c.kind == "percent"]
+    return xlsx.table_workbook(_("Bureaus %(year)s", year=data.year), headers, rows, percent_columns=percent,
+                               subtitle=_("Exported from Zeren on %(day)s", day=metrics.today().isoformat()))
+
+
+COMPARE_CHART_COLUMNS = ("completion_rate", "closure_rate", "self_total", "reviewer_total", "composite")
+
+
+def compare_chart(rows: list[rollup.BureauRow]) -> Markup:
+    """Grouped bars: each figure on a 0–100 scale, one patterned bar per bureau."""
+    columns = [rollup.COLUMN_BY_KEY[k] for k in COMPARE_CHART_COLUMNS]
+    series = [(r.name, [(_percent(r.values.get(c.key)) if c.kind == "percent" else r.values.get(c.key)) for c in columns])
+              for r in rows]
+    return Markup(charts.grouped_bars([str(c.label) for c in columns], series, title=_("Side by side"), maximum=100))
+
+
+def compare_workbook(year: int, rows: list[rollup.BureauRow]) -> bytes:
+    """The comparison as a spreadsheet: one row per figure, one column per bureau."""
+    headers = [_("Figure")] + [r.name for r in rows]
+    body = [[_("Rank")] + [r.rank for r in rows]]
+    body += [[str(c.label)] + [r.values.get(c.key) for r in rows] for c in rollup.COLUMNS]
+    return xlsx.table_workbook(_("Comparison %(year)s", year=year), headers, body,
+                               subtitle=_("Exported from Zeren on %(day)s", day=metrics.today().isoformat()))
+
+
+def trend_chart(year: int, key: str, slugs: list[str]) -> Markup:
+    """Lines of one figure over the year: the chosen bureaus and the city average; with
+    last year's city average too when there are figures for it (year-over-year)."""
+    label, maximum, unit = TREND_FIGURES[key]
+    data = rollup.trend(year, key, slugs)
+    scale = (lambda v: None if v is None else round(v * 100, 1)) if rollup.COLUMN_BY_KEY[key].kind == "percent" \
+        else (lambda v: v)
+    series = [(_("City average %(year)s", year=year), [(d, scale(v)) for d, v in data.pop("")])]
+    previous = rollup.trend(year - 1, key, [])
+    if previous.get(""):
+        shifted = [(_same_day(d, year), scale(v)) for d, v in previous[""]]
+        series.append((_("City average %(year)s", year=year - 1), shifted))
+    series += [(name, [(d, scale(v)) for d, v in points]) for name, points in data.items()]
+    top = maximum or max([v for _, points in series for _, v in points if v is not None] + [1])
+    return Markup(charts.lines(series, title=str(label), y_max=top, unit=unit))
+
+
+def _same_day(day, year: int):
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return day.replace(year=year, day=28)

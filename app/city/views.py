@@ -1,7 +1,9 @@
 """City pages: overview, bureaus and their administrators, city accounts."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,9 +12,10 @@ from app.accounts.decorators import city_role
 from app.accounts.forms import ConfirmForm, NewCityUserForm
 from app.errors import DomainError, NotFound
 from app.tenancy import services as tenancy
+from app.tenancy.models import BUREAU_CATEGORIES
 from app.web import flash_field_errors, show_error
 
-from . import bp, services
+from . import bp, metrics, rollup, services
 from .forms import BureauAdminForm, DeleteBureauForm, EditBureauForm, NewBureauForm
 
 
@@ -23,11 +26,85 @@ def _tenant_or_404(bureau: str):
         abort(404)
 
 
+def _year() -> int:
+    current = metrics.today().year
+    try:
+        year = int(request.args.get("year", current))
+    except ValueError:
+        return current
+    return year if 2000 <= year <= 2100 else current
+
+
 @bp.route("/")
 @city_role()
 def dashboard():
-    rows = services.bureau_overview()
-    return render_template("city/dashboard.html", rows=rows)
+    year = _year()
+    category = request.args.get("category") or None
+    if category not in BUREAU_CATEGORIES:
+        category = None
+    sort = request.args.get("sort", "rank")
+    descending = request.args.get("dir", "asc" if sort in ("rank", "name") else "desc") == "desc"
+    data = rollup.overview(year, category=category, sort=sort, descending=descending)
+    return render_template("city/dashboard.html", data=data, columns=rollup.COLUMNS, sort=sort,
+                           descending=descending, category=category, categories=BUREAU_CATEGORIES,
+                           years=rollup.available_years(metrics.today().year),
+                           charts=services.dashboard_charts(data))
+
+
+@bp.route("/dashboard.xlsx")
+@city_role()
+def dashboard_export():
+    year = _year()
+    category = request.args.get("category") or None
+    data = rollup.overview(year, category=category if category in BUREAU_CATEGORIES else None)
+    return _xlsx(services.dashboard_workbook(data), f"dashboard-{year}.xlsx")
+
+
+def _chosen() -> list[str]:
+    chosen = []
+    for slug in request.args.getlist("b"):
+        if slug not in chosen:
+            chosen.append(slug)
+    return chosen[:6]
+
+
+@bp.route("/compare")
+@city_role()
+def compare():
+    year = _year()
+    chosen = _chosen()
+    rows = rollup.compare(year, chosen)
+    return render_template("city/compare.html", year=year, rows=rows, chosen=chosen, columns=rollup.COLUMNS,
+                           everyone=tenancy.list_tenants(include_archived=False),
+                           years=rollup.available_years(metrics.today().year),
+                           chart=services.compare_chart(rows) if len(rows) >= 2 else None)
+
+
+@bp.route("/compare.xlsx")
+@city_role()
+def compare_export():
+    year = _year()
+    rows = rollup.compare(year, _chosen())
+    return _xlsx(services.compare_workbook(year, rows), f"compare-{year}.xlsx")
+
+
+@bp.route("/trends")
+@city_role()
+def trends():
+    year = _year()
+    key = request.args.get("figure", "completion_rate")
+    if key not in services.TREND_FIGURES:
+        key = "completion_rate"
+    chosen = _chosen()
+    return render_template("city/trends.html", year=year, key=key, chosen=chosen,
+                           figures=services.TREND_FIGURES, everyone=tenancy.list_tenants(include_archived=False),
+                           years=rollup.available_years(metrics.today().year),
+                           chart=services.trend_chart(year, key, chosen))
+
+
+def _xlsx(data: bytes, filename: str):
+    return send_file(BytesIO(data), as_attachment=True, download_name=filename,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/bureaus", methods=["GET", "POST"])

@@ -1,0 +1,187 @@
+"""Assembling the city's views from the stored roll-up (catalog only, never bureau DBs).
+
+One flat row per bureau and year, built from ``tenant_metrics.figures``; the figures and
+their labels are declared once in :data:`COLUMNS`, which the dashboard table, the
+comparison page and the spreadsheet export all use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from statistics import mean
+from typing import Any, Callable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.tenancy.models import BUREAU_CATEGORIES, Tenant
+
+from .models import MetricSnapshot, TenantMetrics
+
+
+@dataclass(frozen=True)
+class Column:
+    """One figure of a bureau row: where it comes from in the figures and how to show it."""
+
+    key: str
+    label: Any
+    source: tuple[str, str]
+    kind: str = "number"  # number | percent | score | text | date
+    higher_is_better: bool = True
+
+    def read(self, figures: dict) -> Any:
+        section, name = self.source
+        return (figures.get(section) or {}).get(name)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("completion_rate", _l("Completion"), ("duties", "completion_rate"), "percent"),
+    Column("items_total", _l("Items"), ("duties", "items_total")),
+    Column("items_done", _l("Done"), ("duties", "items_done")),
+    Column("items_overdue", _l("Overdue items"), ("duties", "items_overdue"), higher_is_better=False),
+    Column("evidence_count", _l("Evidence files"), ("duties", "evidence_count")),
+    Column("findings_open", _l("Open findings"), ("findings", "open"), higher_is_better=False),
+    Column("findings_overdue", _l("Overdue findings"), ("findings", "overdue"), higher_is_better=False),
+    Column("closure_rate", _l("Closure rate"), ("findings", "closure_rate"), "percent"),
+    Column("self_total", _l("Self score"), ("scoring", "self_total"), "score"),
+    Column("reviewer_total", _l("Reviewed score"), ("scoring", "reviewer_total"), "score"),
+    Column("composite", _l("Final score"), ("scoring", "composite"), "score"),
+    Column("grade", _l("Grade"), ("scoring", "grade"), "text"),
+    Column("last_activity", _l("Last activity"), ("activity", "last_activity"), "date"),
+)
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+
+
+@dataclass
+class BureauRow:
+    """One bureau's figures for the dashboard."""
+
+    tenant_id: int
+    slug: str
+    name: str
+    category: str
+    values: dict[str, Any]
+    stale: bool
+    computed_at: Any
+    rank: int | None = None
+
+    @property
+    def category_label(self) -> str:
+        return BUREAU_CATEGORIES.get(self.category, self.category)
+
+
+@dataclass
+class Overview:
+    year: int
+    rows: list[BureauRow]
+    tiles: dict[str, Any] = field(default_factory=dict)
+    grades: list[tuple[str, int]] = field(default_factory=list)
+
+
+def available_years(default: int) -> list[int]:
+    """Years that have figures, newest first (always including ``default``)."""
+    years = set(db.session.scalars(select(TenantMetrics.year).distinct())) | {default}
+    return sorted(years, reverse=True)
+
+
+def _rows(year: int, category: str | None = None, slugs: list[str] | None = None) -> list[BureauRow]:
+    query = (select(Tenant, TenantMetrics)
+             .outerjoin(TenantMetrics, (TenantMetrics.tenant_id == Tenant.id) & (TenantMetrics.year == year))
+             .where(Tenant.status == "active").order_by(Tenant.id))
+    if category:
+        query = query.where(Tenant.category == category)
+    if slugs is not None:
+        query = query.where(Tenant.slug.in_(slugs))
+    rows = []
+    for tenant, stored in db.session.execute(query):
+        figures = stored.figures if stored else {}
+        rows.append(BureauRow(
+            tenant_id=tenant.id, slug=tenant.slug, name=tenant.name, category=tenant.category,
+            values={c.key: c.read(figures) for c in COLUMNS},
+            # stale: the bureau changed since its figures were computed (a bureau that never
+            # changed has no figures to compute, which is not stale)
+            stale=(stored.data_version if stored else 0) < tenant.data_version,
+            computed_at=stored.computed_at if stored else None))
+    return rows
+
+
+def rank(rows: list[BureauRow], key: str = "composite") -> None:
+    """Competition ranking (1, 2, 2, 4) by ``key``, highest first; rows without it get none."""
+    scored = sorted((r for r in rows if r.values.get(key) is not None), key=lambda r: -r.values[key])
+    previous, position = None, 0
+    for index, row in enumerate(scored, start=1):
+        if row.values[key] != previous:
+            position, previous = index, row.values[key]
+        row.rank = position
+
+
+def sort_rows(rows: list[BureauRow], key: str, descending: bool) -> list[BureauRow]:
+    """Sort by a column (or ``name``/``rank``); rows without a value always go last."""
+    if key == "name":
+        return sorted(rows, key=lambda r: r.name, reverse=descending)
+    getter: Callable[[BureauRow], Any] = (lambda r: r.rank) if key == "rank" else (lambda r: r.values.get(key))
+    present = [r for r in rows if getter(r) is not None]
+    missing = [r for r in rows if getter(r) is None]
+    return sorted(present, key=getter, reverse=descending) + missing
+
+
+def _average(values: list[Any]) -> float | None:
+    numbers = [v for v in values if isinstance(v, (int, float))]
+    return round(mean(numbers), 4) if numbers else None
+
+
+def overview(year: int, *, category: str | None = None, sort: str = "rank", descending: bool = False) -> Overview:
+    """Everything the dashboard shows for ``year``: rows (ranked, sorted), tiles, grade counts."""
+    rows = _rows(year, category)
+    rank(rows)
+    if sort != "name" and sort != "rank" and sort not in COLUMN_BY_KEY:
+        sort = "rank"
+    rows = sort_rows(rows, sort, descending)
+    values = {c.key: [r.values.get(c.key) for r in rows] for c in COLUMNS}
+    tiles = {
+        "bureaus": len(rows),
+        "average_completion": _average(values["completion_rate"]),
+        "overdue_items": sum(v or 0 for v in values["items_overdue"]),
+        "open_findings": sum(v or 0 for v in values["findings_open"]),
+        "overdue_findings": sum(v or 0 for v in values["findings_overdue"]),
+        "average_score": _average(values["composite"]),
+        "scored": sum(1 for v in values["composite"] if v is not None),
+        "stale": sum(1 for r in rows if r.stale),
+    }
+    counts: dict[str, int] = {}
+    for grade in values["grade"]:
+        if grade:
+            counts[grade] = counts.get(grade, 0) + 1
+    return Overview(year=year, rows=rows, tiles=tiles, grades=sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def compare(year: int, slugs: list[str]) -> list[BureauRow]:
+    """Rows of the chosen bureaus, in the order given (ranks are city-wide)."""
+    everyone = _rows(year)
+    rank(everyone)
+    by_slug = {r.slug: r for r in everyone}
+    return [by_slug[s] for s in slugs if s in by_slug]
+
+
+def trend(year: int, key: str, slugs: list[str] | None = None) -> dict[str, list[tuple[date, float | None]]]:
+    """Daily values of one column over ``year`` from the snapshots: per bureau (by name)
+    and the city average under the key ``""``."""
+    column = COLUMN_BY_KEY[key]
+    query = (select(Tenant.slug, Tenant.name, MetricSnapshot.day, MetricSnapshot.figures)
+             .join(Tenant, Tenant.id == MetricSnapshot.tenant_id)
+             .where(MetricSnapshot.year == year, Tenant.status == "active").order_by(MetricSnapshot.day))
+    series: dict[str, list[tuple[date, float | None]]] = {}
+    latest: dict[str, float] = {}  # each bureau's value carried forward to later days
+    city: dict[date, float] = {}
+    for slug, name, day, figures in db.session.execute(query):
+        value = column.read(figures or {})
+        if isinstance(value, (int, float)):
+            latest[slug] = value
+        if latest:
+            # snapshots exist only for days a bureau changed: average the last known values
+            city[day] = round(mean(latest.values()), 4)
+        if slugs is None or slug in slugs:
+            series.setdefault(name, []).append((day, value))
+    series[""] = sorted(city.items())
+    return series

@@ -1,0 +1,104 @@
+"""The city dashboard, comparison and trends read the pushed figures."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from io import BytesIO
+
+from openpyxl import load_workbook
+from sqlalchemy import update
+
+from app.audit.services import record_bureau
+from app.city import metrics
+from app.extensions import db
+from app.tenancy.models import Tenant
+from app.tenancy.session import tenant_context
+from tests.conftest import login
+
+
+def _write(tenant, n: int = 1) -> None:
+    with tenant_context(tenant):
+        for i in range(n):
+            record_bureau("test.write", "thing", i, summary="x")
+        db.session.commit()
+
+
+def _row_html(page: str, name: str) -> str:
+    match = re.search(r"<tr>\s*<td class=\"text-end\">[^<]*</td>\s*<td><a [^>]*>" + name + r"</a>.*?</tr>", page, re.S)
+    assert match, f"no row for {name}"
+    return match.group(0)
+
+
+def test_a_change_in_one_bureau_shows_on_the_next_dashboard_load(app, client, city_admin, bureau_a, bureau_b):
+    login(client, "city")
+    before_a = _row_html(client.get("/city/").get_data(as_text=True), "市财政局")
+    before_b = _row_html(client.get("/city/").get_data(as_text=True), "市教育局")
+    _write(bureau_a.tenant, 2)
+    page = client.get("/city/").get_data(as_text=True)
+    assert _row_html(page, "市财政局") != before_a  # last activity / figures changed
+    assert _row_html(page, "市教育局") == before_b
+    assert metrics.today().isoformat() in _row_html(page, "市财政局")
+
+
+def test_stale_rows_are_flagged(app, client, city_admin, bureau_a, bureau_b):
+    _write(bureau_a.tenant)
+    db.session.execute(update(Tenant).where(Tenant.id == bureau_a.tenant.id).values(data_version=Tenant.data_version + 5))
+    db.session.commit()
+    login(client, "city")
+    page = client.get("/city/").get_data(as_text=True)
+    assert "数据更新中" in _row_html(page, "市财政局")
+    assert "数据更新中" not in _row_html(page, "市教育局")  # never changed: nothing to recompute
+
+
+def test_dashboard_charts_are_svg_with_chinese_names(app, client, city_admin, bureau_a, bureau_b):
+    _write(bureau_a.tenant)
+    _write(bureau_b.tenant)
+    login(client, "city")
+    page = client.get("/city/").get_data(as_text=True)
+    svgs = re.findall(r"<svg .*?</svg>", page, re.S)
+    assert len(svgs) >= 2
+    names = set()
+    for svg in svgs:
+        root = ET.fromstring(svg)
+        names |= {"".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"市财政局", "市教育局"} <= names
+
+
+def test_city_viewer_sees_everything_bureau_users_get_404(app, city_viewer, bureau_a, bureau_b):
+    viewer = app.test_client()
+    login(viewer, "leader")
+    for url in ("/city/", "/city/compare?b=bureau-a&b=bureau-b", "/city/trends", "/city/dashboard.xlsx",
+                "/city/compare.xlsx?b=bureau-a&b=bureau-b"):
+        assert viewer.get(url).status_code == 200, url
+    member = app.test_client()
+    login(member, bureau_a.admin.username)
+    for url in ("/city/", "/city/compare", "/city/trends", "/city/dashboard.xlsx", "/city/compare.xlsx"):
+        assert member.get(url).status_code == 404, url
+
+
+def test_dashboard_export_lists_every_bureau(app, client, city_admin, bureau_a, bureau_b):
+    login(client, "city")
+    response = client.get("/city/dashboard.xlsx")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    sheet = load_workbook(BytesIO(response.data)).active
+    names = [row[1] for row in sheet.iter_rows(min_row=4, values_only=True)]
+    assert names == ["市财政局", "市教育局"]
+
+
+def test_compare_shows_chosen_bureaus_side_by_side(app, client, city_admin, bureau_a, bureau_b):
+    login(client, "city")
+    page = client.get("/city/compare?b=bureau-b&b=bureau-a&b=no-such&b=../x").get_data(as_text=True)
+    header = re.search(r'<table class="table table-tight bg-white align-middle" id="comparison">.*?</thead>', page, re.S).group(0)
+    assert header.index("市教育局") < header.index("市财政局")
+    assert "<svg" in page
+    single = client.get("/city/compare?b=bureau-a").get_data(as_text=True)
+    assert "请至少选择两个单位" in single
+    book = load_workbook(BytesIO(client.get("/city/compare.xlsx?b=bureau-a&b=bureau-b").data)).active
+    assert [c.value for c in book[3]][1:] == ["市财政局", "市教育局"]
+
+
+def test_bad_query_values_never_fail(app, client, city_admin, bureau_a):
+    login(client, "city")
+    for url in ("/city/?year=abc", "/city/?year=99999", "/city/?sort=nope&dir=sideways", "/city/?category=zzz",
+                "/city/trends?figure=nope&year=x", "/city/compare?year=&b=" + "x" * 500):
+        assert client.get(url).status_code == 200, url
