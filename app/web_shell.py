@@ -72,16 +72,10 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("figure")
     def figure(value: object, kind: str = "number") -> str:
-        """A roll-up figure as shown in tables: percentages, scores to 0.01, dashes for none."""
-        if value is None or value == "":
-            return "—"
-        if kind == "percent":
-            return f"{float(value) * 100:.1f}%"
-        if kind == "score":
-            return f"{float(value):.2f}"
-        if kind == "number" and isinstance(value, float):
-            return f"{value:g}"
-        return str(value)
+        """A roll-up figure as shown in tables (see :func:`app.city.rollup.format_figure`)."""
+        from app.city.rollup import format_figure
+
+        return format_figure(value, kind)
 
     @app.context_processor
     def shell_globals() -> dict:

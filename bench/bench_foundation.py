@@ -126,10 +126,11 @@ def bench_upgrade(app, bureaus: int, jobs: int) -> dict:
     return {"bureaus": total, "jobs": jobs, "seconds": seconds, "summary": result.stdout.strip().splitlines()[-1]}
 
 
-def write_results(section: str) -> None:
+def write_section(name: str, section: str) -> None:
+    """Replace (or append) the ``<!-- name -->`` … ``<!-- /name -->`` block of bench/RESULTS.md."""
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\nEach section is written by its script; rerun the script to refresh it.\n"
-    begin, end = "<!-- foundation -->", "<!-- /foundation -->"
+    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
     block = f"{begin}\n{section.rstrip()}\n{end}"
     if begin in text:
         text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
@@ -155,7 +156,7 @@ def main() -> None:
     print(f"upgrade: {upgrade['bureaus']} bureaus in {upgrade['seconds']:.1f} s ({upgrade['summary']})")
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
-    write_results(f"""## Foundation (`bench/bench_foundation.py`)
+    write_section("foundation", f"""## Foundation (`bench/bench_foundation.py`)
 
 Measured {time.strftime('%Y-%m-%d')} on {machine}; SQLite data root on local disk.
 

@@ -34,6 +34,31 @@ class Column:
         section, name = self.source
         return (figures.get(section) or {}).get(name)
 
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("number", "percent", "score")
+
+    @property
+    def css(self) -> str:
+        """Table cell class: numbers align right."""
+        return "text-end" if self.numeric else ""
+
+    def format(self, value: Any) -> str:
+        return format_figure(value, self.kind)
+
+
+def format_figure(value: Any, kind: str = "number") -> str:
+    """A figure as tables show it: percentages to 0.1, scores to 0.01, a dash for none."""
+    if value is None or value == "":
+        return "—"
+    if kind == "percent":
+        return f"{float(value) * 100:.1f}%"
+    if kind == "score":
+        return f"{float(value):.2f}"
+    if kind == "number" and isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
 
 COLUMNS: tuple[Column, ...] = (
     Column("completion_rate", _l("Completion"), ("duties", "completion_rate"), "percent"),
@@ -70,6 +95,12 @@ class BureauRow:
     def category_label(self) -> str:
         return BUREAU_CATEGORIES.get(self.category, self.category)
 
+    @property
+    def cells(self) -> list[tuple[str, bool]]:
+        """(formatted value, needs attention) per column of :data:`COLUMNS`, for tables."""
+        return [(c.format(self.values.get(c.key)), bool(not c.higher_is_better and self.values.get(c.key)))
+                for c in COLUMNS]
+
 
 @dataclass
 class Overview:
@@ -86,7 +117,9 @@ def available_years(default: int) -> list[int]:
 
 
 def _rows(year: int, category: str | None = None, slugs: list[str] | None = None) -> list[BureauRow]:
-    query = (select(Tenant, TenantMetrics)
+    # Plain columns, not ORM entities: the dashboard may list a thousand bureaus.
+    query = (select(Tenant.id, Tenant.slug, Tenant.name, Tenant.category, Tenant.data_version,
+                    TenantMetrics.figures, TenantMetrics.data_version, TenantMetrics.computed_at)
              .outerjoin(TenantMetrics, (TenantMetrics.tenant_id == Tenant.id) & (TenantMetrics.year == year))
              .where(Tenant.status == "active").order_by(Tenant.id))
     if category:
@@ -94,15 +127,15 @@ def _rows(year: int, category: str | None = None, slugs: list[str] | None = None
     if slugs is not None:
         query = query.where(Tenant.slug.in_(slugs))
     rows = []
-    for tenant, stored in db.session.execute(query):
-        figures = stored.figures if stored else {}
+    for tenant_id, slug, name, tenant_category, version, figures, computed_version, computed_at in db.session.execute(query):
+        figures = figures or {}
         rows.append(BureauRow(
-            tenant_id=tenant.id, slug=tenant.slug, name=tenant.name, category=tenant.category,
+            tenant_id=tenant_id, slug=slug, name=name, category=tenant_category,
             values={c.key: c.read(figures) for c in COLUMNS},
             # stale: the bureau changed since its figures were computed (a bureau that never
             # changed has no figures to compute, which is not stale)
-            stale=(stored.data_version if stored else 0) < tenant.data_version,
-            computed_at=stored.computed_at if stored else None))
+            stale=(computed_version or 0) < version,
+            computed_at=computed_at))
     return rows
 
 

@@ -64,20 +64,30 @@ def _percent(value):
     return None if value is None else round(value * 100, 1)
 
 
+RANKING_CHART_LIMIT = 30
+SCATTER_LABEL_LIMIT = 40
+
+
 def dashboard_charts(data: rollup.Overview) -> dict[str, str]:
     """The dashboard's three SVG charts: ranking, grade distribution, completion vs score."""
     ranked = sorted((r for r in data.rows if r.values.get("composite") is not None), key=lambda r: r.rank or 0)
     completion = sorted(data.rows, key=lambda r: -(r.values.get("completion_rate") or -1))
-    ranking = (charts.ranking_bars([(r.name, r.values["composite"]) for r in ranked], title=_("Final score ranking"),
+    # A bar per bureau stops being readable past a few dozen: show the leading ones.
+    top = RANKING_CHART_LIMIT
+    more = len(ranked if ranked else completion) > top
+    ranking = (charts.ranking_bars([(r.name, r.values["composite"]) for r in ranked[:top]],
+                                   title=_("Final score ranking (top %(n)d)", n=top) if more else _("Final score ranking"),
                                    unit=_(" pts"), maximum=100, digits=2) if ranked else
-               charts.ranking_bars([(r.name, _percent(r.values.get("completion_rate"))) for r in completion],
-                                   title=_("Completion of the responsibility lists"), unit="%", maximum=100))
+               charts.ranking_bars([(r.name, _percent(r.values.get("completion_rate"))) for r in completion[:top]],
+                                   title=_("Completion of the responsibility lists (top %(n)d)", n=top) if more
+                                   else _("Completion of the responsibility lists"), unit="%", maximum=100))
     return {
         "ranking": Markup(ranking),
         "grades": Markup(charts.category_columns(data.grades, title=_("Bureaus per grade"))) if data.grades else None,
         "scatter": Markup(charts.scatter(
             [(r.name, _percent(r.values.get("completion_rate")), r.values.get("composite")) for r in data.rows],
-            title=_("Completion and final score"), x_label=_("Completion (%)"), y_label=_("Final score"))),
+            title=_("Completion and final score"), x_label=_("Completion (%)"), y_label=_("Final score"),
+            labels=len(data.rows) <= SCATTER_LABEL_LIMIT)),
     }
 
 

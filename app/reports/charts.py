@@ -135,8 +135,11 @@ def category_columns(items: Sequence[tuple[str, int]], *, title: str, unit: str 
 
 
 def scatter(points: Sequence[tuple[str, float | None, float | None]], *, title: str, x_label: str, y_label: str,
-            x_max: float = 100, y_max: float = 100, style: ChartStyle = ChartStyle()) -> str:
-    """Labelled points (label, x, y); points with a missing coordinate are listed under the plot."""
+            x_max: float = 100, y_max: float = 100, labels: bool = True, style: ChartStyle = ChartStyle()) -> str:
+    """Labelled points (label, x, y); points with a missing coordinate are listed under the plot.
+
+    ``labels=False`` draws unlabelled points (hundreds of names would overlap) and names
+    only the count of points left out."""
     size = style.font_size
     left, right, top, bottom = 56, 24, size * 3, 48
     width, height = 640, 420
@@ -158,11 +161,13 @@ def scatter(points: Sequence[tuple[str, float | None, float | None]], *, title: 
             continue
         cx = left + plot_w * min(max(x_value, 0), x_max) / x_max
         cy = top + plot_h - plot_h * min(max(y_value, 0), y_max) / y_max
-        body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{PALETTE[1]}" stroke="#fff"/>')
-        body.append(_text(cx + 7, cy - 6, label, size=size - 1))
+        body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{PALETTE[1]}" stroke="#fff"><title>{escape(label)}</title></circle>')
+        if labels:
+            body.append(_text(cx + 7, cy - 6, label, size=size - 1))
     if missing:
         height += size * 1.8
-        body.append(_text(0, height - 6, "未计入：" + "、".join(missing), size=size - 1, fill=MUTED))
+        note = "未计入：" + "、".join(missing) if labels else f"未计入：{len(missing)} 个单位"
+        body.append(_text(0, height - 6, note, size=size - 1, fill=MUTED))
     return _svg(width, height, body, title, style)
 
 
