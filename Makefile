@@ -10,6 +10,8 @@ DEMO_BUREAUS ?= 8
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CJK_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai
+# WeasyPrint lays text out with Pango (system libraries, not on PyPI).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig
 export FLASK_APP := wsgi.py
 
 .PHONY: run test setup python-check fonts chromium translations messages catalog demo bench clean-data
@@ -39,17 +41,18 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	@touch $@
 
-# PDF reports and charts need CJK fonts.  Installed with apt-get when running as root;
-# otherwise the exact packages are named.
+# PDF reports and charts need CJK fonts and Pango.  Installed with apt-get when running
+# as root; otherwise the exact packages are named.
 fonts:
-	@if fc-list 2>/dev/null | grep -qi "Noto Serif CJK SC"; then :; \
+	@if fc-list 2>/dev/null | grep -qi "Noto Serif CJK SC" && fc-list 2>/dev/null | grep -qi "LXGW WenKai" \
+	   && ldconfig -p 2>/dev/null | grep -q libpangoft2; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	  echo "installing CJK fonts: $(CJK_PACKAGES)"; \
-	  (apt-get install -y -qq $(CJK_PACKAGES) >/dev/null 2>&1 || \
-	   (apt-get update -qq && apt-get install -y -qq $(CJK_PACKAGES) >/dev/null)) || \
-	   echo "WARNING: could not install $(CJK_PACKAGES); PDF reports need them"; \
+	  echo "installing fonts and Pango: $(CJK_PACKAGES) $(PDF_PACKAGES)"; \
+	  (apt-get install -y -qq $(CJK_PACKAGES) $(PDF_PACKAGES) >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y -qq $(CJK_PACKAGES) $(PDF_PACKAGES) >/dev/null)) || \
+	   echo "WARNING: could not install $(CJK_PACKAGES) $(PDF_PACKAGES); PDF reports need them"; \
 	else \
-	  echo "NOTE: CJK fonts are missing. Install them with: sudo apt-get install $(CJK_PACKAGES)"; \
+	  echo "NOTE: fonts or Pango are missing. Install them with: sudo apt-get install $(CJK_PACKAGES) $(PDF_PACKAGES)"; \
 	fi
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).

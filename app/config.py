@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Callable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +61,23 @@ class Config:
     PASSWORD_MIN_LENGTH = 10
 
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+    # PDF font roles (GB/T 9704: 宋体 body, 黑体 headings, 楷体 sub-headings); Debian's
+    # fonts-noto-cjk and fonts-lxgw-wenkai provide the defaults.
+    PDF_FONT_SERIF = "Noto Serif CJK SC"
+    PDF_FONT_SANS = "Noto Sans CJK SC"
+    PDF_FONT_KAI = "LXGW WenKai"
     TESTING = False
+
+    # Reminder e-mails (``flask reminders send``).
+    SMTP_HOST: str = "localhost"
+    SMTP_PORT: int = 25
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM: str = "zeren@localhost"
+    SMTP_STARTTLS: bool = False
+    # Who may reopen a closed finding: any of city_admin, bureau_admin (comma-separated).
+    FINDINGS_REOPEN_ROLES: str = "city_admin,bureau_admin"
 
 
 class ProductionConfig(Config):
@@ -83,7 +100,7 @@ class TestConfig(Config):
 
 
 # Environment variables that map onto settings, with their type.
-ENV_SETTINGS: dict[str, type] = {
+ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "DATABASE_URL": str,
     "TENANTS_DIR": str,
     "SECRET_KEY": str,
@@ -93,6 +110,13 @@ ENV_SETTINGS: dict[str, type] = {
     "TENANT_ENGINE_CACHE": int,
     "MIGRATIONS_DIR": str,
     "LOGIN_RATE_LIMIT": str,
+    "SMTP_HOST": str,
+    "SMTP_PORT": int,
+    "SMTP_USER": str,
+    "SMTP_PASSWORD": str,
+    "SMTP_FROM": str,
+    "SMTP_STARTTLS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "FINDINGS_REOPEN_ROLES": str,
 }
 
 
