@@ -99,6 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bureau.bp)
     app.register_blueprint(audit.city_bp)
     app.register_blueprint(audit.bureau_bp)
+    from . import duties
+    app.register_blueprint(duties.bp)
+    app.register_blueprint(duties.city_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -32,7 +32,9 @@ def _member_or_404(user_id: int):
 @bp.route("/")
 @bureau_role()
 def home():
-    return render_template("bureau/home.html", members=accounts.bureau_members(_tenant()))
+    from app.duties.services import home_summary
+
+    return render_template("bureau/home.html", members=accounts.bureau_members(_tenant()), duties=home_summary())
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -88,3 +88,4 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
         if echo:
             echo(f"  {slug:<8} {name}")
     return report
+from app.duties import demo as _duties_demo  # noqa: E402,F401  (appends the duty lists to SEEDERS)

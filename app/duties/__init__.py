@@ -9,4 +9,4 @@ from flask import Blueprint
 bp = Blueprint("duties", __name__, url_prefix="/b/<slug>/duties", template_folder="templates", cli_group="duties")
 city_bp = Blueprint("duty_templates", __name__, url_prefix="/city/duty-templates", template_folder="templates")
 
-
+from . import cli, city_views, views  # noqa: E402,F401

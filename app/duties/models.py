@@ -61,16 +61,25 @@ class TemplateImmutable(RuntimeError):
     """Code tried to change a published template edition."""
 
 
+@event.listens_for(DutyTemplate, "load")
+def _remember_published_on_load(target: DutyTemplate, _context) -> None:
+    target._published_in_db = target.__dict__.get("published_at") is not None
+
+
+@event.listens_for(DutyTemplate, "refresh")
+def _remember_published_on_refresh(target: DutyTemplate, _context, attrs) -> None:
+    if attrs is None or "published_at" in attrs:
+        target._published_in_db = target.__dict__.get("published_at") is not None
+
+
 @event.listens_for(DutyTemplate, "before_update")
 def _refuse_published_change(_mapper, _connection, target: DutyTemplate) -> None:
     # Defence in depth: the services already refuse, but no code path may rewrite an
-    # edition that bureaus have copied from.
-    state = inspect(target)
-    published = state.attrs.published_at.history
-    was_published = bool(published.deleted and published.deleted[0] is not None) or (
-        not published.has_changes() and target.published_at is not None)
-    if not was_published:
+    # edition that bureaus have copied from.  "Published" means published in the
+    # database as loaded, so publishing itself (several flushes, one transaction) works.
+    if not getattr(target, "_published_in_db", False):
         return
+    state = inspect(target)
     changed = [a.key for a in state.attrs if a.key not in ("updated_at", "version") and a.history.has_changes()]
     if changed:
         raise TemplateImmutable(f"published duty template {target.id} cannot change ({', '.join(changed)})")

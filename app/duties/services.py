@@ -1,0 +1,1170 @@
+"""Rules of the bureau's responsibility lists: people, lists, items, progress records,
+evidence, derived status and the per-bureau figures.
+
+Every function works on the current bureau's session (a ``/b/<slug>/`` request or
+``tenant_context``).  Changes check permissions (:class:`Actor`), optimistic-locking
+versions and the list's status, write an audit event in the same transaction and
+commit.  Derived status comes from :mod:`app.duties.status`; ``today`` is passed in by
+callers that care (tests, the roll-up) and defaults to the date in the configured time
+zone.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import wraps
+from datetime import date, datetime
+from typing import Any, BinaryIO, Iterable
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.audit.services import changes, record_bureau
+from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
+from app.extensions import db
+from app.models import utcnow
+from app.tenancy.session import session_tenant
+
+from . import status as rules
+from .labels import CADENCE_LABELS, CATEGORIES, FILE_KIND_LABELS, default_areas
+from .models import PERSON_KINDS, Attachment, DutyItem, DutyList, DutyTemplate, Person, ProgressRecord
+from .storage import (ALLOWED_EXTENSIONS, PreparedUpload, UploadRejected, blob_store, max_bytes,
+                      prepare_upload)
+
+MAX_FILES_PER_UPLOAD = 5
+YEAR_MIN, YEAR_MAX = 2000, 2100
+MAX_COUNT = 366
+
+
+# -- who is acting ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Actor:
+    """The account doing something and its role in the bureau.
+
+    ``role`` is ``bureau_admin``, ``bureau_editor``, ``bureau_viewer`` or ``reader`` (a
+    city role, read-only).  ``id``/``username`` are what the audit trail records.
+    """
+
+    id: int | None
+    username: str
+    display_name: str
+    role: str
+
+    @classmethod
+    def system(cls) -> "Actor":
+        """The demo seeder and command-line jobs."""
+        return cls(id=None, username="system", display_name="系统", role="bureau_admin")
+
+    @classmethod
+    def of(cls, user: Any, role: str) -> "Actor":
+        return cls(id=user.id, username=user.username, display_name=getattr(user, "label", user.username), role=role)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "bureau_admin"
+
+
+def can_manage(actor: Actor) -> bool:
+    """People, lists and items are managed by bureau administrators."""
+    return actor.is_admin
+
+
+def can_record(item: DutyItem, actor: Actor) -> bool:
+    """Administrators record on every item; editors on the items of the person linked to
+    their account."""
+    if actor.is_admin:
+        return True
+    return (actor.role == "bureau_editor" and item.owner is not None and actor.id is not None
+            and item.owner.user_id == actor.id)
+
+
+def can_change_record(record: ProgressRecord, actor: Actor) -> bool:
+    """Administrators change every record; editors the ones they wrote on their items."""
+    if actor.is_admin:
+        return True
+    return can_record(record.item, actor) and record.author_id == actor.id
+
+
+def require_permission(allowed: bool) -> None:
+    """Raise :class:`PermissionDenied` unless ``allowed``."""
+    if not allowed:
+        raise PermissionDenied(_("You may not change this."))
+
+
+def require_writable(duty_list: DutyList) -> None:
+    """Archived lists are read-only: raise :class:`Locked`."""
+    if duty_list.is_archived:
+        raise Locked(_("This list is archived and read-only. Reopen it to make changes."))
+
+
+def guarded(function):
+    """Decorate a service that writes: a concurrent writer detected while flushing or
+    committing becomes a :class:`Conflict` (after a rollback).
+
+    ``check_version`` catches stale forms; this catches the race between that check and
+    the UPDATE or DELETE (SQLAlchemy's ``version_id_col`` makes it match no row).
+    """
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise Conflict(_("Changed by someone else: this record was modified after you opened it. "
+                             "Check the current values below and submit again.")) from None
+
+    return wrapper
+
+
+def commit() -> None:
+    """Commit the service's work (callers are :func:`guarded`)."""
+    db.session.commit()
+
+
+def today() -> date:
+    """Today's date where the bureaus are (``BABEL_DEFAULT_TIMEZONE``)."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def _slug() -> str:
+    ref = session_tenant(db.session())
+    if ref is None:  # pragma: no cover - every caller runs inside a bureau
+        raise RuntimeError("no bureau bound to the session")
+    return ref.slug
+
+
+# -- parsing shared by forms and the Excel import ------------------------------------
+def parse_int(value: Any, *, low: int, high: int) -> int | None:
+    """An int within [low, high] from a form or cell value, ``None`` if blank; raises ValueError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        value = int(value)
+    number = int(str(value).strip())
+    if not low <= number <= high:
+        raise ValueError(value)
+    return number
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+)
+
+
+def parse_date(value: Any) -> date | None:
+    """A date from a form or cell value (2026-06-30, 2026/6/30, 2026年6月30日, a
+    ``datetime``), ``None`` if blank; raises ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            if not YEAR_MIN <= year <= YEAR_MAX:
+                raise ValueError(text)
+            return date(year, month, day)
+    raise ValueError(text)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+# -- people ---------------------------------------------------------------------------
+def list_people(*, active_only: bool = False) -> list[Person]:
+    """People of the bureau in their display order."""
+    query = select(Person).order_by(Person.sort_order, Person.id)
+    if active_only:
+        query = query.where(Person.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def get_person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise NotFound(_("No such person."))
+    return person
+
+
+def _person_snapshot(person: Person) -> dict:
+    return {"name": person.name, "post": person.post, "kind": person.kind, "active": person.active,
+            "user_id": person.user_id, "sort_order": person.sort_order}
+
+
+@guarded
+def save_person(person: Person | None, data: dict, *, actor: Actor, version: Any = None,
+                linkable_user_ids: Iterable[int] | None = None) -> Person:
+    """Add (``person=None``) or change a person.
+
+    ``linkable_user_ids`` are the accounts of this bureau a person may be linked to; an
+    account is linked to at most one person.
+    """
+    require_permission(can_manage(actor))
+    if person is not None:
+        check_version(person, version)
+    errors: dict[str, list[str]] = {}
+    name, post, kind = _text(data.get("name")), _text(data.get("post")), _text(data.get("kind"))
+    if not name or len(name) > 60:
+        errors["name"] = [_("Enter a name of at most 60 characters.")]
+    if len(post) > 100:
+        errors["post"] = [_("At most %(n)s characters.", n=100)]
+    if kind not in PERSON_KINDS:
+        errors["kind"] = [_("Choose a role from the list.")]
+    try:
+        sort_order = parse_int(data.get("sort_order"), low=0, high=9999)
+    except ValueError:
+        errors["sort_order"] = [_("Enter a whole number from 0 to 9999.")]
+        sort_order = 0
+    user_id = None
+    raw_user = data.get("user_id")
+    if raw_user not in (None, "", "0", 0):
+        try:
+            user_id = int(raw_user)
+        except (TypeError, ValueError):
+            user_id = -1
+        if linkable_user_ids is not None and user_id not in set(linkable_user_ids):
+            errors["user_id"] = [_("Choose an account of this bureau.")]
+        elif db.session.scalar(select(Person.id).where(
+                Person.user_id == user_id, Person.id != (person.id if person else -1))) is not None:
+            errors["user_id"] = [_("This account is already linked to another person.")]
+    if errors:
+        raise ValidationError(_("The person could not be saved."), errors)
+    active = bool(data.get("active", True))
+    if sort_order is None:
+        sort_order = person.sort_order if person else (db.session.scalar(select(func.max(Person.sort_order))) or 0) + 10
+    values = {"name": name, "post": post, "kind": kind, "active": active, "user_id": user_id, "sort_order": sort_order}
+    if person is None:
+        person = Person(**values)
+        db.session.add(person)
+        db.session.flush()
+        record_bureau("person.create", "person", person.id, summary=f"新增责任人 {person.label}",
+                      after=_person_snapshot(person), actor=actor)
+    else:
+        before = _person_snapshot(person)
+        for key, value in values.items():
+            setattr(person, key, value)
+        old, new = changes(before, _person_snapshot(person))
+        if new:
+            record_bureau("person.update", "person", person.id, summary=f"修改责任人 {person.label}",
+                          before=old, after=new, actor=actor)
+    commit()
+    return person
+
+
+@guarded
+def delete_person(person: Person, *, actor: Actor, version: Any) -> None:
+    """Remove a person who owns no item (otherwise deactivate them)."""
+    require_permission(can_manage(actor))
+    check_version(person, version)
+    owned = db.session.scalar(select(func.count()).select_from(DutyItem).where(DutyItem.owner_id == person.id))
+    if owned:
+        raise ValidationError(_("%(name)s still owns %(n)s items: give them to someone else or mark the person inactive.",
+                                name=person.name, n=owned))
+    record_bureau("person.delete", "person", person.id, summary=f"删除责任人 {person.label}",
+                  before=_person_snapshot(person), actor=actor)
+    db.session.delete(person)
+    commit()
+
+
+def people_of_user(user_id: int) -> list[Person]:
+    """The people linked to an account (normally one)."""
+    return list(db.session.scalars(select(Person).where(Person.user_id == user_id)))
+
+
+# -- lists ---------------------------------------------------------------------------
+def list_lists() -> list[DutyList]:
+    """Every list of the bureau, newest year first."""
+    return list(db.session.scalars(select(DutyList).order_by(DutyList.year.desc())))
+
+
+def get_list(list_id: int) -> DutyList:
+    duty_list = db.session.get(DutyList, list_id)
+    if duty_list is None:
+        raise NotFound(_("No such list."))
+    return duty_list
+
+
+def list_for_year(year: int) -> DutyList | None:
+    return db.session.scalar(select(DutyList).where(DutyList.year == year))
+
+
+def _list_snapshot(duty_list: DutyList) -> dict:
+    return {"year": duty_list.year, "title": duty_list.title, "status": duty_list.status,
+            "template_id": duty_list.template_id, "template_edition": duty_list.template_edition}
+
+
+def _due_in(year: int, month: int | None) -> date | None:
+    if not month:
+        return None
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _default_owner(category: str, people: list[Person]) -> Person | None:
+    """The one active person an item of ``category`` obviously belongs to, if any."""
+    kind = {"secretary": "secretary", "organ_committee": "organ_committee", "discipline": "discipline"}.get(category)
+    if kind is None:
+        return None
+    candidates = [p for p in people if p.kind == kind and p.active]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+@guarded
+def create_list(year: Any, *, actor: Actor, title: str | None = None, template_id: Any = None) -> DutyList:
+    """Create the bureau's list for ``year``, empty or copied from a published template.
+
+    Copying takes the template's areas and items as they are now; the list keeps them
+    whatever later editions of the template say.  Items of the category ``member`` are
+    copied once per active leadership member (kind ``member``) and given to them.
+    """
+    require_permission(can_manage(actor))
+    errors: dict[str, list[str]] = {}
+    try:
+        year = parse_int(year, low=YEAR_MIN, high=YEAR_MAX)
+    except ValueError:
+        year = None
+    if year is None:
+        errors["year"] = [_("Enter a year between 2000 and 2100.")]
+    template = None
+    if template_id not in (None, "", "0", 0):
+        try:
+            template = db.session.get(DutyTemplate, int(template_id))
+        except (TypeError, ValueError):
+            template = None
+        if template is None or not template.is_published:
+            errors["template_id"] = [_("Choose a published template from the list.")]
+    title = _text(title)
+    if len(title) > 200:
+        errors["title"] = [_("At most %(n)s characters.", n=200)]
+    if errors:
+        raise ValidationError(_("The list could not be created."), errors)
+    if list_for_year(year) is not None:
+        raise Conflict(_("There is already a list for %(year)s.", year=year))
+    if template is not None:
+        title = title or (template.title if str(year) in template.title else f"{year}年度{_strip_year(template.title)}")
+    title = title or f"{year}年度落实全面从严治党（机关党建）主体责任清单"
+    duty_list = DutyList(year=year, title=title, status="draft",
+                         areas=list(template.areas) if template else default_areas())
+    if template is not None:
+        duty_list.template_id, duty_list.template_edition = template.id, template.edition
+        duty_list.template_title = template.title
+    db.session.add(duty_list)
+    db.session.flush()
+    created = 0
+    if template is not None:
+        people = list_people(active_only=True)
+        members = [p for p in people if p.kind == "member"]
+        order = 0
+        for source in template.items:
+            owners: list[Person | None]
+            if source["category"] == "member":
+                owners = list(members) or [None]
+            else:
+                owners = [_default_owner(source["category"], people)]
+            for owner in owners:
+                order += 10
+                db.session.add(DutyItem(
+                    list_id=duty_list.id, category=source["category"], area=source["area"],
+                    content=source["content"], measures=source.get("measures", ""),
+                    lead_unit=source.get("lead_unit", ""), cadence=source["cadence"],
+                    expected_count=source["expected_count"], due_date=_due_in(year, source.get("due_month")),
+                    owner_id=owner.id if owner else None, sort_order=order, source_key=source["key"]))
+                created += 1
+    record_bureau("duty_list.create", "duty_list", duty_list.id, summary=f"新建{year}年度责任清单",
+                  after={**_list_snapshot(duty_list), "items": created}, actor=actor)
+    commit()
+    return duty_list
+
+
+def _strip_year(title: str) -> str:
+    return re.sub(r"^\d{4}年度?", "", title or "")
+
+
+@guarded
+def update_list(duty_list: DutyList, *, title: Any, version: Any, actor: Actor) -> DutyList:
+    """Rename a list."""
+    require_permission(can_manage(actor))
+    require_writable(duty_list)
+    check_version(duty_list, version)
+    title = _text(title)
+    if not title or len(title) > 200:
+        raise ValidationError(_("The list could not be saved."), {"title": [_("Enter a title of at most 200 characters.")]})
+    before = _list_snapshot(duty_list)
+    duty_list.title = title
+    old, new = changes(before, _list_snapshot(duty_list))
+    if new:
+        record_bureau("duty_list.update", "duty_list", duty_list.id, summary=f"修改{duty_list.year}年度责任清单",
+                      before=old, after=new, actor=actor)
+    commit()
+    return duty_list
+
+
+LIST_TRANSITIONS = {("draft", "published"), ("published", "archived"), ("archived", "published")}
+
+
+@guarded
+def set_list_status(duty_list: DutyList, target: str, *, version: Any, actor: Actor) -> DutyList:
+    """Publish a draft, archive a published list (read-only) or reopen an archived one."""
+    require_permission(can_manage(actor))
+    check_version(duty_list, version)
+    if (duty_list.status, target) not in LIST_TRANSITIONS:
+        raise ValidationError(_("This change of status is not possible."))
+    if target == "published" and duty_list.status == "draft":
+        if not db.session.scalar(select(func.count()).select_from(DutyItem).where(DutyItem.list_id == duty_list.id)):
+            raise ValidationError(_("Add at least one item before publishing the list."))
+        duty_list.published_at = utcnow()
+    before = duty_list.status
+    duty_list.status = target
+    action = {"published": "publish" if before == "draft" else "reopen", "archived": "archive"}[target]
+    verb = {"publish": "发布", "reopen": "重新启用", "archive": "归档"}[action]
+    record_bureau(f"duty_list.{action}", "duty_list", duty_list.id, summary=f"{verb}{duty_list.year}年度责任清单",
+                  before={"status": before}, after={"status": target}, actor=actor)
+    commit()
+    return duty_list
+
+
+@guarded
+def delete_list(duty_list: DutyList, *, version: Any, actor: Actor) -> None:
+    """Delete a draft list with its items, records and evidence."""
+    require_permission(can_manage(actor))
+    check_version(duty_list, version)
+    if duty_list.status != "draft":
+        raise ValidationError(_("Only a draft list can be deleted; archive a published one."))
+    shas = _shas_of(select(Attachment.sha256).join(ProgressRecord).join(DutyItem).where(DutyItem.list_id == duty_list.id))
+    record_bureau("duty_list.delete", "duty_list", duty_list.id, summary=f"删除{duty_list.year}年度责任清单（草稿）",
+                  before=_list_snapshot(duty_list), actor=actor)
+    db.session.delete(duty_list)
+    commit()
+    _release_blobs(shas)
+
+
+# -- items ---------------------------------------------------------------------------
+ITEM_FIELDS = ("category", "area", "content", "measures", "owner_id", "lead_unit", "cadence",
+               "expected_count", "due_date")
+
+
+def get_item(item_id: int) -> DutyItem:
+    item = db.session.get(DutyItem, item_id)
+    if item is None:
+        raise NotFound(_("No such item."))
+    return item
+
+
+def item_snapshot(item: DutyItem) -> dict:
+    """The editable fields of an item (audit before/after, export)."""
+    return {"category": item.category, "area": item.area, "content": item.content, "measures": item.measures,
+            "owner_id": item.owner_id, "owner": item.owner.name if item.owner else None,
+            "lead_unit": item.lead_unit, "cadence": item.cadence, "expected_count": item.expected_count,
+            "due_date": item.due_date, "marked_done": item.marked_done}
+
+
+def clean_item(duty_list: DutyList, data: dict, *, people: dict[int, Person] | None = None) -> tuple[dict, dict[str, list[str]]]:
+    """Check the fields of an item against ``duty_list``: clean values and errors by field.
+
+    Blank ``expected_count`` takes the cadence's default; a due date must fall in the
+    list's year or the next one (year-end work is often finished in January).
+    """
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    clean["category"] = _text(data.get("category"))
+    if clean["category"] not in CATEGORIES:
+        errors["category"] = [_("Choose a category from the list.")]
+    clean["area"] = _text(data.get("area"))
+    if clean["area"] not in {a["code"] for a in duty_list.areas or []}:
+        errors["area"] = [_("Choose an area from the list.")]
+    clean["content"] = _text(data.get("content"))
+    if not clean["content"]:
+        errors["content"] = [_("Describe the responsibility.")]
+    elif len(clean["content"]) > 2000:
+        errors["content"] = [_("At most %(n)s characters.", n=2000)]
+    clean["measures"] = _text(data.get("measures"))
+    if len(clean["measures"]) > 4000:
+        errors["measures"] = [_("At most %(n)s characters.", n=4000)]
+    clean["lead_unit"] = _text(data.get("lead_unit"))
+    if len(clean["lead_unit"]) > 100:
+        errors["lead_unit"] = [_("At most %(n)s characters.", n=100)]
+    clean["cadence"] = _text(data.get("cadence")) or rules.ONCE
+    if clean["cadence"] not in rules.CADENCES:
+        errors["cadence"] = [_("Choose a cadence from the list.")]
+    try:
+        count = parse_int(data.get("expected_count"), low=1, high=MAX_COUNT)
+    except (TypeError, ValueError):
+        errors["expected_count"] = [_("Enter a whole number from 1 to 366.")]
+        count = None
+    clean["expected_count"] = count if count is not None else rules.DEFAULT_EXPECTED.get(clean["cadence"], 1)
+    try:
+        due = parse_date(data.get("due_date"))
+    except (TypeError, ValueError):
+        example = f"{duty_list.year}-06-30"
+        errors["due_date"] = [_("Enter a date such as %(example)s.", example=example)]
+        due = None
+    if due is not None and due.year not in (duty_list.year, duty_list.year + 1):
+        errors["due_date"] = [_("The date must fall in %(year)s or early the following year.", year=duty_list.year)]
+    clean["due_date"] = due
+    owner = data.get("owner_id")
+    clean["owner_id"] = None
+    if owner not in (None, "", "0", 0):
+        try:
+            owner_id = int(owner)
+        except (TypeError, ValueError):
+            owner_id = None
+        known = people if people is not None else {p.id: p for p in list_people()}
+        if owner_id not in known:
+            errors["owner_id"] = [_("Choose a person from the list.")]
+        else:
+            clean["owner_id"] = owner_id
+    return clean, errors
+
+
+@guarded
+def add_item(duty_list: DutyList, data: dict, *, actor: Actor) -> DutyItem:
+    """Add an item at the end of its category."""
+    require_permission(can_manage(actor))
+    require_writable(duty_list)
+    clean, errors = clean_item(duty_list, data)
+    if errors:
+        raise ValidationError(_("The item could not be saved."), errors)
+    last = db.session.scalar(select(func.max(DutyItem.sort_order)).where(DutyItem.list_id == duty_list.id)) or 0
+    item = DutyItem(list_id=duty_list.id, sort_order=last + 10, **clean)
+    db.session.add(item)
+    db.session.flush()
+    db.session.refresh(item)
+    record_bureau("duty_item.create", "duty_item", item.id, summary=f"新增事项：{_short(item.content)}",
+                  after=item_snapshot(item), actor=actor)
+    commit()
+    return item
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+@guarded
+def update_item(item: DutyItem, data: dict, *, version: Any, actor: Actor) -> DutyItem:
+    """Change an item's fields (owner, cadence, due date …)."""
+    require_permission(can_manage(actor))
+    require_writable(item.duty_list)
+    check_version(item, version)
+    clean, errors = clean_item(item.duty_list, data)
+    if errors:
+        raise ValidationError(_("The item could not be saved."), errors)
+    apply_item(item, clean, actor)
+    commit()
+    return item
+
+
+def apply_item(item: DutyItem, clean: dict, actor: Actor) -> bool:
+    """Set checked values (:func:`clean_item`) on ``item`` and audit the change; True if
+    anything changed.  The caller commits."""
+    before = item_snapshot(item)
+    for key, value in clean.items():
+        setattr(item, key, value)
+    db.session.flush()
+    db.session.refresh(item, ["owner"])
+    old, new = changes(before, item_snapshot(item))
+    if new:
+        record_bureau("duty_item.update", "duty_item", item.id, summary=f"修改事项：{_short(item.content)}",
+                      before=old, after=new, actor=actor)
+    return bool(new)
+
+
+@guarded
+def delete_item(item: DutyItem, *, version: Any, actor: Actor) -> None:
+    """Remove an item with its records; evidence files used elsewhere are kept."""
+    require_permission(can_manage(actor))
+    require_writable(item.duty_list)
+    check_version(item, version)
+    shas = _shas_of(select(Attachment.sha256).join(ProgressRecord).where(ProgressRecord.item_id == item.id))
+    records = db.session.scalar(select(func.count()).select_from(ProgressRecord).where(ProgressRecord.item_id == item.id))
+    record_bureau("duty_item.delete", "duty_item", item.id, summary=f"删除事项：{_short(item.content)}",
+                  before={**item_snapshot(item), "records": records}, actor=actor)
+    db.session.delete(item)
+    commit()
+    _release_blobs(shas)
+
+
+@guarded
+def move_item(item: DutyItem, direction: str, *, actor: Actor) -> None:
+    """Swap an item with its neighbour in the same category.
+
+    Only ``sort_order`` changes, written with plain UPDATEs that leave the items'
+    versions alone: reordering must not make someone's open edit form stale.
+    """
+    require_permission(can_manage(actor))
+    require_writable(item.duty_list)
+    if direction not in ("up", "down"):
+        raise ValidationError(_("Unknown direction."))
+    siblings = list(db.session.execute(
+        select(DutyItem.id, DutyItem.sort_order).where(DutyItem.list_id == item.list_id, DutyItem.category == item.category)
+        .order_by(DutyItem.sort_order, DutyItem.id)))
+    ids = [row.id for row in siblings]
+    where = ids.index(item.id)
+    target = where - 1 if direction == "up" else where + 1
+    if not 0 <= target < len(ids):
+        return
+    # renumber the category in steps of 10 with the two swapped (ties cannot survive)
+    order = [row.sort_order for row in siblings]
+    ids[where], ids[target] = ids[target], ids[where]
+    base = min(order)
+    for position, item_id in enumerate(ids):
+        db.session.execute(update(DutyItem).where(DutyItem.id == item_id).values(sort_order=base + position * 10)
+                           .execution_options(synchronize_session=False))
+    record_bureau("duty_item.move", "duty_item", item.id, summary=f"调整事项顺序：{_short(item.content)}",
+                  after={"direction": direction}, actor=actor)
+    commit()
+
+
+@guarded
+def split_per_member(item: DutyItem, *, version: Any, actor: Actor) -> list[DutyItem]:
+    """Give a "one post, two responsibilities" item to every active leadership member.
+
+    The item goes to the first member without a copy (if it has no owner yet) and a copy
+    is added for each other member who has none; copies share ``source_key``.
+    """
+    require_permission(can_manage(actor))
+    require_writable(item.duty_list)
+    check_version(item, version)
+    if item.category != "member":
+        raise ValidationError(_("Only items of leadership members are split per member."))
+    members = [p for p in list_people(active_only=True) if p.kind == "member"]
+    if not members:
+        raise ValidationError(_("Add the leadership members (role: member of the Party group) on the People page first."))
+    if not item.source_key:
+        item.source_key = f"X-{item.id}"
+    group = list(db.session.scalars(select(DutyItem).where(
+        DutyItem.list_id == item.list_id, DutyItem.source_key == item.source_key)))
+    covered = {i.owner_id for i in group if i.owner_id is not None}
+    missing = [p for p in members if p.id not in covered]
+    created: list[DutyItem] = []
+    if item.owner_id is None and missing:
+        item.owner_id = missing.pop(0).id
+    order = item.sort_order
+    for person in missing:
+        order += 1
+        copy = DutyItem(list_id=item.list_id, category=item.category, area=item.area, content=item.content,
+                        measures=item.measures, lead_unit=item.lead_unit, cadence=item.cadence,
+                        expected_count=item.expected_count, due_date=item.due_date, owner_id=person.id,
+                        sort_order=order, source_key=item.source_key)
+        db.session.add(copy)
+        created.append(copy)
+    db.session.flush()
+    record_bureau("duty_item.split", "duty_item", item.id, summary=f"按班子成员分解事项：{_short(item.content)}",
+                  after={"owners": [p.name for p in members], "created": [c.id for c in created]}, actor=actor)
+    commit()
+    return created
+
+
+@guarded
+def set_marked_done(item: DutyItem, done: bool, *, version: Any, actor: Actor) -> DutyItem:
+    """Mark an item done (needs at least one evidence file) or take the mark back."""
+    require_permission(can_record(item, actor))
+    require_writable(item.duty_list)
+    check_version(item, version)
+    if done and not _evidence_count(item.id):
+        raise ValidationError(_("Attach at least one evidence file to a record before marking the item done."))
+    if item.marked_done != done:
+        item.marked_done = done
+        record_bureau("duty_item.mark_done" if done else "duty_item.unmark_done", "duty_item", item.id,
+                      summary=f"{'标记完成' if done else '取消完成标记'}：{_short(item.content)}",
+                      before={"marked_done": not done}, after={"marked_done": done}, actor=actor)
+    commit()
+    return item
+
+
+def _evidence_count(item_id: int) -> int:
+    return db.session.scalar(select(func.count(Attachment.id)).join(ProgressRecord)
+                             .where(ProgressRecord.item_id == item_id)) or 0
+
+
+# -- records and evidence -------------------------------------------------------------
+@dataclass
+class Upload:
+    """A file as received: a binary stream and the name the browser sent."""
+
+    stream: BinaryIO
+    filename: str | None
+
+
+def get_record(record_id: int) -> ProgressRecord:
+    record = db.session.get(ProgressRecord, record_id)
+    if record is None:
+        raise NotFound(_("No such record."))
+    return record
+
+
+def get_attachment(attachment_id: int) -> Attachment:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound(_("No such file."))
+    return attachment
+
+
+def _record_snapshot(record: ProgressRecord) -> dict:
+    return {"item_id": record.item_id, "occurred_on": record.occurred_on, "summary": record.summary,
+            "count": record.count, "files": [a.original_name for a in record.attachments]}
+
+
+def _clean_record(item: DutyItem, data: dict) -> tuple[dict, dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+    try:
+        occurred = parse_date(data.get("occurred_on"))
+    except (TypeError, ValueError):
+        occurred = None
+        example = f"{item.duty_list.year}-03-15"
+        errors["occurred_on"] = [_("Enter a date such as %(example)s.", example=example)]
+    else:
+        if occurred is None:
+            errors["occurred_on"] = [_("Enter the date it was done.")]
+        elif not item.duty_list.year - 1 <= occurred.year <= item.duty_list.year + 1:
+            errors["occurred_on"] = [_("The date must be close to the list's year %(year)s.", year=item.duty_list.year)]
+    summary = _text(data.get("summary"))
+    if not summary:
+        errors["summary"] = [_("Describe what was done.")]
+    elif len(summary) > 4000:
+        errors["summary"] = [_("At most %(n)s characters.", n=4000)]
+    try:
+        count = parse_int(data.get("count"), low=1, high=MAX_COUNT)
+    except (TypeError, ValueError):
+        errors["count"] = [_("Enter a whole number from 1 to 366.")]
+        count = 1
+    return {"occurred_on": occurred, "summary": summary, "count": count or 1}, errors
+
+
+def upload_message(error: UploadRejected) -> str:
+    """The user's message for a refused file."""
+    name = error.details.get("name", "")
+    if error.code == "too_large":
+        return _("“%(name)s” is larger than the limit of %(limit)s.", name=name, limit=human_size(error.details["limit"]))
+    if error.code == "empty":
+        return _("“%(name)s” is empty.", name=name)
+    if error.code == "extension":
+        return _("“%(name)s” is not an allowed type (allowed: %(types)s).", name=name,
+                 types=", ".join(e.upper() for e in ALLOWED_EXTENSIONS if e != "jpeg"))
+    if error.code == "mismatch":
+        return _("“%(name)s” contains a %(kind)s file, which does not match its extension .%(ext)s.", name=name,
+                 kind=FILE_KIND_LABELS.get(error.details["kind"], error.details["kind"]), ext=error.details["ext"])
+    return _("The content of “%(name)s” is not a valid %(ext)s file.", name=name,
+             ext=str(error.details.get("ext", "")).upper())
+
+
+def human_size(size: int) -> str:
+    """1.5 MB, 20 MB, 800 KB …"""
+    if size >= 1024 * 1024:
+        value = size / (1024 * 1024)
+        return f"{value:.1f} MB".replace(".0 MB", " MB")
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} B"
+
+
+def _prepare(files: Iterable[Upload]) -> list[PreparedUpload]:
+    """Check every file first: one bad file and nothing is stored."""
+    files = [f for f in files if f is not None and (f.filename or "").strip()]
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise ValidationError(_("The files could not be saved."),
+                              {"files": [_("Upload at most %(n)s files at a time.", n=MAX_FILES_PER_UPLOAD)]})
+    store = blob_store()
+    spool = store.spool_dir(_slug())
+    limit = max_bytes()
+    prepared: list[PreparedUpload] = []
+    problems: list[str] = []
+    for upload in files:
+        try:
+            prepared.append(prepare_upload(upload.stream, upload.filename, limit, spool))
+        except UploadRejected as error:
+            problems.append(upload_message(error))
+    if problems:
+        for ready in prepared:
+            ready.discard()
+        raise ValidationError(_("The files could not be saved."), {"files": problems})
+    return prepared
+
+
+def _attach(record: ProgressRecord, prepared: list[PreparedUpload], actor: Actor) -> list[Attachment]:
+    store = blob_store()
+    slug = _slug()
+    rows = []
+    for ready in prepared:
+        store.put(slug, ready.sha256, ready.path)
+        attachment = Attachment(sha256=ready.sha256, size=ready.size, kind=ready.kind,
+                                original_name=ready.name, uploaded_by=actor.display_name[:60])
+        record.attachments.append(attachment)
+        rows.append(attachment)
+    return rows
+
+
+def _finish(prepared: list[PreparedUpload]) -> None:
+    """After the commit: make sure every referenced blob exists, then drop the spool files.
+
+    A concurrent deletion may have removed a blob of the same content between our
+    ``put`` and our commit (it saw no row using it yet); writing it again closes that gap.
+    """
+    store = blob_store()
+    slug = _slug()
+    for ready in prepared:
+        try:
+            if not store.exists(slug, ready.sha256):
+                store.put(slug, ready.sha256, ready.path)
+        finally:
+            ready.discard()
+
+
+@guarded
+def add_record(item: DutyItem, data: dict, *, files: Iterable[Upload] = (), actor: Actor) -> ProgressRecord:
+    """Record what was done for ``item`` (date, summary, count), with evidence files."""
+    require_permission(can_record(item, actor))
+    require_writable(item.duty_list)
+    clean, errors = _clean_record(item, data)
+    if errors:
+        raise ValidationError(_("The record could not be saved."), errors)
+    prepared = _prepare(files)
+    try:
+        record = ProgressRecord(item_id=item.id, author_id=actor.id, author_name=actor.display_name[:60], **clean)
+        db.session.add(record)
+        _attach(record, prepared, actor)
+        db.session.flush()
+        record_bureau("duty_record.create", "progress_record", record.id,
+                      summary=f"记录履责情况：{_short(item.content)}", after=_record_snapshot(record), actor=actor)
+        commit()
+    except BaseException:
+        db.session.rollback()
+        for ready in prepared:
+            ready.discard()
+        raise
+    _finish(prepared)
+    return record
+
+
+@guarded
+def update_record(record: ProgressRecord, data: dict, *, version: Any, actor: Actor) -> ProgressRecord:
+    """Change a record's date, summary or count."""
+    require_permission(can_change_record(record, actor))
+    require_writable(record.item.duty_list)
+    check_version(record, version)
+    clean, errors = _clean_record(record.item, data)
+    if errors:
+        raise ValidationError(_("The record could not be saved."), errors)
+    before = _record_snapshot(record)
+    for key, value in clean.items():
+        setattr(record, key, value)
+    old, new = changes(before, _record_snapshot(record))
+    if new:
+        record_bureau("duty_record.update", "progress_record", record.id,
+                      summary=f"修改履责记录：{_short(record.item.content)}", before=old, after=new, actor=actor)
+    commit()
+    return record
+
+
+@guarded
+def delete_record(record: ProgressRecord, *, version: Any, actor: Actor) -> None:
+    """Delete a record and its attachments; files other records use are kept."""
+    require_permission(can_change_record(record, actor))
+    require_writable(record.item.duty_list)
+    check_version(record, version)
+    shas = {a.sha256 for a in record.attachments}
+    record_bureau("duty_record.delete", "progress_record", record.id,
+                  summary=f"删除履责记录：{_short(record.item.content)}", before=_record_snapshot(record), actor=actor)
+    db.session.delete(record)
+    commit()
+    _release_blobs(shas)
+
+
+@guarded
+def add_attachments(record: ProgressRecord, files: Iterable[Upload], *, actor: Actor) -> list[Attachment]:
+    """Add evidence files to an existing record."""
+    require_permission(can_change_record(record, actor))
+    require_writable(record.item.duty_list)
+    prepared = _prepare(files)
+    if not prepared:
+        raise ValidationError(_("The files could not be saved."), {"files": [_("Choose at least one file.")]})
+    try:
+        rows = _attach(record, prepared, actor)
+        db.session.flush()
+        record_bureau("attachment.create", "progress_record", record.id,
+                      summary=f"上传佐证材料：{_short(record.item.content)}",
+                      after={"files": [{"name": r.original_name, "sha256": r.sha256, "size": r.size} for r in rows]},
+                      actor=actor)
+        commit()
+    except BaseException:
+        db.session.rollback()
+        for ready in prepared:
+            ready.discard()
+        raise
+    _finish(prepared)
+    return rows
+
+
+@guarded
+def delete_attachment(attachment: Attachment, *, actor: Actor) -> None:
+    """Remove one evidence file from its record (the bytes stay if another record uses them)."""
+    record = attachment.record
+    require_permission(can_change_record(record, actor))
+    require_writable(record.item.duty_list)
+    sha = attachment.sha256
+    record_bureau("attachment.delete", "progress_record", record.id,
+                  summary=f"删除佐证材料“{attachment.original_name}”",
+                  before={"name": attachment.original_name, "sha256": sha, "size": attachment.size}, actor=actor)
+    db.session.delete(attachment)
+    commit()
+    _release_blobs({sha})
+
+
+def open_attachment(attachment: Attachment) -> BinaryIO:
+    """The stored bytes of an attachment; :class:`NotFound` if they are missing."""
+    try:
+        return blob_store().open(_slug(), attachment.sha256)
+    except FileNotFoundError:
+        raise NotFound(_("The file is missing from the store; ask the administrator to restore it from a backup.")) from None
+
+
+def _shas_of(query) -> set[str]:
+    return set(db.session.scalars(query))
+
+
+def _release_blobs(shas: Iterable[str]) -> None:
+    """After a commit: delete the bytes of files no attachment row uses any more."""
+    shas = set(shas)
+    if not shas:
+        return
+    used = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(shas)).distinct()))
+    store = blob_store()
+    slug = _slug()
+    for sha in shas - used:
+        store.delete(slug, sha)
+
+
+# -- derived state ---------------------------------------------------------------------
+@dataclass
+class ItemRow:
+    """An item with its derived progress, as pages and exports show it."""
+
+    item: DutyItem
+    progress: rules.ItemProgress
+    records: int
+    evidence: int
+    last_record: date | None
+
+    @property
+    def status(self) -> str:
+        return self.progress.status
+
+
+def _aggregates(list_ids: list[int]) -> tuple[dict, dict]:
+    if not list_ids:
+        return {}, {}
+    recorded = {
+        row.item_id: row for row in db.session.execute(
+            select(ProgressRecord.item_id, func.coalesce(func.sum(ProgressRecord.count), 0).label("total"),
+                   func.count(ProgressRecord.id).label("records"), func.max(ProgressRecord.occurred_on).label("last"))
+            .join(DutyItem, DutyItem.id == ProgressRecord.item_id).where(DutyItem.list_id.in_(list_ids))
+            .group_by(ProgressRecord.item_id))
+    }
+    evidence = dict(db.session.execute(
+        select(ProgressRecord.item_id, func.count(Attachment.id))
+        .join(Attachment, Attachment.record_id == ProgressRecord.id)
+        .join(DutyItem, DutyItem.id == ProgressRecord.item_id).where(DutyItem.list_id.in_(list_ids))
+        .group_by(ProgressRecord.item_id)).all())
+    return recorded, evidence
+
+
+def facts_of(item: DutyItem, year: int, recorded: int, records: int, evidence: int) -> rules.ItemFacts:
+    return rules.ItemFacts(year=year, cadence=item.cadence, expected_count=item.expected_count,
+                           due_date=item.due_date, recorded=recorded, records=records, evidence=evidence,
+                           marked_done=item.marked_done)
+
+
+def item_rows(lists: DutyList | list[DutyList], day: date | None = None) -> list[ItemRow]:
+    """Every item of ``lists`` with its derived progress on ``day`` (default today)."""
+    lists = [lists] if isinstance(lists, DutyList) else list(lists)
+    day = day or today()
+    years = {l.id: l.year for l in lists}
+    if not lists:
+        return []
+    items = db.session.scalars(select(DutyItem).where(DutyItem.list_id.in_(years))
+                               .order_by(DutyItem.list_id, DutyItem.sort_order, DutyItem.id)).unique().all()
+    recorded, evidence = _aggregates(list(years))
+    rows = []
+    for item in items:
+        agg = recorded.get(item.id)
+        total, count, last = (int(agg.total), int(agg.records), agg.last) if agg else (0, 0, None)
+        ev = int(evidence.get(item.id, 0))
+        progress = rules.derive(facts_of(item, years[item.list_id], total, count, ev), day)
+        rows.append(ItemRow(item=item, progress=progress, records=count, evidence=ev, last_record=last))
+    return rows
+
+
+def item_row(item: DutyItem, day: date | None = None) -> ItemRow:
+    """One item's derived progress."""
+    total, count, last = db.session.execute(
+        select(func.coalesce(func.sum(ProgressRecord.count), 0), func.count(ProgressRecord.id),
+               func.max(ProgressRecord.occurred_on)).where(ProgressRecord.item_id == item.id)).one()
+    ev = _evidence_count(item.id)
+    progress = rules.derive(facts_of(item, item.duty_list.year, int(total), int(count), ev), day or today())
+    return ItemRow(item=item, progress=progress, records=int(count), evidence=ev, last_record=last)
+
+
+@dataclass
+class Filters:
+    """What the list page may be narrowed to (values from the query string)."""
+
+    category: str = ""
+    area: str = ""
+    owner: str = ""          # a person id, "none" for unassigned, "" for all
+    status: str = ""
+    attention: bool = False  # overdue or behind schedule
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any) -> "Filters":
+        def pick(name: str, limit: int = 40) -> str:
+            return str(args.get(name, "") or "").strip()[:limit]
+
+        return cls(category=pick("category"), area=pick("area"), owner=pick("owner"), status=pick("status"),
+                   attention=pick("attention") in ("1", "on", "true"), q=pick("q", 100))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.category or self.area or self.owner or self.status or self.attention or self.q)
+
+
+def filter_rows(rows: list[ItemRow], filters: Filters) -> list[ItemRow]:
+    """The rows that match every given filter; ``q`` searches content, measures, lead
+    unit and owner name (case-insensitive)."""
+    needle = filters.q.casefold()
+    result = []
+    for row in rows:
+        item = row.item
+        if filters.category and item.category != filters.category:
+            continue
+        if filters.area and item.area != filters.area:
+            continue
+        if filters.owner == "none" and item.owner_id is not None:
+            continue
+        if filters.owner not in ("", "none") and str(item.owner_id) != filters.owner:
+            continue
+        if filters.status and row.status != filters.status:
+            continue
+        if filters.attention and not row.progress.needs_attention:
+            continue
+        if needle:
+            haystack = " ".join((item.content, item.measures, item.lead_unit, item.owner.name if item.owner else ""))
+            if needle not in haystack.casefold():
+                continue
+        result.append(row)
+    return result
+
+
+def group_by_category(rows: list[ItemRow]) -> list[tuple[str, list[ItemRow]]]:
+    """Rows grouped by category in the canonical category order (empty groups left out)."""
+    groups: dict[str, list[ItemRow]] = defaultdict(list)
+    for row in rows:
+        groups[row.item.category].append(row)
+    ordered = [(c, groups.pop(c)) for c in CATEGORIES if c in groups]
+    return ordered + sorted(groups.items())
+
+
+@dataclass
+class Summary:
+    """Counts by status and the cadence-aware completion of a set of rows."""
+
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    behind: int = 0
+    completion: rules.Completion = rules.Completion(0, 0)
+    evidence: int = 0
+    records: int = 0
+
+
+def summarise(rows: list[ItemRow]) -> Summary:
+    by_status = {s: 0 for s in rules.STATUSES}
+    for row in rows:
+        by_status[row.status] += 1
+    return Summary(total=len(rows), by_status=by_status, behind=sum(1 for r in rows if r.progress.behind),
+                   completion=rules.completion(r.progress for r in rows),
+                   evidence=sum(r.evidence for r in rows), records=sum(r.records for r in rows))
+
+
+def my_rows(user_id: int, day: date | None = None) -> tuple[list[Person], list[ItemRow]]:
+    """The people linked to an account and their items in lists that are not archived."""
+    people = people_of_user(user_id)
+    if not people:
+        return [], []
+    ids = {p.id for p in people}
+    lists = [l for l in list_lists() if not l.is_archived]
+    return people, [r for r in item_rows(lists, day) if r.item.owner_id in ids]
+
+
+def home_summary(day: date | None = None, limit: int = 15) -> dict:
+    """What the bureau's home page shows: overdue items and items due this month (not
+    done) in lists that are not archived."""
+    day = day or today()
+    lists = [l for l in list_lists() if not l.is_archived]
+    rows = item_rows(lists, day)
+    first, last = day.replace(day=1), rules.last_day_of_month(day.year, day.month)
+    overdue = [r for r in rows if r.status == rules.OVERDUE]
+    due = [r for r in rows if r.status != rules.DONE and r.status != rules.OVERDUE
+           and r.item.due_date is not None and first <= r.item.due_date <= last]
+    overdue.sort(key=lambda r: (r.item.due_date or date.max, r.item.sort_order))
+    due.sort(key=lambda r: (r.item.due_date, r.item.sort_order))
+    return {"lists": lists, "overdue": overdue[:limit], "overdue_total": len(overdue), "due": due[:limit],
+            "due_total": len(due), "summary": summarise(rows), "today": day}
+
+
+def metrics(year: int, as_of: date | None = None) -> dict:
+    """Figures of the current bureau's list for ``year`` (for the city roll-up).
+
+    Reads only this bureau's database through ``db.session``: call it in a ``/b/<slug>/``
+    request or inside ``tenant_context(tenant)``.  Formula (``status`` module rules):
+
+    * ``items_total``: items of the list; ``items_done`` / ``items_overdue`` /
+      ``items_in_progress`` / ``items_not_started``: items by derived status on ``as_of``
+      (default: today in the configured time zone);
+      ``items_behind``: items behind their cadence (not yet overdue).
+    * ``expected_to_date`` = Σ over items of the occurrences owed by ``as_of``;
+      ``credited_to_date`` = Σ min(recorded, owed), with a done item credited in full.
+    * ``completion_rate`` = credited_to_date / expected_to_date, rounded to 4 places;
+      ``None`` while nothing is owed yet (early January) or the bureau has no list.
+    * ``evidence_count``: evidence files attached to the records of the list's items
+      (a file attached to two records counts twice); ``records``: progress records.
+    """
+    day = as_of or today()
+    duty_list = list_for_year(int(year))
+    figures = {"year": int(year), "as_of": day.isoformat(), "has_list": duty_list is not None,
+               "list_status": duty_list.status if duty_list else None, "items_total": 0, "items_done": 0,
+               "items_overdue": 0, "items_in_progress": 0, "items_not_started": 0, "items_behind": 0,
+               "expected_to_date": 0, "credited_to_date": 0, "completion_rate": None, "evidence_count": 0,
+               "records": 0}
+    if duty_list is None:
+        return figures
+    summary = summarise(item_rows(duty_list, day))
+    rate = summary.completion.rate
+    figures.update(items_total=summary.total, items_done=summary.by_status[rules.DONE],
+                   items_overdue=summary.by_status[rules.OVERDUE],
+                   items_in_progress=summary.by_status[rules.IN_PROGRESS],
+                   items_not_started=summary.by_status[rules.NOT_STARTED], items_behind=summary.behind,
+                   expected_to_date=summary.completion.expected, credited_to_date=summary.completion.credited,
+                   completion_rate=None if rate is None else round(rate, 4), evidence_count=summary.evidence,
+                   records=summary.records)
+    return figures
+
+
+def cadence_label(code: str) -> str:
+    return str(CADENCE_LABELS.get(code, code))

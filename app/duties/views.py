@@ -1,0 +1,611 @@
+"""Bureau pages of the duty lists (``/b/<slug>/duties/...``).
+
+Views parse the request, call :mod:`app.duties.services` and render; the services hold
+the rules (permissions included) and raise :mod:`app.errors` exceptions, which become
+form errors, flashed messages or HTTP statuses here.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.accounts import services as accounts
+from app.accounts.decorators import bureau_role
+from app.errors import Conflict, DomainError, Locked, NotFound, PermissionDenied
+from app.tenancy import services as tenancy
+from app.web import flash_field_errors, show_error
+
+from . import bp, catalog, services, xlsx
+from .forms import (ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm, NewListForm,
+                    PersonForm, RecordForm, choices, status_choices)
+from .labels import (CADENCE_LABELS, CATEGORIES, FILE_KIND_LABELS, LIST_STATUS_LABELS, PERSON_KIND_LABELS,
+                     STATUS_BADGES, STATUS_LABELS)
+from .services import Actor, Filters, Upload
+from .storage import KINDS, max_bytes
+
+#: Endpoints that receive files: their request size limit follows the attachment limit.
+UPLOAD_ENDPOINTS = {"duties.add_record", "duties.add_files", "duties.import_items"}
+FORM_OVERHEAD = 1024 * 1024
+
+
+@bp.url_value_preprocessor
+def allow_uploads(endpoint: str | None, _values: dict | None) -> None:
+    # Runs before Flask-WTF's CSRF check parses the body: a file a little over the
+    # per-file limit then reaches the service and gets a form error instead of a 413 page.
+    if endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = max_bytes() * services.MAX_FILES_PER_UPLOAD + FORM_OVERHEAD
+
+
+@bp.app_context_processor
+def labels() -> dict:
+    # App-wide: the bureau home page and the city's template pages show these labels too.
+    return {"CATEGORIES": CATEGORIES, "CADENCE_LABELS": CADENCE_LABELS, "STATUS_LABELS": STATUS_LABELS,
+            "STATUS_BADGES": STATUS_BADGES, "LIST_STATUS_LABELS": LIST_STATUS_LABELS,
+            "PERSON_KIND_LABELS": PERSON_KIND_LABELS, "FILE_KIND_LABELS": FILE_KIND_LABELS,
+            "human_size": services.human_size}
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user, g.bureau.role if not g.bureau.archived else "bureau_viewer")
+
+
+def _found(getter, ident: int):
+    try:
+        return getter(ident)
+    except NotFound:
+        abort(404)
+
+
+def _fail(error: DomainError, form=None) -> None:
+    """Turn a service error into the right answer for a form page."""
+    if isinstance(error, PermissionDenied):
+        abort(403)
+    if isinstance(error, NotFound):
+        abort(404)
+    show_error(form, error)
+
+
+def _stale(form, current: dict) -> dict:
+    """After a refused stale submit: the values the user typed that differ from the
+    stored ones (shown next to the form), and the form reset to the stored values."""
+    submitted = {}
+    for name, value in current.items():
+        field = getattr(form, name, None)
+        if field is None:
+            continue
+        mine = "" if field.data is None else str(field.data)
+        theirs = "" if value is None else str(value)
+        if mine.strip() != theirs.strip():
+            submitted[str(field.label.text)] = mine
+        field.data = theirs
+    return submitted
+
+
+def _uploads(field) -> list[Upload]:
+    return [Upload(stream=f.stream, filename=f.filename) for f in (field.data or []) if getattr(f, "filename", None)]
+
+
+# -- lists ----------------------------------------------------------------------------
+@bp.route("/")
+@bureau_role()
+def index():
+    lists = services.list_lists()
+    rows = services.item_rows(lists) if lists else []
+    per_list = {l.id: services.summarise([r for r in rows if r.item.list_id == l.id]) for l in lists}
+    return render_template("duties/index.html", lists=lists, per_list=per_list, actor=_actor())
+
+
+def _template_choices() -> list:
+    published = catalog.published_templates()
+    found = [(str(t.id), _("%(title)s (version %(n)s)", title=t.title, n=t.edition)) for t in published]
+    return choices(dict(found)) + choices({"": _("An empty list")})
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bureau_role("bureau_admin")
+def new_list():
+    form = NewListForm()
+    form.template_id.choices = _template_choices()
+    if request.method == "GET":
+        year = services.today().year
+        form.year.data = str(year)
+        published = catalog.published_templates(year)
+        form.template_id.data = str(published[0].id) if published else ""
+    if form.validate_on_submit():
+        try:
+            duty_list = services.create_list(form.year.data, title=form.title.data,
+                                             template_id=form.template_id.data, actor=_actor())
+        except DomainError as error:
+            _fail(error, form)
+        else:
+            flash(_("The %(year)s list has been created with %(n)s items.", year=duty_list.year,
+                    n=len(duty_list.items)), "success")
+            return redirect(url_for("duties.show_list", list_id=duty_list.id))
+    return render_template("duties/new_list.html", form=form)
+
+
+@bp.route("/<int:list_id>")
+@bureau_role()
+def show_list(list_id: int):
+    duty_list = _found(services.get_list, list_id)
+    people = services.list_people()
+    rows = services.item_rows(duty_list)
+    filters = Filters.from_args(request.args)
+    shown = services.filter_rows(rows, filters)
+    form = FilterForm(request.args)
+    form.category.choices = choices(CATEGORIES, blank=_("All categories"))
+    form.area.choices = choices({a["code"]: a["label"] for a in duty_list.areas}, blank=_("All areas"))
+    form.owner.choices = choices({**{"none": _("Nobody yet")}, **{str(p.id): p.label for p in people}},
+                                 blank=_("Everybody"))
+    form.status.choices = status_choices()
+    actor = _actor()
+    return render_template("duties/list.html", duty_list=duty_list, groups=services.group_by_category(shown),
+                           summary=services.summarise(rows), shown=len(shown), filters=filters, form=form,
+                           actor=actor, arrange=request.args.get("arrange") == "1" and actor.is_admin,
+                           move_form=MoveForm(), today=services.today())
+
+
+@bp.route("/<int:list_id>/edit", methods=["GET", "POST"])
+@bureau_role("bureau_admin")
+def edit_list(list_id: int):
+    duty_list = _found(services.get_list, list_id)
+    form = ListForm(obj=duty_list if request.method == "GET" else None)
+    submitted = None
+    if request.method == "GET":
+        form.version.data = duty_list.version
+    elif form.validate_on_submit():
+        try:
+            services.update_list(duty_list, title=form.title.data, version=form.version.data, actor=_actor())
+        except Conflict as error:
+            show_error(form, error)
+            submitted = _stale(form, {"title": duty_list.title})
+            form.version.data = duty_list.version
+        except DomainError as error:
+            _fail(error, form)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("duties.show_list", list_id=duty_list.id))
+    return render_template("duties/edit_list.html", duty_list=duty_list, form=form, submitted=submitted,
+                           confirm_form=ConfirmVersionForm(formdata=None, version=duty_list.version))
+
+
+@bp.route("/<int:list_id>/status", methods=["POST"])
+@bureau_role("bureau_admin")
+def set_list_status(list_id: int):
+    duty_list = _found(services.get_list, list_id)
+    form = ConfirmVersionForm()
+    target = request.form.get("target", "")
+    try:
+        services.set_list_status(duty_list, target, version=form.version.data, actor=_actor())
+    except DomainError as error:
+        _fail(error)
+    else:
+        flash(_("The list is now: %(status)s.", status=LIST_STATUS_LABELS[duty_list.status]), "success")
+    return redirect(url_for("duties.show_list", list_id=duty_list.id))
+
+
+@bp.route("/<int:list_id>/delete", methods=["POST"])
+@bureau_role("bureau_admin")
+def delete_list(list_id: int):
+    duty_list = _found(services.get_list, list_id)
+    form = ConfirmVersionForm()
+    try:
+        services.delete_list(duty_list, version=form.version.data, actor=_actor())
+    except DomainError as error:
+        _fail(error)
+        return redirect(url_for("duties.edit_list", list_id=list_id))
+    flash(_("The draft list has been deleted."), "success")
+    return redirect(url_for("duties.index"))
+
+
+# -- items ----------------------------------------------------------------------------
+def _item_form_choices(form: ItemForm, duty_list) -> None:
+    form.area.choices = choices({a["code"]: a["label"] for a in duty_list.areas})
+    people = services.list_people()
+    form.owner_id.choices = choices({str(p.id): p.label + ("" if p.active else _(" (inactive)")) for p in people},
+                                    blank=_("Nobody yet"))
+
+
+def _item_data(form: ItemForm) -> dict:
+    return {name: getattr(form, name).data for name in services.ITEM_FIELDS}
+
+
+@bp.route("/<int:list_id>/items/new", methods=["GET", "POST"])
+@bureau_role("bureau_admin")
+def new_item(list_id: int):
+    duty_list = _found(services.get_list, list_id)
+    form = ItemForm()
+    _item_form_choices(form, duty_list)
+    if request.method == "GET":
+        form.category.data = request.args.get("category", "party_group")
+        form.due_date.data = f"{duty_list.year}-12-31"
+    if form.validate_on_submit():
+        try:
+            item = services.add_item(duty_list, _item_data(form), actor=_actor())
+        except DomainError as error:
+            _fail(error, form)
+        else:
+            flash(_("The item has been added."), "success")
+            return redirect(url_for("duties.show_item", item_id=item.id))
+    return render_template("duties/edit_item.html", duty_list=duty_list, item=None, form=form, submitted=None)
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@bureau_role("bureau_admin")
+def edit_item(item_id: int):
+    item = _found(services.get_item, item_id)
+    form = ItemForm()
+    _item_form_choices(form, item.duty_list)
+    submitted = None
+    if request.method == "GET":
+        _fill_item_form(form, item)
+    elif form.validate_on_submit():
+        try:
+            services.update_item(item, _item_data(form), version=form.version.data, actor=_actor())
+        except Conflict as error:
+            show_error(form, error)
+            submitted = _stale(form, _item_values(item))
+            form.version.data = item.version
+        except DomainError as error:
+            _fail(error, form)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("duties.show_item", item_id=item.id))
+    return render_template("duties/edit_item.html", duty_list=item.duty_list, item=item, form=form,
+                           submitted=submitted, confirm_form=ConfirmVersionForm(formdata=None, version=item.version))
+
+
+def _item_values(item) -> dict:
+    return {"category": item.category, "area": item.area, "content": item.content, "measures": item.measures,
+            "owner_id": str(item.owner_id) if item.owner_id else "", "lead_unit": item.lead_unit,
+            "cadence": item.cadence, "expected_count": str(item.expected_count),
+            "due_date": item.due_date.isoformat() if item.due_date else ""}
+
+
+def _fill_item_form(form: ItemForm, item) -> None:
+    for name, value in _item_values(item).items():
+        getattr(form, name).data = value
+    form.version.data = item.version
+
+
+def _back_to_item(item_id: int):
+    return redirect(url_for("duties.show_item", item_id=item_id))
+
+
+@bp.route("/items/<int:item_id>/delete", methods=["POST"])
+@bureau_role("bureau_admin")
+def delete_item(item_id: int):
+    item = _found(services.get_item, item_id)
+    list_id = item.list_id
+    form = ConfirmVersionForm()
+    try:
+        services.delete_item(item, version=form.version.data, actor=_actor())
+    except DomainError as error:
+        _fail(error)
+        return _back_to_item(item_id)
+    flash(_("The item has been deleted."), "success")
+    return redirect(url_for("duties.show_list", list_id=list_id))
+
+
+@bp.route("/items/<int:item_id>/move", methods=["POST"])
+@bureau_role("bureau_admin")
+def move_item(item_id: int):
+    item = _found(services.get_item, item_id)
+    list_id, anchor = item.list_id, f"item-{item.id}"
+    form = MoveForm()
+    try:
+        services.move_item(item, form.direction.data or "", actor=_actor())
+    except DomainError as error:
+        _fail(error)
+    return redirect(url_for("duties.show_list", list_id=list_id, arrange=1, _anchor=anchor))
+
+
+@bp.route("/items/<int:item_id>/split", methods=["POST"])
+@bureau_role("bureau_admin")
+def split_item(item_id: int):
+    item = _found(services.get_item, item_id)
+    form = ConfirmVersionForm()
+    try:
+        created = services.split_per_member(item, version=form.version.data, actor=_actor())
+    except DomainError as error:
+        _fail(error)
+    else:
+        flash(_("The item now has one copy per leadership member (%(n)s added).", n=len(created)), "success")
+    return _back_to_item(item_id)
+
+
+@bp.route("/items/<int:item_id>/done", methods=["POST"])
+@bureau_role("bureau_editor")
+def mark_done(item_id: int):
+    item = _found(services.get_item, item_id)
+    form = ConfirmVersionForm()
+    done = request.form.get("done") == "1"
+    try:
+        services.set_marked_done(item, done, version=form.version.data, actor=_actor())
+    except DomainError as error:
+        _fail(error)
+    else:
+        flash(_("Marked as done.") if done else _("The done mark has been removed."), "success")
+    return _back_to_item(item_id)
+
+
+@bp.route("/items/<int:item_id>")
+@bureau_role()
+def show_item(item_id: int):
+    item = _found(services.get_item, item_id)
+    form = RecordForm(formdata=None, occurred_on=services.today().isoformat(), count="1")
+    return _render_item(item, form)
+
+
+def _render_item(item, record_form: RecordForm, status: int = 200):
+    actor = _actor()
+    row = services.item_row(item)
+    group = []
+    if item.source_key and item.category == "member":
+        group = [i for i in item.duty_list.items if i.source_key == item.source_key and i.id != item.id]
+    return render_template(
+        "duties/item.html", item=item, duty_list=item.duty_list, row=row, record_form=record_form,
+        files_form=FilesForm(formdata=None), confirm_form=ConfirmVersionForm(formdata=None, version=item.version),
+        record_confirm=ConfirmVersionForm(formdata=None), actor=actor,
+        may_record=services.can_record(item, actor) and not item.duty_list.is_archived,
+        may_manage=services.can_manage(actor) and not item.duty_list.is_archived,
+        can_change_record=lambda r: services.can_change_record(r, actor) and not item.duty_list.is_archived,
+        group=group, area_label=item.duty_list.area_label(item.area)), status
+
+
+@bp.route("/items/<int:item_id>/records", methods=["POST"])
+@bureau_role("bureau_editor")
+def add_record(item_id: int):
+    item = _found(services.get_item, item_id)
+    form = RecordForm()
+    if form.validate_on_submit():
+        try:
+            services.add_record(item, {"occurred_on": form.occurred_on.data, "summary": form.summary.data,
+                                       "count": form.count.data}, files=_uploads(form.files), actor=_actor())
+        except DomainError as error:
+            _fail(error, form)
+        else:
+            flash(_("The record has been saved."), "success")
+            return _back_to_item(item_id)
+    return _render_item(item, form, 400)
+
+
+# -- records and files ------------------------------------------------------------------
+@bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
+@bureau_role("bureau_editor")
+def edit_record(record_id: int):
+    record = _found(services.get_record, record_id)
+    actor = _actor()
+    if not services.can_change_record(record, actor):
+        abort(403)
+    form = RecordForm()
+    submitted = None
+    current = {"occurred_on": record.occurred_on.isoformat(), "summary": record.summary, "count": str(record.count)}
+    if request.method == "GET":
+        for name, value in current.items():
+            getattr(form, name).data = value
+        form.version.data = record.version
+    elif form.validate_on_submit():
+        try:
+            services.update_record(record, {"occurred_on": form.occurred_on.data, "summary": form.summary.data,
+                                            "count": form.count.data}, version=form.version.data, actor=actor)
+        except Conflict as error:
+            show_error(form, error)
+            submitted = _stale(form, current)
+            form.version.data = record.version
+        except DomainError as error:
+            _fail(error, form)
+        else:
+            flash(_("Saved."), "success")
+            return _back_to_item(record.item_id)
+    return render_template("duties/edit_record.html", record=record, item=record.item, form=form,
+                           submitted=submitted)
+
+
+@bp.route("/records/<int:record_id>/delete", methods=["POST"])
+@bureau_role("bureau_editor")
+def delete_record(record_id: int):
+    record = _found(services.get_record, record_id)
+    item_id = record.item_id
+    form = ConfirmVersionForm()
+    try:
+        services.delete_record(record, version=form.version.data, actor=_actor())
+    except DomainError as error:
+        _fail(error)
+    else:
+        flash(_("The record has been deleted."), "success")
+    return _back_to_item(item_id)
+
+
+@bp.route("/records/<int:record_id>/files", methods=["POST"])
+@bureau_role("bureau_editor")
+def add_files(record_id: int):
+    record = _found(services.get_record, record_id)
+    item_id = record.item_id
+    form = FilesForm()
+    if form.validate_on_submit():
+        try:
+            rows = services.add_attachments(record, _uploads(form.files), actor=_actor())
+        except DomainError as error:
+            _fail(error, form)
+            flash_field_errors(form)
+        else:
+            flash(_("%(n)s files added.", n=len(rows)), "success")
+    else:
+        flash_field_errors(form)
+    return _back_to_item(item_id)
+
+
+@bp.route("/files/<int:attachment_id>")
+@bureau_role()
+def download(attachment_id: int):
+    attachment = _found(services.get_attachment, attachment_id)
+    try:
+        stream = services.open_attachment(attachment)
+    except NotFound:
+        abort(404)
+    return send_file(stream, mimetype=KINDS[attachment.kind][1], as_attachment=True,
+                     download_name=attachment.original_name, conditional=False, etag=False, max_age=0)
+
+
+@bp.route("/files/<int:attachment_id>/delete", methods=["POST"])
+@bureau_role("bureau_editor")
+def delete_file(attachment_id: int):
+    attachment = _found(services.get_attachment, attachment_id)
+    item_id = attachment.record.item_id
+    ConfirmVersionForm()
+    try:
+        services.delete_attachment(attachment, actor=_actor())
+    except DomainError as error:
+        _fail(error)
+    else:
+        flash(_("The file has been removed."), "success")
+    return _back_to_item(item_id)
+
+
+# -- my items ---------------------------------------------------------------------------
+@bp.route("/mine")
+@bureau_role()
+def mine():
+    people, rows = services.my_rows(current_user.id)
+    return render_template("duties/mine.html", people=people, groups=services.group_by_category(rows),
+                           summary=services.summarise(rows), actor=_actor())
+
+
+# -- people -----------------------------------------------------------------------------
+def _linkable_users() -> list:
+    return [(user, role) for user, role in accounts.bureau_members(tenancy.get_tenant(g.bureau.slug))]
+
+
+def _person_form_choices(form: PersonForm) -> set[int]:
+    users = _linkable_users()
+    form.kind.choices = choices(PERSON_KIND_LABELS)
+    form.user_id.choices = choices({str(u.id): f"{u.label}（{u.username}）" for u, _role in users},
+                                   blank=_("No account"))
+    return {u.id for u, _role in users}
+
+
+def _person_data(form: PersonForm) -> dict:
+    return {"name": form.name.data, "post": form.post.data, "kind": form.kind.data, "user_id": form.user_id.data,
+            "sort_order": form.sort_order.data, "active": form.active.data}
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@bureau_role()
+def people():
+    form = PersonForm()
+    linkable = _person_form_choices(form)
+    if request.method == "POST":
+        if not _actor().is_admin:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                person = services.save_person(None, _person_data(form), actor=_actor(), linkable_user_ids=linkable)
+            except DomainError as error:
+                _fail(error, form)
+            else:
+                flash(_("%(name)s has been added.", name=person.name), "success")
+                return redirect(url_for("duties.people"))
+    elif not form.kind.data:
+        form.kind.data = "member"
+    everyone = services.list_people()
+    users = {u.id: u for u, _role in _linkable_users()}
+    return render_template("duties/people.html", people=everyone, users=users, form=form, actor=_actor())
+
+
+@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+@bureau_role("bureau_admin")
+def edit_person(person_id: int):
+    person = _found(services.get_person, person_id)
+    form = PersonForm()
+    linkable = _person_form_choices(form)
+    submitted = None
+    current = {"name": person.name, "post": person.post, "kind": person.kind,
+               "user_id": str(person.user_id) if person.user_id else "", "sort_order": str(person.sort_order)}
+    if request.method == "GET":
+        for name, value in current.items():
+            getattr(form, name).data = value
+        form.active.data = person.active
+        form.version.data = person.version
+    elif form.validate_on_submit():
+        try:
+            services.save_person(person, _person_data(form), version=form.version.data, actor=_actor(),
+                                 linkable_user_ids=linkable)
+        except Conflict as error:
+            show_error(form, error)
+            submitted = _stale(form, current)
+            form.active.data = person.active
+            form.version.data = person.version
+        except DomainError as error:
+            _fail(error, form)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("duties.people"))
+    return render_template("duties/edit_person.html", person=person, form=form, submitted=submitted,
+                           confirm_form=ConfirmVersionForm(formdata=None, version=person.version))
+
+
+@bp.route("/people/<int:person_id>/delete", methods=["POST"])
+@bureau_role("bureau_admin")
+def delete_person(person_id: int):
+    person = _found(services.get_person, person_id)
+    form = ConfirmVersionForm()
+    try:
+        services.delete_person(person, version=form.version.data, actor=_actor())
+    except DomainError as error:
+        _fail(error)
+        return redirect(url_for("duties.edit_person", person_id=person_id))
+    flash(_("The person has been removed."), "success")
+    return redirect(url_for("duties.people"))
+
+
+# -- Excel ------------------------------------------------------------------------------
+def _xlsx_response(data: bytes, name: str):
+    import io
+
+    return send_file(io.BytesIO(data), mimetype=KINDS["xlsx"][1], as_attachment=True, download_name=name,
+                     conditional=False, etag=False, max_age=0)
+
+
+@bp.route("/<int:list_id>/export.xlsx")
+@bureau_role()
+def export_list(list_id: int):
+    duty_list = _found(services.get_list, list_id)
+    data = xlsx.export_list(duty_list, services.item_rows(duty_list), bureau_name=g.bureau.name)
+    return _xlsx_response(data, f"{g.bureau.name}{duty_list.year}年度责任清单.xlsx")
+
+
+@bp.route("/import-template.xlsx")
+@bureau_role()
+def import_template():
+    year = services.today().year
+    duty_list = services.list_for_year(year)
+    areas = duty_list.areas if duty_list else None
+    return _xlsx_response(xlsx.import_template(year, areas=areas, people=services.list_people(active_only=True)),
+                          "责任清单导入模板.xlsx")
+
+
+@bp.route("/<int:list_id>/import", methods=["GET", "POST"])
+@bureau_role("bureau_admin")
+def import_items(list_id: int):
+    duty_list = _found(services.get_list, list_id)
+    form = ImportForm()
+    problems: list = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            if not getattr(upload, "filename", None):
+                raise xlsx.ImportRefused(_("Choose a workbook (.xlsx) to import."))
+            result = xlsx.import_items(duty_list, upload.stream, actor=_actor())
+        except xlsx.ImportRefused as refused:
+            problems = refused.problems
+            flash(refused.message, "danger")
+        except (Locked, PermissionDenied, NotFound) as error:
+            _fail(error)
+        else:
+            flash(_("Imported: %(added)s new items, %(changed)s changed, %(same)s unchanged.",
+                    added=result.added, changed=result.changed, same=result.unchanged), "success")
+            return redirect(url_for("duties.show_list", list_id=duty_list.id))
+    return render_template("duties/import.html", duty_list=duty_list, form=form, problems=problems,
+                           limit=services.human_size(xlsx.MAX_WORKBOOK_BYTES)), 400 if problems else 200
