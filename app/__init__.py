@@ -102,6 +102,11 @@ def _register_blueprints(app: Flask) -> None:
     from . import duties
     app.register_blueprint(duties.bp)
     app.register_blueprint(duties.city_bp)
+    from . import years
+    from .scoring import views as scoring_views
+    app.register_blueprint(scoring_views.city_bp)
+    app.register_blueprint(scoring_views.bureau_bp)
+    app.register_blueprint(years.bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "GateOutcome",
     "IndicatorResult",
     "IndicatorScore",
+    "PartScore",
     "Parts",
     "Problem",
     "Result",
@@ -51,8 +52,10 @@ __all__ = [
     "ScoringError",
     "evaluate",
     "load_document",
+    "problem_path",
     "result_to_json",
     "round_figure",
+    "score_part",
     "validate_scores",
     "validate_template",
 ]
@@ -319,6 +322,13 @@ def _schema_error_path(parts: Iterable[str | int]) -> str:
     for part in parts:
         path = f"{path}[{part}]" if isinstance(part, int) else _key_path(path, part)
     return path
+
+
+def problem_path(*keys: str | int) -> str:
+    """The path a :class:`Problem` gives for nested keys, so that callers can match
+    problems to their own fields: ``problem_path("dimensions", 2, "code")`` is
+    ``dimensions[2].code``, ``problem_path("reviewer", "1.1")`` is ``reviewer["1.1"]``."""
+    return _schema_error_path(keys)
 
 
 # --------------------------------------------------------------------------- loading
@@ -1336,6 +1346,93 @@ def _weighted_reason(sheet: _Sheet, parts: Parts, weighted: Decimal) -> str:
         if sheet.weights[part] > 0 and (value := parts.get(part)) is not None
     ]
     return f"加权得分 {_show(weighted)} 分 = " + " + ".join(terms)
+
+
+# --------------------------------------------------------------------------- running totals
+
+
+@dataclass(frozen=True)
+class PartScore:
+    """One part (self or reviewer) scored as far as it goes: the running totals of a sheet
+    that is still being filled in.
+
+    ``indicators`` maps every indicator code, in template order, to its score or ``None``
+    when it is not scored yet (or its value is invalid); ``dimensions`` maps dimension
+    codes to the sum of their scored indicators; ``total`` is the sum of every scored
+    indicator. ``unscored`` lists the ``points``/``levels`` indicators without a value
+    (a ``deduct`` indicator without occurrences scores full points and is never
+    unscored); ``problems`` lists invalid values, with the paths :func:`evaluate` would
+    report under ``self``/``reviewer``.
+    """
+
+    indicators: tuple[tuple[str, IndicatorScore | None], ...]
+    dimensions: tuple[tuple[str, Decimal], ...]
+    total: Decimal
+    unscored: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Every indicator is scored and no value is invalid."""
+        return not self.unscored and not self.problems
+
+    def score_of(self, code: str) -> IndicatorScore | None:
+        """The score of indicator ``code`` (``None`` when unscored)."""
+        return dict(self.indicators).get(code)
+
+    def subtotal_of(self, code: str) -> Decimal:
+        """The running subtotal of dimension ``code``."""
+        return dict(self.dimensions)[code]
+
+
+def score_part(template: object, values: object, part: str = "self") -> PartScore:
+    """Score one part of a sheet that may be incomplete (running totals while filling in).
+
+    ``values`` is what a scores document holds under ``self`` or ``reviewer`` (indicator
+    code → value; ``None`` means nothing entered yet). Unlike :func:`evaluate` this does
+    not require every indicator: unscored and invalid ones are reported and left out of
+    the sums. For a complete, valid part the indicator scores, subtotals and total are
+    exactly those :func:`evaluate` computes. ``part`` only names the problem paths.
+    Raises :class:`ScoringError` when the template is invalid.
+    """
+    sheet = _checked_sheet(template)
+    problems: list[Problem] = []
+    if values is None:
+        values = {}
+    elif not isinstance(values, Mapping):
+        problems.append(Problem(part, "应为“指标代码: 得分”的映射 / must map indicator codes to scores"))
+        values = {}
+    indicators = sheet.indicators
+    problems += [
+        Problem(_key_path(part, code), "模板中没有此指标 / no such indicator in the template")
+        for code in values
+        if code not in indicators
+    ]
+    scored: list[tuple[str, IndicatorScore | None]] = []
+    unscored: list[str] = []
+    subtotals: list[tuple[str, Decimal]] = []
+    with localcontext() as context:
+        context.prec = WORKING_PRECISION
+        context.rounding = ROUND_HALF_EVEN
+        for dimension in sheet.dimensions:
+            subtotal = ZERO
+            for indicator in dimension.indicators:
+                value = values.get(indicator.code)
+                score: IndicatorScore | None = None
+                if value is None and indicator.method != "deduct":
+                    unscored.append(indicator.code)
+                else:
+                    path = _key_path(part, indicator.code)
+                    invalid = [] if value is None else _indicator_value_problems(indicator, value, path)
+                    if invalid:
+                        problems += invalid
+                    else:
+                        score = _indicator_score(indicator, value)
+                        subtotal += score.score
+                scored.append((indicator.code, score))
+            subtotals.append((dimension.code, subtotal))
+        total = sum((subtotal for _code, subtotal in subtotals), ZERO)
+    return PartScore(tuple(scored), tuple(subtotals), total, tuple(unscored), tuple(problems))
 
 
 # --------------------------------------------------------------------------- JSON output
