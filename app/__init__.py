@@ -107,6 +107,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(scoring_views.city_bp)
     app.register_blueprint(scoring_views.bureau_bp)
     app.register_blueprint(years.bp)
+    from . import findings
+    app.register_blueprint(findings.bp)
+    app.register_blueprint(findings.reminders_bp)
+    app.register_blueprint(findings.city_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -120,3 +124,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(rollup_cli)
     app.cli.add_command(scoring_cli)
+    from .findings.cli import findings_cli, reminders_cli
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(findings_cli)

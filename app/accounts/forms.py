@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from .roles import ROLE_LABELS
 
@@ -33,6 +33,8 @@ class NewMemberForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60)])
     role = SelectField(_l("Role"), choices=_role_choices(("bureau_editor", "bureau_viewer", "bureau_admin")))
+    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)],
+                        description=_l("Optional: for the daily reminder e-mail."))
     password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200)])
     submit = SubmitField(_l("Add user"))
 
@@ -46,6 +48,8 @@ class NewCityUserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60)])
     role = SelectField(_l("Role"), choices=_role_choices(("city_admin", "city_viewer")))
+    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)],
+                        description=_l("Optional: for the daily reminder e-mail."))
     password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200)])
     submit = SubmitField(_l("Add user"))
 

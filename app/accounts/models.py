@@ -32,6 +32,8 @@ class User(IdMixin, TimestampMixin, VersionMixin, UserMixin, CatalogModel):
 
     username: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
     display_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    # Optional: where the daily reminder e-mail goes (``flask reminders send``).
+    email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # Part of the id kept in the login cookie; changing it logs out every other session

@@ -19,6 +19,7 @@ from app.tenancy.models import Tenant
 from .models import BUREAU_ROLES, CITY_ROLES, ROLES, Membership, User, new_session_token
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A hash to compare against when the user does not exist, so that a wrong username takes
 # as long as a wrong password (no user enumeration by timing).
 _DUMMY_HASH: str | None = None
@@ -95,9 +96,20 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
+def clean_email(email: str | None) -> str | None:
+    """A normalised e-mail address, ``None`` when blank; raises ``ValueError`` when malformed."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > 254 or not EMAIL_PATTERN.fullmatch(email):
+        raise ValueError(email)
+    return email
+
+
 def create_user(username: str, display_name: str, password: str, *, actor: User | None = None,
-                tenant: Tenant | None = None, role: str | None = None) -> User:
-    """Create an account, optionally with a first role (city role, or role in ``tenant``)."""
+                tenant: Tenant | None = None, role: str | None = None, email: str | None = None) -> User:
+    """Create an account, optionally with a first role (city role, or role in ``tenant``)
+    and an e-mail address for reminders."""
     username = normalise_username(username)
     errors: dict[str, list[str]] = {}
     if not USERNAME_PATTERN.fullmatch(username):
@@ -110,12 +122,17 @@ def create_user(username: str, display_name: str, password: str, *, actor: User 
         errors["password"] = problems
     if role is not None and role not in ROLES:
         errors["role"] = [_("Choose a role from the list.")]
+    try:
+        email = clean_email(email)
+    except ValueError:
+        errors["email"] = [_("Enter an e-mail address such as name@example.gov.cn.")]
     if errors:
         raise ValidationError(_("The user could not be created."), errors)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationError(_("The user could not be created."),
                               {"username": [_("This user name is already taken.")]})
-    user = User(username=username, display_name=display_name or username, password_hash=hash_password(password))
+    user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
+                email=email)
     db.session.add(user)
     db.session.flush()
     record_city("user.create", "user", user.id, summary=f"创建用户 {username}",

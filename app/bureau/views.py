@@ -44,7 +44,8 @@ def users():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.username.data, form.display_name.data, form.password.data,
-                                        actor=current_user, tenant=_tenant(), role=form.role.data)
+                                        actor=current_user, tenant=_tenant(), role=form.role.data,
+                                        email=form.email.data)
         except DomainError as error:
             show_error(form, error)
         else:

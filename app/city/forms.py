@@ -39,5 +39,7 @@ class DeleteBureauForm(FlaskForm):
 class BureauAdminForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60)])
+    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)],
+                        description=_l("Optional: for the daily reminder e-mail."))
     password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200)])
     submit = SubmitField(_l("Add administrator"))

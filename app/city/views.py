@@ -160,7 +160,7 @@ def add_bureau_admin(bureau: str):
     if form.validate_on_submit():
         try:
             accounts.create_user(form.username.data, form.display_name.data, form.password.data,
-                                 actor=current_user, tenant=tenant, role="bureau_admin")
+                                 actor=current_user, tenant=tenant, role="bureau_admin", email=form.email.data)
         except DomainError as error:
             show_error(form, error)
             flash_field_errors(form)
@@ -230,7 +230,7 @@ def users():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.username.data, form.display_name.data, form.password.data,
-                                        actor=current_user, role=form.role.data)
+                                        actor=current_user, role=form.role.data, email=form.email.data)
         except DomainError as error:
             show_error(form, error)
         else:

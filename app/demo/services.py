@@ -89,3 +89,4 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
             echo(f"  {slug:<8} {name}")
     return report
 from app.duties import demo as _duties_demo  # noqa: E402,F401  (appends the duty lists to SEEDERS)
+from app.findings import demo as _findings_demo  # noqa: E402,F401  (appends the findings to SEEDERS)

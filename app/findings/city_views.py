@@ -25,8 +25,8 @@ from app.tenancy.session import tenant_context
 from app.web import show_error
 
 from . import city_bp, services, status as rules, xlsx
-from .forms import EmailForm, FindingForm, ImportForm, TransitionForm
-from .labels import ACTION_LABELS, SOURCES, label
+from .forms import EmailForm, FindingForm, ImportForm, TransitionForm, VersionForm
+from .labels import ACTION_LABELS, label
 from .models import CityFinding
 from .services import Actor
 from .views import _fill, _status_of, change_email, detail_context, edit_details
@@ -181,7 +181,7 @@ def edit(bureau: str, finding_id: int):
         if not services.may_edit_details(finding, _actor()):
             abort(403)
         done = url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id)
-        return edit_details(finding, _actor(), side="city", back_url=done, done_url=done)
+        return edit_details(finding, _actor(), side="city", back_url=done, done_url=done, tenant=tenant)
 
 
 @city_bp.route("/<bureau>/<int:finding_id>/transition/<action>", methods=["POST"])
@@ -210,6 +210,26 @@ def transition(bureau: str, finding_id: int, action: str):
             return _render_detail(tenant, finding, _status_of(error), transition_forms={action: form})
         flash(_("Done: %(action)s.", action=label(ACTION_LABELS, action)), "success")
         return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id))
+
+
+@city_bp.route("/<bureau>/<int:finding_id>/delete", methods=["POST"])
+@city_role(admin=True)
+def delete(bureau: str, finding_id: int):
+    """Delete a city finding logged by mistake (open, no progress yet)."""
+    tenant = _tenant_or_404(bureau)
+    if not _writable(tenant):
+        return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding_id))
+    with tenant_context(tenant):
+        finding = _finding_or_404(finding_id)
+        form = VersionForm()
+        try:
+            services.delete_finding(finding, version=form.version.data, actor=_actor())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(None, error)
+            return _render_detail(tenant, finding, _status_of(error))
+    flash(_("The finding has been deleted."), "success")
+    return redirect(url_for("city_findings.index"))
 
 
 @city_bp.route("/<bureau>/evidence/<int:evidence_id>")
@@ -271,5 +291,3 @@ def import_findings(bureau: str):
                            template_url=url_for("city_findings.template", bureau=tenant.slug),
                            back_url=url_for("city_findings.index")), status
 
-
-__all__ = ["SOURCES"]

@@ -111,8 +111,8 @@ def _batches(year: int, anchor: date, rng: random.Random) -> list[dict]:
 def _plan(rng: random.Random, diligence: float, age: int) -> str:
     """The state a finding of ``age`` days has reached in a bureau of this diligence."""
     roll = rng.random()
-    if age < 20:
-        return "open" if roll < 0.6 else "rectifying"
+    if age < 45:
+        return "open" if roll < 0.5 else "rectifying"
     if roll < 0.25 + 0.5 * diligence:
         return "closed"
     if roll < 0.45 + 0.4 * diligence:
@@ -151,8 +151,12 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
             due = found + timedelta(days=rng.choice((30, 45, 60, 90, 120)))
             age = (anchor - found).days
             state = _plan(rng, diligence, age)
-            if made == 3 and liaison is not None:
-                state, due = "rectifying", anchor + timedelta(days=rng.randint(2, 6))
+            if made == 1:
+                state = "awaiting"  # every bureau has a city finding waiting for the city's verification
+            elif made == 3 and liaison is not None:
+                state, due = "rectifying", anchor + timedelta(days=rng.randint(2, 6))  # the liaison's reminder
+            elif made == 4:
+                state = "closed"  # every bureau has closed at least one
             person = liaison if (liaison is not None and made in (3, 7)) else (rng.choice(people) if people else None)
             candidates = by_area.get(area) or []
             raiser, side = (city_name, "city") if batch["city"] else (admin_name, "bureau")
@@ -181,8 +185,8 @@ def _work(finding: Finding, state: str, rng: random.Random, anchor: date, measur
     started = min(anchor, finding.found_on + timedelta(days=rng.randint(2, 8)))
     finding.measures = measures
     finding.status = rules.RECTIFYING
-    _event(finding, started, "plan", worker, "bureau", note="整改措施")
     _event(finding, started, rules.START, worker, "bureau", from_status=rules.OPEN, to_status=rules.RECTIFYING)
+    _event(finding, started, "plan", worker, "bureau", note="整改措施")
     last = started
     for number, text in enumerate(notes, start=1):
         day = min(anchor, last + timedelta(days=rng.randint(5, 25)))

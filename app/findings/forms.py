@@ -21,17 +21,17 @@ def _choices(mapping: dict, blank: str | None = None) -> list[SelectChoice]:
 class _Details:
     """The finding's own fields (shared by the new-finding and edit forms)."""
 
-    source = SelectField(_l("Source"), choices=_choices(SOURCES),
+    source = SelectField(_l("Finding source"), choices=_choices(SOURCES),
                          validators=[DataRequired(_l("Choose a source from the list."))])
     batch = StringField(_l("Inspection batch"), validators=[Optional(), Length(max=BATCH_MAX)],
                         description=_l("For example: 2026 special inspection of organ Party building."))
     batch_date = DateField(_l("Inspection date"), validators=[Optional()])
-    description = TextAreaField(_l("Problem"), validators=[DataRequired(_l("Describe the problem.")), Length(max=TEXT_MAX)],
+    description = TextAreaField(_l("Problem description"), validators=[DataRequired(_l("Describe the problem.")), Length(max=TEXT_MAX)],
                                 render_kw={"rows": 4})
-    area = SelectField(_l("Area"), choices=_choices(AREAS, blank="—"), validators=[Optional()])
+    area = SelectField(_l("Problem area"), choices=_choices(AREAS, blank="—"), validators=[Optional()])
     severity = SelectField(_l("Severity"), choices=_choices(SEVERITIES), default="general")
     found_on = DateField(_l("Date found"), validators=[DataRequired(_l("Enter the date found."))])
-    due_on = DateField(_l("Deadline"), validators=[DataRequired(_l("Enter the deadline."))])
+    due_on = DateField(_l("Rectification deadline"), validators=[DataRequired(_l("Enter the deadline."))])
 
 
 class _Plan:
@@ -65,7 +65,7 @@ class NoteForm(FlaskForm):
     """A progress note with evidence."""
 
     occurred_on = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date."))])
-    text = TextAreaField(_l("What was done"), validators=[DataRequired(_l("Describe what was done.")), Length(max=TEXT_MAX)],
+    text = TextAreaField(_l("Progress made"), validators=[DataRequired(_l("Describe the progress of the rectification.")), Length(max=TEXT_MAX)],
                          render_kw={"rows": 3})
     files = MultipleFileField(_l("Evidence files"),
                               description=_l("PDF, images, Word, Excel or OFD; several files at once."))

@@ -498,9 +498,9 @@ def create_many(rows: list[dict], *, actor: Actor) -> list[Finding]:
 
 
 def _changed_labels(keys: Iterable[str]) -> str:
-    names = {"source": _("Source"), "batch": _("Inspection batch"), "batch_date": _("Inspection date"),
-             "description": _("Problem"), "area": _("Area"), "severity": _("Severity"),
-             "found_on": _("Date found"), "due_on": _("Deadline"), "person_id": _("Responsible person"),
+    names = {"source": _("Finding source"), "batch": _("Inspection batch"), "batch_date": _("Inspection date"),
+             "description": _("Problem description"), "area": _("Problem area"), "severity": _("Severity"),
+             "found_on": _("Date found"), "due_on": _("Rectification deadline"), "person_id": _("Responsible person"),
              "duty_item_id": _("Related duty item"), "measures": _("Rectification measures")}
     return "、".join(names.get(k, k) for k in keys)
 
@@ -716,7 +716,7 @@ def add_note(finding: Finding, data: dict, *, files: Iterable[Upload] = (), link
             errors["occurred_on"] = [_("The date cannot be in the future.")]
     text = _text(data.get("text"))
     if not text:
-        errors["text"] = [_("Describe what was done.")]
+        errors["text"] = [_("Describe the progress of the rectification.")]
     elif len(text) > TEXT_MAX:
         errors["text"] = [_("At most %(n)s characters.", n=TEXT_MAX)]
     allowed = {a.id: a for a in linkable_attachments(finding)}

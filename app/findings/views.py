@@ -301,7 +301,7 @@ def edit(finding_id: int):
                         done_url=url_for("findings.detail", finding_id=finding.id))
 
 
-def edit_details(finding, actor: Actor, *, side: str, back_url: str, done_url: str):
+def edit_details(finding, actor: Actor, *, side: str, back_url: str, done_url: str, **context):
     """The edit page of a finding's details (bureau and city pages)."""
     form = DetailsForm(obj=finding if request.method == "GET" else None)
     if request.method == "GET":
@@ -325,7 +325,8 @@ def edit_details(finding, actor: Actor, *, side: str, back_url: str, done_url: s
                 return redirect(done_url)
         else:
             status = 400
-    return render_template("findings/form.html", form=form, finding=finding, side=side, back_url=back_url), status
+    return render_template("findings/form.html", form=form, finding=finding, side=side, back_url=back_url,
+                           **context), status
 
 
 @bp.route("/<int:finding_id>/plan", methods=["POST"])

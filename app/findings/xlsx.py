@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable
@@ -32,20 +33,22 @@ from .labels import AREAS, SEVERITIES, SOURCES, STATUS_LABELS, label
 
 MAX_ROWS = 2000
 MAX_BYTES = 5 * 1024 * 1024
+MAX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_MEMBERS = 2000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LOCALES = ("zh_Hans", "en")
 
 #: Columns of the import workbook: (key, header, required, width).
 IMPORT_COLUMNS: list[tuple[str, Any, bool, int]] = [
-    ("source", _l("Source"), True, 14),
+    ("source", _l("Finding source"), True, 14),
     ("batch", _l("Inspection batch"), False, 28),
     ("batch_date", _l("Inspection date"), False, 13),
-    ("description", _l("Problem"), True, 48),
-    ("area", _l("Area"), False, 14),
+    ("description", _l("Problem description"), True, 48),
+    ("area", _l("Problem area"), False, 14),
     ("severity", _l("Severity"), False, 10),
     ("person", _l("Responsible person"), False, 20),
     ("found_on", _l("Date found"), True, 13),
-    ("due_on", _l("Deadline"), True, 13),
+    ("due_on", _l("Rectification deadline"), True, 13),
     ("measures", _l("Rectification measures"), False, 40),
 ]
 #: Which import column a service field's error belongs to.
@@ -171,11 +174,20 @@ def _read_workbook(data: bytes):
                               {"file": [_("The workbook is larger than %(n)s MB.", n=MAX_BYTES // (1024 * 1024))]})
     if not data.startswith(b"PK\x03\x04"):
         raise ValidationError(_("Nothing was imported."), {"file": [_("This is not an Excel workbook (.xlsx).")]})
+    unreadable = ValidationError(_("Nothing was imported."),
+                                 {"file": [_("The workbook could not be read; save it again as .xlsx and retry.")]})
+    # A ZIP bomb is refused from its directory, before anything is decompressed.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise unreadable from None
+    if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNCOMPRESSED:
+        raise unreadable
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any parse failure of an uploaded file is the user's input error
-        raise ValidationError(_("Nothing was imported."),
-                              {"file": [_("The workbook could not be read; save it again as .xlsx and retry.")]}) from None
+        raise unreadable from None
 
 
 def _cell_text(value: Any) -> Any:
@@ -289,9 +301,9 @@ def import_findings(data: bytes, *, actor: services.Actor) -> ImportResult:
 def ledger_workbook(rows: list[services.FindingRow], *, bureau_name: str, subtitle: str, day: date) -> bytes:
     """The ledger (整改台账) as a formatted workbook."""
     columns = [
-        (_("No."), 6), (_("Source"), 12), (_("Inspection batch"), 24), (_("Problem"), 44), (_("Area"), 12),
+        (_("No."), 6), (_("Finding source"), 12), (_("Inspection batch"), 24), (_("Problem description"), 44), (_("Problem area"), 12),
         (_("Severity"), 8), (_("Responsible person"), 16), (_("Related duty item"), 28), (_("Date found"), 12),
-        (_("Deadline"), 12), (_("Rectification measures"), 40), (_("Latest progress"), 36), (_("Evidence"), 8),
+        (_("Rectification deadline"), 12), (_("Rectification measures"), 40), (_("Latest progress"), 36), (_("Evidence"), 8),
         (_("Status"), 12), (_("Overdue"), 8), (_("Date closed"), 12), (_("Verification"), 30),
     ]
     workbook = Workbook()

@@ -98,7 +98,7 @@ def test_the_city_raises_and_only_the_city_closes(app, bureau_a, city_admin, peo
     for actor in (admin, editor):
         with pytest.raises(PermissionDenied) as refused:
             _move(bureau_a, fid, "close", actor, note="已整改")
-        assert "城市" in refused.value.message or "市直机关工委" in refused.value.message or "city" in refused.value.message
+        assert "只能由工委核验销号" in refused.value.message
     assert _move(bureau_a, fid, "close", city, note="经核查，同意销号。") == "closed"
     # a bureau admin cannot reopen the city's finding; the city can
     with pytest.raises(PermissionDenied):
@@ -322,3 +322,20 @@ def test_metrics_formula(app, bureau_a):
     with tenant_context(bureau_a.tenant):
         empty = services.metrics(year - 5)
     assert empty["findings_total"] == 0 and empty["closure_rate"] is None and empty["median_days_to_close"] is None
+
+
+def test_who_may_reopen_is_configured(app, bureau_a, city_admin):
+    fid = make_finding(bureau_a, measures="措施")
+    admin = admin_of(bureau_a)
+    _move(bureau_a, fid, "start", admin)
+    add_evidence(bureau_a, fid, admin)
+    _move(bureau_a, fid, "submit", admin)
+    _move(bureau_a, fid, "close", admin, note="同意销号")
+    app.config["FINDINGS_REOPEN_ROLES"] = "city_admin"
+    with pytest.raises(PermissionDenied):
+        _move(bureau_a, fid, "reopen", admin, note="复查")
+    app.config["FINDINGS_REOPEN_ROLES"] = "city_admin,bureau_admin"
+    assert _move(bureau_a, fid, "reopen", admin, note="复查发现反弹") == "rectifying"
+    with tenant_context(bureau_a.tenant):
+        finding = services.get_finding(fid)
+        assert finding.closed_on is None and finding.status == "rectifying"
