@@ -109,6 +109,12 @@ def edit_header(template_id: int):
     return _render(template, header_form=form, status=400)
 
 
+def _frozen(template):
+    """A published edition has no item forms: say so and go back to it."""
+    flash(_("A published template cannot be changed; start a new version instead."), "warning")
+    return redirect(url_for("duty_templates.show", template_id=template.id))
+
+
 def _item_form(template, formdata=True) -> TemplateItemForm:
     form = TemplateItemForm() if formdata else TemplateItemForm(formdata=None)
     form.area.choices = choices({a["code"]: a["label"] for a in template.areas})
@@ -125,6 +131,8 @@ def _item_data(form: TemplateItemForm) -> dict:
 @city_role(admin=True)
 def new_item(template_id: int):
     template = _template_or_404(template_id)
+    if template.is_published:
+        return _frozen(template)
     form = _item_form(template, formdata=request.method == "POST")
     if request.method == "GET":
         form.category.data = request.args.get("category", "party_group")
@@ -150,6 +158,8 @@ def edit_item(template_id: int, key: str):
     current = next((i for i in template.items if i["key"] == key), None)
     if current is None:
         abort(404)
+    if template.is_published:
+        return _frozen(template)
     form = _item_form(template, formdata=request.method == "POST")
     stored = {name: "" if current.get(name) is None else str(current.get(name)) for name in
               ("category", "area", "content", "measures", "lead_unit", "cadence", "expected_count", "due_month")}

@@ -40,9 +40,15 @@ def allow_uploads(endpoint: str | None, _values: dict | None) -> None:
 @bp.app_context_processor
 def labels() -> dict:
     # App-wide: the bureau home page and the city's template pages show these labels too.
-    return {"CATEGORIES": CATEGORIES, "CADENCE_LABELS": CADENCE_LABELS, "STATUS_LABELS": STATUS_LABELS,
-            "STATUS_BADGES": STATUS_BADGES, "LIST_STATUS_LABELS": LIST_STATUS_LABELS,
-            "PERSON_KIND_LABELS": PERSON_KIND_LABELS, "FILE_KIND_LABELS": FILE_KIND_LABELS,
+    # Translated once per render into plain strings: a 300-row list would otherwise
+    # resolve thousands of lazy strings.
+    def plain(mapping: dict) -> dict:
+        return {code: str(label) for code, label in mapping.items()}
+
+    return {"CATEGORIES": plain(CATEGORIES), "CADENCE_LABELS": plain(CADENCE_LABELS),
+            "STATUS_LABELS": plain(STATUS_LABELS), "STATUS_BADGES": STATUS_BADGES,
+            "LIST_STATUS_LABELS": plain(LIST_STATUS_LABELS), "PERSON_KIND_LABELS": plain(PERSON_KIND_LABELS),
+            "FILE_KIND_LABELS": FILE_KIND_LABELS, "BEHIND_LABEL": _("Behind schedule"),
             "human_size": services.human_size}
 
 
