@@ -53,8 +53,8 @@ def figures(rng: random.Random) -> dict:
         "activity": {"events": rng.randint(10, 900), "last_activity": f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}"},
         "duties": {"items_total": total, "items_done": done, "items_overdue": rng.randint(0, 6),
                    "completion_rate": round(rng.uniform(0.3, 1.0), 4), "evidence_count": rng.randint(0, 300)},
-        "findings": {"total": 12, "open": rng.randint(0, 8), "overdue": rng.randint(0, 3),
-                     "closure_rate": round(rng.uniform(0.4, 1.0), 4)},
+        "findings": {"findings_total": 12, "findings_open": rng.randint(0, 8), "findings_overdue": rng.randint(0, 3),
+                     "closure_rate": round(rng.uniform(0.4, 1.0), 4), "median_days_to_close": rng.randint(5, 60)},
         "scoring": {"self_total": round(composite + rng.uniform(0, 4), 2), "reviewer_total": composite,
                     "composite": composite, "grade": "好" if composite >= 90 else "较好" if composite >= 80 else "一般"},
     }

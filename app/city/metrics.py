@@ -40,8 +40,11 @@ MetricsFunction = Callable[[int], dict]
 def sources() -> dict[str, MetricsFunction]:
     """Every feature's metrics function, by the name its figures are stored under."""
     from app.audit.services import metrics as activity
+    from app.duties.services import metrics as duties
+    from app.findings.services import metrics as findings
+    from app.scoring.services import metrics as scoring
 
-    return {"activity": activity}
+    return {"activity": activity, "duties": duties, "findings": findings, "scoring": scoring}
 
 
 def today() -> date:
@@ -77,9 +80,11 @@ def _upsert(model: type, values: dict, keys: Iterable[str], update: Iterable[str
 
 
 def years_to_refresh(tenant_id: int) -> list[int]:
-    """The current year and every year the bureau already has figures for."""
+    """This year, last year (bureaus finish last year's work and assessment early in the
+    new year) and every year the bureau already has figures for."""
     known = db.session.scalars(select(TenantMetrics.year).where(TenantMetrics.tenant_id == tenant_id))
-    return sorted({today().year, *known})
+    current = today().year
+    return sorted({current - 1, current, *known})
 
 
 def refresh_tenant(ref: TenantRef, *, years: Iterable[int] | None = None,

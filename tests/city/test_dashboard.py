@@ -102,3 +102,31 @@ def test_bad_query_values_never_fail(app, client, city_admin, bureau_a):
     for url in ("/city/?year=abc", "/city/?year=99999", "/city/?sort=nope&dir=sideways", "/city/?category=zzz",
                 "/city/trends?figure=nope&year=x", "/city/compare?year=&b=" + "x" * 500):
         assert client.get(url).status_code == 200, url
+
+
+def test_changing_a_duty_item_moves_that_bureaus_row_only(app, client, city_admin, bureau_a, bureau_b):
+    """Acceptance: one bureau records progress; the dashboard's next load shows its new
+    completion, without any refresh command, and the other bureau's row is unchanged."""
+    from app.duties import services as duties
+    from tests.duties.conftest import SYSTEM
+
+    year = metrics.today().year - 1  # last year's list: its deadline has passed whatever today is
+    items = {}
+    for bureau in (bureau_a, bureau_b):
+        with tenant_context(bureau.tenant):
+            duty_list = duties.create_list(year, actor=SYSTEM)
+            items[bureau.slug] = duties.add_item(duty_list, {"category": "party_group", "area": "political",
+                                                             "content": "召开全面从严治党工作会议", "cadence": "once",
+                                                             "due_date": f"{year}-01-31"}, actor=SYSTEM).id
+    login(client, "city")
+    page = client.get(f"/city/?year={year}").get_data(as_text=True)
+    before_a, before_b = _row_html(page, "市财政局"), _row_html(page, "市教育局")
+    assert "0.0%" in before_a and "0.0%" in before_b
+    with tenant_context(bureau_a.tenant):
+        from app.duties.models import DutyItem
+
+        duties.add_record(db.session.get(DutyItem, items[bureau_a.slug]),
+                          {"occurred_on": f"{year}-01-15", "summary": "已召开", "count": "1"}, actor=SYSTEM)
+    page = client.get(f"/city/?year={year}").get_data(as_text=True)
+    assert "100.0%" in _row_html(page, "市财政局")
+    assert _row_html(page, "市教育局") == before_b
