@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.accounts.decorators import city_role
 from app.duties.storage import KINDS
@@ -84,8 +84,8 @@ def index():
     batches = list(db.session.scalars(select(CityFinding.batch).where(CityFinding.batch != "").distinct()
                                       .order_by(CityFinding.batch)))
     rows = [(e, rules.is_overdue(e.status, e.due_on, day, e.submitted_on)) for e in entries]
-    awaiting = db.session.scalar(select(db.func.count(CityFinding.id)).where(CityFinding.status == rules.AWAITING))
-    soon = db.session.scalar(select(db.func.count(CityFinding.id)).where(
+    awaiting = db.session.scalar(select(func.count(CityFinding.id)).where(CityFinding.status == rules.AWAITING))
+    soon = db.session.scalar(select(func.count(CityFinding.id)).where(
         CityFinding.status.in_(rules.ACTIVE), CityFinding.due_on <= day + timedelta(days=rules.DUE_SOON_DAYS)))
     return render_template(
         "findings/city_index.html", rows=rows, bureaus=tenancy.list_tenants(include_archived=False),

@@ -3,7 +3,7 @@ helper that records findings through the services."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

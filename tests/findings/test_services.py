@@ -11,7 +11,7 @@ from app.audit.models import CatalogAuditEvent, TenantAuditEvent
 from app.errors import Conflict, Locked, PermissionDenied, ValidationError
 from app.extensions import db
 from app.findings import services
-from app.findings.models import CityFinding, Finding, FindingEvent, FindingEvidence
+from app.findings.models import CityFinding, Finding, FindingEvidence
 from app.tenancy.session import tenant_context
 from app.years import services as years
 

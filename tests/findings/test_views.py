@@ -206,3 +206,33 @@ def test_the_navigation_shows_the_reminder_count(app, client, bureau_a, people):
     assert ">1</span>" in nav
     reminders = client.get(f"/b/{bureau_a.slug}/reminders/").get_data(as_text=True)
     assert reminders.count("<tr class=") == 1
+
+
+def test_edit_pages_belong_to_whoever_raised_the_finding(app, client, bureau_a, city_admin):
+    own = make_finding(bureau_a)
+    city = make_finding(bureau_a, actor=services.Actor.city(city_admin), description="工委发现的问题")
+    login(client, bureau_a.admin.username)
+    assert client.get(f"/b/{bureau_a.slug}/findings/{own}/edit").status_code == 200
+    assert client.get(f"/b/{bureau_a.slug}/findings/{city}/edit").status_code == 403
+    changed = client.post(f"/b/{bureau_a.slug}/findings/{own}/edit", data={
+        **{k: (v.isoformat() if hasattr(v, "isoformat") else (v or "")) for k, v in _stored(bureau_a, own).items()},
+        "description": "改写后的问题描述", "version": _version(bureau_a, own)})
+    assert changed.status_code == 302
+    client.post("/logout")
+    login(client, "city")
+    page = client.get(f"/city/findings/{bureau_a.slug}/{city}/edit")
+    assert page.status_code == 200 and "工委发现的问题" in page.get_data(as_text=True)
+    assert client.get(f"/city/findings/{bureau_a.slug}/{own}/edit").status_code == 403
+    deleted = client.post(f"/city/findings/{bureau_a.slug}/{city}/delete", data={"version": _version(bureau_a, city)})
+    assert deleted.status_code == 302
+    with tenant_context(bureau_a.tenant):
+        from app.extensions import db
+
+        assert db.session.get(Finding, city) is None
+        assert services.get_finding(own).description == "改写后的问题描述"
+    assert app.extensions["sqlalchemy"].session.scalar(select(CityFinding.id)) is None
+
+
+def _stored(bureau, fid):
+    with tenant_context(bureau.tenant):
+        return _details(services.get_finding(fid))
