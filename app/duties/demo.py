@@ -178,7 +178,8 @@ def _people(tenant: Tenant, rng: random.Random) -> list[Person]:
     for order, (kind, post) in enumerate(PEOPLE, start=1):
         person = Person(name=person_name(rng), post=post, kind=kind, sort_order=order * 10, active=True)
         if post == "机关党委专职副书记" and editor is not None:
-            person.user_id = editor.id
+            # the demo editor account is this person: same name, their items under "my items"
+            person.user_id, person.name = editor.id, editor.display_name or person.name
         people.append(person)
         db.session.add(person)
     db.session.flush()
@@ -187,7 +188,8 @@ def _people(tenant: Tenant, rng: random.Random) -> list[Person]:
 
 def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     """The 2026 duty list of one demo bureau, with records up to late November 2026."""
-    template = catalog.ensure_default_published(YEAR)
+    city = db.session.scalar(select(User).where(User.username == "city"))
+    template = catalog.ensure_default_published(YEAR, actor=city)
     actor = services.Actor.system()
     people = _people(tenant, rng)
     duty_list = services.create_list(YEAR, template_id=template.id, actor=actor)
@@ -198,8 +200,10 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     for item in duty_list.items:
         if item.owner_id is None:
             item.owner_id = organ.id if "机关党委" in item.lead_unit else secretary.id
-    if duty_list.items:
-        duty_list.items[-1].owner_id = liaison.id  # the liaison's own item ("my items")
+    # the organ committee's full-time deputy carries part of its direct responsibility
+    organ_items = [i for i in duty_list.items if i.category == "organ_committee"]
+    for item in organ_items[1::2]:
+        item.owner_id = liaison.id
     services.set_list_status(duty_list, "published", version=duty_list.version, actor=actor)
 
     upto = min(services.today(), LAST_DEMO_DAY)

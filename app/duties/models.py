@@ -29,7 +29,7 @@ class DutyTemplate(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
 
     ``edition`` counts the editions of one (kind, year): 1, 2, 3 …  (``version`` is the
     optimistic-locking counter every editable row has.)  ``body`` holds the areas and
-    items, see :mod:`app.duties.templates_body`.  Once ``published_at`` is set the row
+    items, see :mod:`app.duties.catalog`.  Once ``published_at`` is set the row
     never changes again.
     """
 

@@ -182,10 +182,18 @@ def export_list(duty_list: DutyList, rows: list[services.ItemRow], *, bureau_nam
     book, sheet = _workbook(title)
     areas = {a["code"]: a["label"] for a in duty_list.areas}
     ordered = [r for _category, group in services.group_by_category(rows) for r in group]
+    names = [p.name for p in services.list_people()]
+
+    def owner_cell(person) -> str:
+        # a name two people share is written with the post, so that the import can tell them apart
+        if person is None:
+            return ""
+        return person.label if names.count(person.name) > 1 else person.name
+
     for offset, row in enumerate(ordered):
         item = row.item
         values = [item.id, labels["category"].get(item.category, item.category), areas.get(item.area, item.area),
-                  item.content, item.measures, item.owner.name if item.owner else "", item.lead_unit,
+                  item.content, item.measures, owner_cell(item.owner), item.lead_unit,
                   labels["cadence"].get(item.cadence, item.cadence), item.expected_count, item.due_date,
                   row.progress.recorded, row.progress.expected_to_date, labels["status"][row.status], row.evidence,
                   item.version]

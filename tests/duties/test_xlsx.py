@@ -193,3 +193,25 @@ def test_import_page_and_template_download(app, client, bureau_a, bureau_list, t
     assert "新增 1 项" in response.get_data(as_text=True)
     export = client.get(f"{base}/{bureau_list['list_id']}/export.xlsx")
     assert export.status_code == 200 and "filename*=UTF-8''" in export.headers["Content-Disposition"]
+
+
+def test_people_with_the_same_name_are_exported_with_their_post(app, bureau_a, bureau_list, today):
+    from app.duties.models import Person
+
+    with tenant_context(bureau_a.tenant):
+        twin = Person(name="王建国", post="二级调研员", kind="staff")
+        db.session.add(twin)
+        db.session.commit()
+        item = services.get_list(bureau_list["list_id"]).items[0]
+        services.update_item(item, {**services.item_snapshot(item), "owner_id": twin.id}, version=item.version,
+                             actor=SYSTEM)
+        twin_id = twin.id
+    exported = _export(bureau_a, bureau_list["list_id"])
+    owners = {r[5].value for r in load_workbook(io.BytesIO(exported))[xlsx.SHEET].iter_rows(min_row=3)}
+    assert "王建国（二级调研员）" in owners and "王建国（党组书记、局长）" in owners
+    assert _import(bureau_a, bureau_list["list_id"], exported).changed == 0
+    with tenant_context(bureau_a.tenant):
+        assert db.session.scalar(select(func.count()).select_from(DutyItem).where(DutyItem.owner_id == twin_id)) == 1
+    with pytest.raises(xlsx.ImportRefused) as refused:  # the bare name is ambiguous now
+        _import(bureau_a, bureau_list["list_id"], _workbook([GOOD]))
+    assert "有多人名为“王建国”" in refused.value.problems[0].message
