@@ -21,6 +21,8 @@ import json
 import math
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -789,7 +791,42 @@ def validate_template(data: object) -> list[Problem]:
     exactly on levels indicators, grades strictly descending with a last ``min`` of 0,
     ballot levels ordered best first, gates naming a defined grade.
     """
-    return _schema_problems(data) + _semantic_template_problems(data)
+    return list(_validated(data)[0])
+
+
+# Validating a template with the JSON Schema takes milliseconds, and a page shows several
+# figures of the same sheet (running totals of two parts, the result), so the outcome is
+# remembered per template *content*.  The key spells out every value with its type, so
+# that 8, 8.0, Decimal("8") and "8" never share an entry.
+_VALIDATED_MAX = 32
+_validated_cache: OrderedDict[object, tuple[tuple[Problem, ...], _Sheet | None]] = OrderedDict()
+_validated_lock = threading.Lock()
+
+
+def _template_key(data: object) -> object:
+    kind = type(data).__name__
+    if isinstance(data, Mapping):
+        return (kind, tuple(sorted((repr(key), _template_key(value)) for key, value in data.items())))
+    if isinstance(data, (list, tuple)):
+        return (kind, tuple(_template_key(item) for item in data))
+    return (kind, repr(data))
+
+
+def _validated(data: object) -> tuple[tuple[Problem, ...], _Sheet | None]:
+    """The problems of a template and, when there are none, its parsed form (cached)."""
+    key = _template_key(data)
+    with _validated_lock:
+        hit = _validated_cache.get(key)
+        if hit is not None:
+            _validated_cache.move_to_end(key)
+            return hit
+    problems = tuple(_schema_problems(data) + _semantic_template_problems(data))
+    outcome = (problems, None if problems else _parse_template(data))  # type: ignore[arg-type]
+    with _validated_lock:
+        _validated_cache[key] = outcome
+        while len(_validated_cache) > _VALIDATED_MAX:
+            _validated_cache.popitem(last=False)
+    return outcome
 
 
 # --------------------------------------------------------------------------- parsed template
@@ -870,10 +907,10 @@ def _parse_template(data: Mapping[str, Any]) -> _Sheet:
 
 
 def _checked_sheet(template: object) -> _Sheet:
-    problems = validate_template(template)
-    if problems:
+    problems, sheet = _validated(template)
+    if problems or sheet is None:
         raise ScoringError("模板无效 / the template is invalid", problems)
-    return _parse_template(template)  # type: ignore[arg-type]
+    return sheet
 
 
 # --------------------------------------------------------------------------- scores validation

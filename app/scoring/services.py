@@ -37,7 +37,7 @@ from app.extensions import db
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import session_tenant
-from app.years.services import ensure_open
+from app.years.services import MAX_YEAR, MIN_YEAR, ensure_open
 
 from . import engine
 from .engine import PartScore, Problem, Result, ScoringError
@@ -181,9 +181,15 @@ def list_templates() -> list[ScoreTemplate]:
                                                                    ScoreTemplate.edition.desc())))
 
 
+def _plausible_year(year: int) -> bool:
+    # Years come from URLs: anything else is simply not found (and a huge number must not
+    # reach the database, where it overflows the column type).
+    return MIN_YEAR <= year <= MAX_YEAR
+
+
 def get_template(template_id: int) -> ScoreTemplate:
     """A template edition by id (:class:`NotFound` otherwise)."""
-    template = db.session.get(ScoreTemplate, template_id)
+    template = db.session.get(ScoreTemplate, template_id) if 0 < template_id < 2**63 else None
     if template is None:
         raise NotFound(_("No such score-sheet template."))
     return template
@@ -205,9 +211,9 @@ def _check_year(year: object) -> int:
         value = int(year)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         value = 0
-    if not 2000 <= value <= 2100:
+    if not _plausible_year(value):
         raise ValidationError(_("The template could not be created."),
-                              {"year": [_("Enter a year from %(low)s to %(high)s.", low=2000, high=2100)]})
+                              {"year": [_("Enter a year from %(low)s to %(high)s.", low=MIN_YEAR, high=MAX_YEAR)]})
     return value
 
 
@@ -419,6 +425,8 @@ def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int], *,
 
 def assigned_template(tenant_id: int, year: int) -> ScoreTemplate | None:
     """The edition bureau ``tenant_id`` is assessed on in ``year``, if assigned."""
+    if not _plausible_year(year):
+        return None
     assignment = db.session.scalar(select(TemplateAssignment).where(TemplateAssignment.tenant_id == tenant_id,
                                                                     TemplateAssignment.year == year))
     return assignment.template if assignment is not None else None
@@ -452,6 +460,8 @@ def list_sheets() -> list[ScoreSheet]:
 
 def find_sheet(year: int, assessee: str = BUREAU_ASSESSEE) -> ScoreSheet | None:
     """The current bureau's sheet for ``year``, if started."""
+    if not _plausible_year(year):
+        return None
     return db.session.scalar(select(ScoreSheet).where(ScoreSheet.year == year, ScoreSheet.assessee_key == assessee))
 
 

@@ -24,6 +24,8 @@ REASON_MAX = 500
 
 def get_lock(year: int) -> YearLock | None:
     """The lock of ``year``, or ``None`` when the year is open."""
+    if not MIN_YEAR <= int(year) <= MAX_YEAR:
+        return None  # never stored; and a huge number from a URL must not reach the database
     return db.session.scalar(select(YearLock).where(YearLock.year == int(year)))
 
 

@@ -110,3 +110,17 @@ def test_oversized_uploads_and_bodies_are_refused_cleanly(app, client, city_admi
 
     db.session.expire_all()
     assert len(db.session.get(ScoreTemplate, stage).body["dimensions"]) == 50  # the editor's limit
+
+
+def test_absurd_years_and_ids_in_urls_are_not_found(app, client, bureau_a, stage):
+    login(client, "city")
+    for year in ("0", "99999", "99999999999999999999999"):
+        for path in ("", "/result", "/print", "/review", "/scores.json"):
+            assert client.get(f"/b/{bureau_a.slug}/scoring/{year}{path}").status_code == 404, (year, path)
+        assert client.post(f"/b/{bureau_a.slug}/scoring/{year}/finalise", data={"version": "1"}).status_code == 404
+        assert client.post(f"/city/years/{year}/unlock", data={"reason": "x"}).status_code in (302, 404)
+    for template_id in ("0", "99999999999999999999999"):
+        assert client.get(f"/city/scoring/templates/{template_id}").status_code == 404
+    client.post("/logout")
+    login(client, bureau_a.admin.username)
+    assert client.post(f"/b/{bureau_a.slug}/scoring/99999999999999999999999/start").status_code == 302

@@ -74,3 +74,23 @@ def test_the_example_reviewer_part_matches_the_documented_totals() -> None:
     running = score_part(TEMPLATE, SCORES["reviewer"], "reviewer")
     assert running.complete and running.total == Decimal("86.8")
     assert running.subtotal_of("ZZ") == Decimal("17.95")
+
+
+def test_validation_is_remembered_by_content_and_never_confuses_types() -> None:
+    import copy
+
+    from app.scoring.engine import validate_template
+
+    body = copy.deepcopy(TEMPLATE)
+    assert validate_template(body) == []
+    body["dimensions"][0]["indicators"][0]["max_points"] = "8"  # text, not a number
+    problems = validate_template(body)
+    assert [problem.path for problem in problems] == ["dimensions[0].indicators[0].max_points"]
+    problems.clear()  # the caller's list is a copy
+    assert len(validate_template(body)) == 1
+    body["dimensions"][0]["indicators"][0]["max_points"] = 8.0
+    assert validate_template(body) == []
+    body["dimensions"][0]["indicators"][0]["max_points"] = True
+    assert len(validate_template(body)) == 1
+    body["dimensions"][0]["indicators"][0]["max_points"] = Decimal("8")
+    assert score_part(body, {}).total == score_part(TEMPLATE, {}).total
