@@ -352,6 +352,8 @@ def test_evidence_links_the_bureau_s_attachments(app, client, bureau_a, assigned
     assert client.post(f"/b/{bureau_a.slug}/scoring/2026", data=data).status_code == 302
     assert [a.original_name for a in sheet_of(bureau_a.tenant).entry_for("SX1").evidence] == ["会议纪要1.pdf",
                                                                                                  "会议纪要2.pdf"]
+    page = client.get(f"/b/{bureau_a.slug}/scoring/2026").get_data(as_text=True)
+    assert f"/b/{bureau_a.slug}/duties/files/{ids[0]}" in page  # the evidence opens from the sheet
     data = form_fields(assigned.body, "self", {"SX1": "6"}, version=version_of(bureau_a.tenant))
     data["i3_ev"] = ["99999"]
     assert client.post(f"/b/{bureau_a.slug}/scoring/2026", data=data).status_code == 200
