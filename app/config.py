@@ -60,6 +60,8 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per minute"
     PASSWORD_MIN_LENGTH = 10
 
+    # Per evidence file (duties and findings uploads); requests may carry several files.
+    ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 
     # PDF font roles (GB/T 9704: 宋体 body, 黑体 headings, 楷体 sub-headings); Debian's

@@ -91,6 +91,8 @@ class BureauRow:
     stale: bool
     computed_at: Any
     rank: int | None = None
+    # Per scoring dimension: [{"code", "title", "max_points", "self", "reviewer"}].
+    dimensions: list[dict] = field(default_factory=list)
 
     @property
     def category_label(self) -> str:
@@ -136,7 +138,8 @@ def _rows(year: int, category: str | None = None, slugs: list[str] | None = None
             # stale: the bureau changed since its figures were computed (a bureau that never
             # changed has no figures to compute, which is not stale)
             stale=(computed_version or 0) < version,
-            computed_at=computed_at))
+            computed_at=computed_at,
+            dimensions=list((figures.get("scoring") or {}).get("dimensions") or [])))
     return rows
 
 
@@ -196,6 +199,31 @@ def compare(year: int, slugs: list[str]) -> list[BureauRow]:
     rank(everyone)
     by_slug = {r.slug: r for r in everyone}
     return [by_slug[s] for s in slugs if s in by_slug]
+
+
+def dimension_table(rows: list[BureauRow]) -> list[dict]:
+    """Scoring dimensions side by side: one entry per dimension code (in the order the
+    first bureau's sheet lists them), with each bureau's self and reviewer scores.
+
+    Bureaus assessed on different editions of the sheet may have different dimensions;
+    a bureau without a dimension shows nothing for it."""
+    order: list[str] = []
+    titles: dict[str, tuple[str, Any]] = {}
+    for row in rows:
+        for dimension in row.dimensions:
+            code = dimension.get("code")
+            if code and code not in titles:
+                order.append(code)
+                titles[code] = (dimension.get("title") or code, dimension.get("max_points"))
+    table = []
+    for code in order:
+        cells = []
+        for row in rows:
+            found = next((d for d in row.dimensions if d.get("code") == code), None)
+            cells.append({"self": found.get("self") if found else None,
+                          "reviewer": found.get("reviewer") if found else None})
+        table.append({"code": code, "title": titles[code][0], "max_points": titles[code][1], "cells": cells})
+    return table
 
 
 def trend(year: int, key: str, slugs: list[str] | None = None) -> dict[str, list[tuple[date, float | None]]]:

@@ -117,6 +117,10 @@ def compare_workbook(year: int, rows: list[rollup.BureauRow]) -> bytes:
     headers = [_("Figure")] + [r.name for r in rows]
     body = [[_("Rank")] + [r.rank for r in rows]]
     body += [[str(c.label)] + [r.values.get(c.key) for r in rows] for c in rollup.COLUMNS]
+    for dimension in rollup.dimension_table(rows):
+        label = _("%(dimension)s (self / reviewed)", dimension=dimension["title"])
+        body.append([label] + [f"{rollup.format_figure(c['self'], 'score')} / {rollup.format_figure(c['reviewer'], 'score')}"
+                               for c in dimension["cells"]])
     return xlsx.table_workbook(_("Comparison %(year)s", year=year), headers, body,
                                subtitle=_("Exported from Zeren on %(day)s", day=metrics.today().isoformat()))
 

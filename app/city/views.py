@@ -75,6 +75,7 @@ def compare():
     chosen = _chosen()
     rows = rollup.compare(year, chosen)
     return render_template("city/compare.html", year=year, rows=rows, chosen=chosen, columns=rollup.COLUMNS,
+                           dimensions=rollup.dimension_table(rows),
                            everyone=tenancy.list_tenants(include_archived=False),
                            years=rollup.available_years(metrics.today().year),
                            chart=services.compare_chart(rows) if len(rows) >= 2 else None)

@@ -130,3 +130,26 @@ def test_changing_a_duty_item_moves_that_bureaus_row_only(app, client, city_admi
     page = client.get(f"/city/?year={year}").get_data(as_text=True)
     assert "100.0%" in _row_html(page, "市财政局")
     assert _row_html(page, "市教育局") == before_b
+
+
+def test_compare_lists_scoring_dimensions_side_by_side(app, client, city_admin, bureau_a, bureau_b):
+    from app.city.models import TenantMetrics
+
+    year = metrics.today().year
+    dims = {
+        bureau_a.tenant.id: [{"code": "ZZ", "title": "政治建设", "max_points": 20, "self": 19.5, "reviewer": 18.25},
+                             {"code": "ZF", "title": "作风建设", "max_points": 15, "self": 15, "reviewer": 12}],
+        bureau_b.tenant.id: [{"code": "ZZ", "title": "政治建设", "max_points": 20, "self": 17, "reviewer": 16.5}],
+    }
+    for tenant_id, dimensions in dims.items():
+        db.session.add(TenantMetrics(tenant_id=tenant_id, year=year, data_version=0,
+                                     figures={"scoring": {"composite": 90, "dimensions": dimensions}}))
+    db.session.commit()
+    login(client, "city")
+    page = client.get(f"/city/compare?year={year}&b=bureau-a&b=bureau-b").get_data(as_text=True)
+    table = re.search(r'id="dimensions">.*?</table>', page, re.S).group(0)
+    assert "政治建设" in table and "19.50 / 18.25" in table and "17.00 / 16.50" in table
+    assert re.search(r"作风建设.*?15.00 / 12.00</td><td[^>]*>— / —", table, re.S)
+    book = load_workbook(BytesIO(client.get(f"/city/compare.xlsx?year={year}&b=bureau-a&b=bureau-b").data)).active
+    labels = [row[0] for row in book.iter_rows(min_row=4, values_only=True)]
+    assert any("政治建设" in (label or "") for label in labels)
