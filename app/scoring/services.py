@@ -1045,6 +1045,8 @@ def metrics(year: int) -> dict[str, Any]:
       indicators count 0, a ``deduct`` indicator without occurrences its full points);
       ``reviewer_total`` likewise for the reviewer's scores (``None`` before the bureau
       submits).
+    * ``dimensions``: per dimension, ``{code, title, max_points, self, reviewer}`` with the
+      running subtotals (``reviewer`` ``None`` before the bureau submits).
     * ``composite`` = Σ weight × part score (self, reviewer, ballot) + min(Σ bonus,
       bonus_cap) − Σ deductions, floored at 0, and ``grade`` after gates and vetoes —
       both from ``engine.evaluate``, ``None`` until every weighted part is complete.
@@ -1055,19 +1057,35 @@ def metrics(year: int) -> dict[str, Any]:
     sheet = find_sheet(year)
     empty = {"year": year, "status": None, "template_edition": None, "self_total": None, "self_complete": False,
              "reviewer_total": None, "reviewer_complete": False, "composite": None, "grade": None,
-             "grade_by_score": None, "vetoed": False}
+             "grade_by_score": None, "vetoed": False, "dimensions": []}
     if sheet is None:
         return empty
     own = running(sheet, "self")
     figures = dict(empty, status=sheet.status, template_edition=sheet.template_edition,
                    self_total=engine.round_figure(own.total), self_complete=own.complete)
-    if sheet.status != DRAFT:
-        reviewer = running(sheet, "reviewer")
+    reviewer = running(sheet, "reviewer") if sheet.status != DRAFT else None
+    figures["dimensions"] = _dimension_figures(sheet, own, reviewer)
+    if reviewer is not None:
         figures.update(reviewer_total=engine.round_figure(reviewer.total), reviewer_complete=reviewer.complete)
         result, _problems = evaluate_sheet(sheet)
         if result is not None:
             figures.update(composite=result.composite_rounded, grade=result.grade,
                            grade_by_score=result.grade_by_score, vetoed=bool(result.vetoes))
+    return figures
+
+
+def _dimension_figures(sheet: ScoreSheet, own: engine.PartScore, reviewer: engine.PartScore | None) -> list[dict]:
+    """Per dimension (一级指标), in template order: code, title, max points and the running
+    self and reviewer subtotals (for the city's side-by-side comparison)."""
+    own_by_code = dict(own.dimensions)
+    reviewer_by_code = dict(reviewer.dimensions) if reviewer is not None else {}
+    figures = []
+    for dimension in sheet.template_body.get("dimensions", []):
+        code = dimension["code"]
+        maximum = sum((Decimal(str(i["max_points"])) for i in dimension.get("indicators", [])), Decimal(0))
+        figures.append({"code": code, "title": dimension.get("title", code), "max_points": engine.round_figure(maximum),
+                        "self": engine.round_figure(own_by_code[code]) if code in own_by_code else None,
+                        "reviewer": engine.round_figure(reviewer_by_code[code]) if code in reviewer_by_code else None})
     return figures
 
 

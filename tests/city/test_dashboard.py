@@ -153,3 +153,21 @@ def test_compare_lists_scoring_dimensions_side_by_side(app, client, city_admin, 
     book = load_workbook(BytesIO(client.get(f"/city/compare.xlsx?year={year}&b=bureau-a&b=bureau-b").data)).active
     labels = [row[0] for row in book.iter_rows(min_row=4, values_only=True)]
     assert any("政治建设" in (label or "") for label in labels)
+
+
+def test_demo_city_figures_include_scoring_dimensions(app, client, city_admin):
+    """The real scoring figures carry the per-dimension subtotals the comparison shows."""
+    from app.city.models import TenantMetrics
+    from sqlalchemy import select
+
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--bureaus", "3", "--password", "demo-password-1",
+                                                "--force"])
+    assert result.exit_code == 0, result.output
+    year = 2026
+    rows = db.session.scalars(select(TenantMetrics).where(TenantMetrics.year == year)).all()
+    dimensions = [r.figures["scoring"]["dimensions"] for r in rows if r.figures.get("scoring", {}).get("status")]
+    assert dimensions and all(d and {"code", "title", "max_points", "self", "reviewer"} <= set(d[0]) for d in dimensions)
+    client = app.test_client()
+    login(client, "city", "demo-password-1")
+    page = client.get(f"/city/compare?year={year}&b=jgswj&b=czj&b=jyj").get_data(as_text=True)
+    assert 'id="dimensions"' in page and dimensions[0][0]["title"] in page
