@@ -113,6 +113,30 @@ def refresh_tenant(ref: TenantRef, *, years: Iterable[int] | None = None,
         return done
 
 
+#: Sources whose ``metrics(year, as_of=day)`` reconstruct a past day from dated records.
+HISTORY_SOURCES = ("duties",)
+
+
+def backfill_snapshots(ref: TenantRef, year: int, days: Iterable[date]) -> int:
+    """Write snapshots for past ``days`` from the dated records (history for a bureau whose
+    data was imported or seeded at once).  Only :data:`HISTORY_SOURCES` can say what a
+    past day looked like; the other figures are left out of those snapshots rather than
+    guessed.  Returns the number of snapshots written."""
+    functions = {name: function for name, function in sources().items() if name in HISTORY_SOURCES}
+    written = 0
+    with tenant_context(ref):
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == ref.slug))
+        for day in sorted(set(days)):
+            if day >= today():
+                continue  # today's snapshot comes from the live push
+            figures = {name: _jsonable(function(year, as_of=day)) for name, function in functions.items()}
+            _upsert(MetricSnapshot, {"tenant_id": tenant.id, "year": year, "day": day, "figures": figures},
+                    keys=("tenant_id", "year", "day"), update=("figures",))
+            written += 1
+        db.session.commit()
+    return written
+
+
 def on_tenant_changed(app: Flask, tenant: TenantRef, data_version: int | None = None, **_extra) -> None:
     """Receiver of ``tenant_changed``: push the bureau's new figures.
 

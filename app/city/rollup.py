@@ -29,6 +29,7 @@ class Column:
     source: tuple[str, str]
     kind: str = "number"  # number | percent | score | text | date
     higher_is_better: bool = True
+    alert: bool = False  # a non-zero value needs attention (shown in red)
 
     def read(self, figures: dict) -> Any:
         section, name = self.source
@@ -64,10 +65,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("completion_rate", _l("Completion"), ("duties", "completion_rate"), "percent"),
     Column("items_total", _l("Items"), ("duties", "items_total")),
     Column("items_done", _l("Done"), ("duties", "items_done")),
-    Column("items_overdue", _l("Overdue items"), ("duties", "items_overdue"), higher_is_better=False),
+    Column("items_overdue", _l("Overdue items"), ("duties", "items_overdue"), higher_is_better=False, alert=True),
     Column("evidence_count", _l("Evidence files"), ("duties", "evidence_count")),
     Column("findings_open", _l("Open findings"), ("findings", "findings_open"), higher_is_better=False),
-    Column("findings_overdue", _l("Overdue findings"), ("findings", "findings_overdue"), higher_is_better=False),
+    Column("findings_overdue", _l("Overdue findings"), ("findings", "findings_overdue"), higher_is_better=False,
+           alert=True),
     Column("closure_rate", _l("Closure rate"), ("findings", "closure_rate"), "percent"),
     Column("days_to_close", _l("Median days to close"), ("findings", "median_days_to_close"), higher_is_better=False),
     Column("self_total", _l("Self score"), ("scoring", "self_total"), "score"),
@@ -101,8 +103,7 @@ class BureauRow:
     @property
     def cells(self) -> list[tuple[str, bool]]:
         """(formatted value, needs attention) per column of :data:`COLUMNS`, for tables."""
-        return [(c.format(self.values.get(c.key)), bool(not c.higher_is_better and self.values.get(c.key)))
-                for c in COLUMNS]
+        return [(c.format(self.values.get(c.key)), bool(c.alert and self.values.get(c.key))) for c in COLUMNS]
 
 
 @dataclass
@@ -111,6 +112,16 @@ class Overview:
     rows: list[BureauRow]
     tiles: dict[str, Any] = field(default_factory=dict)
     grades: list[tuple[str, int]] = field(default_factory=list)
+
+
+# The usual bands of published schemes, best first; a template's own labels sort after
+# them alphabetically (the catalog does not keep each template's band order per bureau).
+USUAL_GRADES = ("优秀", "好", "较好", "一般", "较差", "差")
+
+
+def grade_order(label: str) -> tuple[int, str]:
+    """Sort key putting grades best first."""
+    return (USUAL_GRADES.index(label), "") if label in USUAL_GRADES else (len(USUAL_GRADES), label)
 
 
 def available_years(default: int) -> list[int]:
@@ -190,7 +201,7 @@ def overview(year: int, *, category: str | None = None, sort: str = "rank", desc
     for grade in values["grade"]:
         if grade:
             counts[grade] = counts.get(grade, 0) + 1
-    return Overview(year=year, rows=rows, tiles=tiles, grades=sorted(counts.items(), key=lambda kv: -kv[1]))
+    return Overview(year=year, rows=rows, tiles=tiles, grades=sorted(counts.items(), key=lambda kv: grade_order(kv[0])))
 
 
 def compare(year: int, slugs: list[str]) -> list[BureauRow]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from app.accounts import services as accounts
 from app.accounts.models import User
 from app.audit.services import record_bureau
+from app.city import metrics as rollup_metrics
 from app.errors import Conflict
 from app.extensions import db
 from app.tenancy import services as tenancy
@@ -85,6 +87,10 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
             for seeder in SEEDERS:
                 seeder(tenant, rng, index, bureaus)
             db.session.commit()
+        # The demo is seeded in one go: give the city's trend charts the year so far.
+        year = rollup_metrics.today().year
+        history = [date(year, month, day) for month in range(1, 13) for day in (1, 15)]
+        rollup_metrics.backfill_snapshots(tenant.ref, year, history)
         if echo:
             echo(f"  {slug:<8} {name}")
     return report

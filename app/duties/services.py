@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import changes, record_bureau
@@ -735,6 +735,9 @@ def _clean_record(item: DutyItem, data: dict) -> tuple[dict, dict[str, list[str]
             errors["occurred_on"] = [_("Enter the date it was done.")]
         elif not item.duty_list.year - 1 <= occurred.year <= item.duty_list.year + 1:
             errors["occurred_on"] = [_("The date must be close to the list's year %(year)s.", year=item.duty_list.year)]
+        elif occurred > today():
+            # a record says what *was* done; progress counts records up to each day
+            errors["occurred_on"] = [_("The date cannot be later than today.")]
     summary = _text(data.get("summary"))
     if not summary:
         errors["summary"] = [_("Describe what was done.")]
@@ -967,20 +970,25 @@ class ItemRow:
         return self.progress.status
 
 
-def _aggregates(list_ids: list[int]) -> tuple[dict, dict]:
+def _aggregates(list_ids: list[int], until: date | None = None) -> tuple[dict, dict]:
+    """Recorded counts and evidence per item, from records dated ``until`` or earlier
+    (records cannot be dated in the future, so for today this is every record; for a past
+    day it is the state the roll-up's history needs)."""
     if not list_ids:
         return {}, {}
+    in_lists = DutyItem.list_id.in_(list_ids)
+    dated = (ProgressRecord.occurred_on <= until) if until is not None else true()
     recorded = {
         row.item_id: row for row in db.session.execute(
             select(ProgressRecord.item_id, func.coalesce(func.sum(ProgressRecord.count), 0).label("total"),
                    func.count(ProgressRecord.id).label("records"), func.max(ProgressRecord.occurred_on).label("last"))
-            .join(DutyItem, DutyItem.id == ProgressRecord.item_id).where(DutyItem.list_id.in_(list_ids))
+            .join(DutyItem, DutyItem.id == ProgressRecord.item_id).where(in_lists, dated)
             .group_by(ProgressRecord.item_id))
     }
     evidence = dict(db.session.execute(
         select(ProgressRecord.item_id, func.count(Attachment.id))
         .join(Attachment, Attachment.record_id == ProgressRecord.id)
-        .join(DutyItem, DutyItem.id == ProgressRecord.item_id).where(DutyItem.list_id.in_(list_ids))
+        .join(DutyItem, DutyItem.id == ProgressRecord.item_id).where(in_lists, dated)
         .group_by(ProgressRecord.item_id)).all())
     return recorded, evidence
 
@@ -1000,7 +1008,7 @@ def item_rows(lists: DutyList | list[DutyList], day: date | None = None) -> list
         return []
     items = db.session.scalars(select(DutyItem).where(DutyItem.list_id.in_(years))
                                .order_by(DutyItem.list_id, DutyItem.sort_order, DutyItem.id)).unique().all()
-    recorded, evidence = _aggregates(list(years))
+    recorded, evidence = _aggregates(list(years), until=day)
     rows = []
     for item in items:
         agg = recorded.get(item.id)

@@ -78,3 +78,26 @@ def test_deleting_a_bureau_removes_its_figures(app, bureau_a):
     tenant_id = bureau_a.tenant.id
     tenancy.delete_tenant(bureau_a.tenant, confirm_slug=bureau_a.slug)
     assert db.session.scalars(select(TenantMetrics).where(TenantMetrics.tenant_id == tenant_id)).all() == []
+
+
+def test_backfill_reconstructs_past_days_from_dated_records(app, bureau_a):
+    from datetime import date, timedelta
+
+    from app.duties import services as duties
+    from tests.duties.conftest import SYSTEM
+
+    year = metrics.today().year - 1
+    with tenant_context(bureau_a.tenant):
+        duty_list = duties.create_list(year, actor=SYSTEM)
+        item = duties.add_item(duty_list, {"category": "party_group", "area": "political", "content": "每月学习",
+                                           "cadence": "monthly"}, actor=SYSTEM)
+        duties.add_record(item, {"occurred_on": f"{year}-01-20", "summary": "一月", "count": "1"}, actor=SYSTEM)
+        duties.add_record(item, {"occurred_on": f"{year}-05-20", "summary": "五月", "count": "1"}, actor=SYSTEM)
+    days = [date(year, 2, 1), date(year, 6, 1), metrics.today() + timedelta(days=1)]
+    assert metrics.backfill_snapshots(bureau_a.tenant.ref, year, days) == 2  # never the future
+    rows = {s.day: s.figures["duties"] for s in db.session.scalars(
+        select(MetricSnapshot).where(MetricSnapshot.tenant_id == bureau_a.tenant.id, MetricSnapshot.year == year))}
+    # 1 Feb: January owed, one record by then; 1 June: five months owed, two recorded
+    assert rows[date(year, 2, 1)]["completion_rate"] == 1.0
+    assert rows[date(year, 6, 1)]["completion_rate"] == 0.4
+    assert set(rows[date(year, 6, 1)]) >= {"items_total", "items_overdue"}
