@@ -778,8 +778,10 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-def _prepare(files: Iterable[Upload]) -> list[PreparedUpload]:
-    """Check every file first: one bad file and nothing is stored."""
+def prepare_uploads(files: Iterable[Upload]) -> list[PreparedUpload]:
+    """Check every file of one upload against the evidence rules (allow-list, sniffed type,
+    size) and spool it; one bad file and nothing is stored (``ValidationError`` on
+    ``files`` listing every problem).  Findings evidence uses the same rules."""
     files = [f for f in files if f is not None and (f.filename or "").strip()]
     if len(files) > MAX_FILES_PER_UPLOAD:
         raise ValidationError(_("The files could not be saved."),
@@ -838,7 +840,7 @@ def add_record(item: DutyItem, data: dict, *, files: Iterable[Upload] = (), acto
     clean, errors = _clean_record(item, data)
     if errors:
         raise ValidationError(_("The record could not be saved."), errors)
-    prepared = _prepare(files)
+    prepared = prepare_uploads(files)
     try:
         record = ProgressRecord(item_id=item.id, author_id=actor.id, author_name=actor.display_name[:60], **clean)
         db.session.add(record)
@@ -895,7 +897,7 @@ def add_attachments(record: ProgressRecord, files: Iterable[Upload], *, actor: A
     """Add evidence files to an existing record."""
     require_permission(can_change_record(record, actor))
     require_writable(record.item.duty_list)
-    prepared = _prepare(files)
+    prepared = prepare_uploads(files)
     if not prepared:
         raise ValidationError(_("The files could not be saved."), {"files": [_("Choose at least one file.")]})
     try:

@@ -32,8 +32,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import changes, record_bureau, record_city
 from app.duties.models import Attachment, DutyItem, DutyList, Person, ProgressRecord
-from app.duties.services import Upload, upload_message
-from app.duties.storage import PreparedUpload, UploadRejected, blob_store, max_bytes, prepare_upload
+from app.duties.services import Upload, prepare_uploads
+from app.duties.storage import PreparedUpload, blob_store, prepare_upload
 from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
 from app.extensions import db
 from app.models import utcnow
@@ -655,26 +655,6 @@ def store_bytes(data: bytes, name: str) -> tuple[PreparedUpload, str]:
     return upload, key
 
 
-def _prepare(files: Iterable[Upload]) -> list[PreparedUpload]:
-    """Check every file first (duties storage rules): one bad file and nothing is stored."""
-    files = [f for f in files if f is not None and (f.filename or "").strip()]
-    store = blob_store()
-    spool = store.spool_dir(current_slug())
-    limit = max_bytes()
-    prepared: list[PreparedUpload] = []
-    problems: list[str] = []
-    for upload in files:
-        try:
-            prepared.append(prepare_upload(upload.stream, upload.filename, limit, spool))
-        except UploadRejected as error:
-            problems.append(upload_message(error))
-    if problems:
-        for ready in prepared:
-            ready.discard()
-        raise ValidationError(_("The files could not be saved."), {"files": problems})
-    return prepared
-
-
 def _copy_linked(attachments: list[Attachment]) -> list[PreparedUpload]:
     """Spool copies of linked duty evidence (their bytes go under the findings' keys)."""
     store = blob_store()
@@ -736,7 +716,7 @@ def add_note(finding: Finding, data: dict, *, files: Iterable[Upload] = (), link
         errors["files"] = [_("Add at most %(n)s files to one note.", n=MAX_FILES_PER_NOTE)]
     if errors:
         raise ValidationError(_("The progress could not be saved."), errors)
-    prepared = _prepare(files)
+    prepared = prepare_uploads(files)
     linked_at = len(prepared)
     try:
         prepared += _copy_linked(links)
