@@ -111,6 +111,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(findings.bp)
     app.register_blueprint(findings.reminders_bp)
     app.register_blueprint(findings.city_bp)
+    from . import reports
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(reports.city_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -127,3 +130,5 @@ def _register_cli(app: Flask) -> None:
     from .findings.cli import findings_cli, reminders_cli
     app.cli.add_command(reminders_cli)
     app.cli.add_command(findings_cli)
+    from .reports.cli import reports_cli
+    app.cli.add_command(reports_cli)

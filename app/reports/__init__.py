@@ -1,1 +1,14 @@
-"""Reports: server-side SVG charts (and, later, PDF and spreadsheet output)."""
+"""Reports: meeting-ready PDFs (WeasyPrint, GB/T 9704 layout, CJK fonts), the city
+summary as an editable .docx, server-side SVG charts and spreadsheet helpers.
+
+Two blueprints: ``bp`` (``/b/<slug>/reports/…``: the bureau's annual report, score-sheet
+printout and rectification ledger, for the bureau's users and city readers) and
+``city_bp`` (``/city/reports/…``: the city summary, city roles only); ``flask reports``
+renders them from the command line.
+"""
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__, url_prefix="/b/<slug>/reports", template_folder="templates")
+city_bp = Blueprint("city_reports", __name__, url_prefix="/city/reports", template_folder="templates")
+
+from . import views  # noqa: E402,F401

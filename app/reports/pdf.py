@@ -10,11 +10,26 @@
   document, refusing with :class:`FontsMissing` rather than printing missing-glyph boxes.
 - One :class:`FontConfiguration` per process, warmed by :func:`warm` when the server
   starts (the first layout on a new machine builds font caches and is slow).
+- Long reports are laid out in *parts* (:func:`compose`): the HTML is cut at
+  :data:`PART` markers, each part is laid out on its own and cached in memory by the
+  digest of its HTML (an unchanged bureau's pages are never laid out twice), the pages
+  are joined and the page numbers stamped afterwards from a document of empty pages, so
+  that they run through the whole report.
+- WeasyPrint runs one layout or PDF write at a time per process (:data:`_weasy_lock`):
+  Pango's font map is shared through the one font configuration, and two threads laying
+  out at once corrupted GLib's heap here ("corrupted double-linked list"); threads also
+  gained nothing measurable (layout is Python under the GIL).  Cached PDFs are served
+  without waiting for the lock.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import re
 import subprocess
 import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,6 +41,7 @@ ROLES = ("serif", "sans", "kai")
 DEFAULT_FONTS = {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC", "kai": "LXGW WenKai"}
 FONT_PACKAGES = "fonts-noto-cjk fonts-lxgw-wenkai"
 _lock = threading.Lock()
+_weasy_lock = threading.RLock()
 _font_config = None
 
 
@@ -160,17 +176,215 @@ def font_configuration():
         return _font_config
 
 
-def html_to_pdf(html: str, *, static_dir: str | Path, fonts: dict[str, str] | None = None) -> bytes:
-    """Lay out ``html`` and return the PDF; refuses text the fonts cannot draw."""
-    from weasyprint import HTML
-
+def _check_coverage(html: str, fonts: dict[str, str] | None) -> None:
     if fonts:
         missing = uncovered_characters(html, fonts)
         if missing:
             raise FontsMissing("the PDF fonts cannot draw: " + " ".join(missing[:30]))
+
+
+def layout(html: str, *, static_dir: str | Path):
+    """Lay ``html`` out into a WeasyPrint document (pages, not yet written)."""
+    from weasyprint import HTML
+
     base = Path(static_dir).resolve().as_uri() + "/"
     document = HTML(string=html, base_url=base, url_fetcher=make_url_fetcher(static_dir))
-    return document.write_pdf(font_config=font_configuration())
+    with _weasy_lock:
+        return document.render(font_config=font_configuration())
+
+
+def write(document) -> bytes:
+    """Write a laid-out document (or a copy of joined pages) as PDF bytes."""
+    with _weasy_lock:
+        return document.write_pdf()
+
+
+def html_to_pdf(html: str, *, static_dir: str | Path, fonts: dict[str, str] | None = None) -> bytes:
+    """Lay out ``html`` in one pass and return the PDF; refuses text the fonts cannot draw."""
+    _check_coverage(html, fonts)
+    return write(layout(html, static_dir=static_dir))
+
+
+# -- documents made of parts -------------------------------------------------------------
+#: Cut mark between parts of a print document; every part starts on a new page.
+PART = "<!--zeren:part-->"
+HEAD_OPEN, HEAD_CLOSE = "<!--zeren:head-->", "<!--/zeren:head-->"
+BODY_OPEN, BODY_CLOSE = "<!--zeren:body-->", "<!--/zeren:body-->"
+_BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL | re.IGNORECASE)
+_PAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+@dataclass(frozen=True)
+class PrintDocument:
+    """A rendered print template (one that extends ``print/base.html``) taken apart, so
+    that several can be joined into one report (:func:`join`)."""
+
+    title: str
+    head: str  # the template's ``head`` block: its extra stylesheets
+    body: str  # the template's ``body`` block
+
+
+def parse(html: str) -> PrintDocument:
+    """Take a rendered print template apart at the markers ``print/base.html`` writes
+    when ``pdf`` is set."""
+    try:
+        head = html[html.index(HEAD_OPEN) + len(HEAD_OPEN): html.index(HEAD_CLOSE)]
+        body = html[html.index(BODY_OPEN) + len(BODY_OPEN): html.rindex(BODY_CLOSE)]
+    except ValueError:
+        raise ValueError("not a print document rendered with pdf=True (print/base.html markers missing)") from None
+    title = _TITLE.search(html)
+    return PrintDocument(title=title.group(1).strip() if title else "", head=head.strip(), body=body)
+
+
+def split(html: str) -> list[str]:
+    """The part documents of ``html``: the same head, the body cut at :data:`PART`."""
+    match = _BODY_TAG.search(html)
+    end = html.rfind("</body>")
+    if match is None or end < match.end():
+        return [html]
+    prefix, suffix = html[: match.end()], html[end:]
+    pieces = [piece for piece in html[match.end(): end].split(PART) if piece.strip()]
+    return [prefix + piece + suffix for piece in pieces] or [html]
+
+
+class LayoutCache:
+    """Laid-out part documents by the SHA-256 of their HTML, least recently used first
+    out, bounded by the number of pages they hold (a laid-out page costs about half a
+    megabyte of memory).  The digest is the whole key: identical HTML lays out
+    identically, and any change of data, template, locale or date changes the HTML."""
+
+    def __init__(self, max_pages: int) -> None:
+        self.max_pages = max_pages
+        self._items: OrderedDict[str, object] = OrderedDict()
+        self._pages = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, digest: str):
+        """The cached document, or ``None``."""
+        with self._lock:
+            document = self._items.get(digest)
+            if document is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(digest)
+            self.hits += 1
+            return document
+
+    def put(self, digest: str, document) -> None:
+        """Remember a laid-out document, dropping the least recently used beyond the bound."""
+        size = len(document.pages)
+        if size > self.max_pages:
+            return
+        with self._lock:
+            if digest in self._items:
+                return
+            self._items[digest] = document
+            self._pages += size
+            while self._pages > self.max_pages and self._items:
+                _digest, old = self._items.popitem(last=False)
+                self._pages -= len(old.pages)
+
+    def clear(self) -> None:
+        """Forget everything (tests and benchmarks)."""
+        with self._lock:
+            self._items.clear()
+            self._pages = 0
+            self.hits = self.misses = 0
+
+    @property
+    def pages(self) -> int:
+        return self._pages
+
+
+_numbers_cache: OrderedDict[tuple, object] = OrderedDict()
+
+
+def _digest(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+def _page_name(page) -> str:
+    name = getattr(page._page_box.page_type, "name", "") or ""
+    return name if _PAGE_NAME.match(name) else ""
+
+
+def _numbers_document(prefix: str, names: tuple[str, ...], static_dir: str | Path):
+    """A document of empty pages, one per page of the report, each of the same named
+    page (cover, ledger …) as the report's page: its margin boxes carry the page
+    numbers of the whole report."""
+    key = (_digest(prefix), names)
+    with _lock:
+        document = _numbers_cache.get(key)
+        if document is not None:
+            _numbers_cache.move_to_end(key)
+            return document
+    rules = "".join(f".zeren-pn-{name}{{page:{name}}}" for name in sorted(set(names) - {""}))
+    style = f"<style>.zeren-pn{{height:0;margin:0}}.zeren-pn+.zeren-pn{{break-before:page}}{rules}</style>"
+    head = prefix.replace("</head>", style + "</head>", 1)
+    body = "".join(f'<div class="zeren-pn{f" zeren-pn-{name}" if name else ""}"></div>' for name in names)
+    document = layout(head + body + "</body></html>", static_dir=static_dir)
+    with _lock:
+        _numbers_cache[key] = document
+        while len(_numbers_cache) > 8:
+            _numbers_cache.popitem(last=False)
+    return document
+
+
+def _stamp(pages: list, numbers) -> list | None:
+    """The report's pages with the margin boxes (page numbers) of ``numbers``; ``None``
+    if the two do not line up, and the caller lays the whole report out in one pass."""
+    from weasyprint.document import Page
+    from weasyprint.formatting_structure.boxes import MarginBox
+
+    if len(numbers.pages) != len(pages):
+        return None
+    stamped = []
+    for page, number_page in zip(pages, numbers.pages):
+        if (round(page.width, 1), round(page.height, 1)) != (round(number_page.width, 1), round(number_page.height, 1)):
+            return None
+        box = page._page_box
+        children = [child for child in box.children if not isinstance(child, MarginBox)]
+        children += [child for child in number_page._page_box.children if isinstance(child, MarginBox)]
+        stamped.append(Page(box.copy_with_children(children)))
+    return stamped
+
+
+def compose(html: str, *, static_dir: str | Path, fonts: dict[str, str] | None = None,
+            cache: LayoutCache | None = None) -> bytes:
+    """Render a document made of parts (cut at :data:`PART`) to PDF.
+
+    Each part missing from ``cache`` is laid out on its own and the pages are joined;
+    page numbers are then stamped from :func:`_numbers_document`, so they run through the
+    whole document exactly as a one-pass layout of ``html`` would number them (a part
+    starts on a new page either way: ``.part + .part`` breaks before itself in print
+    CSS).  Falls back to the one-pass layout if the pages and numbers do not line up.
+    """
+    _check_coverage(html, fonts)
+    parts = split(html)
+    if len(parts) == 1:
+        return write(layout(parts[0], static_dir=static_dir))
+    cache = LayoutCache(max_pages=0) if cache is None else cache
+    digests = [_digest(part) for part in parts]
+    documents: dict[str, object] = {}
+    for digest, part in zip(digests, parts):
+        if digest not in documents:
+            document = cache.get(digest)
+            if document is None:
+                document = layout(part, static_dir=static_dir)
+                cache.put(digest, document)
+            documents[digest] = document
+    pages = [page for digest in digests for page in documents[digest].pages]
+    prefix = html[: _BODY_TAG.search(html).end()]
+    try:
+        numbers = _numbers_document(prefix, tuple(_page_name(page) for page in pages), static_dir)
+        stamped = _stamp(pages, numbers)
+    except AttributeError:  # WeasyPrint's page internals changed: stay correct, if slower
+        stamped = None
+    if stamped is None:
+        return write(layout(html, static_dir=static_dir))
+    return write(documents[digests[0]].copy(stamped))
 
 
 def print_context(app=None) -> dict:
@@ -183,18 +397,46 @@ def print_context(app=None) -> dict:
 
 def render_html(template_name: str, **context) -> str:
     """The exact HTML given to WeasyPrint (``--html`` of the report commands)."""
-    return render_template(template_name, **print_context(), **context)
+    return render_template(template_name, **{**print_context(), **context})
+
+
+def layout_cache(app=None) -> LayoutCache:
+    """The application's cache of laid-out parts (``REPORTS_LAYOUT_CACHE_PAGES`` pages,
+    default 600, about 300 MB at most)."""
+    app = app or current_app
+    cache = app.extensions.get("zeren.report_layouts")
+    if cache is None:
+        cache = app.extensions.setdefault(
+            "zeren.report_layouts", LayoutCache(int(app.config.get("REPORTS_LAYOUT_CACHE_PAGES", 600))))
+    return cache
+
+
+def html_pdf(html: str) -> bytes:
+    """Render HTML made by :func:`render_html` (parts and all) with the app's fonts."""
+    app = current_app
+    files = check_fonts(app.config)
+    return compose(html, static_dir=app.static_folder, fonts=files, cache=layout_cache(app))
 
 
 def render_pdf(template_name: str, **context) -> bytes:
     """Render a print template to PDF bytes (DESIGN "Reports")."""
-    app = current_app
-    files = check_fonts(app.config)
-    return html_to_pdf(render_html(template_name, **context), static_dir=app.static_folder, fonts=files)
+    return html_pdf(render_html(template_name, **context))
+
+
+WARM_SAMPLE = """<html><head><link rel="stylesheet" href="print/gbt9704.css">
+<link rel="stylesheet" href="print/reports.css"></head><body>
+<div class="part cover"><h1 class="doc-title">责任清单 2026年11月26日</h1></div><!--zeren:part-->
+<div class="part"><h2>一、总体情况</h2><h3>（一）压实责任</h3><p>落实情况。</p>
+<table class="grid"><thead><tr><th>单位</th><th class="num">得分</th></tr></thead>
+<tbody><tr><td>市财政局</td><td class="num">98.09</td></tr></tbody></table>
+<div class="chart"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 20" width="100" height="20">
+<rect width="50" height="10" fill="#b71c1c"/><text x="55" y="10" font-family="sans-serif">得分</text></svg></div></div>
+</body></html>"""
 
 
 def warm(app) -> None:
-    """Build font caches and load WeasyPrint once, before the first user asks for a PDF."""
+    """Build font caches and load WeasyPrint's code paths (tables, SVG, named pages,
+    joined parts) once, before the first user asks for a PDF."""
     with app.app_context():
         try:
             files = check_fonts(app.config)
@@ -203,6 +445,4 @@ def warm(app) -> None:
             return
         for path in set(files.values()):
             _coverage(path)
-        sample = ('<html><body><p style="font-family: serif">责任清单 — 1 —</p>'
-                  '<p style="font-family: sans-serif">一、</p></body></html>')
-        html_to_pdf(sample, static_dir=app.static_folder)
+        compose(WARM_SAMPLE, static_dir=app.static_folder, cache=LayoutCache(max_pages=0))

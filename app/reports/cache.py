@@ -1,0 +1,154 @@
+"""Disk cache of rendered reports (PDF, docx) and of the city summary's bureau profiles.
+
+Entries live under ``<TENANTS_DIR>/_cache/reports/`` (the leading underscore keeps the
+folder out of the bureau namespace: no slug can start with one, so a bureau named
+``cache`` can never own or back up these files).  An entry's name is the SHA-256 of its
+key, a JSON list naming everything the output depends on:
+
+* the report and its arguments (bureau slug, year, audience, filters),
+* :func:`template_version`: a digest of every template, stylesheet, translation and
+  module that shapes a report, plus the font families and the WeasyPrint version,
+* the data: each bureau's ``Tenant.data_version`` (bumped after every commit that touched
+  its rows) and ``Tenant.version`` (its name and status), the roll-up's computation
+  stamps for the city summary,
+* the day (overdue is derived from today's date) and the locale.
+
+A changed input gives another name, so entries are never invalidated, only evicted:
+least recently used first (a hit refreshes the file's modification time) once the folder
+exceeds ``REPORTS_CACHE_MB`` (default 256) or ``REPORTS_CACHE_FILES`` (default 2000).
+Writes go to a temporary file in the same folder and are renamed into place, so a reader
+sees a whole entry or none, also across processes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+
+#: Files whose content shapes a report, relative to the ``app`` package.
+TEMPLATE_SOURCES = (
+    "reports/templates", "templates/print", "static/print", "static/css/findings-print.css",
+    "scoring/templates/scoring/print.html", "findings/templates/findings/ledger_print.html",
+    "translations", "reports/services.py", "reports/docx.py", "reports/charts.py", "reports/pdf.py",
+    "city/rollup.py", "city/services.py",
+)
+_prune_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _digest_sources(root: str, families: tuple[str, ...]) -> str:
+    import weasyprint
+
+    digest = hashlib.sha256(f"weasyprint {weasyprint.__version__} {families}".encode())
+    base = Path(root)
+    for source in TEMPLATE_SOURCES:
+        path = base / source
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix in (".pyc", ".pot") or not file.exists():
+                continue
+            digest.update(str(file.relative_to(base)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def template_version(app=None) -> str:
+    """Digest of the sources that shape a report (computed once per process)."""
+    from .pdf import font_families
+
+    app = app or current_app
+    return _digest_sources(app.root_path, tuple(sorted(font_families(app.config).items())))
+
+
+def make_key(*parts: object) -> str:
+    """The entry name of a key (any JSON-serialisable parts; dates as ISO text)."""
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ReportCache:
+    """A bounded folder of rendered outputs (see the module's docstring)."""
+
+    def __init__(self, root: str | Path, *, max_bytes: int, max_files: int) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self.max_files = max_files
+
+    def _path(self, key: str, suffix: str) -> Path:
+        if not key.isalnum() or not suffix.isalnum():
+            raise ValueError("cache keys and suffixes are hex digests and extensions")
+        return self.root / f"{key}.{suffix}"
+
+    def get(self, key: str, suffix: str) -> bytes | None:
+        """The stored bytes, or ``None``; a hit counts as a use for eviction."""
+        path = self._path(key, suffix)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            os.utime(path)
+        except OSError:  # evicted by another process meanwhile: the bytes are still good
+            pass
+        return data
+
+    def has(self, key: str, suffix: str) -> bool:
+        """Whether an entry exists (the reports page shows which reports are ready)."""
+        return self._path(key, suffix).is_file()
+
+    def put(self, key: str, suffix: str, data: bytes) -> None:
+        """Store ``data`` atomically, then evict beyond the bounds."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=f".{suffix}")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, self._path(key, suffix))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        self.prune()
+
+    def prune(self) -> None:
+        """Delete the least recently used entries until both bounds hold."""
+        with _prune_lock:
+            entries = []
+            for entry in os.scandir(self.root):
+                if entry.name.startswith(".tmp-") or not entry.is_file():
+                    continue
+                try:
+                    stat = entry.stat()
+                except FileNotFoundError:
+                    continue
+                entries.append((stat.st_mtime, stat.st_size, entry.path))
+            total = sum(size for _mtime, size, _path in entries)
+            entries.sort()
+            while entries and (total > self.max_bytes or len(entries) > self.max_files):
+                _mtime, size, path = entries.pop(0)
+                Path(path).unlink(missing_ok=True)
+                total -= size
+
+    def clear(self) -> None:
+        """Delete every entry."""
+        if self.root.is_dir():
+            for entry in os.scandir(self.root):
+                if entry.is_file():
+                    Path(entry.path).unlink(missing_ok=True)
+
+
+def report_cache(app=None) -> ReportCache:
+    """The application's report cache."""
+    app = app or current_app
+    cache = app.extensions.get("zeren.report_cache")
+    if cache is None:
+        cache = app.extensions.setdefault("zeren.report_cache", ReportCache(
+            Path(app.config["TENANTS_DIR"]) / "_cache" / "reports",
+            max_bytes=int(app.config.get("REPORTS_CACHE_MB", 256)) * 1024 * 1024,
+            max_files=int(app.config.get("REPORTS_CACHE_FILES", 2000))))
+    return cache

@@ -1,0 +1,560 @@
+"""What each report shows, gathered from the features' services, and its rendering.
+
+* **Bureau reports** (the annual report, the score-sheet printout, the rectification
+  ledger) read one bureau's data: call them inside its ``/b/<slug>/…`` request or
+  ``tenant_context(tenant)``.  The annual report joins three print templates — its own
+  main text, ``scoring/print.html`` and ``findings/ledger_print.html`` — so that its
+  attachments are the very markup of the web printouts.
+* **The city summary** reads the catalog's roll-up (cover, overview, ranking, charts)
+  plus one *profile* per bureau — figures, overdue items and open findings — built
+  inside that bureau's ``tenant_context`` and cached on disk by its data version.  Each
+  profile and each block of the appendix is a part of the document
+  (:data:`app.reports.pdf.PART`), laid out once and kept in memory while its HTML stays
+  the same.
+* Every rendered PDF/docx is cached on disk (:mod:`app.reports.cache`) under a key of
+  everything it depends on, so an unchanged report is served from the cache.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import utcnow
+from app.tenancy.models import Tenant
+from app.tenancy.session import tenant_context
+
+from . import charts, pdf
+from .cache import make_key, report_cache, template_version
+
+#: Bureaus per block of the city summary's appendix: a block is laid out (and cached)
+#: as one part, so a change in one bureau lays out its block again, not the appendix.
+APPENDIX_BLOCK = 10
+_inflight: dict[str, threading.Lock] = {}
+_inflight_lock = threading.Lock()
+
+
+@dataclass
+class Rendered:
+    """A report's bytes, whether they came from the cache, and the time taken."""
+
+    data: bytes
+    cached: bool
+    seconds: float
+    filename: str
+    mimetype: str
+
+
+def today() -> date:
+    """Today where the bureaus are (``BABEL_DEFAULT_TIMEZONE``): reports are dated with it
+    and overdue is judged on it."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def locale() -> str:
+    """The locale reports are written in (the user's; the key of cached output)."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def _cached(key: str, suffix: str, produce: Callable[[], bytes], *, filename: str, mimetype: str,
+            use_cache: bool = True) -> Rendered:
+    """The cached bytes under ``key``, or ``produce()`` them once (concurrent requests for
+    the same report in this process wait for the first instead of rendering twice)."""
+    started = time.perf_counter()
+    cache = report_cache()
+    if use_cache:
+        data = cache.get(key, suffix)
+        if data is not None:
+            return Rendered(data, True, time.perf_counter() - started, filename, mimetype)
+    with _inflight_lock:
+        lock = _inflight.setdefault(key, threading.Lock())
+    with lock:
+        data = cache.get(key, suffix) if use_cache else None
+        cached = data is not None
+        if data is None:
+            data = produce()
+            cache.put(key, suffix, data)
+    with _inflight_lock:
+        _inflight.pop(key, None)
+    return Rendered(data, cached, time.perf_counter() - started, filename, mimetype)
+
+
+def _figure(value: Any, kind: str = "number") -> str:
+    from app.city.rollup import format_figure
+
+    return format_figure(value, kind)
+
+
+def _plain(mapping: dict) -> dict:
+    return {code: str(label) for code, label in mapping.items()}
+
+
+# ============================================================================ bureau
+def bureau_years() -> list[int]:
+    """Years the current bureau has a list, a sheet or findings for, newest first (always
+    the current year)."""
+    from app.duties import services as duties
+    from app.findings import services as findings
+    from app.scoring import services as scoring
+
+    years = {today().year}
+    years.update(l.year for l in duties.list_lists())
+    years.update(s.year for s in scoring.list_sheets())
+    years.update(findings.years())
+    return sorted(years, reverse=True)
+
+
+def _tenant_key(tenant: Tenant) -> list:
+    return [tenant.slug, tenant.version, tenant.data_version]
+
+
+def _completion_chart(groups: list[tuple[str, str, list, Any]]) -> Markup | None:
+    """Completion to date by category (the categories' tables follow in the report)."""
+    items = [(label, None if c.completion.rate is None else round(c.completion.rate * 100, 1))
+             for _code, label, _rows, c in groups]
+    if not items:
+        return None
+    return Markup(charts.ranking_bars(items, title=_("Completion to date by category"), unit="%", maximum=100))
+
+
+def _dimension_chart(dimensions: list[dict], reviewed: bool) -> Markup | None:
+    def percent(value, maximum):
+        return None if value is None or not maximum else round(float(value) * 100 / float(maximum), 1)
+
+    if not dimensions:
+        return None
+    series = [(_("Self-assessment"), [percent(d["self"], d["max_points"]) for d in dimensions])]
+    if reviewed:
+        series.append((_("Review team"), [percent(d["reviewer"], d["max_points"]) for d in dimensions]))
+    return Markup(charts.grouped_bars([d["title"] for d in dimensions], series, maximum=100,
+                                      title=_("Score rate by dimension (per cent of the points)")))
+
+
+def _findings_chart(summary) -> Markup | None:
+    from app.findings.labels import STATUS_LABELS
+    from app.findings.status import STATUSES
+
+    if not summary.total:
+        return None
+    items = [(str(STATUS_LABELS[s]), summary.by_status.get(s, 0)) for s in STATUSES]
+    return Markup(charts.category_columns(items, title=_("Findings by status")))
+
+
+def bureau_context(tenant: Tenant, year: int, *, city: bool, day: date) -> dict:
+    """Everything the annual report's main text shows (inside the bureau's context).
+
+    ``city``: the reader is the city committee, who sees the review before the sheet is
+    final; bureau readers see it only once final (``scoring.services.review_visible``)."""
+    from app.duties import services as duties
+    from app.duties.labels import CADENCE_LABELS, CATEGORIES, LIST_STATUS_LABELS, STATUS_LABELS
+    from app.findings import services as findings
+    from app.scoring import services as scoring
+    from app.scoring.views import STATUS_LABELS as SHEET_STATUS
+
+    duty_list = duties.list_for_year(year)
+    rows = duties.item_rows(duty_list, day) if duty_list else []
+    categories = _plain(CATEGORIES)
+    groups = [(code, categories.get(code, code), group, duties.summarise(group))
+              for code, group in duties.group_by_category(rows)]
+    sheet = scoring.find_sheet(year)
+    visible = sheet is not None and scoring.review_visible(sheet, city=city)
+    figures = scoring.metrics(year)
+    if not visible:  # what the bureau may not see yet
+        figures = {**figures, "reviewer_total": None, "composite": None, "grade": None,
+                   "dimensions": [{**d, "reviewer": None} for d in figures["dimensions"]]}
+    finding_rows = findings.finding_rows(findings.Filters(year=year), day)
+    finding_summary = findings.summarise(finding_rows)
+    return {
+        "tenant": tenant, "year": year, "day": day, "city": city, "cn_number": cn_number,
+        "title": _("%(name)s: report on the Party-building main responsibility %(year)s", name=tenant.name, year=year),
+        "duty_list": duty_list, "list_status": str(LIST_STATUS_LABELS[duty_list.status]) if duty_list else None,
+        "groups": groups, "summary": duties.summarise(rows), "DUTY_STATUS": _plain(STATUS_LABELS),
+        "CADENCES": _plain(CADENCE_LABELS),
+        "sheet": sheet, "sheet_status": str(SHEET_STATUS[sheet.status]) if sheet else None,
+        "review_visible": visible, "score": figures,
+        "findings": finding_summary, "finding_figures": findings.metrics(year, day),
+        "charts": {"completion": _completion_chart(groups),
+                   "dimensions": _dimension_chart(figures["dimensions"], visible and figures["reviewer_total"] is not None),
+                   "findings": _findings_chart(finding_summary)},
+    }
+
+
+def score_sheet_context(year: int) -> dict | None:
+    """The context ``scoring/print.html`` needs (as ``scoring.views.printout`` builds it),
+    or ``None`` without a sheet."""
+    from app.scoring import services as scoring
+    from app.scoring.forms import KIND_LABELS
+
+    sheet = scoring.find_sheet(year)
+    if sheet is None:
+        return None
+    result, missing = scoring.evaluate_sheet(sheet)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    signed = (sheet.finalised_at or utcnow()).astimezone(zone).date()
+    return {"sheet": sheet, "result": result, "missing": missing, "body": sheet.template_body, "signed": signed,
+            "KIND_LABELS": KIND_LABELS}
+
+
+def ledger_context(bureau_name: str, filters, day: date) -> dict:
+    """The context ``findings/ledger_print.html`` needs (as ``findings.views.ledger``)."""
+    from app.findings import services as findings
+    from app.findings.views import _subtitle  # the ledger page's own subtitle, word for word
+
+    rows = findings.finding_rows(filters, day)
+    return {"rows": rows, "summary": findings.summarise(rows), "bureau_name": bureau_name,
+            "subtitle": _subtitle(filters), "today": day}
+
+
+def _attachment(label: str, html: str, page_class: str = "") -> tuple[str, pdf.PrintDocument, str]:
+    return label, pdf.parse(html), page_class
+
+
+def join(main: str, attachments: Iterable[tuple[str, pdf.PrintDocument, str]]) -> str:
+    """One print document: ``main`` (a rendered print template) followed by each
+    attachment's body, each on new pages under its label ("附件1"), with the stylesheets
+    of all of them."""
+    document = pdf.parse(main)
+    heads, bodies = [document.head], [document.body]
+    for label, attachment, page_class in attachments:
+        if attachment.head not in heads:
+            heads.append(attachment.head)
+        bodies.append(f'{pdf.PART}<div class="part {page_class}"><p class="attachment-label">{label}</p>'
+                      f"{attachment.body}</div>")
+    return pdf.render_html("reports/joined.html", title=document.title, head=Markup("\n".join(heads)),
+                           body=Markup("".join(bodies)))
+
+
+def bureau_report_html(tenant: Tenant, year: int, *, city: bool, day: date | None = None) -> str:
+    """The annual report's HTML: main text, then the score sheet (when the reader may see
+    it) and the ledger of the year's findings as attachments."""
+    from app.findings.services import Filters
+
+    day = day or today()
+    context = bureau_context(tenant, year, city=city, day=day)
+    attachments = []
+    sheet_context = score_sheet_context(year) if context["review_visible"] else None
+    if sheet_context is not None and sheet_context["result"] is not None:
+        attachments.append(_attachment(_("Attachment %(n)s", n=len(attachments) + 1),
+                                       pdf.render_html("scoring/print.html", **sheet_context)))
+    context["score_attachment"] = _("Attachment %(n)s", n=1) if attachments else None
+    context["ledger_attachment"] = _("Attachment %(n)s", n=len(attachments) + 1)
+    attachments.append(_attachment(context["ledger_attachment"], pdf.render_html(
+        "findings/ledger_print.html", **ledger_context(tenant.name, Filters(year=year), day)), "ledger-page"))
+    return join(pdf.render_html("reports/bureau_report.html", **context), attachments)
+
+
+def _filename(*parts: object, suffix: str) -> str:
+    return "-".join(str(p) for p in parts if p not in (None, "")) + f".{suffix}"
+
+
+def bureau_report(tenant: Tenant, year: int, *, city: bool, use_cache: bool = True) -> Rendered:
+    """The annual report PDF of the bureau bound to the session."""
+    day = today()
+    key = make_key("bureau-report", template_version(), locale(), day, year, "city" if city else "bureau",
+                   _tenant_key(tenant))
+    return _cached(key, "pdf", lambda: pdf.html_pdf(bureau_report_html(tenant, year, city=city, day=day)),
+                   filename=_filename(tenant.name, year, _("annual report"), suffix="pdf"),
+                   mimetype="application/pdf", use_cache=use_cache)
+
+
+def score_sheet_html(year: int) -> str | None:
+    """The score-sheet printout's HTML for a PDF (``None`` without a sheet)."""
+    context = score_sheet_context(year)
+    return None if context is None else pdf.render_html("scoring/print.html", **context)
+
+
+def score_sheet(tenant: Tenant, year: int, *, use_cache: bool = True) -> Rendered:
+    """The score-sheet printout as PDF (callers check that there is a sheet and that the
+    reader may see its review, as the printout page does)."""
+    day = today()
+    key = make_key("score-sheet", template_version(), locale(), day, year, _tenant_key(tenant))
+    return _cached(key, "pdf", lambda: pdf.html_pdf(score_sheet_html(year)),
+                   filename=_filename(tenant.name, year, _("score sheet"), suffix="pdf"),
+                   mimetype="application/pdf", use_cache=use_cache)
+
+
+def ledger_html(tenant: Tenant, filters, day: date | None = None) -> str:
+    """The rectification ledger's HTML for a PDF."""
+    return pdf.render_html("findings/ledger_print.html", **ledger_context(tenant.name, filters, day or today()))
+
+
+def ledger(tenant: Tenant, filters, *, use_cache: bool = True) -> Rendered:
+    """The rectification ledger (with the web ledger's filters) as PDF."""
+    day = today()
+    key = make_key("ledger", template_version(), locale(), day, filters.args(), _tenant_key(tenant))
+    return _cached(key, "pdf", lambda: pdf.html_pdf(ledger_html(tenant, filters, day)),
+                   filename=_filename(tenant.name, filters.year, _("rectification ledger"), suffix="pdf"),
+                   mimetype="application/pdf", use_cache=use_cache)
+
+
+def is_ready(kind: str, tenant: Tenant, year: int, *, city: bool = False) -> bool:
+    """Whether a report is in the cache (the reports page says which are instant)."""
+    from app.findings.services import Filters
+
+    day = today()
+    keys = {
+        "report": make_key("bureau-report", template_version(), locale(), day, year, "city" if city else "bureau",
+                           _tenant_key(tenant)),
+        "scores": make_key("score-sheet", template_version(), locale(), day, year, _tenant_key(tenant)),
+        "ledger": make_key("ledger", template_version(), locale(), day, Filters(year=year).args(), _tenant_key(tenant)),
+    }
+    return report_cache().has(keys[kind], "pdf")
+
+
+# ============================================================================ city
+def profile(tenant: Tenant, year: int, day: date) -> dict:
+    """One bureau's part of the city summary, as plain JSON values (inside its context):
+    figures by category, scoring by dimension, findings, the overdue items and the open
+    findings.  Made from the same service functions as the bureau's pages and the
+    roll-up, so the figures agree with them."""
+    from app.duties import services as duties
+    from app.duties.labels import CATEGORIES, LIST_STATUS_LABELS
+    from app.duties.status import DONE, IN_PROGRESS, NOT_STARTED, OVERDUE
+    from app.findings import services as findings
+    from app.findings.labels import SOURCES
+    from app.findings.labels import STATUS_LABELS as FINDING_STATUS
+    from app.findings.status import CLOSED
+    from app.scoring import services as scoring
+    from app.scoring.views import STATUS_LABELS as SHEET_STATUS
+
+    categories = _plain(CATEGORIES)
+    duty_list = duties.list_for_year(year)
+    rows = duties.item_rows(duty_list, day) if duty_list else []
+    summary = duties.summarise(rows)
+
+    def counts(s) -> dict:
+        return {"total": s.total, "done": s.by_status[DONE], "in_progress": s.by_status[IN_PROGRESS],
+                "not_started": s.by_status[NOT_STARTED], "overdue": s.by_status[OVERDUE]}
+
+    overdue = sorted((r for r in rows if r.status == OVERDUE),
+                     key=lambda r: (r.item.due_date or date(year, 12, 31), r.item.sort_order, r.item.id))
+    score = scoring.metrics(year)
+    finding_rows = findings.finding_rows(findings.Filters(year=year), day)
+    finding_figures = findings.metrics(year, day)
+    open_rows = [r for r in finding_rows if r.finding.status != CLOSED]
+    open_rows.sort(key=lambda r: (not r.overdue, r.finding.due_on, r.finding.id))
+    return {
+        "slug": tenant.slug, "name": tenant.name, "category": tenant.category_label,
+        "duties": {"has_list": duty_list is not None,
+                   "list_status": str(LIST_STATUS_LABELS[duty_list.status]) if duty_list else None,
+                   **counts(summary), "behind": summary.behind, "rate": summary.completion.rate,
+                   "evidence": summary.evidence, "records": summary.records,
+                   "categories": [{"label": categories.get(code, code), **counts(duties.summarise(group))}
+                                  for code, group in duties.group_by_category(rows)]},
+        "scoring": {"status": str(SHEET_STATUS[score["status"]]) if score["status"] else None,
+                    **{k: (float(score[k]) if score[k] is not None else None)
+                       for k in ("self_total", "reviewer_total", "composite")},
+                    "grade": score["grade"],
+                    "dimensions": [{"title": d["title"], "max_points": _num(d.get("max_points")),
+                                    "self": _num(d.get("self")), "reviewer": _num(d.get("reviewer"))}
+                                   for d in score["dimensions"]]},
+        "findings": {k: finding_figures[k] for k in ("findings_total", "findings_open", "findings_awaiting",
+                                                     "findings_overdue", "findings_closed", "closure_rate")},
+        "overdue_items": [{"category": categories.get(r.item.category, r.item.category), "content": r.item.content,
+                           "owner": r.item.owner.name if r.item.owner else "",
+                           "due": (r.item.due_date or date(year, 12, 31)).isoformat(),
+                           "progress": f"{r.progress.recorded}/{r.progress.expected_count}"} for r in overdue],
+        "open_findings": [{"source": str(SOURCES.get(r.finding.source, r.finding.source)),
+                           "description": r.finding.description,
+                           "person": r.finding.person.name if r.finding.person else "",
+                           "due": r.finding.due_on.isoformat(), "overdue": r.overdue,
+                           "status": str(FINDING_STATUS.get(r.finding.status, r.finding.status))}
+                          for r in open_rows],
+    }
+
+
+def workers(app=None) -> int:
+    """Threads building bureau profiles (``REPORTS_WORKERS``; default the cores, at most
+    2): each reads its bureau's database in its own ``tenant_context``, and the reads of
+    one overlap the Python work of another."""
+    app = app or current_app
+    configured = app.config.get("REPORTS_WORKERS")
+    return max(1, int(configured)) if configured else max(1, min(2, os.cpu_count() or 1))
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _profile_key(tenant: Tenant, year: int, day: date, lang: str) -> str:
+    return make_key("profile", template_version(), lang, day, year, _tenant_key(tenant))
+
+
+def profiles(tenants: list[Tenant], year: int, day: date, *, use_cache: bool = True) -> list[dict]:
+    """Every bureau's profile, from the cache where its data version is unchanged, the
+    others built in parallel (each in its own ``tenant_context``)."""
+    app = current_app._get_current_object()
+    cache = report_cache()
+    lang = locale()
+    keys = [_profile_key(t, year, day, lang) for t in tenants]
+    found: dict[int, dict] = {}
+    if use_cache:
+        for index, key in enumerate(keys):
+            data = cache.get(key, "json")
+            if data is not None:
+                found[index] = json.loads(data)
+    refs = {index: (tenants[index].ref, tenants[index].id) for index in range(len(tenants)) if index not in found}
+
+    def build(index: int) -> tuple[int, dict]:
+        ref, tenant_id = refs[index]
+        with app.app_context(), force_locale(lang), tenant_context(ref):
+            tenant = db.session.get(Tenant, tenant_id)
+            return index, profile(tenant, year, day)
+
+    if refs:
+        with ThreadPoolExecutor(max_workers=workers(app), thread_name_prefix="report-profile") as pool:
+            for index, data in pool.map(build, sorted(refs)):
+                found[index] = data
+                cache.put(keys[index], "json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    return [found[index] for index in range(len(tenants))]
+
+
+def cn_number(n: int) -> str:
+    """1 → 一, 12 → 十二, 105 → 一百零五 (headings （一）… of the profiles)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n % 10] if n % 10 else "")
+    if n < 100:
+        return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
+    if n < 1000:
+        rest = n % 100
+        tail = "" if not rest else ("零" + cn_number(rest) if rest < 10 else
+                                    (digits[rest // 10] + "十" + (digits[rest % 10] if rest % 10 else "")))
+        return digits[n // 100] + "百" + tail
+    return str(n)
+
+
+def active_tenants() -> list[Tenant]:
+    """The bureaus a city summary covers: active ones, in the city's order."""
+    return list(db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.id)))
+
+
+def city_summary(year: int, day: date | None = None, *, use_cache: bool = True) -> dict:
+    """Everything the city summary shows, in order (the PDF template and the docx writer
+    both walk this): cover, overview figures, ranking, charts, profiles, appendix."""
+    from app.city import rollup
+    from app.city import services as city_services
+
+    day = day or today()
+    overview = rollup.overview(year)
+    tenants = active_tenants()
+    bureau_profiles = profiles(tenants, year, day, use_cache=use_cache)
+    cn_date = current_app.jinja_env.filters["cn_date"]
+    for number, item in enumerate(bureau_profiles, start=1):
+        item["heading"] = f"（{cn_number(number)}）{item['name']}"
+        for row in item["overdue_items"] + item["open_findings"]:
+            row["due_text"] = cn_date(date.fromisoformat(row["due"]))
+    # Blocks of the appendix follow the city's order of bureaus, whatever their content,
+    # so that a bureau's change touches one block only.
+    blocks = [bureau_profiles[i:i + APPENDIX_BLOCK] for i in range(0, len(bureau_profiles), APPENDIX_BLOCK)]
+    columns = [rollup.COLUMN_BY_KEY[k] for k in RANKING_COLUMNS]
+    tiles = overview.tiles
+    return {
+        "year": year, "day": day,
+        "title": _("Report on the Party-building main responsibility of the city's bureaus %(year)s", year=year),
+        "issuer": _("Party Working Committee of the City Organs"),
+        "tiles": tiles, "grades": overview.grades,
+        "overview_text": overview_text(year, day, tiles, overview.grades),
+        "columns": [str(c.label) for c in columns],
+        "numeric": [c.numeric for c in columns],
+        "ranking": [{"rank": r.rank, "name": r.name, "category": r.category_label, "stale": r.stale,
+                     "cells": [c.format(r.values.get(c.key)) for c in columns]} for r in overview.rows],
+        "charts": {k: v for k, v in city_services.dashboard_charts(overview).items() if v},
+        "profiles": bureau_profiles,
+        "item_blocks": _appendix_blocks(blocks, "overdue_items"),
+        "finding_blocks": _appendix_blocks(blocks, "open_findings"),
+        "overdue_total": sum(len(p["overdue_items"]) for p in bureau_profiles),
+        "open_total": sum(len(p["open_findings"]) for p in bureau_profiles),
+    }
+
+
+def _appendix_blocks(blocks: list[list[dict]], key: str) -> list[list[dict]]:
+    """The blocks of one appendix: bureaus with something to list, empty blocks left out
+    (one empty block when there is nothing at all, which prints "None")."""
+    kept = [[p for p in block if p[key]] for block in blocks]
+    return [block for block in kept if block] or [[]]
+
+
+#: Columns of the city summary's ranking table (keys of ``app.city.rollup.COLUMNS``).
+RANKING_COLUMNS = ("completion_rate", "items_overdue", "findings_open", "findings_overdue", "closure_rate",
+                   "composite", "grade")
+
+
+def overview_text(year: int, day: date, tiles: dict, grades: list[tuple[str, int]]) -> list[str]:
+    """The overview paragraphs with the key figures filled in."""
+    cn_date = current_app.jinja_env.filters["cn_date"]
+    first = _("As of %(day)s, %(n)s bureaus are covered. The responsibility lists are %(rate)s complete on "
+              "average (by the occurrences owed to date); %(overdue)s items are overdue.",
+              day=cn_date(day), n=tiles["bureaus"], rate=_figure(tiles["average_completion"], "percent"),
+              overdue=tiles["overdue_items"])
+    second = _("%(open)s findings are not yet closed, %(late)s of them past their deadline.",
+               open=tiles["open_findings"], late=tiles["overdue_findings"])
+    if tiles["scored"]:
+        third = _("%(n)s bureaus have a final score, %(average)s points on average; grades: %(grades)s.",
+                  n=tiles["scored"], average=_figure(tiles["average_score"], "score"),
+                  grades=_("; ").join(_("%(grade)s %(n)s", grade=g, n=n) for g, n in grades) or "—")
+    else:
+        third = _("No bureau has a final score for %(year)s yet.", year=year)
+    return [first, second, third]
+
+
+def city_summary_html(summary: dict) -> str:
+    """The city summary's HTML (parts and all)."""
+    return pdf.render_html("reports/city_summary.html", **summary)
+
+
+def city_key(year: int, day: date, kind: str) -> str:
+    """The cache key of the city summary: every active bureau's versions and the
+    roll-up's computation stamp of its row (read from the catalog only)."""
+    from app.city.models import TenantMetrics
+
+    rows = db.session.execute(
+        select(Tenant.slug, Tenant.version, Tenant.data_version, TenantMetrics.data_version, TenantMetrics.computed_at)
+        .outerjoin(TenantMetrics, (TenantMetrics.tenant_id == Tenant.id) & (TenantMetrics.year == year))
+        .where(Tenant.status == "active").order_by(Tenant.id)).all()
+    return make_key("city-summary", kind, template_version(), locale(), day, year, [list(r) for r in rows])
+
+
+def city_pdf(year: int, *, use_cache: bool = True) -> Rendered:
+    """The city summary as PDF."""
+    day = today()
+    return _cached(city_key(year, day, "pdf"), "pdf",
+                   lambda: pdf.html_pdf(city_summary_html(city_summary(year, day, use_cache=use_cache))),
+                   filename=_filename(_("City summary"), year, suffix="pdf"), mimetype="application/pdf",
+                   use_cache=use_cache)
+
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def city_docx(year: int, *, use_cache: bool = True) -> Rendered:
+    """The city summary as an editable Word document (same content and order)."""
+    from .docx import summary_docx
+
+    day = today()
+    return _cached(city_key(year, day, "docx"), "docx",
+                   lambda: summary_docx(city_summary(year, day, use_cache=use_cache)),
+                   filename=_filename(_("City summary"), year, suffix="docx"), mimetype=DOCX_MIMETYPE,
+                   use_cache=use_cache)
+
+
+def city_ready(year: int) -> dict[str, bool]:
+    """Which of the city summary's files are in the cache."""
+    day = today()
+    cache = report_cache()
+    return {kind: cache.has(city_key(year, day, kind), kind) for kind in ("pdf", "docx")}
