@@ -252,7 +252,7 @@ def summary_docx(summary: dict) -> bytes:
             (_("Items"), d["total"], _("Completion to date"), figure(d["rate"], "percent")),
             (_("Done"), d["done"], _("Overdue items"), d["overdue"]),
             (_("Evidence files"), d["evidence"], _("Behind schedule"), d["behind"]),
-            (_("Findings"), f["findings_total"], _("Open findings"), f["findings_open"]),
+            (_("Findings found"), f["findings_total"], _("Open findings"), f["findings_open"]),
             (_("Overdue findings"), f["findings_overdue"], _("Closure rate"), figure(f["closure_rate"], "percent")),
             (_("Score sheet"), s["status"] or "—", _("Self score"), figure(s["self_total"], "score")),
             (_("Reviewed score"), figure(s["reviewer_total"], "score"), _("Final score"),
@@ -283,7 +283,7 @@ def summary_docx(summary: dict) -> bytes:
         rows += [[n, i["content"], i["owner"], i["due_text"], i["progress"]]
                  for n, i in enumerate(profile["overdue_items"], start=1)]
     if rows:
-        _table(document, [6, 56, 12, 16, 10], [_("No."), _("Responsibility"), _("Responsible person"), _("Due date"),
+        _table(document, [6, 54, 12, 18, 10], [_("No."), _("Responsibility"), _("Responsible person"), _("Due date"),
                                                _("Done / planned")], rows, aligns=["center", "", "", "", "center"])
     else:
         _paragraph(document, _("None."))
@@ -297,7 +297,7 @@ def summary_docx(summary: dict) -> bytes:
                   i["status"] + (f"（{_('overdue')}）" if i["overdue"] else "")]
                  for n, i in enumerate(profile["open_findings"], start=1)]
     if rows:
-        _table(document, [6, 12, 44, 11, 16, 11], [_("No."), _("Finding source"), _("Problem description"),
+        _table(document, [6, 12, 41, 11, 18, 12], [_("No."), _("Finding source"), _("Problem description"),
                                                    _("Responsible person"), _("Rectification deadline"), _("Status")],
                rows, aligns=["center", "", "", "", "", ""])
     else:

@@ -43,6 +43,8 @@ from .cache import make_key, report_cache, template_version
 #: Bureaus per block of the city summary's appendix: a block is laid out (and cached)
 #: as one part, so a change in one bureau lays out its block again, not the appendix.
 APPENDIX_BLOCK = 10
+#: Characters per line of a 22 pt title and a 26 pt cover title in the 156 mm text block.
+TITLE_EMS, COVER_EMS = 20, 17
 _inflight: dict[str, threading.Lock] = {}
 _inflight_lock = threading.Lock()
 
@@ -100,6 +102,31 @@ def _figure(value: Any, kind: str = "number") -> str:
 
 def _plain(mapping: dict) -> dict:
     return {code: str(label) for code, label in mapping.items()}
+
+
+def _width(text: str) -> float:
+    return sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in text)
+
+
+def title_lines(title: str, per_line: float) -> list[str]:
+    """A centred title broken into balanced lines of at most ``per_line`` ems: the line
+    box would otherwise leave one or two characters alone on the last line.  Prefers a
+    break after 年度 or a colon; never breaks a run of digits or Latin letters."""
+    if _width(title) <= per_line:
+        return [title]
+    best, best_score = None, None
+    for index in range(1, len(title)):
+        left, right = title[:index], title[index:]
+        if title[index - 1].isascii() and title[index].isascii():
+            continue
+        if _width(left) > per_line or _width(right) > per_line:
+            continue
+        score = abs(_width(left) - _width(right)) - (3 if left.endswith(("年度", "：", ":")) else 0)
+        if best_score is None or score < best_score:
+            best, best_score = index, score
+    if best is None:  # longer than two lines: the layout wraps the rest
+        return [title]
+    return [title[:best], title[best:]]
 
 
 # ============================================================================ bureau
@@ -177,9 +204,10 @@ def bureau_context(tenant: Tenant, year: int, *, city: bool, day: date) -> dict:
                    "dimensions": [{**d, "reviewer": None} for d in figures["dimensions"]]}
     finding_rows = findings.finding_rows(findings.Filters(year=year), day)
     finding_summary = findings.summarise(finding_rows)
+    title = _("%(name)s: report on the Party-building main responsibility %(year)s", name=tenant.name, year=year)
     return {
         "tenant": tenant, "year": year, "day": day, "city": city, "cn_number": cn_number,
-        "title": _("%(name)s: report on the Party-building main responsibility %(year)s", name=tenant.name, year=year),
+        "title": title, "title_lines": title_lines(title, TITLE_EMS), "cover_lines": title_lines(title, COVER_EMS),
         "duty_list": duty_list, "list_status": str(LIST_STATUS_LABELS[duty_list.status]) if duty_list else None,
         "groups": groups, "summary": duties.summarise(rows), "DUTY_STATUS": _plain(STATUS_LABELS),
         "CADENCES": _plain(CADENCE_LABELS),
@@ -464,9 +492,10 @@ def city_summary(year: int, day: date | None = None, *, use_cache: bool = True) 
     blocks = [bureau_profiles[i:i + APPENDIX_BLOCK] for i in range(0, len(bureau_profiles), APPENDIX_BLOCK)]
     columns = [rollup.COLUMN_BY_KEY[k] for k in RANKING_COLUMNS]
     tiles = overview.tiles
+    title = _("Report on the Party-building main responsibility of the city's bureaus %(year)s", year=year)
     return {
         "year": year, "day": day,
-        "title": _("Report on the Party-building main responsibility of the city's bureaus %(year)s", year=year),
+        "title": title, "title_lines": title_lines(title, TITLE_EMS), "cover_lines": title_lines(title, COVER_EMS),
         "issuer": _("Party Working Committee of the City Organs"),
         "tiles": tiles, "grades": overview.grades,
         "overview_text": overview_text(year, day, tiles, overview.grades),

@@ -1,0 +1,146 @@
+"""Documents made of parts: splitting, joining, page numbers stamped through the whole
+document (cover, landscape pages), the layout cache, and the disk cache of outputs."""
+from __future__ import annotations
+
+import os
+import time
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from app import create_app
+from app.config import TestConfig
+from app.reports import pdf
+from app.reports.cache import ReportCache, make_key, template_version
+from app.reports.services import cn_number, title_lines
+
+HEAD = ('<html><head><title>测试</title><link rel="stylesheet" href="print/gbt9704.css">'
+        '<link rel="stylesheet" href="css/findings-print.css"></head><body class="">')
+ROWS = "".join(f"<tr><td>第{n}行</td><td>责任内容责任内容</td></tr>" for n in range(70))
+DOCUMENT = (HEAD + '<div class="part cover"><h1 class="doc-title">封面标题</h1></div>' + pdf.PART
+            + f'<div class="part"><h2>一、总体情况</h2><table><tbody>{ROWS}</tbody></table></div>' + pdf.PART
+            + '<div class="part ledger-page"><p>横向页面</p></div>' + pdf.PART
+            + '<div class="part"><p>最后一页</p></div></body></html>')
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """An application for rendering only (no database is touched)."""
+    config = type("ComposeConfig", (TestConfig,), {"TENANTS_DIR": str(tmp_path_factory.mktemp("compose"))})
+    application = create_app(config)
+    with application.app_context():
+        yield application
+
+
+def numbers(data: bytes) -> list[tuple[str, bool]]:
+    """(page text, landscape) per page."""
+    reader = PdfReader(BytesIO(data))
+    return [(page.extract_text(), float(page.mediabox.width) > float(page.mediabox.height)) for page in reader.pages]
+
+
+def test_split_and_parse_follow_the_markers(app):
+    parts = pdf.split(DOCUMENT)
+    assert len(parts) == 4
+    assert all(part.startswith(HEAD) and part.endswith("</body></html>") for part in parts)
+    assert "封面标题" in parts[0] and "横向页面" in parts[2]
+    assert pdf.split("<html><body><p>一</p></body></html>") == ["<html><body><p>一</p></body></html>"]
+    with app.test_request_context():
+        html = pdf.render_html("print/sample.html", title="标题", body="正文", rows=[], day=None)
+    document = pdf.parse(html)
+    assert document.title == "标题" and "<h1" in document.body and document.head == ""
+    with pytest.raises(ValueError):
+        pdf.parse("<html><body></body></html>")
+
+
+def test_page_numbers_run_through_the_parts_like_a_one_pass_layout(app):
+    cache = pdf.LayoutCache(max_pages=100)
+    joined = numbers(pdf.compose(DOCUMENT, static_dir=app.static_folder, cache=cache))
+    one_pass = numbers(pdf.html_to_pdf(DOCUMENT, static_dir=app.static_folder))
+    assert len(joined) == len(one_pass) >= 5
+    assert [landscape for _text, landscape in joined] == [landscape for _text, landscape in one_pass]
+    assert joined[-2][1] and not joined[-1][1]  # the named landscape page, then portrait again
+    assert "—" not in joined[0][0]  # the cover has no number
+    for number, ((text, _landscape), (expected, _)) in enumerate(zip(joined, one_pass), start=1):
+        assert text.split() == expected.split(), number
+        if number > 1:
+            assert f"— {number} —" in text
+
+
+def test_unchanged_parts_are_laid_out_once(app):
+    cache = pdf.LayoutCache(max_pages=100)
+    pdf.compose(DOCUMENT, static_dir=app.static_folder, cache=cache)
+    assert (cache.hits, cache.misses) == (0, 4) and cache.pages >= 5
+    changed = DOCUMENT.replace("最后一页", "最后一页（改）")
+    text = numbers(pdf.compose(changed, static_dir=app.static_folder, cache=cache))
+    assert (cache.hits, cache.misses) == (3, 5)
+    assert "最后一页（改）" in text[-1][0]
+
+
+def test_the_layout_cache_is_bounded_by_pages():
+    class Laid:
+        def __init__(self, pages):
+            self.pages = [object()] * pages
+
+    cache = pdf.LayoutCache(max_pages=5)
+    cache.put("a", Laid(3))
+    cache.put("b", Laid(2))
+    assert cache.get("a") is not None  # a is now the most recently used
+    cache.put("c", Laid(2))
+    assert cache.get("b") is None and cache.get("a") is not None and cache.pages == 5
+    cache.put("huge", Laid(6))
+    assert cache.get("huge") is None
+
+
+def test_pages_that_do_not_line_up_fall_back_to_one_pass(app, monkeypatch):
+    monkeypatch.setattr(pdf, "_stamp", lambda pages, numbers: None)
+    text = numbers(pdf.compose(DOCUMENT, static_dir=app.static_folder))
+    assert "— 2 —" in text[1][0] and f"— {len(text)} —" in text[-1][0]
+
+
+def test_compose_refuses_text_the_fonts_cannot_draw(app):
+    with app.test_request_context():
+        files = pdf.check_fonts(app.config)
+    with pytest.raises(pdf.FontsMissing):
+        pdf.compose(DOCUMENT.replace("最后一页", "最后一页\U0001F600"), static_dir=app.static_folder, fonts=files)
+
+
+def test_titles_break_into_balanced_lines():
+    assert title_lines("短标题", 20) == ["短标题"]
+    assert title_lines("市卫生健康委员会2026年度机关党建主体责任落实情况报告", 20) == [
+        "市卫生健康委员会2026年度", "机关党建主体责任落实情况报告"]
+    lines = title_lines("2026年度市直机关党建主体责任落实情况报告", 17)
+    assert "".join(lines) == "2026年度市直机关党建主体责任落实情况报告" and len(lines) == 2
+    assert all(len(line) >= 8 for line in lines)
+    assert [cn_number(n) for n in (1, 10, 12, 20, 99, 100, 105, 110, 120)] == [
+        "一", "十", "十二", "二十", "九十九", "一百", "一百零五", "一百一十", "一百二十"]
+
+
+def test_the_disk_cache_writes_atomically_and_evicts_the_least_recently_used(tmp_path):
+    cache = ReportCache(tmp_path / "c", max_bytes=250, max_files=10)
+    keys = [make_key("report", n) for n in range(3)]
+    for key in keys:
+        cache.put(key, "pdf", b"x" * 100)
+        time.sleep(0.01)
+    # 300 bytes > 250: the oldest entry went.
+    assert cache.get(keys[0], "pdf") is None and cache.has(keys[1], "pdf") and cache.has(keys[2], "pdf")
+    old = time.time() - 60
+    os.utime(tmp_path / "c" / f"{keys[1]}.pdf", (old, old))
+    assert cache.get(keys[1], "pdf") == b"x" * 100  # a hit makes it recent again
+    cache.put(make_key("report", 9), "pdf", b"y" * 100)
+    assert cache.has(keys[1], "pdf") and not cache.has(keys[2], "pdf")
+    assert not [p for p in (tmp_path / "c").iterdir() if p.name.startswith(".tmp-")]
+    with pytest.raises(ValueError):
+        cache.get("../etc/passwd", "pdf")
+    cache.clear()
+    assert not list((tmp_path / "c").iterdir())
+
+
+def test_keys_change_with_every_input(app):
+    base = make_key("bureau-report", "v1", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 10])
+    assert base != make_key("bureau-report", "v1", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 11])
+    assert base != make_key("bureau-report", "v2", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 10])
+    assert base != make_key("bureau-report", "v1", "zh_Hans", "2026-11-27", 2026, ["czj", 3, 10])
+    assert base == make_key("bureau-report", "v1", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 10])
+    version = template_version(app)
+    assert len(version) == 16 and version == template_version(app)
