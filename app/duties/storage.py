@@ -216,10 +216,7 @@ class PreparedUpload:
 
     def discard(self) -> None:
         """Remove the temporary file."""
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        self.path.unlink(missing_ok=True)
 
 
 def prepare_upload(stream: BinaryIO, filename: str | None, limit: int, spool_dir: Path) -> PreparedUpload:

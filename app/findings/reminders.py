@@ -20,6 +20,7 @@ running it twice a day sends nothing the second time.
 """
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -365,8 +366,6 @@ def send(day: date | None = None, *, dry_run: bool = False,
             else:
                 note("sent", digest)
     finally:
-        try:
+        with contextlib.suppress(smtplib.SMTPException, OSError):  # the digests are sent already
             connection.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
     return report
