@@ -105,7 +105,7 @@ def city_command(year: int | None, out: str, html_out: str | None, docx_out: str
     year = _year(year)
     _fonts_or_exit()
     if html_out:
-        _write(html_out, services.city_summary_html(services.city_summary(year, use_cache=not fresh)))
+        _write(html_out, services.city_summary_html(services.city_summary(year)))
     rendered = services.city_pdf(year, use_cache=not fresh)
     _write(out, rendered.data)
     click.echo(f"{out}: {len(rendered.data):,} bytes in {rendered.seconds:.2f} s"

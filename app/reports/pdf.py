@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
@@ -72,41 +73,59 @@ def font_families(config) -> dict[str, str]:
     return {role: config.get(f"PDF_FONT_{role.upper()}") or DEFAULT_FONTS[role] for role in ROLES}
 
 
+class FontFace(NamedTuple):
+    """A font file and, in a collection (.ttc), the index of the face fontconfig chose."""
+
+    path: str
+    index: int
+
+
 @lru_cache(maxsize=16)
-def font_file(family: str) -> str | None:
-    """The file fontconfig uses for ``family``, or ``None`` when it is not installed
+def font_face(family: str) -> FontFace | None:
+    """The face fontconfig uses for ``family``, or ``None`` when it is not installed
     (fontconfig substitutes another family rather than failing, so check the name)."""
     try:
-        found = subprocess.run(["fc-match", "-f", "%{family}\t%{file}", family], capture_output=True, text=True,
-                               timeout=10, check=True).stdout
+        found = subprocess.run(["fc-match", "-f", "%{family}\t%{file}\t%{index}", family], capture_output=True,
+                               text=True, timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    families, _tab, path = found.partition("\t")
+    families, _tab, rest = found.partition("\t")
+    path, _tab, index = rest.partition("\t")
     names = {name.strip().lower() for name in families.split(",")}
-    return path if family.lower() in names and path else None
+    if family.lower() not in names or not path:
+        return None
+    return FontFace(path, int(index) if index.isdigit() else 0)
+
+
+def font_file(family: str) -> str | None:
+    """The file fontconfig uses for ``family``, or ``None`` when it is not installed."""
+    face = font_face(family)
+    return face.path if face else None
 
 
 @lru_cache(maxsize=16)
-def _coverage(path: str) -> frozenset[int]:
-    """Code points a font file has glyphs for (every face of a collection)."""
-    from fontTools.ttLib import TTCollection, TTFont
+def _coverage(face: FontFace) -> frozenset[int]:
+    """Code points the face has glyphs for.  Only that face's character map is read: the
+    CJK collections hold five regional faces, and reading all of them took 0.9 s."""
+    from fontTools.ttLib import TTFont
 
-    fonts = TTCollection(path, lazy=True).fonts if path.lower().endswith((".ttc", ".otc")) else [TTFont(path, lazy=True)]
-    points: set[int] = set()
-    for font in fonts:
-        points.update((font.getBestCmap() or {}).keys())
-    return frozenset(points)
+    return frozenset((TTFont(face.path, fontNumber=face.index, lazy=True).getBestCmap() or {}).keys())
 
 
-def check_fonts(config) -> dict[str, str]:
-    """Return {role: font file}; raise :class:`FontsMissing` naming what to install."""
+@lru_cache(maxsize=8)
+def _covered(faces: frozenset[FontFace]) -> frozenset[int]:
+    return frozenset().union(*(_coverage(face) for face in faces))
+
+
+def check_fonts(config) -> dict[str, FontFace]:
+    """Return {role: font face}; raise :class:`FontsMissing` naming what to install."""
     families = font_families(config)
-    missing = [f"{role}: {family}" for role, family in families.items() if font_file(family) is None]
+    missing = [f"{role}: {family}" for role, family in families.items() if font_face(family) is None]
     if missing:
         raise FontsMissing(
             "PDF fonts are not installed: " + "; ".join(missing)
             + f". Install them (Debian: apt-get install {FONT_PACKAGES}) or set ZEREN_PDF_FONT_SERIF/SANS/KAI.")
-    return {role: font_file(family) for role, family in families.items()}
+    return {role: font_face(family) for role, family in families.items()}
 
 
 class _TextCollector(HTMLParser):
@@ -128,11 +147,11 @@ class _TextCollector(HTMLParser):
             self.chars.update(data)
 
 
-def uncovered_characters(html: str, files: dict[str, str]) -> list[str]:
+def uncovered_characters(html: str, files: dict[str, FontFace]) -> list[str]:
     """Characters of the document's text that none of the fonts can draw."""
     collector = _TextCollector()
     collector.feed(html)
-    covered = set().union(*(_coverage(path) for path in set(files.values())))
+    covered = _covered(frozenset(files.values()))
     return sorted(c for c in collector.chars if not c.isspace() and ord(c) not in covered)
 
 
@@ -176,7 +195,7 @@ def font_configuration():
         return _font_config
 
 
-def _check_coverage(html: str, fonts: dict[str, str] | None) -> None:
+def _check_coverage(html: str, fonts: dict[str, FontFace] | None) -> None:
     if fonts:
         missing = uncovered_characters(html, fonts)
         if missing:
@@ -199,7 +218,7 @@ def write(document) -> bytes:
         return document.write_pdf()
 
 
-def html_to_pdf(html: str, *, static_dir: str | Path, fonts: dict[str, str] | None = None) -> bytes:
+def html_to_pdf(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | None = None) -> bytes:
     """Lay out ``html`` in one pass and return the PDF; refuses text the fonts cannot draw."""
     _check_coverage(html, fonts)
     return write(layout(html, static_dir=static_dir))
@@ -250,8 +269,8 @@ def split(html: str) -> list[str]:
 
 class LayoutCache:
     """Laid-out part documents by the SHA-256 of their HTML, least recently used first
-    out, bounded by the number of pages they hold (a laid-out page costs about half a
-    megabyte of memory).  The digest is the whole key: identical HTML lays out
+    out, bounded by the number of pages they hold (a laid-out page costs about 1.5 MB of
+    memory, measured on table pages).  The digest is the whole key: identical HTML lays out
     identically, and any change of data, template, locale or date changes the HTML."""
 
     def __init__(self, max_pages: int) -> None:
@@ -351,7 +370,7 @@ def _stamp(pages: list, numbers) -> list | None:
     return stamped
 
 
-def compose(html: str, *, static_dir: str | Path, fonts: dict[str, str] | None = None,
+def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | None = None,
             cache: LayoutCache | None = None) -> bytes:
     """Render a document made of parts (cut at :data:`PART`) to PDF.
 
@@ -401,13 +420,14 @@ def render_html(template_name: str, **context) -> str:
 
 
 def layout_cache(app=None) -> LayoutCache:
-    """The application's cache of laid-out parts (``REPORTS_LAYOUT_CACHE_PAGES`` pages,
-    default 600, about 300 MB at most)."""
+    """The application's cache of laid-out parts: ``REPORTS_LAYOUT_CACHE_PAGES`` pages,
+    default 400 (a laid-out page holds about 1.5 MB, so at most about 600 MB; a city
+    summary of 100 bureaus has about 175 pages).  0 turns it off."""
     app = app or current_app
     cache = app.extensions.get("zeren.report_layouts")
     if cache is None:
         cache = app.extensions.setdefault(
-            "zeren.report_layouts", LayoutCache(int(app.config.get("REPORTS_LAYOUT_CACHE_PAGES", 600))))
+            "zeren.report_layouts", LayoutCache(int(app.config.get("REPORTS_LAYOUT_CACHE_PAGES", 400))))
     return cache
 
 
@@ -434,15 +454,22 @@ WARM_SAMPLE = """<html><head><link rel="stylesheet" href="print/gbt9704.css">
 </body></html>"""
 
 
+#: Templates compiled by :func:`warm` (Jinja compiles a template on its first use).
+WARM_TEMPLATES = ("print/base.html", "reports/joined.html", "reports/bureau_report.html",
+                  "reports/city_summary.html", "scoring/print.html", "findings/ledger_print.html")
+
+
 def warm(app) -> None:
-    """Build font caches and load WeasyPrint's code paths (tables, SVG, named pages,
-    joined parts) once, before the first user asks for a PDF."""
+    """Build font caches, read the fonts' character maps, compile the report templates and
+    run WeasyPrint's code paths (tables, SVG, joined parts) once, before the first user
+    asks for a PDF."""
     with app.app_context():
         try:
-            files = check_fonts(app.config)
+            faces = check_fonts(app.config)
         except FontsMissing as error:
             app.logger.warning("%s", error)
             return
-        for path in set(files.values()):
-            _coverage(path)
+        _covered(frozenset(faces.values()))
+        for name in WARM_TEMPLATES:
+            app.jinja_env.get_template(name)
         compose(WARM_SAMPLE, static_dir=app.static_folder, cache=LayoutCache(max_pages=0))

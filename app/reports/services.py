@@ -83,14 +83,16 @@ def _cached(key: str, suffix: str, produce: Callable[[], bytes], *, filename: st
             return Rendered(data, True, time.perf_counter() - started, filename, mimetype)
     with _inflight_lock:
         lock = _inflight.setdefault(key, threading.Lock())
-    with lock:
-        data = cache.get(key, suffix) if use_cache else None
-        cached = data is not None
-        if data is None:
-            data = produce()
-            cache.put(key, suffix, data)
-    with _inflight_lock:
-        _inflight.pop(key, None)
+    try:
+        with lock:
+            data = cache.get(key, suffix) if use_cache else None
+            cached = data is not None
+            if data is None:
+                data = produce()
+                cache.put(key, suffix, data)
+    finally:
+        with _inflight_lock:
+            _inflight.pop(key, None)
     return Rendered(data, cached, time.perf_counter() - started, filename, mimetype)
 
 
@@ -421,7 +423,7 @@ def _profile_key(tenant: Tenant, year: int, day: date, lang: str) -> str:
     return make_key("profile", template_version(), lang, day, year, _tenant_key(tenant))
 
 
-def profiles(tenants: list[Tenant], year: int, day: date, *, use_cache: bool = True) -> list[dict]:
+def profiles(tenants: list[Tenant], year: int, day: date) -> list[dict]:
     """Every bureau's profile, from the cache where its data version is unchanged, the
     others built in parallel (each in its own ``tenant_context``)."""
     app = current_app._get_current_object()
@@ -429,11 +431,10 @@ def profiles(tenants: list[Tenant], year: int, day: date, *, use_cache: bool = T
     lang = locale()
     keys = [_profile_key(t, year, day, lang) for t in tenants]
     found: dict[int, dict] = {}
-    if use_cache:
-        for index, key in enumerate(keys):
-            data = cache.get(key, "json")
-            if data is not None:
-                found[index] = json.loads(data)
+    for index, key in enumerate(keys):
+        data = cache.get(key, "json")
+        if data is not None:
+            found[index] = json.loads(data)
     refs = {index: (tenants[index].ref, tenants[index].id) for index in range(len(tenants)) if index not in found}
 
     def build(index: int) -> tuple[int, dict]:
@@ -472,7 +473,7 @@ def active_tenants() -> list[Tenant]:
     return list(db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.id)))
 
 
-def city_summary(year: int, day: date | None = None, *, use_cache: bool = True) -> dict:
+def city_summary(year: int, day: date | None = None) -> dict:
     """Everything the city summary shows, in order (the PDF template and the docx writer
     both walk this): cover, overview figures, ranking, charts, profiles, appendix."""
     from app.city import rollup
@@ -481,7 +482,7 @@ def city_summary(year: int, day: date | None = None, *, use_cache: bool = True) 
     day = day or today()
     overview = rollup.overview(year)
     tenants = active_tenants()
-    bureau_profiles = profiles(tenants, year, day, use_cache=use_cache)
+    bureau_profiles = profiles(tenants, year, day)
     cn_date = current_app.jinja_env.filters["cn_date"]
     for number, item in enumerate(bureau_profiles, start=1):
         item["heading"] = f"（{cn_number(number)}）{item['name']}"
@@ -563,7 +564,7 @@ def city_pdf(year: int, *, use_cache: bool = True) -> Rendered:
     """The city summary as PDF."""
     day = today()
     return _cached(city_key(year, day, "pdf"), "pdf",
-                   lambda: pdf.html_pdf(city_summary_html(city_summary(year, day, use_cache=use_cache))),
+                   lambda: pdf.html_pdf(city_summary_html(city_summary(year, day))),
                    filename=_filename(_("City summary"), year, suffix="pdf"), mimetype="application/pdf",
                    use_cache=use_cache)
 
@@ -577,7 +578,7 @@ def city_docx(year: int, *, use_cache: bool = True) -> Rendered:
 
     day = today()
     return _cached(city_key(year, day, "docx"), "docx",
-                   lambda: summary_docx(city_summary(year, day, use_cache=use_cache)),
+                   lambda: summary_docx(city_summary(year, day)),
                    filename=_filename(_("City summary"), year, suffix="docx"), mimetype=DOCX_MIMETYPE,
                    use_cache=use_cache)
 
@@ -587,3 +588,59 @@ def city_ready(year: int) -> dict[str, bool]:
     day = today()
     cache = report_cache()
     return {kind: cache.has(city_key(year, day, kind), kind) for kind in ("pdf", "docx")}
+
+
+# ============================================================================ preparing
+_preparing: set[str] = set()
+_preparing_lock = threading.Lock()
+
+
+def _in_background(name: str, work: Callable[[], object]) -> bool:
+    """Run ``work`` in a daemon thread with an application context, once per ``name`` at
+    a time; ``False`` if it is already running."""
+    app = current_app._get_current_object()
+    lang = locale()
+    with _preparing_lock:
+        if name in _preparing:
+            return False
+        _preparing.add(name)
+
+    def run() -> None:
+        try:
+            with app.app_context(), force_locale(lang):
+                work()
+        except Exception:  # noqa: BLE001 - a failed preparation only means no head start
+            app.logger.exception("preparing %s failed", name)
+        finally:
+            with _preparing_lock:
+                _preparing.discard(name)
+
+    threading.Thread(target=run, name=f"report-{name}", daemon=True).start()
+    return True
+
+
+def preparing_enabled() -> bool:
+    """``REPORTS_PREPARE`` (default: on, except in tests, whose data roots vanish)."""
+    return bool(current_app.config.get("REPORTS_PREPARE", not current_app.testing))
+
+
+def prepare_city(year: int) -> bool:
+    """Start making the city summary in the background if it is not cached: opening the
+    reports page gives it a head start of the seconds the user takes to click.  A click
+    meanwhile waits for this render instead of starting another (``_cached``'s lock)."""
+    if not preparing_enabled() or city_ready(year)["pdf"]:
+        return False
+    return _in_background(f"city-{year}-{locale()}", lambda: city_pdf(year))
+
+
+def prepare_bureau(tenant: Tenant, year: int, *, city: bool) -> bool:
+    """Start making a bureau's annual report in the background if it is not cached."""
+    if not preparing_enabled() or is_ready("report", tenant, year, city=city):
+        return False
+    ref, tenant_id = tenant.ref, tenant.id
+
+    def work() -> None:
+        with tenant_context(ref):
+            bureau_report(db.session.get(Tenant, tenant_id), year, city=city)
+
+    return _in_background(f"bureau-{tenant.slug}-{year}-{city}-{locale()}", work)

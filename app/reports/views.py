@@ -10,7 +10,9 @@
 Progress: a report that is not cached yet can take a few seconds.  The links carry
 ``data-report``; ``static/js/reports.js`` then downloads with ``fetch()`` while a status
 line counts the seconds (no inline script under the CSP).  Without script the link is an
-ordinary download.
+ordinary download.  Opening a reports page also starts making its main report in the
+background when it is not cached (``services.prepare_city`` / ``prepare_bureau``), so the
+click usually finds it ready or nearly so.
 """
 from __future__ import annotations
 
@@ -87,6 +89,8 @@ def index():
     ready = {"report": services.is_ready("report", tenant, year, city=city),
              "scores": scores_visible and services.is_ready("scores", tenant, year),
              "ledger": services.is_ready("ledger", tenant, year)}
+    if not ready["report"]:
+        services.prepare_bureau(tenant, year, city=city)
     return render_template("reports/index.html", years=years, year=year, sheet=sheet,
                            scores_visible=scores_visible, ready=ready, ledger_args=Filters(year=year).args())
 
@@ -140,7 +144,10 @@ def index():
     year = _selected_year(years)
     if year not in years:
         years = sorted({*years, year}, reverse=True)
-    return render_template("reports/city_index.html", years=years, year=year, ready=services.city_ready(year),
+    ready = services.city_ready(year)
+    if not ready["pdf"]:
+        services.prepare_city(year)
+    return render_template("reports/city_index.html", years=years, year=year, ready=ready,
                            bureaus=services.active_tenants())
 
 

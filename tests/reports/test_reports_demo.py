@@ -329,3 +329,26 @@ def test_warm_fills_the_cache(city):
     assert "city summary (PDF)" in result.output and "jgswj" in result.output
     with city.test_request_context():
         assert services.city_ready(YEAR) == {"pdf": True, "docx": True}
+
+
+def test_opening_the_city_reports_page_prepares_the_summary(city):
+    import time
+
+    from app.reports import services
+
+    city.config["REPORTS_PREPARE"] = True
+    try:
+        client = client_for(city, "city")
+        with city.test_request_context():
+            assert not services.city_ready(2025)["pdf"]
+        assert client.get("/city/reports/?year=2025").status_code == 200
+        deadline = time.monotonic() + 120
+        with city.test_request_context():
+            while not services.city_ready(2025)["pdf"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            while services._preparing and time.monotonic() < deadline:  # the thread has finished
+                time.sleep(0.05)
+    finally:
+        city.config["REPORTS_PREPARE"] = False
+    response = client.get("/city/reports/2025.pdf")
+    assert response.status_code == 200 and response.headers["X-Report-Cache"] == "hit"
