@@ -1185,11 +1185,17 @@ def _evaluate(sheet: _Sheet, scores: Mapping[str, Any]) -> Result:
         ballot_score=ballot.score if ballot else None,
     )
     # Parts that are absent have weight 0 (validation guarantees it), so skipping them
-    # changes nothing but avoids multiplying None.
+    # changes nothing but avoids multiplying None.  The ballot's share is computed from its
+    # vote sum with the division last, so a composite that is exactly x.xx5 is not nudged
+    # below the half by a rounded third (e.g. 0.24 × 1/3 must stay 0.08, not 0.0799…).
     weighted = sum(
-        (sheet.weights[part] * value for part in PARTS if (value := parts.get(part)) is not None),
+        (sheet.weights[part] * value for part in ("self", "reviewer") if (value := parts.get(part)) is not None),
         ZERO,
     )
+    if ballot is not None and ballot.score is not None:
+        level_weights = dict(sheet.ballot_levels)
+        vote_points = sum((level_weights[label] * count for label, count in ballot.votes), ZERO)
+        weighted += sheet.weights["ballot"] * vote_points * HUNDRED / ballot.total_votes
 
     adjustments = tuple(_adjustment_result(sheet, adjustment) for adjustment in scores.get("adjustments") or [])
     bonus_claimed = sum((item.points for item in adjustments if item.kind == "bonus"), ZERO)
@@ -1355,7 +1361,9 @@ def _ballot_result(sheet: _Sheet, ballot: Mapping[str, Any] | None) -> BallotRes
     if total == 0:
         return BallotResult(votes, 0, None, None)
     weights = dict(sheet.ballot_levels)
-    score = sum((weights[label] * count for label, count in votes), ZERO) / total * HUNDRED
+    # Multiply before dividing: a single division, last, is exact whenever the true score
+    # has a finite decimal expansion (so a score of exactly x.xx5 rounds up, not down).
+    score = sum((weights[label] * count for label, count in votes), ZERO) * HUNDRED / total
     favourable = sum(count for _label, count in votes[:APPROVAL_LEVEL_COUNT])
     return BallotResult(votes, total, score, Decimal(favourable) / total)
 

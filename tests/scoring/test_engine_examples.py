@@ -505,3 +505,25 @@ def test_worked_example_in_the_docs() -> None:
 
     scores["adjustments"].append({"kind": "veto", "rule": "V1"})
     assert evaluate(template, scores).grade == "差"
+
+
+def test_a_composite_of_exactly_half_a_cent_rounds_up_despite_a_third_in_the_ballot():
+    """Found by the property test: 0.75 × 0.02 + 0.24 × (1 × 0.01 ÷ 3 × 100) is exactly
+    0.015 + 0.08 = 0.095, which rounds half-up to 0.10.  Dividing by the 3 votes before
+    weighting gave 0.0949…9 and 0.09."""
+    template = {
+        "name": "回归", "year": 2026,
+        "dimensions": [{"code": "D0", "title": "一级指标", "indicators": [
+            {"code": "I0", "title": "指标0", "max_points": 0.01, "method": "points"},
+            {"code": "I1", "title": "指标1", "max_points": 99.99, "method": "points"}]}],
+        "grades": [{"label": "优秀", "min": 0}],
+        "composite": {"self": 0.75, "reviewer": 0.01, "ballot": 0.24},
+        "ballot_levels": [{"label": "好", "weight": 0.01}, {"label": "较好", "weight": 0},
+                          {"label": "一般", "weight": 0}, {"label": "差", "weight": 0}],
+        "bonus_cap": 0, "veto_rules": [], "gates": [],
+    }
+    scores = {"self": {"I0": 0, "I1": 0.02}, "reviewer": {"I0": 0, "I1": 0},
+              "ballot": {"好": 1, "较好": 0, "一般": 0, "差": 2}}
+    result = evaluate(template, scores)
+    assert result.composite_rounded == Decimal("0.10")
+    assert result_to_json(result)["parts"]["ballot"] == 0.33
