@@ -6,8 +6,8 @@ folder out of the bureau namespace: no slug can start with one, so a bureau name
 key, a JSON list naming everything the output depends on:
 
 * the report and its arguments (bureau slug, year, audience, filters),
-* :func:`template_version`: a digest of every template, stylesheet, translation and
-  module that shapes a report, plus the font families and the WeasyPrint version,
+* :func:`template_version`: a digest of the application's templates, stylesheets,
+  translations and code (``app/``), the font families and the WeasyPrint version,
 * the data: each bureau's ``Tenant.data_version`` (bumped after every commit that touched
   its rows) and ``Tenant.version`` (its name and status), the roll-up's computation
   stamps for the city summary,
@@ -31,13 +31,10 @@ from pathlib import Path
 
 from flask import current_app
 
-#: Files whose content shapes a report, relative to the ``app`` package.
-TEMPLATE_SOURCES = (
-    "reports/templates", "templates/print", "static/print", "static/css/findings-print.css",
-    "scoring/templates/scoring/print.html", "findings/templates/findings/ledger_print.html",
-    "translations", "reports/services.py", "reports/docx.py", "reports/charts.py", "reports/pdf.py",
-    "city/rollup.py", "city/services.py",
-)
+#: Suffixes of the files whose content shapes a report: templates, stylesheets,
+#: translations and the code of every feature (a deployment that changes how a figure is
+#: computed must not serve a PDF made by the old code).
+SOURCE_SUFFIXES = (".py", ".html", ".css", ".js", ".mo", ".po", ".yaml", ".yml", ".json")
 _prune_lock = threading.Lock()
 
 
@@ -47,14 +44,9 @@ def _digest_sources(root: str, families: tuple[str, ...]) -> str:
 
     digest = hashlib.sha256(f"weasyprint {weasyprint.__version__} {families}".encode())
     base = Path(root)
-    for source in TEMPLATE_SOURCES:
-        path = base / source
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            if file.suffix in (".pyc", ".pot") or not file.exists():
-                continue
-            digest.update(str(file.relative_to(base)).encode())
-            digest.update(file.read_bytes())
+    for file in sorted(p for p in base.rglob("*") if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts):
+        digest.update(str(file.relative_to(base)).encode())
+        digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -470,6 +470,9 @@ def warm(app) -> None:
             app.logger.warning("%s", error)
             return
         _covered(frozenset(faces.values()))
+        from .cache import template_version  # cache.py imports this module
+
+        template_version(app)
         for name in WARM_TEMPLATES:
             app.jinja_env.get_template(name)
         compose(WARM_SAMPLE, static_dir=app.static_folder, cache=LayoutCache(max_pages=0))
