@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CJK_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai
 # WeasyPrint lays text out with Pango (system libraries, not on PyPI).
-PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig poppler-utils
 export FLASK_APP := wsgi.py
 
 .PHONY: run test setup python-check fonts chromium translations messages catalog demo bench clean-data
@@ -41,11 +41,12 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	@touch $@
 
-# PDF reports and charts need CJK fonts and Pango.  Installed with apt-get when running
-# as root; otherwise the exact packages are named.
+# PDF reports and charts need CJK fonts and Pango (and pdftoppm, poppler-utils, for the
+# charts of the city summary's Word edition).  Installed with apt-get when running as
+# root; otherwise the exact packages are named.
 fonts:
 	@if fc-list 2>/dev/null | grep -qi "Noto Serif CJK SC" && fc-list 2>/dev/null | grep -qi "LXGW WenKai" \
-	   && ldconfig -p 2>/dev/null | grep -q libpangoft2; then :; \
+	   && ldconfig -p 2>/dev/null | grep -q libpangoft2 && command -v pdftoppm >/dev/null; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	  echo "installing fonts and Pango: $(CJK_PACKAGES) $(PDF_PACKAGES)"; \
 	  (apt-get install -y -qq $(CJK_PACKAGES) $(PDF_PACKAGES) >/dev/null 2>&1 || \

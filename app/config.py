@@ -69,6 +69,15 @@ class Config:
     PDF_FONT_SERIF = "Noto Serif CJK SC"
     PDF_FONT_SANS = "Noto Sans CJK SC"
     PDF_FONT_KAI = "LXGW WenKai"
+    # Reports (app/reports): threads reading bureaus' data for the city summary (None: the
+    # cores, at most 2); laid-out pages kept in memory (about 1.5 MB each); the disk cache
+    # of rendered reports under <TENANTS_DIR>/_cache/reports; whether opening a reports
+    # page starts making its report in the background (None: yes, except in tests).
+    REPORTS_WORKERS: int | None = None
+    REPORTS_LAYOUT_CACHE_PAGES: int = 400
+    REPORTS_CACHE_MB: int = 256
+    REPORTS_CACHE_FILES: int = 2000
+    REPORTS_PREPARE: bool | None = None
     TESTING = False
 
     # Reminder e-mails (``flask reminders send``).
@@ -119,6 +128,14 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "SMTP_FROM": str,
     "SMTP_STARTTLS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
     "FINDINGS_REOPEN_ROLES": str,
+    "PDF_FONT_SERIF": str,
+    "PDF_FONT_SANS": str,
+    "PDF_FONT_KAI": str,
+    "REPORTS_WORKERS": int,
+    "REPORTS_LAYOUT_CACHE_PAGES": int,
+    "REPORTS_CACHE_MB": int,
+    "REPORTS_CACHE_FILES": int,
+    "REPORTS_PREPARE": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
 }
 
 

@@ -123,7 +123,7 @@ def title_lines(title: str, per_line: float) -> list[str]:
             continue
         if _width(left) > per_line or _width(right) > per_line:
             continue
-        score = abs(_width(left) - _width(right)) - (3 if left.endswith(("年度", "：", ":")) else 0)
+        score = abs(_width(left) - _width(right)) - (8 if left.endswith(("年度", "：", ":")) else 0)
         if best_score is None or score < best_score:
             best, best_score = index, score
     if best is None:  # longer than two lines: the layout wraps the rest
@@ -621,7 +621,8 @@ def _in_background(name: str, work: Callable[[], object]) -> bool:
 
 def preparing_enabled() -> bool:
     """``REPORTS_PREPARE`` (default: on, except in tests, whose data roots vanish)."""
-    return bool(current_app.config.get("REPORTS_PREPARE", not current_app.testing))
+    configured = current_app.config.get("REPORTS_PREPARE")
+    return (not current_app.testing) if configured is None else bool(configured)
 
 
 def prepare_city(year: int) -> bool:

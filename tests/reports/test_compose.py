@@ -144,3 +144,16 @@ def test_keys_change_with_every_input(app):
     assert base == make_key("bureau-report", "v1", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 10])
     version = template_version(app)
     assert len(version) == 16 and version == template_version(app)
+
+
+def test_fonts_and_report_settings_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZEREN_PDF_FONT_KAI", "AR PL UKai CN")
+    monkeypatch.setenv("ZEREN_REPORTS_LAYOUT_CACHE_PAGES", "0")
+    monkeypatch.setenv("ZEREN_REPORTS_PREPARE", "yes")
+    application = create_app(type("EnvConfig", (TestConfig,), {"TENANTS_DIR": str(tmp_path)}))
+    assert pdf.font_families(application.config)["kai"] == "AR PL UKai CN"
+    assert pdf.layout_cache(application).max_pages == 0
+    with application.app_context():
+        from app.reports.services import preparing_enabled
+
+        assert preparing_enabled()
