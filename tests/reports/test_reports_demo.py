@@ -153,6 +153,47 @@ def test_the_annual_report_has_its_sections_and_landscape_ledger(rendered):
     assert "2026年" in text and re.search(r"2026年\d{1,2}月\d{1,2}日", text)
 
 
+def text_positions(page) -> list[tuple[str, float, float]]:
+    """(text, x, y from the top) in millimetres of the text runs of the HTML flow on a page
+    (drawn in the page's own coordinates; the charts' SVG text is drawn in transformed
+    groups and left out)."""
+    found = []
+    base = None
+
+    def visit(text, cm, tm, font, size):
+        nonlocal base
+        if not text.strip():
+            return
+        base = base or tuple(round(v, 3) for v in cm)
+        if tuple(round(v, 3) for v in cm) != base:
+            return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        found.append((text, x / MM, (float(page.mediabox.height) - y) / MM))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_text_stays_inside_the_text_block(rendered):
+    """GB/T 9704 margins on real reports: text starts 28 mm from the left and 37 mm from
+    the top of portrait pages and ends above the bottom margin (page numbers sit in it);
+    the landscape ledger keeps its 15 mm margins."""
+    for key in (("report", "czj"), ("city", "pdf")):
+        for number, page in enumerate(pdf_of(rendered[key]).pages, start=1):
+            body = [p for p in text_positions(page) if not re.fullmatch(r"[—\s\d]+", p[0])]  # not the number
+            if not body:
+                continue
+            landscape = float(page.mediabox.width) > float(page.mediabox.height)
+            left, top, bottom, right = (15, 20, 210 - 18, 297 - 15) if landscape else (28, 37, 297 - 35, 210 - 26)
+            assert min(x for _t, x, _y in body) >= left - 0.5, (key, number)
+            assert max(x for _t, x, _y in body) <= right, (key, number)
+            assert min(y for _t, _x, y in body) >= top, (key, number)
+            assert max(y for _t, _x, y in body) <= bottom + 0.5, (key, number)
+            if number == 2:  # the main text's first page: the block starts at the margins
+                assert min(x for _t, x, _y in body) < left + 2.5 and min(y for _t, _x, y in body) < top + 12
+
+
 def test_every_font_is_embedded_and_cjk(rendered):
     for key in (("report", "czj"), ("city", "pdf")):
         names = set()
