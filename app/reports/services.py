@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.extensions import db
@@ -261,7 +261,7 @@ def join(main: str, attachments: Iterable[tuple[str, pdf.PrintDocument, str]]) -
     for label, attachment, page_class in attachments:
         if attachment.head not in heads:
             heads.append(attachment.head)
-        bodies.append(f'{pdf.PART}<div class="part {page_class}"><p class="attachment-label">{label}</p>'
+        bodies.append(f'{pdf.PART}<div class="part {escape(page_class)}"><p class="attachment-label">{escape(label)}</p>'
                       f"{attachment.body}</div>")
     return pdf.render_html("reports/joined.html", title=document.title, head=Markup("\n".join(heads)),
                            body=Markup("".join(bodies)))
