@@ -169,8 +169,10 @@ def parse_date(value: Any) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, date):
+        if not YEAR_MIN <= value.year <= YEAR_MAX:
+            raise ValueError(value)
         return value
     text = str(value).strip()
     if not text:

@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import changes, record_bureau, record_city
 from app.duties.models import Attachment, DutyItem, DutyList, Person, ProgressRecord
-from app.duties.services import Upload, prepare_uploads
+from app.duties.services import Upload, parse_date, prepare_uploads
 from app.duties.storage import PreparedUpload, blob_store, prepare_upload
 from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
 from app.extensions import db
@@ -177,38 +177,6 @@ def short(text: str, limit: int = 40) -> str:
     """The first ``limit`` characters of ``text`` on one line (summaries, titles)."""
     text = re.sub(r"\s+", " ", text or "").strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-)
-
-
-def parse_date(value: Any) -> date | None:
-    """A date from a form or cell value (2026-06-30, 2026/6/30, 2026年6月30日, a
-    ``date``/``datetime``), ``None`` if blank; raises ``ValueError``."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        if not YEAR_MIN <= value.year <= YEAR_MAX:
-            raise ValueError(value)
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            year, month, day = (int(g) for g in match.groups())
-            if not YEAR_MIN <= year <= YEAR_MAX:
-                raise ValueError(text)
-            return date(year, month, day)
-    raise ValueError(text)
 
 
 def parse_id(value: Any) -> int | None:

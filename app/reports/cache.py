@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import contextlib
 import os
 import tempfile
 import threading
@@ -84,10 +85,8 @@ class ReportCache:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
-        try:
+        with contextlib.suppress(OSError):  # evicted by another process meanwhile: the bytes are still good
             os.utime(path)
-        except OSError:  # evicted by another process meanwhile: the bytes are still good
-            pass
         return data
 
     def has(self, key: str, suffix: str) -> bool:
