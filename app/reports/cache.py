@@ -21,9 +21,9 @@ sees a whole entry or none, also across processes.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import contextlib
 import os
 import tempfile
 import threading
