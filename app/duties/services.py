@@ -200,11 +200,16 @@ def list_people(*, active_only: bool = False) -> list[Person]:
     return list(db.session.scalars(query))
 
 
+def _fetch(model: type, row_id: int, missing: str):
+    """The row of ``model`` with this id, or :class:`NotFound` with ``missing`` as message."""
+    row = db.session.get(model, row_id)
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 def get_person(person_id: int) -> Person:
-    person = db.session.get(Person, person_id)
-    if person is None:
-        raise NotFound(_("No such person."))
-    return person
+    return _fetch(Person, person_id, _("No such person."))
 
 
 def _person_snapshot(person: Person) -> dict:
@@ -299,10 +304,7 @@ def list_lists() -> list[DutyList]:
 
 
 def get_list(list_id: int) -> DutyList:
-    duty_list = db.session.get(DutyList, list_id)
-    if duty_list is None:
-        raise NotFound(_("No such list."))
-    return duty_list
+    return _fetch(DutyList, list_id, _("No such list."))
 
 
 def list_for_year(year: int) -> DutyList | None:
@@ -464,10 +466,7 @@ ITEM_FIELDS = ("category", "area", "content", "measures", "owner_id", "lead_unit
 
 
 def get_item(item_id: int) -> DutyItem:
-    item = db.session.get(DutyItem, item_id)
-    if item is None:
-        raise NotFound(_("No such item."))
-    return item
+    return _fetch(DutyItem, item_id, _("No such item."))
 
 
 def item_snapshot(item: DutyItem) -> dict:
@@ -706,17 +705,11 @@ class Upload:
 
 
 def get_record(record_id: int) -> ProgressRecord:
-    record = db.session.get(ProgressRecord, record_id)
-    if record is None:
-        raise NotFound(_("No such record."))
-    return record
+    return _fetch(ProgressRecord, record_id, _("No such record."))
 
 
 def get_attachment(attachment_id: int) -> Attachment:
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None:
-        raise NotFound(_("No such file."))
-    return attachment
+    return _fetch(Attachment, attachment_id, _("No such file."))
 
 
 def _record_snapshot(record: ProgressRecord) -> dict:
