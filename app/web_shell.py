@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError
+from app.tenancy.session import StorageReplaced, verify_storage
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -45,6 +47,19 @@ def init_app(app: Flask) -> None:
         code = error.http_status
         template = f"errors/{code}.html" if code in ERROR_PAGES else "errors/generic.html"
         return render_template(template, error=error, code=code, message=error.message), code
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        # A request that opened a bureau just before it was deleted or restored finds its
+        # file gone or its schema dropped: tell the user, instead of a 500.  Any other
+        # database error is a fault and goes on as one.
+        ref = g.get("tenant_ref")
+        if ref is not None:
+            try:
+                verify_storage(ref)
+            except StorageReplaced as replaced:
+                return domain_error(replaced)
+        raise error
 
     if not app.testing:  # in tests an unexpected exception must surface, not become a page
 

@@ -139,12 +139,15 @@ def tenants_backup(slug: str, out: str | None) -> None:
 
 
 @tenants_cli.command("restore")
-@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.argument("archive", type=click.Path(dir_okay=False))
 @click.option("--slug", help="restore under another short name")
 def tenants_restore(archive: str, slug: str | None) -> None:
     """Restore a bureau from a backup file."""
-    tenant = _domain(lambda: services.restore_tenant(archive, slug=slug))
+    restored = _domain(lambda: services.restore_tenant(archive, slug=slug))
+    tenant = restored.tenant
     click.echo(f"restored {tenant.slug} ({tenant.name}) at revision {tenant.revision}")
+    for line in restored.skipped:
+        click.secho(f"membership not restored: {line}", fg="yellow", err=True)
 
 
 @tenants_cli.command("upgrade")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models import CatalogModel, IdMixin, TimestampMixin, VersionMixin
 
-from .store import POSTGRESQL, TenantRef
+from .store import POSTGRESQL, TenantRef, sqlite_file_name
 
 TENANT_STATUSES = ("active", "archived")
 
@@ -35,6 +35,9 @@ class Tenant(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
     backend: Mapped[str] = mapped_column(String(20), nullable=False)
     server: Mapped[str] = mapped_column(String(60), nullable=False)
     schema_name: Mapped[str | None] = mapped_column(String(63))
+    # Identity of the current incarnation of the bureau's storage (new on provisioning and
+    # restore; part of the SQLite file name).  Every process compares it on each request.
+    storage_key: Mapped[str | None] = mapped_column(String(16))
     # Alembic revision of the bureau's database, recorded by provisioning and upgrades.
     revision: Mapped[str | None] = mapped_column(String(40))
     # Incremented after every commit that changed the bureau's rows (roll-up staleness).
@@ -49,6 +52,7 @@ class Tenant(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
             backend=self.backend,
             server=self.server,
             schema=self.schema_name if self.backend == POSTGRESQL else None,
+            storage=self.storage_key,
         )
 
     @property
@@ -56,7 +60,7 @@ class Tenant(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
         """Human-readable placement, e.g. ``sqlite:<slug>/bureau.sqlite3`` or ``default/t_x``."""
         if self.backend == POSTGRESQL:
             return f"{self.server}/{self.schema_name}"
-        return f"sqlite:{self.slug}/bureau.sqlite3"
+        return f"sqlite:{self.slug}/{sqlite_file_name(self.storage_key)}"
 
     @property
     def category_label(self) -> str:

@@ -6,6 +6,8 @@ through its own connection (never through a session bound to another bureau).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import multiprocessing
@@ -25,16 +27,18 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.errors import Conflict, NotFound, ValidationError
+from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.models import TenantModel, utcnow
 
 from . import migrations
 from .models import BUREAU_CATEGORIES, TENANT_STATUSES, Tenant
-from .store import POSTGRESQL, SQLITE, InvalidSlug, TenantRef, TenantStore, validate_slug
+from .store import POSTGRESQL, SQLITE, InvalidSlug, StorageBusy, TenantRef, TenantStore, validate_slug
 
 BACKUP_FORMAT = 1
+MANIFEST_MAX_BYTES = 1 << 20  # a real manifest is a few KB; more is not a Zeren backup
 
 
 def store() -> TenantStore:
@@ -78,6 +82,7 @@ def _build_database(ref: TenantRef) -> str:
         folder = s.tenant_dir(ref.slug)
         folder.mkdir(parents=True, exist_ok=True)
         s.files_dir(ref.slug).mkdir(exist_ok=True)
+        sqlite3.connect(s.sqlite_path(ref)).close()  # engines open existing files only
     with migrations.migration_connection(s, ref) as connection:
         if ref.backend == POSTGRESQL:
             connection.exec_driver_sql(f'CREATE SCHEMA "{ref.schema}"')
@@ -119,7 +124,7 @@ def create_tenant(slug: str, name: str, *, category: str = "general", server: st
         ref = s.placement_for(slug, server)
     except KeyError as error:
         raise ValidationError(_("The bureau could not be created."), {"server": [str(error.args[0])]}) from None
-    if ref.backend == SQLITE and s.sqlite_path(slug).exists():
+    if ref.backend == SQLITE and s.tenant_dir(slug).exists():
         raise Conflict(_("Data for %(slug)s already exists on disk; restore or remove it first.", slug=slug))
     try:
         revision = _build_database(ref)
@@ -127,7 +132,7 @@ def create_tenant(slug: str, name: str, *, category: str = "general", server: st
         _destroy_database(ref)
         raise
     tenant = Tenant(slug=slug, name=name, category=category, status="active", backend=ref.backend,
-                    server=ref.server, schema_name=ref.schema, revision=revision)
+                    server=ref.server, schema_name=ref.schema, storage_key=ref.storage, revision=revision)
     db.session.add(tenant)
     db.session.flush()
     record_city("tenant.create", "tenant", tenant.id, summary=f"创建单位 {name}（{slug}）",
@@ -211,7 +216,15 @@ def delete_tenant(tenant: Tenant, *, confirm_slug: str, actor: object | None = N
                 before={"slug": tenant.slug, "name": tenant.name, "placement": tenant.placement},
                 tenant_slug=tenant.slug, actor=actor)
     db.session.delete(tenant)
-    db.session.commit()
+    # Writers that opened this bureau before the catalog row goes either finish first or
+    # find the row gone when they commit (see :func:`app.tenancy.session.verify_storage`).
+    try:
+        with store().write_locked(ref):
+            db.session.commit()
+    except StorageBusy:
+        db.session.rollback()
+        raise Conflict(_("%(name)s is busy saving changes; try deleting it again in a moment.",
+                         name=tenant.name)) from None
     _destroy_database(ref)
 
 
@@ -221,6 +234,17 @@ def _memberships_of(tenant: Tenant) -> list[dict]:
 
     rows = db.session.scalars(select(Membership).where(Membership.tenant_id == tenant.id))
     return [{"username": m.user.username, "role": m.role} for m in rows]
+
+
+def _memberships_signature(slug: str, memberships: object) -> str:
+    """HMAC of a backup's memberships under this installation's secret key.
+
+    Roles are the one part of a backup that grants access; a restore re-links them only
+    when the backup was made here and its list was not edited since.
+    """
+    payload = json.dumps({"slug": slug, "memberships": memberships}, sort_keys=True, ensure_ascii=False)
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
 def backup_tenant(tenant: Tenant, target: str | Path | None = None) -> Path:
@@ -244,11 +268,12 @@ def backup_tenant(tenant: Tenant, target: str | Path | None = None) -> Path:
         "backend": ref.backend, "revision": tenant.revision, "created_at": utcnow().isoformat(),
         "memberships": _memberships_of(tenant),
     }
+    manifest["memberships_signature"] = _memberships_signature(tenant.slug, manifest["memberships"])
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         if ref.backend == SQLITE:
             database = tmp_path / "bureau.sqlite3"
-            source = sqlite3.connect(s.sqlite_path(tenant.slug))
+            source = sqlite3.connect(s.sqlite_path(ref))
             dest = sqlite3.connect(database)
             try:
                 source.backup(dest)
@@ -297,35 +322,106 @@ def _safe_members(archive: tarfile.TarFile) -> Iterable[tarfile.TarInfo]:
 
 
 def read_manifest(archive_path: str | Path) -> dict:
-    """The manifest of a backup file (validated)."""
+    """The manifest of a backup file, checked field by field.
+
+    A backup file comes from outside: nothing in its manifest is trusted.  Refusals are
+    :class:`ValidationError` with every problem listed; memberships are only *proposals*
+    that :func:`restore_tenant` filters.
+    """
+    path = Path(archive_path)
+    if not path.is_file():
+        raise ValidationError(_("The backup file %(path)s does not exist.", path=str(archive_path)))
     try:
-        with tarfile.open(archive_path, "r:gz") as archive:
+        with tarfile.open(path, "r:gz") as archive:
             handle = archive.extractfile("manifest.json")
-            manifest = json.loads(handle.read().decode()) if handle else None
-    except (OSError, KeyError, tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError):
+            manifest = json.loads(handle.read(MANIFEST_MAX_BYTES + 1).decode()) if handle else None
+    except (OSError, KeyError, EOFError, tarfile.TarError, ValueError, RecursionError, UnicodeDecodeError):
         raise ValidationError(_("This is not a Zeren bureau backup.")) from None
     if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
         raise ValidationError(_("This is not a Zeren bureau backup."))
-    validate_slug(manifest.get("slug"))
+    problems: dict[str, list[str]] = {}
+    try:
+        validate_slug(manifest.get("slug"))
+    except InvalidSlug:
+        problems["slug"] = [_("The short name in the backup is not valid.")]
+    name = manifest.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
+        problems["name"] = [_("The bureau's name in the backup is missing or longer than 100 characters.")]
+    if manifest.get("category", "general") not in BUREAU_CATEGORIES:
+        problems["category"] = [_("The category in the backup is not one of Zeren's categories.")]
+    if manifest.get("backend") not in (SQLITE, POSTGRESQL):
+        problems["backend"] = [_("The backup does not say which database it was made on.")]
+    if not isinstance(manifest.get("memberships", []), list):
+        problems["memberships"] = [_("The list of members in the backup is not a list.")]
+    if problems:
+        raise ValidationError(_("The backup's manifest is damaged or was altered; nothing was restored."), problems)
+    manifest["name"] = name.strip()
     return manifest
 
 
-def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: object | None = None) -> Tenant:
+@dataclass
+class Restored:
+    """Outcome of :func:`restore_tenant`: the bureau, and the memberships it did not re-link."""
+
+    tenant: Tenant
+    skipped: list[str] = field(default_factory=list)
+
+
+def _memberships_to_link(proposed: list) -> tuple[list[tuple[object, str]], list[str]]:
+    """Which of a manifest's memberships may be re-linked: bureau roles of existing users.
+
+    A manifest may have been altered: it never grants a city role or a role of another
+    kind, never names a user twice, and never creates an account.
+    """
+    from app.accounts.models import BUREAU_ROLES, User
+
+    names = [item.get("username") for item in proposed if isinstance(item, dict)]
+    users = {u.username: u for u in db.session.scalars(
+        select(User).where(User.username.in_([n for n in names if isinstance(n, str)])))}
+    linked: list[tuple[object, str]] = []
+    skipped: list[str] = []
+    seen: set[str] = set()
+    for item in proposed:
+        username = item.get("username") if isinstance(item, dict) else None
+        role = item.get("role") if isinstance(item, dict) else None
+        label = f"{str(username)[:60]} ({str(role)[:30]})"
+        if not isinstance(username, str) or not isinstance(role, str):
+            skipped.append(_("%(entry)s: not a user name and a role", entry=label))
+        elif role not in BUREAU_ROLES:
+            skipped.append(_("%(entry)s: not a bureau role", entry=label))
+        elif username not in users:
+            skipped.append(_("%(entry)s: no such user here", entry=label))
+        elif username in seen:
+            skipped.append(_("%(entry)s: listed more than once", entry=label))
+        else:
+            seen.add(username)
+            linked.append((users[username], role))
+    return linked, skipped
+
+
+def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: object | None = None) -> Restored:
     """Restore a bureau from :func:`backup_tenant`'s file, as ``slug`` (default: the original).
 
     Refuses to overwrite an existing bureau: delete it first, or restore under a new slug.
-    A backup from an older revision is upgraded to head after the restore.
+    A backup from an older revision is upgraded to head after the restore.  The restored
+    database gets a new storage key, so no process can mistake it for the deleted one.
+    Memberships are re-linked only for bureau roles of users that exist; the others are
+    returned in :attr:`Restored.skipped`.
     """
-    from app.accounts.models import Membership, User
+    from app.accounts.models import Membership
     from app.audit.services import record_city
 
     manifest = read_manifest(archive_path)
-    slug = validate_slug(slug or manifest["slug"])
+    try:
+        slug = validate_slug(slug or manifest["slug"])
+    except InvalidSlug:
+        raise ValidationError(_("The bureau could not be restored."), {"slug": [
+            _("Use 2–40 characters: lower-case letters, digits and hyphens, starting with a letter.")]}) from None
     if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise Conflict(_("A bureau with the short name %(slug)s already exists.", slug=slug))
     name = manifest["name"]
     if db.session.scalar(select(Tenant.id).where(Tenant.name == name)) is not None:
-        name = f"{name}（{slug}）"
+        name = f"{name}（{slug}）"[:100]
     s = store()
     ref = s.placement_for(slug)
     if ref.backend != manifest["backend"]:
@@ -333,39 +429,55 @@ def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: 
                                 backend=manifest["backend"]))
     if ref.backend == SQLITE and s.tenant_dir(slug).exists():
         raise Conflict(_("Data for %(slug)s already exists on disk; restore or remove it first.", slug=slug))
+    database_member = "bureau.sqlite3" if ref.backend == SQLITE else "schema.dump"
     try:
         with tempfile.TemporaryDirectory() as tmp, tarfile.open(archive_path, "r:gz") as archive:
             archive.extractall(tmp, members=list(_safe_members(archive)), filter="data")
             tmp_path = Path(tmp)
+            if not (tmp_path / database_member).is_file():
+                raise ValidationError(_("The backup has no database (%(member)s).", member=database_member))
             folder = s.tenant_dir(slug)
             folder.mkdir(parents=True)
-            if (tmp_path / "files").exists():
+            if (tmp_path / "files").is_dir():
                 shutil.copytree(tmp_path / "files", s.files_dir(slug))
             else:
                 s.files_dir(slug).mkdir()
             if ref.backend == SQLITE:
-                shutil.copyfile(tmp_path / "bureau.sqlite3", s.sqlite_path(slug))
+                shutil.copyfile(tmp_path / database_member, s.sqlite_path(ref))
             else:
-                _restore_schema(ref, manifest, tmp_path / "schema.dump")
+                _restore_schema(ref, manifest, tmp_path / database_member)
         revision = migrations.upgrade_tenant(s, ref, migrations_dir())
+    except DomainError:
+        _destroy_database(ref)
+        raise
+    except (OSError, tarfile.TarError, EOFError, RuntimeError, SQLAlchemyError, sqlite3.Error) as error:
+        _destroy_database(ref)
+        raise ValidationError(_("The backup's database could not be read (%(error)s); nothing was restored.",
+                                error=f"{type(error).__name__}: {str(error)[:200]}")) from None
     except Exception:
         _destroy_database(ref)
         raise
     tenant = Tenant(slug=slug, name=name, category=manifest.get("category", "general"), status="active",
-                    backend=ref.backend, server=ref.server, schema_name=ref.schema, revision=revision)
+                    backend=ref.backend, server=ref.server, schema_name=ref.schema, storage_key=ref.storage,
+                    revision=revision)
     db.session.add(tenant)
     db.session.flush()
-    users = {u.username: u for u in db.session.scalars(
-        select(User).where(User.username.in_([m["username"] for m in manifest.get("memberships", [])])))}
-    for item in manifest.get("memberships", []):
-        user = users.get(item["username"])
-        if user is not None:
-            db.session.add(Membership(user_id=user.id, tenant_id=tenant.id, role=item["role"]))
+    proposed = manifest.get("memberships", [])
+    signature = manifest.get("memberships_signature")
+    if isinstance(signature, str) and hmac.compare_digest(
+            signature, _memberships_signature(manifest["slug"], proposed)):
+        linked, skipped = _memberships_to_link(proposed)
+    else:
+        linked, skipped = [], [_("The backup's list of members was not made by this installation or was altered: "
+                                 "no member was re-linked; assign the bureau's users again.")] if proposed else []
+    for user, role in linked:
+        db.session.add(Membership(user_id=user.id, tenant_id=tenant.id, role=role))
     record_city("tenant.restore", "tenant", tenant.id, summary=f"从备份恢复单位 {name}（{slug}）",
-                after={"slug": slug, "from": Path(archive_path).name, "revision": revision},
+                after={"slug": slug, "from": Path(archive_path).name, "revision": revision,
+                       "members": [f"{u.username}:{r}" for u, r in linked], "skipped": skipped},
                 tenant_slug=slug, actor=actor)
     db.session.commit()
-    return tenant
+    return Restored(tenant=tenant, skipped=skipped)
 
 
 def _restore_schema(ref: TenantRef, manifest: dict, dump: Path) -> None:

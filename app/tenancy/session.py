@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.util import find_tables
 
+from app.errors import Conflict
 from app.models import TenantModel
 
 from .store import TenantRef
@@ -33,6 +34,7 @@ tenant_changed = signals.signal("tenant-changed")
 
 TENANT_KEY = "zeren.tenant"
 DIRTY_KEY = "zeren.tenant_dirty"
+VERIFIED_KEY = "zeren.tenant_storage_verified"
 
 
 class NoTenantContext(RuntimeError):
@@ -41,6 +43,16 @@ class NoTenantContext(RuntimeError):
 
 class TenantSwitchError(RuntimeError):
     """A session that already serves one bureau was asked to serve another."""
+
+
+class StorageReplaced(Conflict):
+    """The bureau's storage was deleted, restored or re-created after this request opened it."""
+
+    def __init__(self) -> None:
+        from flask_babel import gettext as _
+
+        super().__init__(_("This bureau's data was just restored, re-created or deleted by an administrator, "
+                           "so your change was not saved. Reload the page and enter it again."))
 
 
 def _is_tenant_table(table: object) -> bool:
@@ -111,6 +123,35 @@ def tenant_context(tenant: TenantRef | object) -> Iterator[TenantRef]:
             db.session.remove()
 
 
+# -- storage identity ---------------------------------------------------------------
+def verify_storage(ref: TenantRef) -> None:
+    """Raise :class:`StorageReplaced` unless the catalog still places the bureau at ``ref``.
+
+    Called once per transaction, after its first write to the bureau: from then on the
+    transaction holds the bureau's write lock (SQLite) or its row locks (PostgreSQL), and
+    deletion and restore change the catalog only while holding that lock
+    (:meth:`TenantStore.write_locked`), so a write that passed this check lands in the
+    storage the catalog names, and one that did not is never acknowledged.  It reads the
+    catalog on a connection of its own: the request's session may still see the catalog
+    as it was when the request began.
+    """
+    from app.extensions import db
+    from app.tenancy.models import Tenant
+
+    with db.engine.connect() as connection:
+        row = connection.execute(sa.select(Tenant.server, Tenant.schema_name, Tenant.storage_key)
+                                 .where(Tenant.slug == ref.slug)).first()
+    if row is None or (row.server, row.storage_key) != (ref.server, ref.storage) or (
+            ref.schema is not None and row.schema_name != ref.schema):
+        raise StorageReplaced()
+
+
+def _verify_once(session: OrmSession) -> None:
+    if not session.info.get(VERIFIED_KEY):
+        verify_storage(session.info[TENANT_KEY])
+        session.info[VERIFIED_KEY] = True
+
+
 # -- change notification ----------------------------------------------------------
 @event.listens_for(RoutingSession, "after_flush")
 def _remember_tenant_writes(session: OrmSession, _flush_context) -> None:
@@ -119,11 +160,20 @@ def _remember_tenant_writes(session: OrmSession, _flush_context) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, TenantModel):
             session.info[DIRTY_KEY] = True
+            _verify_once(session)
             return
+
+
+@event.listens_for(RoutingSession, "before_commit")
+def _verify_bulk_writes(session: OrmSession) -> None:
+    # Bulk statements (see below) wrote without a flush; check before they are committed.
+    if session.info.get(DIRTY_KEY) and session.info.get(TENANT_KEY) is not None:
+        _verify_once(session)
 
 
 @event.listens_for(RoutingSession, "after_commit")
 def _announce_tenant_change(session: OrmSession) -> None:
+    session.info.pop(VERIFIED_KEY, None)
     if session.info.pop(DIRTY_KEY, False):
         ref = session.info.get(TENANT_KEY)
         version = bump_data_version(ref)
@@ -149,6 +199,7 @@ def bump_data_version(ref: TenantRef) -> int | None:
 @event.listens_for(RoutingSession, "after_rollback")
 def _forget_tenant_writes(session: OrmSession) -> None:
     session.info.pop(DIRTY_KEY, None)
+    session.info.pop(VERIFIED_KEY, None)
 
 
 @event.listens_for(RoutingSession, "do_orm_execute")

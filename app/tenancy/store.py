@@ -9,10 +9,15 @@ per-tenant engine object").
 from __future__ import annotations
 
 import re
+import secrets
+import sqlite3
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -42,14 +47,37 @@ def schema_for(slug: str) -> str:
     return "t_" + validate_slug(slug).replace("-", "_")
 
 
+def new_storage_key() -> str:
+    """A fresh identity for one incarnation of a bureau's storage (see :class:`TenantRef`)."""
+    return secrets.token_hex(6)
+
+
+def sqlite_file_name(storage: str | None) -> str:
+    """File name of a bureau's SQLite database for a storage key (``None``: the first layout)."""
+    return f"bureau-{storage}.sqlite3" if storage else "bureau.sqlite3"
+
+
+class StorageBusy(RuntimeError):
+    """A bureau's database stayed write-locked longer than the busy timeout."""
+
+
 @dataclass(frozen=True)
 class TenantRef:
-    """One bureau's placement: backend, server name and schema (PostgreSQL only)."""
+    """One bureau's placement: backend, server name, schema (PostgreSQL only) and storage key.
+
+    ``storage`` names one incarnation of the bureau's storage.  Provisioning and restore
+    give every new database a new key, and on SQLite the key is part of the file name, so
+    a process that still holds a replaced bureau's file can never write into its
+    successor: the next request reads the new key from the catalog, which is a different
+    ref, hence a different engine.  ``None`` is the single file of bureaus made before keys
+    existed (``bureau.sqlite3``).
+    """
 
     slug: str
     backend: str
     server: str
     schema: str | None = None
+    storage: str | None = None
 
     def __post_init__(self) -> None:
         validate_slug(self.slug)
@@ -82,8 +110,12 @@ def sqlite_pragmas(busy_timeout_ms: int):
 
 
 def sqlite_engine(path: Path, busy_timeout_ms: int = 5000) -> Engine:
-    """An engine for one SQLite file with WAL, foreign keys and a busy timeout."""
-    engine = create_engine(f"sqlite:///{path}")
+    """An engine for one existing SQLite file with WAL, foreign keys and a busy timeout.
+
+    The file is opened ``mode=rw``: SQLite never creates it, so a process that still
+    holds the path of a deleted bureau gets an error instead of a new, empty database.
+    """
+    engine = create_engine(f"sqlite:///file:{quote(str(Path(path).resolve()))}?mode=rw&uri=true")
     event.listen(engine, "connect", sqlite_pragmas(busy_timeout_ms))
     return engine
 
@@ -113,23 +145,26 @@ class TenantStore:
 
     # -- placement ---------------------------------------------------------------
     def placement_for(self, slug: str, server: str | None = None) -> TenantRef:
-        """Where a new bureau goes: its folder (SQLite) or ``t_<slug>`` on a server."""
+        """Where a new bureau goes: a new file in its folder (SQLite) or ``t_<slug>`` on a
+        server, with a fresh storage key."""
         validate_slug(slug)
         if self.backend == SQLITE:
             if server not in (None, SQLITE):
                 raise KeyError(f"tenant servers apply to PostgreSQL only; this catalog is SQLite (got {server!r})")
-            return TenantRef(slug=slug, backend=SQLITE, server=SQLITE)
+            return TenantRef(slug=slug, backend=SQLITE, server=SQLITE, storage=new_storage_key())
         name = server or next(iter(self.servers))
         if name not in self.servers:
             raise KeyError(f"unknown tenant server {name!r}; known: {', '.join(self.servers)}")
-        return TenantRef(slug=slug, backend=POSTGRESQL, server=name, schema=schema_for(slug))
+        return TenantRef(slug=slug, backend=POSTGRESQL, server=name, schema=schema_for(slug),
+                         storage=new_storage_key())
 
     def tenant_dir(self, slug: str) -> Path:
         """The bureau's folder: its SQLite file (SQLite mode) and its uploaded files."""
         return self.tenants_dir / validate_slug(slug)
 
-    def sqlite_path(self, slug: str) -> Path:
-        return self.tenant_dir(slug) / "bureau.sqlite3"
+    def sqlite_path(self, ref: TenantRef) -> Path:
+        """The SQLite file of one incarnation of a bureau (``bureau-<key>.sqlite3``)."""
+        return self.tenant_dir(ref.slug) / sqlite_file_name(ref.storage)
 
     def files_dir(self, slug: str) -> Path:
         return self.tenant_dir(slug) / "files"
@@ -154,8 +189,12 @@ class TenantStore:
             if engine is not None:
                 self._engines.move_to_end(ref)
                 return engine
+            # Another ref for this slug is a replaced incarnation (restored or re-created
+            # bureau): drop its engine so no pooled connection to the old file survives.
+            for stale in [r for r in self._engines if r.slug == ref.slug]:
+                self._release(stale, self._engines.pop(stale))
             if ref.backend == SQLITE:
-                engine = sqlite_engine(self.sqlite_path(ref.slug), self.busy_timeout_ms)
+                engine = sqlite_engine(self.sqlite_path(ref), self.busy_timeout_ms)
             else:
                 engine = self.server_engine(ref.server).execution_options(
                     schema_translate_map={None: ref.schema}
@@ -171,6 +210,29 @@ class TenantStore:
         with self._lock:
             for cached in [r for r in self._engines if r.slug == ref.slug]:
                 self._release(cached, self._engines.pop(cached))
+
+    @contextmanager
+    def write_locked(self, ref: TenantRef) -> Iterator[None]:
+        """Hold a bureau's write lock (SQLite) while its catalog entry is replaced or removed.
+
+        Writers that already hold the lock finish first; writers that come later wait, then
+        find in the catalog that the storage they opened is gone (the routing session checks
+        it before every commit) and fail instead of writing into a retired file.  PostgreSQL
+        needs no lock here: ``DROP SCHEMA`` waits for open writers by itself.
+        """
+        path = self.sqlite_path(ref) if ref.backend == SQLITE else None
+        if path is None or not path.exists():
+            yield
+            return
+        connection = sqlite3.connect(path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
+        try:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise StorageBusy(f"the database of {ref.slug} stayed busy: {error}") from None
+            yield
+        finally:
+            connection.close()
 
     def cached_refs(self) -> list[TenantRef]:
         with self._lock:

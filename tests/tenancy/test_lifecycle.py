@@ -32,8 +32,9 @@ def test_create_builds_the_database_at_head(app):
     assert tenant.revision == tenancy.tenant_head()
     assert {"audit_events", "alembic_version"} <= _tables(app, tenant)
     if _is_sqlite(app):
-        assert (Path(app.config["TENANTS_DIR"]) / "czj" / "bureau.sqlite3").is_file()
-        assert tenant.placement == "sqlite:czj/bureau.sqlite3"
+        database = f"bureau-{tenant.storage_key}.sqlite3"
+        assert (Path(app.config["TENANTS_DIR"]) / "czj" / database).is_file()
+        assert tenant.placement == f"sqlite:czj/{database}"
     else:
         assert tenant.placement == "default/t_czj"
     assert (Path(app.config["TENANTS_DIR"]) / "czj" / "files").is_dir()
@@ -68,7 +69,7 @@ def test_delete_removes_folder_with_wal_files_and_catalog_rows(app, bureau_a):
         record_bureau("x", "y", summary="keep the WAL busy")
         db.session.commit()
     if _is_sqlite(app):
-        assert (folder / "bureau.sqlite3-wal").exists()
+        assert (folder / f"bureau-{bureau_a.tenant.storage_key}.sqlite3-wal").exists()
     with pytest.raises(ValidationError):
         tenancy.delete_tenant(bureau_a.tenant, confirm_slug="wrong")
     tenancy.delete_tenant(bureau_a.tenant, confirm_slug=bureau_a.slug)
@@ -98,7 +99,7 @@ def test_backup_delete_restore_gives_identical_rows(app, bureau_a, tmp_path):
     assert tenancy.read_manifest(archive)["slug"] == bureau_a.slug
 
     tenancy.delete_tenant(bureau_a.tenant, confirm_slug=bureau_a.slug)
-    restored = tenancy.restore_tenant(archive)
+    restored = tenancy.restore_tenant(archive).tenant
     assert restored.slug == bureau_a.slug and restored.revision == tenancy.tenant_head()
     assert _rows(restored) == before
     assert (Path(app.config["TENANTS_DIR"]) / bureau_a.slug / "files" / "ab" / "abcdef").read_bytes() == b"%PDF-1.4 evidence"
@@ -126,7 +127,7 @@ def test_restore_under_a_new_slug_is_independent(app, bureau_a, tmp_path):
     if not _is_sqlite(app):
         # a pg_dump carries its schema name; renaming needs the original schema to be free
         tenancy.delete_tenant(bureau_a.tenant, confirm_slug=bureau_a.slug)
-    copy = tenancy.restore_tenant(archive, slug="bureau-copy")
+    copy = tenancy.restore_tenant(archive, slug="bureau-copy").tenant
     assert [r[2] for r in _rows(copy)][-1] == "original"
 
 

@@ -74,7 +74,7 @@ def test_upgrade_reports_a_broken_bureau_and_carries_on(app, bureau_a, bureau_b)
     if broken.backend == "sqlite":
         store = app.extensions["zeren.tenant_store"]
         store.forget(broken.ref)
-        Path(store.sqlite_path(broken.slug)).write_bytes(b"this is not a database" * 100)
+        Path(store.sqlite_path(broken.ref)).write_bytes(b"this is not a database" * 100)
     else:
         db.session.execute(update(Tenant).where(Tenant.id == broken.id).values(server="nowhere"))
         db.session.commit()
