@@ -10,6 +10,7 @@ key: a bureau's database must stand on its own (backup, move to another server).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import ClassVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -38,9 +39,18 @@ class CatalogModel(DeclarativeBase):
 
 
 class TenantModel(DeclarativeBase):
-    """Base of every table that belongs to one bureau."""
+    """Base of every table that belongs to one bureau.
+
+    Every bureau model sets ``lock_year_path``: the dotted path from a row to the year
+    whose lock governs it (``"year"``, ``"sheet.year"``, ``"item.duty_list.year"``), or
+    ``None`` for rows that belong to no year (people, the audit trail).  The city's year
+    lock is enforced on that path when the session flushes (:mod:`app.years.guard`), so
+    a new feature's writes are covered without calling anything; a test refuses a model
+    that does not say.
+    """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    lock_year_path: ClassVar[str | None]
 
 
 class IdMixin:

@@ -36,3 +36,4 @@ class TenantAuditEvent(_AuditColumns, TenantModel):
     """An action inside one bureau."""
 
     __tablename__ = "audit_events"
+    lock_year_path = None  # the trail records refused and allowed actions of every year

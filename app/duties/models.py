@@ -90,6 +90,7 @@ class Person(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     committee's secretary, the discipline inspection head, a responsible staff member."""
 
     __tablename__ = "people"
+    lock_year_path = None
 
     name: Mapped[str] = mapped_column(String(60), nullable=False)
     post: Mapped[str] = mapped_column(String(100), nullable=False, default="")
@@ -108,6 +109,7 @@ class DutyList(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     """A bureau's responsibility list for one year."""
 
     __tablename__ = "duty_lists"
+    lock_year_path = "year"
 
     year: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -139,6 +141,7 @@ class DutyItem(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     """One responsibility of the list (责任事项)."""
 
     __tablename__ = "duty_items"
+    lock_year_path = "duty_list.year"
     __table_args__ = (Index("ix_duty_items_list_order", "list_id", "sort_order"),)
 
     list_id: Mapped[int] = mapped_column(BigId, ForeignKey("duty_lists.id", ondelete="CASCADE"), nullable=False)
@@ -168,6 +171,7 @@ class ProgressRecord(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     """What was done for an item, and when (履责纪实)."""
 
     __tablename__ = "progress_records"
+    lock_year_path = "item.duty_list.year"
 
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("duty_items.id", ondelete="CASCADE"),
                                          nullable=False, index=True)
@@ -189,6 +193,7 @@ class Attachment(IdMixin, TimestampMixin, TenantModel):
     store under their sha256; several rows (records) may share them."""
 
     __tablename__ = "attachments"
+    lock_year_path = "record.item.duty_list.year"
 
     record_id: Mapped[int] = mapped_column(BigId, ForeignKey("progress_records.id", ondelete="CASCADE"),
                                            nullable=False, index=True)

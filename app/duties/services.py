@@ -29,6 +29,7 @@ from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationE
 from app.extensions import db
 from app.models import utcnow
 from app.tenancy.session import session_tenant
+from app.years.services import ensure_open, get_lock, lock_message
 
 from . import status as rules
 from .labels import CADENCE_LABELS, CATEGORIES, FILE_KIND_LABELS, default_areas
@@ -97,9 +98,24 @@ def require_permission(allowed: bool) -> None:
 
 
 def require_writable(duty_list: DutyList) -> None:
-    """Archived lists are read-only: raise :class:`Locked`."""
+    """Lists of a year the city locked, and archived lists, are read-only: raise :class:`Locked`.
+
+    (The flush-time guard of :mod:`app.years.guard` enforces the year lock anyway; checking
+    here refuses before any upload is spooled, with the lock's own message.)
+    """
+    ensure_open(duty_list.year)
     if duty_list.is_archived:
         raise Locked(_("This list is archived and read-only. Reopen it to make changes."))
+
+
+def read_only_reason(duty_list: DutyList) -> str | None:
+    """Why nothing of ``duty_list`` can change now (the year's lock, or archiving), or ``None``."""
+    lock = get_lock(duty_list.year)
+    if lock is not None:
+        return lock_message(lock)
+    if duty_list.is_archived:
+        return _("This list is archived and read-only. Reopen it to make changes.")
+    return None
 
 
 def guarded(function):
@@ -360,6 +376,7 @@ def create_list(year: Any, *, actor: Actor, title: str | None = None, template_i
         errors["title"] = [_("At most %(n)s characters.", n=200)]
     if errors:
         raise ValidationError(_("The list could not be created."), errors)
+    ensure_open(year)
     if list_for_year(year) is not None:
         raise Conflict(_("There is already a list for %(year)s.", year=year))
     if template is not None:
@@ -428,6 +445,7 @@ LIST_TRANSITIONS = {("draft", "published"), ("published", "archived"), ("archive
 def set_list_status(duty_list: DutyList, target: str, *, version: Any, actor: Actor) -> DutyList:
     """Publish a draft, archive a published list (read-only) or reopen an archived one."""
     require_permission(can_manage(actor))
+    ensure_open(duty_list.year)
     check_version(duty_list, version)
     if (duty_list.status, target) not in LIST_TRANSITIONS:
         raise ValidationError(_("This change of status is not possible."))
@@ -449,6 +467,7 @@ def set_list_status(duty_list: DutyList, target: str, *, version: Any, actor: Ac
 def delete_list(duty_list: DutyList, *, version: Any, actor: Actor) -> None:
     """Delete a draft list with its items, records and evidence."""
     require_permission(can_manage(actor))
+    ensure_open(duty_list.year)
     check_version(duty_list, version)
     if duty_list.status != "draft":
         raise ValidationError(_("Only a draft list can be deleted; archive a published one."))
@@ -728,8 +747,10 @@ def _clean_record(item: DutyItem, data: dict) -> tuple[dict, dict[str, list[str]
     else:
         if occurred is None:
             errors["occurred_on"] = [_("Enter the date it was done.")]
-        elif not item.duty_list.year - 1 <= occurred.year <= item.duty_list.year + 1:
-            errors["occurred_on"] = [_("The date must be close to the list's year %(year)s.", year=item.duty_list.year)]
+        elif occurred.year != item.duty_list.year:
+            # a record counts toward its list's year: one of 2025 on a 2026 item would
+            # complete 2026's work with last year's
+            errors["occurred_on"] = [_("The date must lie in the list's year %(year)s.", year=item.duty_list.year)]
         elif occurred > today():
             # a record says what *was* done; progress counts records up to each day
             errors["occurred_on"] = [_("The date cannot be later than today.")]

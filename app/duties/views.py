@@ -146,10 +146,11 @@ def show_list(list_id: int):
                                  blank=_("Everybody"))
     form.status.choices = status_choices()
     actor = _actor()
+    read_only = services.read_only_reason(duty_list)
     return render_template("duties/list.html", duty_list=duty_list, groups=services.group_by_category(shown),
                            summary=services.summarise(rows), shown=len(shown), filters=filters, form=form,
-                           actor=actor, arrange=request.args.get("arrange") == "1" and actor.is_admin,
-                           move_form=MoveForm(), today=services.today())
+                           actor=actor, arrange=request.args.get("arrange") == "1" and actor.is_admin and not read_only,
+                           move_form=MoveForm(), today=services.today(), read_only=read_only)
 
 
 @bp.route("/<int:list_id>/edit", methods=["GET", "POST"])
@@ -347,6 +348,7 @@ def show_item(item_id: int):
 def _render_item(item, record_form: RecordForm, status: int = 200):
     actor = _actor()
     row = services.item_row(item)
+    read_only = services.read_only_reason(item.duty_list)
     group = []
     if item.source_key and item.category == "member":
         group = [i for i in item.duty_list.items if i.source_key == item.source_key and i.id != item.id]
@@ -354,9 +356,9 @@ def _render_item(item, record_form: RecordForm, status: int = 200):
         "duties/item.html", item=item, duty_list=item.duty_list, row=row, record_form=record_form,
         files_form=FilesForm(formdata=None), confirm_form=ConfirmVersionForm(formdata=None, version=item.version),
         record_confirm=ConfirmVersionForm(formdata=None), actor=actor,
-        may_record=services.can_record(item, actor) and not item.duty_list.is_archived,
-        may_manage=services.can_manage(actor) and not item.duty_list.is_archived,
-        can_change_record=lambda r: services.can_change_record(r, actor) and not item.duty_list.is_archived,
+        may_record=services.can_record(item, actor) and not read_only,
+        may_manage=services.can_manage(actor) and not read_only, read_only=read_only,
+        can_change_record=lambda r: services.can_change_record(r, actor) and not read_only,
         group=group, area_label=item.duty_list.area_label(item.area)), status
 
 

@@ -38,6 +38,7 @@ class Finding(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     lock and the roll-up use."""
 
     __tablename__ = "findings"
+    lock_year_path = "year"
     __table_args__ = (Index("ix_findings_status_due", "status", "due_on"),)
 
     year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
@@ -79,6 +80,7 @@ class FindingEvent(IdMixin, TenantModel):
     """One step of a finding's history."""
 
     __tablename__ = "finding_events"
+    lock_year_path = "finding.year"
 
     finding_id: Mapped[int] = mapped_column(BigId, ForeignKey("findings.id", ondelete="CASCADE"),
                                             nullable=False, index=True)
@@ -99,6 +101,7 @@ class FindingNote(IdMixin, TimestampMixin, TenantModel):
     """A progress note of the rectification, with its evidence files."""
 
     __tablename__ = "finding_notes"
+    lock_year_path = "finding.year"
 
     finding_id: Mapped[int] = mapped_column(BigId, ForeignKey("findings.id", ondelete="CASCADE"),
                                             nullable=False, index=True)
@@ -124,6 +127,7 @@ class FindingEvidence(IdMixin, TimestampMixin, TenantModel):
     """
 
     __tablename__ = "finding_evidence"
+    lock_year_path = "note.finding.year"
 
     finding_id: Mapped[int] = mapped_column(BigId, ForeignKey("findings.id", ondelete="CASCADE"),
                                             nullable=False, index=True)

@@ -122,6 +122,7 @@ class ScoreSheet(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     bumps ``version``, so a form rendered before any of them is refused as stale."""
 
     __tablename__ = "score_sheets"
+    lock_year_path = "year"
     __table_args__ = (UniqueConstraint("year", "assessee_key", name="uq_score_sheets_assessee"),)
 
     year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
@@ -171,6 +172,7 @@ class ScoreEntry(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     """
 
     __tablename__ = "score_entries"
+    lock_year_path = "sheet.year"
     __table_args__ = (UniqueConstraint("sheet_id", "indicator_code", name="uq_score_entries_indicator"),)
 
     sheet_id: Mapped[int] = mapped_column(BigId, ForeignKey("score_sheets.id", ondelete="CASCADE"), nullable=False)
@@ -197,6 +199,7 @@ class Adjustment(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     """
 
     __tablename__ = "score_adjustments"
+    lock_year_path = "sheet.year"
 
     sheet_id: Mapped[int] = mapped_column(BigId, ForeignKey("score_sheets.id", ondelete="CASCADE"),
                                           nullable=False, index=True)
@@ -215,6 +218,7 @@ class Ballot(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     """The democratic rating (民主测评) of a sheet: votes per ballot level."""
 
     __tablename__ = "score_ballots"
+    lock_year_path = "sheet.year"
 
     sheet_id: Mapped[int] = mapped_column(BigId, ForeignKey("score_sheets.id", ondelete="CASCADE"),
                                           nullable=False, unique=True)
