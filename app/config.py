@@ -61,8 +61,9 @@ class Config:
     # the catalog database (``catalogdb://``, app/accounts/ratelimit.py), so that every
     # worker process counts together.  ``memory://`` (per process) is refused in production.
     RATELIMIT_STORAGE_URI: str | None = None
-    # Prefix of the limiter's keys (several installations may share one Redis).
-    RATELIMIT_KEY_PREFIX = "zeren"
+    # RATELIMIT_KEY_PREFIX (ZEREN_RATELIMIT_KEY_PREFIX): prefix of the limiter's keys, for
+    # installations sharing one Redis.  Unset by default: Flask-Limiter keeps the first
+    # prefix it sees, so a default here would override the one a later app asks for.
     LOGIN_RATE_LIMIT = "10 per minute"
     PASSWORD_MIN_LENGTH = 10
 

@@ -98,6 +98,35 @@ def clean_email(email: str | None) -> str | None:
     return email
 
 
+def new_user_problems(username: str, display_name: str | None, password: str,
+                      email: str | None = None) -> dict[str, list[str]]:
+    """Every reason why an account with these details cannot be created, by field
+    (``username``, ``display_name``, ``password``, ``email``); empty when it can.
+
+    Callers that create other things along with the account (a bureau and its first
+    administrator) check this first, so that nothing is left half-made.
+    """
+    username = normalise_username(username)
+    errors: dict[str, list[str]] = {}
+    if not USERNAME_PATTERN.fullmatch(username):
+        errors["username"] = [_("Use 2–60 characters: lower-case letters, digits, dot, hyphen or underscore.")]
+    elif db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors["username"] = [_("This user name is already taken.")]
+    display_name = (display_name or "").strip()
+    if len(display_name) > 60:
+        errors["display_name"] = [_("At most 60 characters.")]
+    elif has_control_characters(display_name):
+        errors["display_name"] = [_("Line breaks and other control characters are not allowed.")]
+    problems = password_problems(password, username)
+    if problems:
+        errors["password"] = problems
+    try:
+        clean_email(email)
+    except ValueError:
+        errors["email"] = [_("Enter an e-mail address such as name@example.gov.cn.")]
+    return errors
+
+
 def create_user(username: str, display_name: str, password: str, *, actor: User | None = None,
                 tenant: Tenant | None = None, role: str | None = None, email: str | None = None,
                 one_time_password: bool | None = None) -> User:
@@ -109,29 +138,14 @@ def create_user(username: str, display_name: str, password: str, *, actor: User 
     administrator on the city's or a bureau's pages); accounts made without one (the
     demo seed, the test fixtures) keep their password.
     """
-    username = normalise_username(username)
-    errors: dict[str, list[str]] = {}
-    if not USERNAME_PATTERN.fullmatch(username):
-        errors["username"] = [_("Use 2–60 characters: lower-case letters, digits, dot, hyphen or underscore.")]
-    display_name = (display_name or "").strip()
-    if len(display_name) > 60:
-        errors["display_name"] = [_("At most 60 characters.")]
-    elif has_control_characters(display_name):
-        errors["display_name"] = [_("Line breaks and other control characters are not allowed.")]
-    problems = password_problems(password, username)
-    if problems:
-        errors["password"] = problems
+    errors = new_user_problems(username, display_name, password, email)
     if role is not None and role not in ROLES:
         errors["role"] = [_("Choose a role from the list.")]
-    try:
-        email = clean_email(email)
-    except ValueError:
-        errors["email"] = [_("Enter an e-mail address such as name@example.gov.cn.")]
     if errors:
         raise ValidationError(_("The user could not be created."), errors)
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationError(_("The user could not be created."),
-                              {"username": [_("This user name is already taken.")]})
+    username = normalise_username(username)
+    display_name = (display_name or "").strip()
+    email = clean_email(email)
     if one_time_password is None:
         one_time_password = actor is not None
     user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
