@@ -7,20 +7,17 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from .roles import ROLE_LABELS
 
-# WTForms' own message is English; every length limit says it in the page's language.
-TOO_LONG = _l("At most %(max)d characters.")
-
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter your user name.")), Length(max=60, message=TOO_LONG)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200, message=TOO_LONG)])
+    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter your user name.")), Length(max=60)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
     next = HiddenField()
     submit = SubmitField(_l("Log in"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")), Length(max=200, message=TOO_LONG)])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a new password.")), Length(max=200, message=TOO_LONG)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a new password.")), Length(max=200)])
     confirm = PasswordField(_l("Repeat the new password"), validators=[
         DataRequired(_l("Repeat the new password.")), EqualTo("new_password", _l("The two passwords differ."))])
     submit = SubmitField(_l("Change password"))
@@ -33,12 +30,12 @@ def _role_choices(roles):
 class NewMemberForm(FlaskForm):
     """A bureau admin adds a colleague (a new account with a role in the bureau)."""
 
-    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60, message=TOO_LONG)])
-    display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60, message=TOO_LONG)])
+    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60)])
     role = SelectField(_l("Role"), choices=_role_choices(("bureau_editor", "bureau_viewer", "bureau_admin")))
-    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254, message=TOO_LONG)],
+    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)],
                         description=_l("Optional: for the daily reminder e-mail."))
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200, message=TOO_LONG)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200)])
     submit = SubmitField(_l("Add user"))
 
 
@@ -48,12 +45,12 @@ class MemberRoleForm(FlaskForm):
 
 
 class NewCityUserForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60, message=TOO_LONG)])
-    display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60, message=TOO_LONG)])
+    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60)])
     role = SelectField(_l("Role"), choices=_role_choices(("city_admin", "city_viewer")))
-    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254, message=TOO_LONG)],
+    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)],
                         description=_l("Optional: for the daily reminder e-mail."))
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200, message=TOO_LONG)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200)])
     submit = SubmitField(_l("Add user"))
 
 

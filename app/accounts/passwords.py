@@ -65,10 +65,15 @@ def character_classes(password: str) -> set[str]:
     return classes
 
 
+# Bidirectional embeddings, overrides and isolates: they make "‮gpj.exe" read as "exe.jpg".
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def has_control_characters(text: str) -> bool:
-    """Whether ``text`` has a control character or a line/paragraph separator."""
+    """Whether ``text`` has a control character, a line/paragraph separator or a
+    bidirectional override (nothing a name or a password needs)."""
     # Cc: C0/C1 controls (CR, LF, NUL, DEL …); Zl/Zp: Unicode line and paragraph separators.
-    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in text)
+    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in text)
 
 
 def password_problems(password: str | None, username: str | None = None, *,
