@@ -16,7 +16,8 @@ from app.models import utcnow
 from app.tenancy.models import Tenant
 
 from .models import BUREAU_ROLES, CITY_ROLES, ROLES, Membership, User, new_session_token
-from .passwords import has_control_characters, password_problems, random_password  # noqa: F401  (callers use accounts.services)
+# password_problems and random_password are also used from here by other packages.
+from .passwords import has_control_characters, password_problems, random_password
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
@@ -73,8 +74,7 @@ def change_password(user: User, current: str, new: str) -> None:
     included).  Choosing one's own password ends a one-time password's obligation.
     """
     errors: dict[str, list[str]] = {}
-    current_ok = check_password_hash(user.password_hash, current or "")
-    if not current_ok:
+    if not check_password_hash(user.password_hash, current or ""):
         errors["current_password"] = [_("The current password is not correct.")]
     problems = password_problems(new, user.username, current_hash=user.password_hash)
     if problems:

@@ -48,8 +48,9 @@ def require_own_password():
     Checked on every request (the flag is on the user loaded for the request), so no page
     — bureau, city, download or POST — can be used until the user has chosen their own.
     """
-    if (current_user.is_authenticated and current_user.must_change_password
-            and request.endpoint not in OPEN_WITH_ONE_TIME_PASSWORD):
+    # The endpoint first: static files need no user loaded.
+    if (request.endpoint not in OPEN_WITH_ONE_TIME_PASSWORD and current_user.is_authenticated
+            and current_user.must_change_password):
         flash(_("Your password was set by an administrator and can be used only once. "
                 "Choose your own password to continue."), "warning")
         return redirect(url_for("accounts.change_password"), code=303)
