@@ -57,6 +57,13 @@ class Config:
     BOOTSTRAP_BOOTSWATCH_THEME = None
 
     RATELIMIT_ENABLED = True
+    # Where the log-in limits count: ``None`` means Redis when REDIS_URL is set, otherwise
+    # the catalog database (``catalogdb://``, app/accounts/ratelimit.py), so that every
+    # worker process counts together.  ``memory://`` (per process) is refused in production.
+    RATELIMIT_STORAGE_URI: str | None = None
+    # RATELIMIT_KEY_PREFIX (ZEREN_RATELIMIT_KEY_PREFIX): prefix of the limiter's keys, for
+    # installations sharing one Redis.  Unset by default: Flask-Limiter keeps the first
+    # prefix it sees, so a default here would override the one a later app asks for.
     LOGIN_RATE_LIMIT = "10 per minute"
     PASSWORD_MIN_LENGTH = 10
 
@@ -121,6 +128,8 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "TENANT_ENGINE_CACHE": int,
     "MIGRATIONS_DIR": str,
     "LOGIN_RATE_LIMIT": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_KEY_PREFIX": str,
     "SMTP_HOST": str,
     "SMTP_PORT": int,
     "SMTP_USER": str,
@@ -158,10 +167,15 @@ def finalise(config: dict) -> None:
     if config["DATABASE_URL"].startswith("sqlite"):
         # The pool_pre_ping default is useless for SQLite files; keep options minimal.
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    production = config.get("ENV_NAME") == "production"
     if not config.get("SECRET_KEY"):
-        config["SECRET_KEY"] = _development_secret(tenants_dir, production=config.get("ENV_NAME") == "production")
-    storage = config.get("REDIS_URL")
-    config.setdefault("RATELIMIT_STORAGE_URI", storage or "memory://")
+        config["SECRET_KEY"] = _development_secret(tenants_dir, production=production)
+    storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "catalogdb://"
+    config["RATELIMIT_STORAGE_URI"] = storage
+    if production and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory:"):
+        # Each process would count on its own: N workers give an attacker N times the attempts.
+        raise RuntimeError("ZEREN_RATELIMIT_STORAGE_URI=memory:// counts per process and is refused in "
+                           "production: set ZEREN_REDIS_URL, or leave it unset to count in the catalog database.")
 
 
 def _development_secret(tenants_dir: Path, production: bool) -> str:

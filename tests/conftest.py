@@ -23,7 +23,7 @@ from app.config import TestConfig
 from app.extensions import db
 from app.tenancy.migrations import upgrade_catalog
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-horse-battery"
 POSTGRES_URL = os.environ.get("ZEREN_TEST_POSTGRES_URL")
 
 

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models import BigId, CatalogModel, IdMixin, TimestampMixin, VersionMixin
@@ -40,6 +40,11 @@ class User(IdMixin, TimestampMixin, VersionMixin, UserMixin, CatalogModel):
     # (password change, logout everywhere, deactivation).
     session_token: Mapped[str] = mapped_column(String(32), nullable=False, default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when someone else chose the password (an administrator creating the account or
+    # resetting it): the user must choose their own before using any page; cleared when
+    # they do (see ``services.change_password`` and ``views.require_own_password``).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                       server_default=false())
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -90,3 +95,17 @@ class Membership(IdMixin, TimestampMixin, CatalogModel):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     tenant = relationship("Tenant", lazy="joined")
+
+
+class RateLimitCounter(CatalogModel):
+    """One fixed-window counter of the log-in rate limit (see :mod:`app.accounts.ratelimit`).
+
+    Kept in the catalog so that every worker process of every server counts together.
+    """
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Seconds since the epoch (UTC) at which the window ends.
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)

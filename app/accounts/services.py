@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import string
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,9 +16,11 @@ from app.models import utcnow
 from app.tenancy.models import Tenant
 
 from .models import BUREAU_ROLES, CITY_ROLES, ROLES, Membership, User, new_session_token
+# password_problems and random_password are also used from here by other packages.
+from .passwords import has_control_characters, password_problems, random_password
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 # A hash to compare against when the user does not exist, so that a wrong username takes
 # as long as a wrong password (no user enumeration by timing).
 _DUMMY_HASH: str | None = None
@@ -31,25 +32,6 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=method)
 
 
-def password_problems(password: str, username: str | None = None) -> list[str]:
-    """Reasons a new password is not acceptable (empty list when it is)."""
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    problems = []
-    if len(password or "") < minimum:
-        problems.append(_("The password must have at least %(n)d characters.", n=minimum))
-    if len(password or "") > 200:
-        problems.append(_("The password may have at most 200 characters."))
-    if username and password and password.lower() == username.lower():
-        problems.append(_("The password must not be the user name."))
-    return problems
-
-
-def random_password(length: int = 14) -> str:
-    """A readable random password (no look-alike characters)."""
-    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "Il1O0o")
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
 def normalise_username(username: str) -> str:
     return (username or "").strip().lower()
 
@@ -57,7 +39,11 @@ def normalise_username(username: str) -> str:
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or ``None``."""
     global _DUMMY_HASH
-    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
+    username = normalise_username(username)
+    # A NUL (or any control character) can be in no user name, and PostgreSQL refuses it
+    # in a query: such a name is an unknown user, answered in the same time.
+    user = None if has_control_characters(username) else db.session.scalar(
+        select(User).where(User.username == username))
     if user is None:
         _DUMMY_HASH = _DUMMY_HASH or hash_password(random_password())
         check_password_hash(_DUMMY_HASH, password or "")
@@ -81,16 +67,22 @@ def end_all_sessions(user: User, *, reason: str = "logout") -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Change one's own password; every other session of the user ends."""
+    """Change one's own password; every other session of the user ends.
+
+    Every reason is reported at once: a wrong current password and each rule the new one
+    breaks (:func:`app.accounts.passwords.password_problems`, the current password
+    included).  Choosing one's own password ends a one-time password's obligation.
+    """
     errors: dict[str, list[str]] = {}
     if not check_password_hash(user.password_hash, current or ""):
         errors["current_password"] = [_("The current password is not correct.")]
-    problems = password_problems(new, user.username)
+    problems = password_problems(new, user.username, current_hash=user.password_hash)
     if problems:
         errors["new_password"] = problems
     if errors:
         raise ValidationError(_("The password was not changed."), errors)
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     user.session_token = new_session_token()
     record_city("user.password", "user", user.id, summary=f"{user.username} 修改密码", actor=user)
     db.session.commit()
@@ -106,33 +98,58 @@ def clean_email(email: str | None) -> str | None:
     return email
 
 
-def create_user(username: str, display_name: str, password: str, *, actor: User | None = None,
-                tenant: Tenant | None = None, role: str | None = None, email: str | None = None) -> User:
-    """Create an account, optionally with a first role (city role, or role in ``tenant``)
-    and an e-mail address for reminders."""
+def new_user_problems(username: str, display_name: str | None, password: str,
+                      email: str | None = None) -> dict[str, list[str]]:
+    """Every reason why an account with these details cannot be created, by field
+    (``username``, ``display_name``, ``password``, ``email``); empty when it can.
+
+    Callers that create other things along with the account (a bureau and its first
+    administrator) check this first, so that nothing is left half-made.
+    """
     username = normalise_username(username)
     errors: dict[str, list[str]] = {}
     if not USERNAME_PATTERN.fullmatch(username):
         errors["username"] = [_("Use 2–60 characters: lower-case letters, digits, dot, hyphen or underscore.")]
+    elif db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors["username"] = [_("This user name is already taken.")]
     display_name = (display_name or "").strip()
     if len(display_name) > 60:
         errors["display_name"] = [_("At most 60 characters.")]
+    elif has_control_characters(display_name):
+        errors["display_name"] = [_("Line breaks and other control characters are not allowed.")]
     problems = password_problems(password, username)
     if problems:
         errors["password"] = problems
-    if role is not None and role not in ROLES:
-        errors["role"] = [_("Choose a role from the list.")]
     try:
-        email = clean_email(email)
+        clean_email(email)
     except ValueError:
         errors["email"] = [_("Enter an e-mail address such as name@example.gov.cn.")]
+    return errors
+
+
+def create_user(username: str, display_name: str, password: str, *, actor: User | None = None,
+                tenant: Tenant | None = None, role: str | None = None, email: str | None = None,
+                one_time_password: bool | None = None) -> User:
+    """Create an account, optionally with a first role (city role, or role in ``tenant``)
+    and an e-mail address for reminders.
+
+    A password chosen by someone else is one-time: the user must replace it at the first
+    log-in.  ``one_time_password`` defaults to "an ``actor`` created the account" (an
+    administrator on the city's or a bureau's pages); accounts made without one (the
+    demo seed, the test fixtures) keep their password.
+    """
+    errors = new_user_problems(username, display_name, password, email)
+    if role is not None and role not in ROLES:
+        errors["role"] = [_("Choose a role from the list.")]
     if errors:
         raise ValidationError(_("The user could not be created."), errors)
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationError(_("The user could not be created."),
-                              {"username": [_("This user name is already taken.")]})
+    username = normalise_username(username)
+    display_name = (display_name or "").strip()
+    email = clean_email(email)
+    if one_time_password is None:
+        one_time_password = actor is not None
     user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
-                email=email)
+                email=email, must_change_password=one_time_password)
     db.session.add(user)
     db.session.flush()
     record_city("user.create", "user", user.id, summary=f"创建用户 {username}",
@@ -190,9 +207,11 @@ def count_bureau_admins(tenant: Tenant) -> int:
 
 
 def reset_password(user: User, *, actor: User, tenant: Tenant | None = None) -> str:
-    """Give ``user`` a new random password (shown once to the admin) and end their sessions."""
+    """Give ``user`` a new random, one-time password (shown once to the admin) and end
+    their sessions; they must choose their own at the next log-in."""
     password = random_password()
     user.password_hash = hash_password(password)
+    user.must_change_password = True
     user.session_token = new_session_token()
     record_city("user.reset_password", "user", user.id, summary=f"重置 {user.username} 的密码",
                 tenant_slug=tenant.slug if tenant else None, actor=actor)

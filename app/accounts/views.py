@@ -36,6 +36,27 @@ def home_for(user) -> str:
     return url_for("accounts.choose")
 
 
+# Pages a user with a one-time password may still open (besides static files).
+OPEN_WITH_ONE_TIME_PASSWORD = frozenset({"accounts.change_password", "accounts.logout", "accounts.set_language",
+                                         "static", "bootstrap.static"})
+
+
+@bp.before_app_request
+def require_own_password():
+    """Send a user whose password was chosen by an administrator to change it first.
+
+    Checked on every request (the flag is on the user loaded for the request), so no page
+    — bureau, city, download or POST — can be used until the user has chosen their own.
+    """
+    # The endpoint first: static files need no user loaded.
+    if (request.endpoint not in OPEN_WITH_ONE_TIME_PASSWORD and current_user.is_authenticated
+            and current_user.must_change_password):
+        flash(_("Your password was set by an administrator and can be used only once. "
+                "Choose your own password to continue."), "warning")
+        return redirect(url_for("accounts.change_password"), code=303)
+    return None
+
+
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
@@ -65,11 +86,17 @@ def login():
         if user is None:
             flash(_("User name or password is not correct."), "danger")
             return render_template("accounts/login.html", form=form), 200
-        target = form.next.data
+        if user.must_change_password:
+            target = url_for("accounts.change_password")
+        else:
+            target = safe_next(form.next.data, home_for(user))
+        # The response is made before the user is logged in, so that nothing about it
+        # (the target comes from the request) can fail after the session was switched.
+        response = redirect(target)
+        services.record_login(user)
         session.clear()  # a fresh session at log-in (no fixation of anything set before)
         login_user(user)
-        services.record_login(user)
-        return redirect(safe_next(target, home_for(user)))
+        return response
     return render_template("accounts/login.html", form=form)
 
 

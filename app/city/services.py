@@ -7,7 +7,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app.accounts import services as accounts
-from app.accounts.models import Membership, User
+from app.accounts.models import Membership
 from app.errors import ValidationError
 from app.extensions import db
 from app.tenancy import services as tenancy
@@ -25,15 +25,10 @@ def create_bureau(*, slug: str, name: str, category: str, admin_username: str | 
     does not leave a bureau without its admin.
     """
     if admin_username:
-        problems = accounts.password_problems(admin_password or "", admin_username)
+        problems = accounts.new_user_problems(admin_username, admin_display_name, admin_password or "")
         if problems:
-            raise ValidationError(_("The bureau could not be created."), {"admin_password": problems})
-        if not accounts.USERNAME_PATTERN.fullmatch(accounts.normalise_username(admin_username)):
-            raise ValidationError(_("The bureau could not be created."), {"admin_username": [
-                _("Use 2–60 characters: lower-case letters, digits, dot, hyphen or underscore.")]})
-        if db.session.scalar(select(User.id).where(User.username == accounts.normalise_username(admin_username))):
             raise ValidationError(_("The bureau could not be created."),
-                                  {"admin_username": [_("This user name is already taken.")]})
+                                  {f"admin_{name}": reasons for name, reasons in problems.items()})
     tenant = tenancy.create_tenant(slug, name, category=category, actor=actor)
     if admin_username:
         accounts.create_user(admin_username, admin_display_name or "", admin_password or "",

@@ -23,9 +23,13 @@ def seed(bureaus: int, password: str | None, force: bool, if_empty: bool) -> Non
     if if_empty and not services.catalog_is_empty():
         click.echo("the catalog already has data; demo not re-seeded (use --force to rebuild it)")
         return
-    if password is not None and len(password) < 10:
-        click.secho("--password needs at least 10 characters", fg="red", err=True)
-        sys.exit(2)
+    if password is not None:
+        from app.accounts.passwords import password_problems
+
+        problems = password_problems(password, "city")  # the rule every account's password meets
+        if problems:
+            click.secho("--password: " + " ".join(problems), fg="red", err=True)
+            sys.exit(2)
     click.echo(f"building the demo city with {bureaus} bureaus …")
     try:
         report = services.seed(bureaus=bureaus, password=password, force=force, echo=click.echo)

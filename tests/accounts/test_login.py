@@ -82,11 +82,11 @@ def test_password_change_logs_out_other_sessions(app, bureau_a):
     login(first, bureau_a.editor.username)
     login(second, bureau_a.editor.username)
     response = first.post("/account/password", data={"current_password": PASSWORD,
-                                                     "new_password": "a-brand-new-secret", "confirm": "a-brand-new-secret"})
+                                                     "new_password": "A-brand-new-secret", "confirm": "A-brand-new-secret"})
     assert response.status_code == 302
     assert first.get(f"/b/{bureau_a.slug}/").status_code == 200  # this session stays
     assert second.get(f"/b/{bureau_a.slug}/").status_code == 302  # the other one is gone
-    assert login(app.test_client(), bureau_a.editor.username, "a-brand-new-secret").status_code == 302
+    assert login(app.test_client(), bureau_a.editor.username, "A-brand-new-secret").status_code == 302
 
 
 def test_logout_ends_every_session(app, bureau_a):

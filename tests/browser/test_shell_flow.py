@@ -25,6 +25,12 @@ def test_city_admin_creates_a_bureau_and_its_admin_takes_over(live_server, page,
     page.click("text=退出")
 
     log_in(page, live_server, "tjj-admin", "tongji-2026-pass")
+    # the city chose that password: it is one-time, and the new admin chooses their own first
+    assert page.url.endswith("/account/password") and "只能使用一次" in page.content()
+    page.fill("#current_password", "tongji-2026-pass")
+    page.fill("#new_password", "Zhao-own-pass-2026")
+    page.fill("#confirm", "Zhao-own-pass-2026")
+    page.click("#submit")
     assert page.url.endswith("/b/tjj/")
     assert "市统计局" in page.inner_text("nav")
     page.click("nav >> text=用户管理")

@@ -229,11 +229,11 @@ def test_new_users_can_get_an_address(app, client, bureau_a, city_admin):
     login(client, bureau_a.admin.username)
     response = client.post(f"/b/{bureau_a.slug}/users", data={
         "username": "zhou", "display_name": "周同志", "role": "bureau_editor", "email": "zhou@czj.example.gov.cn",
-        "password": "long-enough-password"})
+        "password": "Long-enough-password"})
     assert response.status_code == 302
     bad = client.post(f"/b/{bureau_a.slug}/users", data={
         "username": "wu", "display_name": "吴同志", "role": "bureau_editor", "email": "wu at czj",
-        "password": "long-enough-password"})
+        "password": "Long-enough-password"})
     assert bad.status_code == 200 and "name@example.gov.cn" in bad.get_data(as_text=True)
     from app.accounts.models import User
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import FloatConverter, IntegerConverter, Rule, UUIDConverter
 
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 
 def bureau_rules(app) -> list[Rule]:
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/b/<slug>")]
@@ -52,7 +52,7 @@ def test_users_of_another_bureau_get_404_everywhere(app, client, bureau_a, burea
 def test_user_without_any_membership_gets_404_and_unknown_bureau_too(app, client, bureau_a):
     from app.accounts import services as accounts
 
-    accounts.create_user("nobody", "无单位用户", "correct-horse-battery")
+    accounts.create_user("nobody", "无单位用户", PASSWORD)
     login(client, "nobody")
     for rule in bureau_rules(app):
         for slug in (bureau_a.slug, "no-such-bureau", "../etc"):
