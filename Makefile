@@ -10,6 +10,9 @@ DEMO_BUREAUS ?= 8
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CJK_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai
+# Fallback faces of the PDF reports: emoji and symbols (outline and colour) and CJK
+# Extension B and beyond (app/reports/pdf.py, DEFAULT_FALLBACK and DEFAULT_EMOJI).
+FALLBACK_PACKAGES := fonts-symbola fonts-hanazono fonts-noto-color-emoji
 # WeasyPrint lays text out with Pango (system libraries, not on PyPI).
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig poppler-utils
 export FLASK_APP := wsgi.py
@@ -41,19 +44,21 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	@touch $@
 
-# PDF reports and charts need CJK fonts and Pango (and pdftoppm, poppler-utils, for the
+# PDF reports and charts need CJK fonts, the fallback faces and Pango (and pdftoppm, poppler-utils, for the
 # charts of the city summary's Word edition).  Installed with apt-get when running as
 # root; otherwise the exact packages are named.
 fonts:
 	@if fc-list 2>/dev/null | grep -qi "Noto Serif CJK SC" && fc-list 2>/dev/null | grep -qi "LXGW WenKai" \
+	   && fc-list 2>/dev/null | grep -qi "Symbola" && fc-list 2>/dev/null | grep -qi "HanaMinB" \
+	   && fc-list 2>/dev/null | grep -qi "Noto Color Emoji" \
 	   && ldconfig -p 2>/dev/null | grep -q libpangoft2 && command -v pdftoppm >/dev/null; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	  echo "installing fonts and Pango: $(CJK_PACKAGES) $(PDF_PACKAGES)"; \
-	  (apt-get install -y -qq $(CJK_PACKAGES) $(PDF_PACKAGES) >/dev/null 2>&1 || \
-	   (apt-get update -qq && apt-get install -y -qq $(CJK_PACKAGES) $(PDF_PACKAGES) >/dev/null)) || \
-	   echo "WARNING: could not install $(CJK_PACKAGES) $(PDF_PACKAGES); PDF reports need them"; \
+	  echo "installing fonts and Pango: $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES)"; \
+	  (apt-get install -y -qq $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES) >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y -qq $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES) >/dev/null)) || \
+	   echo "WARNING: could not install $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES); PDF reports need them"; \
 	else \
-	  echo "NOTE: fonts or Pango are missing. Install them with: sudo apt-get install $(CJK_PACKAGES) $(PDF_PACKAGES)"; \
+	  echo "NOTE: fonts or Pango are missing. Install them with: sudo apt-get install $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES)"; \
 	fi
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).

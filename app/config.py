@@ -76,6 +76,10 @@ class Config:
     PDF_FONT_SERIF = "Noto Serif CJK SC"
     PDF_FONT_SANS = "Noto Sans CJK SC"
     PDF_FONT_KAI = "LXGW WenKai"
+    # Faces after each role's face (symbols and emoji, CJK Extension B and beyond) and the
+    # colour emoji face; Debian's fonts-symbola, fonts-hanazono, fonts-noto-color-emoji.
+    PDF_FONT_FALLBACK = "Symbola, HanaMinB"
+    PDF_FONT_EMOJI = "Noto Color Emoji"
     # Reports (app/reports): threads reading bureaus' data for the city summary (None: the
     # cores, at most 2); laid-out pages kept in memory (about 1.5 MB each); the disk cache
     # of rendered reports under <TENANTS_DIR>/_cache/reports; whether opening a reports
@@ -140,6 +144,8 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "PDF_FONT_SERIF": str,
     "PDF_FONT_SANS": str,
     "PDF_FONT_KAI": str,
+    "PDF_FONT_FALLBACK": str,
+    "PDF_FONT_EMOJI": str,
     "REPORTS_WORKERS": int,
     "REPORTS_LAYOUT_CACHE_PAGES": int,
     "REPORTS_CACHE_MB": int,

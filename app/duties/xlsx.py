@@ -10,8 +10,9 @@
   ``编号`` (item id) of this list updates that item, if its ``版本号`` still matches; a
   row without one adds an item.  Every row is checked first; if any row is bad nothing is
   imported and every problem is reported with its row and column, in Chinese.
-* The workbook itself is checked before openpyxl opens it: size, ZIP structure and the
-  total uncompressed size (no decompression bomb reaches the parser).
+* The workbook itself is checked before openpyxl opens it (:mod:`app.xlsx_safety`):
+  size, ZIP structure, the total uncompressed size (no decompression bomb reaches the
+  parser), and no DTD or entity in any XML part (billion laughs, XXE).
 """
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ from typing import Any, BinaryIO
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import func, select
 
+from app import xlsx_safety
 from app.audit.services import record_bureau
 from app.extensions import db
 
@@ -258,28 +260,17 @@ class ImportResult:
 
 
 def _read_bytes(stream: BinaryIO) -> bytes:
-    data = stream.read(MAX_WORKBOOK_BYTES + 1)
-    if len(data) > MAX_WORKBOOK_BYTES:
-        raise ImportRefused(_("The workbook is larger than %(limit)s.", limit=services.human_size(MAX_WORKBOOK_BYTES)))
-    if not data:
-        raise ImportRefused(_("The file is empty."))
-    return data
+    try:
+        return xlsx_safety.read_limited(stream, MAX_WORKBOOK_BYTES)
+    except xlsx_safety.UnsafeWorkbook as error:
+        raise ImportRefused(error.message) from None
 
 
 def _open(data: bytes):
-    not_xlsx = _("This is not an Excel workbook (.xlsx). Save it as .xlsx and try again.")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-            names = {e.filename for e in entries}
-            if "xl/workbook.xml" not in names or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED:
-                raise ImportRefused(not_xlsx)
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise ImportRefused(not_xlsx) from None
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of errors for a damaged file
-        raise ImportRefused(not_xlsx) from None
+        return xlsx_safety.open_workbook(data, max_bytes=MAX_WORKBOOK_BYTES, max_uncompressed=MAX_UNCOMPRESSED)
+    except xlsx_safety.UnsafeWorkbook as error:
+        raise ImportRefused(error.message) from None
 
 
 def _cell_text(value: Any) -> str:
@@ -292,29 +283,13 @@ def _cell_text(value: Any) -> str:
 
 def read_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     """Data rows as (row number, {header: value}); :class:`ImportRefused` for a workbook
-    that is not one, or has no usable header row."""
+    that is not one (see :mod:`app.xlsx_safety`), or has no usable header row."""
     book = _open(data)
     try:
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        header_row, headers = None, {}
-        rows: list[tuple[int, dict[str, Any]]] = []
-        known = {c.header for c in COLUMNS}
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if header_row is None:
-                texts = [_cell_text(v) for v in values]
-                if "责任事项" in texts:
-                    header_row = number
-                    headers = {i: t for i, t in enumerate(texts) if t in known}
-                elif number >= 10:
-                    break
-                continue
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise ImportRefused(_("At most %(n)s rows can be imported at a time.", n=MAX_ROWS))
-            rows.append((number, {headers[i]: values[i] for i in headers if i < len(values)}))
-    finally:
-        book.close()
+        with xlsx_safety.reading(book):
+            header_row, headers, rows = _data_rows(book)
+    except xlsx_safety.UnsafeWorkbook as error:
+        raise ImportRefused(error.message) from None
     if header_row is None:
         raise ImportRefused(_("No header row with the column “责任事项” was found in the first 10 rows. "
                               "Use the import template."))
@@ -322,6 +297,29 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     if missing:
         raise ImportRefused(_("Columns are missing: %(columns)s.", columns="、".join(missing)))
     return rows
+
+
+def _data_rows(book) -> tuple[int | None, dict[int, str], list[tuple[int, dict[str, Any]]]]:
+    """The header row's number, its known headers by column index, and the data rows."""
+    sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+    header_row, headers = None, {}
+    rows: list[tuple[int, dict[str, Any]]] = []
+    known = {c.header for c in COLUMNS}
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if header_row is None:
+            texts = [_cell_text(v) for v in values]
+            if "责任事项" in texts:
+                header_row = number
+                headers = {i: t for i, t in enumerate(texts) if t in known}
+            elif number >= 10:
+                break
+            continue
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise ImportRefused(_("At most %(n)s rows can be imported at a time.", n=MAX_ROWS))
+        rows.append((number, {headers[i]: values[i] for i in headers if i < len(values)}))
+    return header_row, headers, rows
 
 
 def _lookup(value: str, mapping: dict[str, str]) -> str | None:

@@ -2,7 +2,8 @@
 
 * The **template** has one data sheet (a header row, drop-down lists for source, area,
   severity and person), an instructions sheet and a hidden sheet with the lists.
-* The **import** reads the first sheet, finds the columns by their headers (in Chinese or
+* The **import** opens the workbook through :mod:`app.xlsx_safety` (size, ZIP bomb,
+  DTD and entity checks), reads the first sheet, finds the columns by their headers (in Chinese or
   English, in any order), checks every row with the same rules as the form
   (:func:`app.findings.services.validate`) and imports nothing when any row is wrong: the
   errors name the row and the column.
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable
@@ -21,11 +21,12 @@ from typing import Any, Iterable
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from app import xlsx_safety
 from app.errors import PermissionDenied, ValidationError
 
 from . import services
@@ -168,26 +169,16 @@ class ImportResult:
     findings: list
 
 
+def _refused(error: xlsx_safety.UnsafeWorkbook) -> ValidationError:
+    return ValidationError(_("Nothing was imported."), {"file": [error.message]})
+
+
 def _read_workbook(data: bytes):
-    if len(data) > MAX_BYTES:
-        raise ValidationError(_("Nothing was imported."),
-                              {"file": [_("The workbook is larger than %(n)s MB.", n=MAX_BYTES // (1024 * 1024))]})
-    if not data.startswith(b"PK\x03\x04"):
-        raise ValidationError(_("Nothing was imported."), {"file": [_("This is not an Excel workbook (.xlsx).")]})
-    unreadable = ValidationError(_("Nothing was imported."),
-                                 {"file": [_("The workbook could not be read; save it again as .xlsx and retry.")]})
-    # A ZIP bomb is refused from its directory, before anything is decompressed.
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise unreadable from None
-    if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNCOMPRESSED:
-        raise unreadable
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any parse failure of an uploaded file is the user's input error
-        raise unreadable from None
+        return xlsx_safety.open_workbook(data, max_bytes=MAX_BYTES, max_uncompressed=MAX_UNCOMPRESSED,
+                                         max_members=MAX_MEMBERS)
+    except xlsx_safety.UnsafeWorkbook as error:
+        raise _refused(error) from None
 
 
 def _cell_text(value: Any) -> Any:
@@ -202,85 +193,91 @@ def parse_rows(data: bytes, people: list[Any]) -> tuple[list[dict], list[str]]:
     """Read and check every row; returns (clean rows, error messages by row and column)."""
     workbook = _read_workbook(data)
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None) or ()
-        known = _headers_in_all_locales()
-        columns: dict[str, int] = {}
-        for index, text in enumerate(header):
-            key = known.get(_norm(text))
-            if key and key not in columns:
-                columns[key] = index
-        missing = [_header_text(c) for c in IMPORT_COLUMNS if c[2] and c[0] not in columns]
-        if missing:
-            raise ValidationError(_("Nothing was imported."), {"file": [
-                _("The first row must hold the column headers of the template; missing: %(names)s.",
-                  names="、".join(missing))]})
-        sources, areas, severities = (_labels_in_all_locales(SOURCES), _labels_in_all_locales(AREAS),
-                                      _labels_in_all_locales(SEVERITIES))
-        by_label = {_norm(p.label): p for p in people}
-        by_name: dict[str, list[Any]] = {}
-        for person in people:
-            by_name.setdefault(_norm(person.name), []).append(person)
-        headers = {c[0]: str(c[1]) for c in IMPORT_COLUMNS}
-        clean_rows: list[dict] = []
-        errors: list[str] = []
-        seen = 0
+        with xlsx_safety.reading(workbook):
+            return _check_rows(workbook, people)
+    except xlsx_safety.UnsafeWorkbook as error:
+        raise _refused(error) from None
 
-        for row_number, values in enumerate(rows, start=2):
-            values = tuple(values or ())
-            cells = {key: _cell_text(values[index]) if index < len(values) else None
-                     for key, index in columns.items()}
-            if all(v is None or (isinstance(v, str) and not v) for v in cells.values()):
+
+def _check_rows(workbook, people: list[Any]) -> tuple[list[dict], list[str]]:
+    """Read and check every row of the first sheet (called inside :func:`xlsx_safety.reading`)."""
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None) or ()
+    known = _headers_in_all_locales()
+    columns: dict[str, int] = {}
+    for index, text in enumerate(header):
+        key = known.get(_norm(text))
+        if key and key not in columns:
+            columns[key] = index
+    missing = [_header_text(c) for c in IMPORT_COLUMNS if c[2] and c[0] not in columns]
+    if missing:
+        raise ValidationError(_("Nothing was imported."), {"file": [
+            _("The first row must hold the column headers of the template; missing: %(names)s.",
+              names="、".join(missing))]})
+    sources, areas, severities = (_labels_in_all_locales(SOURCES), _labels_in_all_locales(AREAS),
+                                  _labels_in_all_locales(SEVERITIES))
+    by_label = {_norm(p.label): p for p in people}
+    by_name: dict[str, list[Any]] = {}
+    for person in people:
+        by_name.setdefault(_norm(person.name), []).append(person)
+    headers = {c[0]: str(c[1]) for c in IMPORT_COLUMNS}
+    clean_rows: list[dict] = []
+    errors: list[str] = []
+    seen = 0
+
+    for row_number, values in enumerate(rows, start=2):
+        values = tuple(values or ())
+        cells = {key: _cell_text(values[index]) if index < len(values) else None
+                 for key, index in columns.items()}
+        if all(v is None or (isinstance(v, str) and not v) for v in cells.values()):
+            continue
+        seen += 1
+        if seen > MAX_ROWS:
+            raise ValidationError(_("Nothing was imported."),
+                                  {"file": [_("At most %(n)s rows per workbook.", n=MAX_ROWS)]})
+        reported: set[str] = set()
+
+        def problem(key: str, message: str) -> None:
+            letter = get_column_letter(columns[key] + 1) if key in columns else "?"
+            errors.append(_("Row %(row)s, column %(letter)s (%(column)s): %(message)s", row=row_number,
+                            letter=letter, column=headers.get(key, key), message=message))
+            reported.add(key)
+
+        data_row: dict[str, Any] = {}
+        for key, lookup in (("source", sources), ("area", areas), ("severity", severities)):
+            raw = cells.get(key)
+            code = lookup.get(_norm(raw)) if raw not in (None, "") else ""
+            if code is None:
+                problem(key, _("“%(value)s” is not in the list.", value=str(raw)[:40]))
+            data_row[key] = code or ""
+        data_row["severity"] = data_row["severity"] or "general"
+        raw_person = cells.get("person")
+        person = None
+        if raw_person not in (None, ""):
+            person = by_label.get(_norm(raw_person))
+            candidates = by_name.get(_norm(raw_person), []) if person is None else [person]
+            if len(candidates) == 1:
+                person = candidates[0]
+            elif candidates:
+                problem("person", _("Two or more people are called “%(value)s”: write “name (post)”.",
+                                    value=str(raw_person)[:40]))
+            else:
+                problem("person", _("“%(value)s” is not a person of this bureau.", value=str(raw_person)[:40]))
+        data_row["person_id"] = person.id if person is not None else None
+        for key in ("batch", "batch_date", "description", "found_on", "due_on", "measures"):
+            value = cells.get(key)
+            data_row[key] = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        clean, field_errors = services.validate(data_row)
+        for field_name, messages in field_errors.items():
+            key = FIELD_COLUMN.get(field_name, field_name)
+            if key in reported:
                 continue
-            seen += 1
-            if seen > MAX_ROWS:
-                raise ValidationError(_("Nothing was imported."),
-                                      {"file": [_("At most %(n)s rows per workbook.", n=MAX_ROWS)]})
-            reported: set[str] = set()
-
-            def problem(key: str, message: str) -> None:
-                letter = get_column_letter(columns[key] + 1) if key in columns else "?"
-                errors.append(_("Row %(row)s, column %(letter)s (%(column)s): %(message)s", row=row_number,
-                                letter=letter, column=headers.get(key, key), message=message))
-                reported.add(key)
-
-            data_row: dict[str, Any] = {}
-            for key, lookup in (("source", sources), ("area", areas), ("severity", severities)):
-                raw = cells.get(key)
-                code = lookup.get(_norm(raw)) if raw not in (None, "") else ""
-                if code is None:
-                    problem(key, _("“%(value)s” is not in the list.", value=str(raw)[:40]))
-                data_row[key] = code or ""
-            data_row["severity"] = data_row["severity"] or "general"
-            raw_person = cells.get("person")
-            person = None
-            if raw_person not in (None, ""):
-                person = by_label.get(_norm(raw_person))
-                candidates = by_name.get(_norm(raw_person), []) if person is None else [person]
-                if len(candidates) == 1:
-                    person = candidates[0]
-                elif candidates:
-                    problem("person", _("Two or more people are called “%(value)s”: write “name (post)”.",
-                                        value=str(raw_person)[:40]))
-                else:
-                    problem("person", _("“%(value)s” is not a person of this bureau.", value=str(raw_person)[:40]))
-            data_row["person_id"] = person.id if person is not None else None
-            for key in ("batch", "batch_date", "description", "found_on", "due_on", "measures"):
-                value = cells.get(key)
-                data_row[key] = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-            clean, field_errors = services.validate(data_row)
-            for field_name, messages in field_errors.items():
-                key = FIELD_COLUMN.get(field_name, field_name)
-                if key in reported:
-                    continue
-                for message in messages:
-                    problem(key, str(message))
-            if not reported:
-                clean_rows.append(clean)
-        return clean_rows, errors
-    finally:
-        workbook.close()
+            for message in messages:
+                problem(key, str(message))
+        if not reported:
+            clean_rows.append(clean)
+    return clean_rows, errors
 
 
 def import_findings(data: bytes, *, actor: services.Actor) -> ImportResult:

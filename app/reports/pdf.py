@@ -6,8 +6,12 @@
   stops the rendering (a report never reads /etc/passwd or calls out to the network).
 - The three font roles (serif 宋体, sans 黑体, kai 楷体) are configurable families
   (``ZEREN_PDF_FONT_SERIF/SANS/KAI``); :func:`check_fonts` verifies at start-up that each
-  exists, and every render verifies that the fonts cover every character of the
-  document, refusing with :class:`FontsMissing` rather than printing missing-glyph boxes.
+  exists, and so do the fallback faces written after them in every stack (Symbola for
+  symbols and emoji, HanaMinB for CJK Extension B and beyond; ``ZEREN_PDF_FONT_FALLBACK``)
+  and the colour emoji face (``ZEREN_PDF_FONT_EMOJI``).  Before layout every character
+  of the document that none of these faces has is replaced by a visible 〔U+XXXX〕,
+  logged with the report's name and listed in a note at the end of the report: no
+  missing-glyph box is printed, and no text entered by one bureau stops a report.
 - One :class:`FontConfiguration` per process, warmed by :func:`warm` when the server
   starts (the first layout on a new machine builds font caches and is slow).
 - Long reports are laid out in *parts* (:func:`compose`): the HTML is cut at
@@ -32,6 +36,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
@@ -41,7 +46,23 @@ from flask import current_app, render_template
 
 ROLES = ("serif", "sans", "kai")
 DEFAULT_FONTS = {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC", "kai": "LXGW WenKai"}
-FONT_PACKAGES = "fonts-noto-cjk fonts-lxgw-wenkai"
+#: Faces after the role's face in every font stack: Symbola (outline symbols and emoji,
+#: which print in any viewer) and HanaMinB (CJK Extension B and beyond: rare characters
+#: of names and places).  ``ZEREN_PDF_FONT_FALLBACK``, comma-separated.
+DEFAULT_FALLBACK = ("Symbola", "HanaMinB")
+#: The colour emoji face.  Checked and counted for coverage but not written into the
+#: stacks: Pango draws emoji-presentation characters with it whenever it is installed
+#: (whatever the stack says), and naming it in the stack made it draw the spaces between
+#: emoji too, each 1.25 em wide (seen in rendered pages).  ``ZEREN_PDF_FONT_EMOJI``;
+#: empty turns it off.
+DEFAULT_EMOJI = "Noto Color Emoji"
+FONT_PACKAGES = "fonts-noto-cjk fonts-lxgw-wenkai fonts-symbola fonts-hanazono fonts-noto-color-emoji"
+#: Characters no face need draw: HTML white space and the default-ignorable code points
+#: Pango hides (joiners, variation selectors, emoji tag characters, soft hyphen …).
+_IGNORABLE = frozenset(" \t\n\r\f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u3164\ufeff\uffa0") \
+    | frozenset(map(chr, [*range(0x180B, 0x1810), *range(0x200B, 0x2010), *range(0x202A, 0x202F),
+                          *range(0x2060, 0x2070), *range(0xFE00, 0xFE10), *range(0x1BCA0, 0x1BCA4),
+                          *range(0x1D173, 0x1D17B), *range(0xE0000, 0xE1000)]))
 _lock = threading.Lock()
 _weasy_lock = threading.RLock()
 _font_config = None
@@ -72,6 +93,21 @@ def _forbidden_class():
 def font_families(config) -> dict[str, str]:
     """The configured family of each role."""
     return {role: config.get(f"PDF_FONT_{role.upper()}") or DEFAULT_FONTS[role] for role in ROLES}
+
+
+def fallback_families(config) -> tuple[str, ...]:
+    """The fallback families written after each role's family in the print stylesheets."""
+    configured = config.get("PDF_FONT_FALLBACK")
+    if configured is None:
+        return DEFAULT_FALLBACK
+    names = configured.split(",") if isinstance(configured, str) else configured
+    return tuple(name.strip() for name in names if name and name.strip())
+
+
+def emoji_family(config) -> str:
+    """The colour emoji family ('' when turned off)."""
+    configured = config.get("PDF_FONT_EMOJI")
+    return DEFAULT_EMOJI if configured is None else configured.strip()
 
 
 class FontFace(NamedTuple):
@@ -119,13 +155,18 @@ def _covered(faces: frozenset[FontFace]) -> frozenset[int]:
 
 
 def check_fonts(config) -> dict[str, FontFace]:
-    """Return {role: font face}; raise :class:`FontsMissing` naming what to install."""
-    families = font_families(config)
+    """Return {role: font face}, the fallback faces under ``fallback:<family>`` and the
+    emoji face under ``emoji``; raise :class:`FontsMissing` naming what to install."""
+    families = dict(font_families(config))
+    families.update({f"fallback:{family}": family for family in fallback_families(config)})
+    if emoji_family(config):
+        families["emoji"] = emoji_family(config)
     missing = [f"{role}: {family}" for role, family in families.items() if font_face(family) is None]
     if missing:
         raise FontsMissing(
             "PDF fonts are not installed: " + "; ".join(missing)
-            + f". Install them (Debian: apt-get install {FONT_PACKAGES}) or set ZEREN_PDF_FONT_SERIF/SANS/KAI.")
+            + f". Install them (Debian: apt-get install {FONT_PACKAGES}) or set "
+              "ZEREN_PDF_FONT_SERIF/SANS/KAI/FALLBACK/EMOJI.")
     return {role: font_face(family) for role, family in families.items()}
 
 
@@ -149,11 +190,53 @@ class _TextCollector(HTMLParser):
 
 
 def uncovered_characters(html: str, files: dict[str, FontFace]) -> list[str]:
-    """Characters of the document's text that none of the fonts can draw."""
+    """Characters of the document's text that none of the fonts can draw (control
+    characters, private-use and unassigned code points among them)."""
     collector = _TextCollector()
     collector.feed(html)
     covered = _covered(frozenset(files.values()))
-    return sorted(c for c in collector.chars if not c.isspace() and ord(c) not in covered)
+    return sorted(c for c in collector.chars if c not in _IGNORABLE and ord(c) not in covered)
+
+
+def substitute(character: str) -> str:
+    """The visible stand-in printed for a character no face can draw: its code point in
+    tortoise-shell brackets, 〔U+E000〕 (never a missing-glyph box)."""
+    return f"〔U+{ord(character):04X}〕"
+
+
+def replace_uncovered(html: str, fonts: dict[str, FontFace] | None, *, report: str = "") -> tuple[str, list[str]]:
+    """``html`` with every character the fonts cannot draw replaced by :func:`substitute`,
+    and those characters.  Each is logged as a warning naming the report; a note listing
+    them is added at the end of the document, so that the reader knows what was
+    replaced.  Text entered by one bureau can therefore never stop a report."""
+    if not fonts:
+        return html, []
+    missing = uncovered_characters(html, fonts)
+    if not missing:
+        return html, []
+    name = report or _report_name(html)
+    for character in missing:
+        current_app.logger.warning("PDF report %r: no font can draw %s; printed as %s", name,
+                                   f"U+{ord(character):04X}", substitute(character))
+    html = html.translate({ord(c): substitute(c) for c in missing})
+    end = html.rfind("</body>")
+    if end >= 0:
+        html = html[:end] + _font_note(missing) + html[end:]
+    return html, missing
+
+
+def _report_name(html: str) -> str:
+    title = _TITLE.search(html)
+    return title.group(1).strip() if title else "?"
+
+
+def _font_note(missing: list[str]) -> str:
+    from flask_babel import gettext
+
+    listed = "、".join(substitute(c) for c in missing)
+    text = gettext("Characters that no installed font can print were replaced by their code points: %(list)s.",
+                   list=listed)
+    return f'<p class="font-note">{escape(text)}</p>'
 
 
 def make_url_fetcher(static_dir: str | Path):
@@ -196,11 +279,6 @@ def font_configuration():
         return _font_config
 
 
-def _check_coverage(html: str, fonts: dict[str, FontFace] | None) -> None:
-    if fonts:
-        missing = uncovered_characters(html, fonts)
-        if missing:
-            raise FontsMissing("the PDF fonts cannot draw: " + " ".join(missing[:30]))
 
 
 #: The stylesheets of a print template's head, in document order.
@@ -284,8 +362,9 @@ def write(document) -> bytes:
 
 
 def html_to_pdf(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | None = None) -> bytes:
-    """Lay out ``html`` in one pass and return the PDF; refuses text the fonts cannot draw."""
-    _check_coverage(html, fonts)
+    """Lay out ``html`` in one pass and return the PDF; text the fonts cannot draw is
+    replaced first (:func:`replace_uncovered`)."""
+    html, _missing = replace_uncovered(html, fonts)
     return write(layout(html, static_dir=static_dir))
 
 
@@ -444,8 +523,9 @@ def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | N
     whole document exactly as a one-pass layout of ``html`` would number them (a part
     starts on a new page either way: ``.part + .part`` breaks before itself in print
     CSS).  Falls back to the one-pass layout if the pages and numbers do not line up.
+    Text the fonts cannot draw is replaced first (:func:`replace_uncovered`).
     """
-    _check_coverage(html, fonts)
+    html, _missing = replace_uncovered(html, fonts)
     parts = split(html)
     if len(parts) == 1:
         return write(layout(parts[0], static_dir=static_dir))
@@ -472,11 +552,12 @@ def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | N
 
 
 def print_context(app=None) -> dict:
-    """Variables print templates get when rendered for a PDF: the font families (written
-    into a <style> block that only WeasyPrint sees; browsers keep the CSP's no-inline rule)."""
+    """Variables print templates get when rendered for a PDF: the font families and the
+    fallback families after them (written into a <style> block that only WeasyPrint sees;
+    browsers keep the CSP's no-inline rule)."""
     app = app or current_app
     families = font_families(app.config)
-    return {"fonts": families, "pdf": True}
+    return {"fonts": families, "font_fallback": fallback_families(app.config), "pdf": True}
 
 
 def render_html(template_name: str, **context) -> str:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from decimal import Decimal
 from typing import Any, Iterable
 
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils.exceptions import InvalidFileException
+
+from app import xlsx_safety
 
 from .engine import Problem, problem_path
 
@@ -126,18 +126,16 @@ def read_template(content: bytes) -> tuple[dict, dict[str, str]]:
     """
     from .services import TemplateInvalid
 
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise TemplateInvalid(_("The file could not be imported."),
-                              [Problem("", _("The file is not an Excel workbook (.xlsx)."))]) from None
     rows = _Rows()
+    body: dict[str, Any] = {}
     try:
-        body: dict[str, Any] = {}
-        _read_settings(_rows(workbook, SETTINGS_SHEET, len(SETTINGS_HEADERS), rows), body, rows)
-        body["dimensions"] = _read_indicators(_rows(workbook, INDICATOR_SHEET, len(INDICATOR_HEADERS), rows), rows)
-    finally:
-        workbook.close()
+        # the shared checks of every uploaded workbook (size, ZIP bomb, DTD/entities)
+        with xlsx_safety.reading(xlsx_safety.open_workbook(content)) as workbook:
+            _read_settings(_rows(workbook, SETTINGS_SHEET, len(SETTINGS_HEADERS), rows), body, rows)
+            body["dimensions"] = _read_indicators(_rows(workbook, INDICATOR_SHEET, len(INDICATOR_HEADERS), rows),
+                                                  rows)
+    except xlsx_safety.UnsafeWorkbook as error:
+        raise TemplateInvalid(_("The file could not be imported."), [Problem("", error.message)]) from None
     if rows.problems:
         raise TemplateInvalid(_("The file could not be imported: %(n)s problem(s).", n=len(rows.problems)),
                               rows.problems)

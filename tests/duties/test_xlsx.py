@@ -154,8 +154,8 @@ def test_one_bad_row_imports_nothing_and_is_named(app, bureau_a, bureau_list, to
 
 @pytest.mark.parametrize("data,message", [
     (b"", "文件为空"),
-    (b"not a workbook at all", "不是 Excel 工作簿"),
-    (b"PK\x03\x04garbage", "不是 Excel 工作簿"),
+    (b"not a workbook at all", "不是有效的 Excel 工作簿"),
+    (b"PK\x03\x04garbage", "不是有效的 Excel 工作簿"),
 ])
 def test_files_that_are_not_workbooks(app, bureau_a, bureau_list, data, message):
     with pytest.raises(xlsx.ImportRefused) as refused:

@@ -98,11 +98,13 @@ def test_pages_that_do_not_line_up_fall_back_to_one_pass(app, monkeypatch):
     assert "— 2 —" in text[1][0] and f"— {len(text)} —" in text[-1][0]
 
 
-def test_compose_refuses_text_the_fonts_cannot_draw(app):
+def test_compose_draws_emoji_and_substitutes_what_no_face_has(app):
+    """A report made of parts is never refused for its text (it was, with FontsMissing)."""
     with app.test_request_context():
         files = pdf.check_fonts(app.config)
-    with pytest.raises(pdf.FontsMissing):
-        pdf.compose(DOCUMENT.replace("最后一页", "最后一页\U0001F600"), static_dir=app.static_folder, fonts=files)
+    data = pdf.compose(DOCUMENT.replace("最后一页", "最后一页\U0001F600\ue000"), static_dir=app.static_folder, fonts=files)
+    text = "".join(page for page, *_rest in numbers(data))
+    assert "\U0001F600" in text and "〔U+E000〕" in text and "\ue000" not in text
 
 
 def test_titles_break_into_balanced_lines():

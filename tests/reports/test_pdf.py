@@ -89,8 +89,43 @@ def test_missing_fonts_give_a_clear_error(app):
     assert "No Such Kai Font" in str(error.value) and "fonts-lxgw-wenkai" in str(error.value)
 
 
-def test_text_the_fonts_cannot_draw_is_refused_not_boxed(app):
-    with pytest.raises(pdf.FontsMissing) as error:
+HOSTILE = "整改问题 \U0001F600 \U00020000 \ue000 \x07 \U0010ffff 完"
+
+
+def test_text_no_face_can_draw_is_substituted_logged_and_noted_never_refused(app, caplog):
+    """Emoji and CJK Extension B are drawn by the fallback faces; a private-use character,
+    a control character and U+10FFFF are printed as 〔U+XXXX〕, logged and listed."""
+    with caplog.at_level("WARNING"):
         with app.test_request_context():
-            pdf.render_pdf("print/sample.html", title="标题 \U0001F600", body="正文", rows=[], day=date(2026, 1, 1))
-    assert "\U0001F600" in str(error.value)
+            data = pdf.render_pdf("print/sample.html", title="台账 \U0001F600", body=HOSTILE, rows=[],
+                                  day=date(2026, 1, 1))
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+    assert "\U0001F600" in text and "\U00020000" in text  # drawn, not replaced
+    for code in ("E000", "0007", "10FFFF"):
+        assert f"〔U+{code}〕" in text
+    assert "\ue000" not in text and "\x07" not in text
+    assert "已以其Unicode码位代替" in "".join(text.split())  # the note at the end of the report
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("U+E000" in w and "台账" in w for w in warnings), warnings
+    fonts = {str(ref.get_object()["/BaseFont"]) for page in PdfReader(BytesIO(data)).pages
+             for ref in page["/Resources"]["/Font"].values()}
+    assert any("HanaMinB" in name for name in fonts), fonts
+
+
+def test_fallback_faces_are_in_every_stack_and_in_the_coverage(app):
+    with app.test_request_context():
+        html = pdf.render_html("print/sample.html", title="t", body="b", rows=[], day=date(2026, 1, 1))
+    assert html.count('"Symbola", "HanaMinB"') >= 3
+    faces = pdf.check_fonts(app.config)
+    assert {"fallback:Symbola", "fallback:HanaMinB", "emoji"} <= set(faces)
+    assert pdf.uncovered_characters("<p>\U0001F600 \U00020000 \u2764\ufe0f \ue000</p>", faces) == ["\ue000"]
+
+
+@pytest.mark.parametrize("setting,family", [("PDF_FONT_FALLBACK", "No Such Fallback"),
+                                            ("PDF_FONT_EMOJI", "No Such Emoji")])
+def test_the_start_up_check_names_a_missing_fallback_face(app, setting, family):
+    app.config[setting] = family
+    with pytest.raises(pdf.FontsMissing) as error:
+        pdf.check_fonts(app.config)
+    assert family in str(error.value) and "fonts-symbola" in str(error.value)
+    assert "fonts-noto-color-emoji" in str(error.value) and "fonts-hanazono" in str(error.value)

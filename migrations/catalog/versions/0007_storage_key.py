@@ -5,16 +5,16 @@ provisioning and restore, part of the SQLite file name), so every process notice
 bureau was deleted and re-created or restored and never writes into the old file.
 Existing bureaus keep ``NULL``: their file stays ``bureau.sqlite3``.
 
-Revision ID: 0006_storage_key
-Revises: 0005_findings
+Revision ID: 0007_storage_key
+Revises: 0006_accounts_security
 Create Date: 2026-12-01 20:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_storage_key'
-down_revision = '0005_findings'
+revision = '0007_storage_key'
+down_revision = '0006_accounts_security'
 branch_labels = None
 depends_on = None
 
