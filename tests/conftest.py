@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from dataclasses import dataclass
 
@@ -46,23 +47,57 @@ def postgres_database():
         admin.dispose()
 
 
+MIGRATIONS_DIR = str(TestConfig.MIGRATIONS_DIR)
+
+
+@pytest.fixture(scope="session")
+def catalog_template(tmp_path_factory, postgres_database):
+    """A catalog migrated to head once per session; each test starts from a copy of it.
+
+    SQLite: a file copied into the test's data root.  PostgreSQL: the test run's database,
+    migrated here once and emptied by :func:`_reset_postgres` before each test.
+    """
+    if postgres_database:
+        engine = create_engine(postgres_database, poolclass=NullPool)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        upgrade_catalog(engine, MIGRATIONS_DIR)
+        engine.dispose()
+        return None
+    path = tmp_path_factory.mktemp("catalog-template") / "catalog.sqlite3"
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    upgrade_catalog(engine, MIGRATIONS_DIR)
+    engine.dispose()
+    return path
+
+
 def _reset_postgres(url: str) -> None:
+    """Empty the migrated catalog and drop every bureau schema (much faster than migrating)."""
     engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
         schemas = connection.execute(text(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%' OR nspname = 'public'")).scalars()
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")).scalars().all()
         for schema in schemas:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        connection.exec_driver_sql("CREATE SCHEMA public")
+        tables = connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+        ).scalars().all()
+        if tables:
+            connection.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     engine.dispose()
 
 
-def make_app(tmp_path, postgres_database, **overrides):
+def make_app(tmp_path, postgres_database, catalog_template=None, **overrides):
+    """An application on a fresh data root; with ``catalog_template`` its catalog starts migrated."""
     settings = {"TENANTS_DIR": str(tmp_path / "tenants"), "DATABASE_URL": None, "TENANT_SERVERS": "",
                 "REDIS_URL": None}
     if postgres_database:
         _reset_postgres(postgres_database)
         settings["DATABASE_URL"] = postgres_database
+    elif catalog_template is not None:
+        (tmp_path / "tenants").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(catalog_template, tmp_path / "tenants" / "catalog.sqlite3")
     settings.update(overrides)
     application = create_app(_config_class(settings))
     application.test_client_class = FreshContextClient
@@ -88,14 +123,13 @@ def _config_class(settings: dict) -> type:
 
 
 @pytest.fixture
-def app(tmp_path, postgres_database, monkeypatch):
+def app(tmp_path, postgres_database, catalog_template, monkeypatch):
     """The application with an empty, migrated catalog; an app context is pushed."""
     for name in list(os.environ):
         if name.startswith("ZEREN_") and name != "ZEREN_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
-    application = make_app(tmp_path, postgres_database)
+    application = make_app(tmp_path, postgres_database, catalog_template)
     with application.app_context():
-        upgrade_catalog(db.engine, application.config["MIGRATIONS_DIR"])
         yield application
         db.session.remove()
         application.extensions["zeren.tenant_store"].dispose_all()
