@@ -70,6 +70,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories="translations")
     bootstrap.init_app(app)
+    # Defining CatalogStorage registers the ``catalogdb://`` scheme with ``limits``.
+    from .accounts.ratelimit import CatalogStorage  # noqa: F401
+
     limiter.init_app(app)
 
     login_manager.init_app(app)

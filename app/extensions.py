@@ -20,7 +20,3 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address)
-
-# Registers the ``catalogdb://`` rate-limit storage with ``limits`` (see
-# app/accounts/ratelimit.py).  Imported last because the accounts package imports this module.
-from app.accounts import ratelimit as _ratelimit  # noqa: E402,F401
