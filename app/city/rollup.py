@@ -135,9 +135,12 @@ def grade_order(label: str) -> tuple[int, str]:
     return (USUAL_GRADES.index(label), "") if label in USUAL_GRADES else (len(USUAL_GRADES), label)
 
 
-def available_years(default: int) -> list[int]:
-    """Years that have figures, newest first (always including ``default``)."""
+def available_years(default: int, shown: int | None = None) -> list[int]:
+    """Years that have figures, newest first (always including ``default`` and the year
+    the page shows, so that its picker is never pre-set to another year)."""
     years = set(db.session.scalars(select(TenantMetrics.year).distinct())) | {default}
+    if shown is not None:
+        years.add(shown)
     return sorted(years, reverse=True)
 
 

@@ -85,19 +85,45 @@ class ChoiceField(SelectField):
 
 
 class IdsField(SelectMultipleField):
-    """Ids chosen from a list (evidence, bureaus); anything else is a form error."""
+    """Ids chosen from a list (evidence, bureaus); anything else is a form error.
+
+    ``data`` is always a list of ``int`` — from the prefill (``data=…``) as from the
+    posted form, so that a template can test ``id in field.data`` and the widget marks
+    the chosen options in both cases (a ``str``/``int`` mix ticks nothing and a save of
+    the page as shown would silently drop every choice).  Nothing posted is ``[]``,
+    never ``None``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("coerce", int)
+        super().__init__(*args, **kwargs)
+
+    def process_data(self, value: Any) -> None:
+        self.data = _ids(value or [])
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
-            self.data = [int(value) for value in valuelist[:1000]]
+            self.data = _ids(value for value in valuelist[:1000])
         except ValueError:
             self.data = []
             raise ValueError(_l("Choose from the list.")) from None
 
     def pre_validate(self, form: Form) -> None:
-        allowed = {choice.value for choice in self.choices or []}
+        allowed = {int(choice.value) for choice in self.choices or []}
         if any(value not in allowed for value in self.data or []):
             raise ValidationError(_l("Choose from the list."))
+
+
+def _ids(values: Iterable[Any]) -> list[int]:
+    """Distinct ids in order; ``ValueError`` for anything that is not a plain integer."""
+    ids: list[int] = []
+    for value in values:
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{1,18}", text):
+            raise ValueError(text[:20])
+        if int(text) not in ids:
+            ids.append(int(text))
+    return ids
 
 
 class DayField(DateField):
@@ -340,8 +366,25 @@ class ImportTemplateForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
+    """Which bureaus are assessed on a published edition.
+
+    ``shown`` carries the bureaus that were ticked when the page was rendered, so that a
+    save takes away only what the clerk un-ticked (not a bureau a colleague assigned
+    meanwhile).  Un-assigning every bureau is its own button, never an empty save.
+    """
+
     bureaus = IdsField(_l("Bureaus assessed"))
+    shown = HiddenField()
     save = SubmitField(_l("Save the assignment"))
+
+    def shown_ids(self) -> list[int] | None:
+        """The ids ticked when the page was rendered (``None`` when not posted or garbled)."""
+        if not self.shown.raw_data:
+            return None
+        try:
+            return _ids(part for part in (self.shown.data or "").split(",")[:1000] if part.strip())
+        except ValueError:
+            return None
 
 
 class EditionActionForm(FlaskForm):

@@ -382,7 +382,8 @@ def year_assignments(year: int) -> dict[int, TemplateAssignment]:
     return {row.tenant_id: row for row in rows}
 
 
-def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int], *,
+def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int] | None, *,
+                    shown: Iterable[int] | None = None, unassign_all: bool = False,
                     actor: object | None = None) -> dict[str, list[str]]:
     """Make ``template`` the edition of exactly these bureaus for its year.
 
@@ -390,15 +391,31 @@ def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int], *,
     already started, keeps the body it was started with until the bureau updates it);
     a bureau on this edition that is not chosen any more is unassigned.  Returns the
     slugs added and removed.
+
+    ``shown``: the bureaus that were ticked on the page the choice was made on; only
+    those can be taken away (a bureau assigned meanwhile by someone else stays).  An
+    empty choice un-assigns everyone only with ``unassign_all=True``: an empty list is
+    otherwise refused, because a form that lost its ticks must never look like "nobody".
     """
     if not template.is_published:
         raise Conflict(_("Publish the template before assigning it to bureaus."))
-    wanted = set(int(tenant_id) for tenant_id in tenant_ids)
+    if tenant_ids is None:
+        raise ValidationError(_("The assignment could not be saved."), {"bureaus": [_("Choose bureaus from the list.")]})
+    try:
+        wanted = set(int(tenant_id) for tenant_id in tenant_ids)
+    except (TypeError, ValueError):
+        raise ValidationError(_("The assignment could not be saved."),
+                              {"bureaus": [_("Choose bureaus from the list.")]}) from None
     tenants = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_(wanted)))} if wanted else {}
     unknown = wanted - set(tenants)
     if unknown:
         raise ValidationError(_("The assignment could not be saved."), {"bureaus": [_("Choose bureaus from the list.")]})
     current = year_assignments(template.year)
+    on_this = {tenant_id for tenant_id, row in current.items() if row.template_id == template.id}
+    removable = on_this if shown is None else on_this & set(int(i) for i in shown)
+    if not wanted and removable and not unassign_all:
+        raise ValidationError(_("The assignment could not be saved."), {"bureaus": [
+            _("No bureau is ticked. To take this edition away from every bureau, use “Unassign all bureaus”.")]})
     added, removed = [], []
     for tenant_id, tenant in tenants.items():
         assignment = current.get(tenant_id)
@@ -411,10 +428,9 @@ def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int], *,
             assignment.assigned_by = _name(actor)
             added.append(tenant.slug)
     slugs = dict(db.session.execute(select(Tenant.id, Tenant.slug)).all())
-    for tenant_id, assignment in current.items():
-        if assignment.template_id == template.id and tenant_id not in wanted:
-            db.session.delete(assignment)
-            removed.append(slugs.get(tenant_id, str(tenant_id)))
+    for tenant_id in sorted(removable - wanted):
+        db.session.delete(current[tenant_id])
+        removed.append(slugs.get(tenant_id, str(tenant_id)))
     if added or removed:
         record_city("score_template.assign", "score_template", template.id,
                     summary=f"分配评分表模板 {template.label}：新增 {len(added)} 个单位，取消 {len(removed)} 个单位",
