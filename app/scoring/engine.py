@@ -42,6 +42,7 @@ import yaml
 __all__ = [
     "AdjustmentResult",
     "BallotResult",
+    "Completeness",
     "DimensionResult",
     "GateOutcome",
     "IndicatorResult",
@@ -52,6 +53,7 @@ __all__ = [
     "Result",
     "RuleDeduction",
     "ScoringError",
+    "completeness",
     "evaluate",
     "load_document",
     "problem_path",
@@ -1402,12 +1404,16 @@ class PartScore:
     that is still being filled in.
 
     ``indicators`` maps every indicator code, in template order, to its score or ``None``
-    when it is not scored yet (or its value is invalid); ``dimensions`` maps dimension
+    when it has no entry yet (or its value is invalid); ``dimensions`` maps dimension
     codes to the sum of their scored indicators; ``total`` is the sum of every scored
-    indicator. ``unscored`` lists the ``points``/``levels`` indicators without a value
-    (a ``deduct`` indicator without occurrences scores full points and is never
-    unscored); ``problems`` lists invalid values, with the paths :func:`evaluate` would
-    report under ``self``/``reviewer``.
+    indicator. ``unscored`` lists the indicators without an entry — of every method: a
+    ``deduct`` indicator needs an entry too (``{}``, "nothing to deduct", is one; no key
+    at all is not), so an untouched sheet is never worth the full points of its
+    deduction items. ``problems`` lists invalid values, with the paths :func:`evaluate`
+    would report under ``self``/``reviewer``.
+
+    ``total`` and the subtotals of an incomplete part are sums of what is there, never a
+    score: see :func:`completeness`.
     """
 
     indicators: tuple[tuple[str, IndicatorScore | None], ...]
@@ -1415,11 +1421,34 @@ class PartScore:
     total: Decimal
     unscored: tuple[str, ...]
     problems: tuple[Problem, ...]
+    #: Per dimension: (code, indicators scored, indicators), in template order.
+    dimension_progress: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def complete(self) -> bool:
-        """Every indicator is scored and no value is invalid."""
+        """Every indicator has a valid entry (the part's total is a score)."""
         return not self.unscored and not self.problems
+
+    @property
+    def scored(self) -> int:
+        """How many indicators have a valid entry."""
+        return sum(1 for _code, score in self.indicators if score is not None)
+
+    @property
+    def count(self) -> int:
+        """How many indicators the part has (every leaf of the template)."""
+        return len(self.indicators)
+
+    def dimension_complete(self, code: str) -> bool:
+        """Every indicator of dimension ``code`` has a valid entry."""
+        return any(dimension == code and scored == total for dimension, scored, total in self.dimension_progress)
+
+    def dimension_counts(self, code: str) -> tuple[int, int]:
+        """(indicators scored, indicators) of dimension ``code``."""
+        for dimension, scored, total in self.dimension_progress:
+            if dimension == code:
+                return scored, total
+        return 0, 0
 
     def score_of(self, code: str) -> IndicatorScore | None:
         """The score of indicator ``code`` (``None`` when unscored)."""
@@ -1434,10 +1463,11 @@ def score_part(template: object, values: object, part: str = "self") -> PartScor
     """Score one part of a sheet that may be incomplete (running totals while filling in).
 
     ``values`` is what a scores document holds under ``self`` or ``reviewer`` (indicator
-    code → value; ``None`` means nothing entered yet). Unlike :func:`evaluate` this does
-    not require every indicator: unscored and invalid ones are reported and left out of
-    the sums. For a complete, valid part the indicator scores, subtotals and total are
-    exactly those :func:`evaluate` computes. ``part`` only names the problem paths.
+    code → value; ``None`` or no key means nothing entered yet, for a ``deduct``
+    indicator too). Unlike :func:`evaluate` this does not require every indicator:
+    indicators without an entry and invalid ones are reported and left out of the sums.
+    For a complete, valid part the indicator scores, subtotals and total are exactly
+    those :func:`evaluate` computes. ``part`` only names the problem paths.
     Raises :class:`ScoringError` when the template is invalid.
     """
     sheet = _checked_sheet(template)
@@ -1456,28 +1486,92 @@ def score_part(template: object, values: object, part: str = "self") -> PartScor
     scored: list[tuple[str, IndicatorScore | None]] = []
     unscored: list[str] = []
     subtotals: list[tuple[str, Decimal]] = []
+    counts: list[tuple[str, int, int]] = []
     with localcontext() as context:
         context.prec = WORKING_PRECISION
         context.rounding = ROUND_HALF_EVEN
         for dimension in sheet.dimensions:
             subtotal = ZERO
+            done = 0
             for indicator in dimension.indicators:
                 value = values.get(indicator.code)
                 score: IndicatorScore | None = None
-                if value is None and indicator.method != "deduct":
+                if value is None:
                     unscored.append(indicator.code)
                 else:
-                    path = _key_path(part, indicator.code)
-                    invalid = [] if value is None else _indicator_value_problems(indicator, value, path)
+                    invalid = _indicator_value_problems(indicator, value, _key_path(part, indicator.code))
                     if invalid:
                         problems += invalid
                     else:
                         score = _indicator_score(indicator, value)
                         subtotal += score.score
+                        done += 1
                 scored.append((indicator.code, score))
             subtotals.append((dimension.code, subtotal))
+            counts.append((dimension.code, done, len(dimension.indicators)))
         total = sum((subtotal for _code, subtotal in subtotals), ZERO)
-    return PartScore(tuple(scored), tuple(subtotals), total, tuple(unscored), tuple(problems))
+    return PartScore(tuple(scored), tuple(subtotals), total, tuple(unscored), tuple(problems), tuple(counts))
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How complete the figures of one sheet are (:func:`completeness`).
+
+    ``self`` and ``reviewer`` are the parts as far as they go (``reviewer`` is ``None``
+    when the document has no reviewer part); ``ballot`` says whether votes are in.
+    """
+
+    self: PartScore
+    reviewer: PartScore | None
+    ballot: bool
+    final: bool
+
+    @property
+    def self_complete(self) -> bool:
+        """The self-assessment total is a score: every leaf indicator has a self entry."""
+        return self.self.complete
+
+    @property
+    def reviewer_complete(self) -> bool:
+        """The review team's total is a score: every leaf indicator has a reviewer entry."""
+        return self.reviewer is not None and self.reviewer.complete
+
+    @property
+    def scores_complete(self) -> bool:
+        """Every part the composite weighs is complete (the composite can be computed
+        from a complete sheet; it is still provisional until the sheet is final)."""
+        return self.self_complete and (self.reviewer is None or self.reviewer.complete)
+
+    @property
+    def composite_complete(self) -> bool:
+        """The composite and the grade are the result: the sheet is final (finalising
+        requires every part complete)."""
+        return self.final and self.scores_complete
+
+
+def completeness(template: object, scores: Mapping[str, Any], *, final: bool = False) -> Completeness:
+    """The one definition of a *complete* score (``docs/architecture.md``):
+
+    * the **self-assessment total** is complete when every leaf indicator has a self
+      entry — a score (points), a level (levels), or for a deduction item an explicit
+      entry (occurrences per rule, ``{}`` for "none occurred"); an untouched deduction
+      item is not an entry, whatever full points it would give;
+    * the **review team's total**: likewise with the reviewer's entries;
+    * the **composite and the grade**: the sheet is final (``final``, the sheet's status
+      — which the workflow only allows once every weighted part is complete).
+
+    ``scores`` is a scores document (``self``, ``reviewer``, ``ballot``); only the
+    presence and validity of entries count here, the arithmetic is :func:`score_part`'s.
+    A figure that is not complete is never shown, ranked, averaged or printed as a score.
+    """
+    reviewer = scores.get("reviewer")
+    ballot = scores.get("ballot")
+    return Completeness(
+        self=score_part(template, scores.get("self"), "self"),
+        reviewer=None if reviewer is None else score_part(template, reviewer, "reviewer"),
+        ballot=isinstance(ballot, Mapping) and any((_count(votes) or 0) > 0 for votes in ballot.values()),
+        final=final,
+    )
 
 
 # --------------------------------------------------------------------------- JSON output

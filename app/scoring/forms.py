@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (DateField, FieldList, Form, FormField, HiddenField, SelectField, SelectMultipleField, StringField,
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -168,6 +168,10 @@ class SheetForm(FlaskForm):
         """(rule, occurrences field) pairs of a deduct indicator."""
         return [(rule, self._fields[f"{stem}_r{index}"]) for index, rule in enumerate(indicator.get("rules") or [])]
 
+    def checked_field(self, stem: str):
+        """The "checked" tick of a deduct indicator."""
+        return self._fields[f"{stem}_ok"]
+
     def note_field(self, stem: str):
         return self._fields[f"{stem}_note"]
 
@@ -197,6 +201,9 @@ def sheet_form(body: dict, part: str, *, evidence: Iterable[Any] | None = None, 
         else:
             for r_index, rule in enumerate(indicator.get("rules") or []):
                 attributes[f"{stem}_r{r_index}"] = CountField(f"{rule.get('code')} {rule.get('title')}")
+            # A deduction item is scored once checked: occurrences entered, or this tick
+            # for "checked, nothing (else) to deduct".  Untouched, it is not scored.
+            attributes[f"{stem}_ok"] = BooleanField(_l("Checked (rules without occurrences count 0)"))
         note_label = _l("Self-assessment note") if part == "self" else _l("Reviewer’s comment")
         attributes[f"{stem}_note"] = TextAreaField(note_label, validators=[Length(max=NOTE_MAX)])
         if choices is not None:
@@ -228,9 +235,11 @@ def sheet_form_data(sheet: Any, part: str) -> dict[str, Any]:
         elif method == "levels":
             data[stem] = getattr(entry, f"{part}_level") or NOT_RATED
         else:
-            counts = getattr(entry, f"{part}_deductions") or {}
+            recorded = getattr(entry, f"{part}_deductions")
+            counts = recorded or {}
             for r_index, rule in enumerate(indicator.get("rules") or []):
                 data[f"{stem}_r{r_index}"] = int(counts.get(rule.get("code"), 0))
+            data[f"{stem}_ok"] = recorded is not None
         data[f"{stem}_note"] = entry.self_note if part == "self" else entry.reviewer_comment
         if part == "self":
             data[f"{stem}_ev"] = [attachment.id for attachment in entry.evidence]
@@ -245,6 +254,8 @@ def entry_inputs(form: SheetForm) -> dict[str, EntryInput]:
         if method == "deduct":
             value: Any = {rule.get("code"): field.data for rule, field in form.rule_fields(stem, indicator)
                           if field.data}
+            if not value and not form.checked_field(stem).data:
+                value = None  # untouched: not scored (never "full points" by default)
         elif method == "levels":
             value = form.value_field(stem).data or None
         else:

@@ -637,17 +637,31 @@ def _set_value(entry: ScoreEntry, part: str, method: str, value: object) -> None
 
 
 def part_values(sheet: ScoreSheet, part: str) -> dict[str, Any]:
-    """One part of the sheet as the scores document writes it: indicator code → value
-    (``deduct`` indicators always appear, ``{}`` when nothing is deducted)."""
+    """One part of the sheet as the scores document writes it: indicator code → value,
+    for the indicators that have an entry (a ``deduct`` indicator's entry is ``{}`` when
+    "nothing to deduct" was recorded; one never entered is left out, and so counts as
+    not scored: ``engine.completeness``)."""
     values: dict[str, Any] = {}
     for _d, indicator in indicators_of(sheet.template_body):
         entry = sheet.entry_for(indicator["code"])
         value = _entry_value(entry, part, indicator["method"]) if entry is not None else None
-        if indicator["method"] == "deduct":
-            values[indicator["code"]] = value or {}
-        elif value is not None:
+        if value is not None:
             values[indicator["code"]] = value
     return values
+
+
+def sheet_completeness(sheet: ScoreSheet) -> engine.Completeness:
+    """How complete the sheet's figures are (the engine's definition)."""
+    return engine.completeness(sheet.template_body, scores_document(sheet), final=sheet.status == FINAL)
+
+
+def _unscored_problems(progress: engine.Completeness) -> list[Problem]:
+    problems = []
+    for part, score in (("self", progress.self), ("reviewer", progress.reviewer)):
+        if score is not None:
+            problems += list(score.problems) + [
+                Problem(engine.problem_path(part, code), "未评分 / not scored") for code in score.unscored]
+    return problems
 
 
 def running(sheet: ScoreSheet, part: str) -> PartScore:
@@ -760,7 +774,8 @@ def submit(sheet: ScoreSheet, *, version: object, actor: object | None = None) -
     progress = running(sheet, "self")
     if not progress.complete:
         missing = [problem.path for problem in progress.problems] + list(progress.unscored)
-        raise ValidationError(_("Score every indicator before submitting (%(n)s not yet scored: %(codes)s).",
+        raise ValidationError(_("Score every indicator before submitting (%(n)s not yet scored: %(codes)s). "
+                                "A deduction item needs its occurrences or the tick “checked”.",
                                 n=len(missing), codes="、".join(missing[:10])))
     sheet.status = SELF_SUBMITTED
     sheet.self_submitted_at, sheet.self_submitted_by = utcnow(), _name(actor)
@@ -969,9 +984,18 @@ def _positive(value: object) -> bool:
 
 
 def evaluate_sheet(sheet: ScoreSheet) -> tuple[Result | None, list[Problem]]:
-    """The engine's full result of a sheet, or ``None`` and what is still missing."""
+    """The engine's full result of a sheet, or ``None`` and what is still missing.
+
+    There is a result only when every weighted part is complete (``engine.completeness``:
+    every indicator has an entry in the self and the reviewer part): a composite of an
+    incomplete sheet is never computed, let alone shown.  Until the sheet is final the
+    result is provisional (the pages say so)."""
+    document = scores_document(sheet)
+    progress = engine.completeness(sheet.template_body, document, final=sheet.status == FINAL)
+    if not progress.scores_complete:
+        return None, _unscored_problems(progress)
     try:
-        return engine.evaluate(sheet.template_body, scores_document(sheet)), []
+        return engine.evaluate(sheet.template_body, document), []
     except ScoringError as error:
         return None, list(error.problems) or [Problem("", error.message)]
 
@@ -979,7 +1003,10 @@ def evaluate_sheet(sheet: ScoreSheet) -> tuple[Result | None, list[Problem]]:
 def _require_result(sheet: ScoreSheet, message: str) -> Result:
     result, problems = evaluate_sheet(sheet)
     if result is None:
-        raise ValidationError(message, {"": [str(problem) for problem in problems]})
+        shown = [str(problem) for problem in problems[:10]]
+        if len(problems) > 10:
+            shown.append(_("… and %(n)s more.", n=len(problems) - 10))
+        raise ValidationError(message, {"": shown})
     return result
 
 
@@ -1051,38 +1078,51 @@ def review_visible(sheet: ScoreSheet, *, city: bool) -> bool:
 
 # ----------------------------------------------------------------------------- figures
 def metrics(year: int) -> dict[str, Any]:
-    """The current bureau's score figures of ``year``, for the city's roll-up.
+    """The current bureau's score figures of ``year``, for the city's roll-up and the reports.
 
-    Returns ``{"year", "status", "template_edition", "self_total", "self_complete",
-    "reviewer_total", "reviewer_complete", "composite", "grade", "grade_by_score",
-    "vetoed"}`` for the bureau's own sheet (``status`` ``None`` when not started).
+    Returns ``{"year", "status", "template_edition", "indicators", "self_total",
+    "self_complete", "reviewer_total", "reviewer_complete", "final", "composite",
+    "grade", "grade_by_score", "vetoed", "progress", "dimensions"}`` for the bureau's own
+    sheet (``status`` ``None`` when not started).
 
-    * ``self_total`` = Σ self indicator scores (``engine.score_part``: unscored
-      indicators count 0, a ``deduct`` indicator without occurrences its full points);
-      ``reviewer_total`` likewise for the reviewer's scores (``None`` before the bureau
-      submits).
-    * ``dimensions``: per dimension, ``{code, title, max_points, self, reviewer}`` with the
-      running subtotals (``reviewer`` ``None`` before the bureau submits).
-    * ``composite`` = Σ weight × part score (self, reviewer, ballot) + min(Σ bonus,
-      bonus_cap) − Σ deductions, floored at 0, and ``grade`` after gates and vetoes —
-      both from ``engine.evaluate``, ``None`` until every weighted part is complete.
+    A figure is given only when it is complete (``engine.completeness``), else ``None``:
+
+    * ``self_total`` = Σ self indicator scores once every indicator has a self entry
+      (a deduction item counts once its occurrences, or "none", were entered);
+      ``reviewer_total`` likewise for the reviewer (never before the bureau submits);
+    * ``composite`` = Σ weight × part score + min(Σ bonus, bonus_cap) − Σ deductions,
+      floored at 0, and ``grade`` after gates and vetoes (``engine.evaluate``): only once
+      the sheet is final;
+    * ``progress``: ``{"self": {"scored", "total"}, "reviewer": {...} | None}`` — how far
+      each part is, which the pages show instead of a missing figure ("评分中 12/20",
+      ``app.scoring.progress``);
+    * ``dimensions``: per dimension ``{code, title, max_points, count, self,
+      self_scored, reviewer, reviewer_scored}``, a subtotal only when every indicator of
+      the dimension has an entry of that part.
 
     Figures are ``Decimal`` rounded to 0.01 half-up.  The roll-up is city-side, so the
     reviewer's figures are included whatever the status.
     """
     sheet = find_sheet(year)
-    empty = {"year": year, "status": None, "template_edition": None, "self_total": None, "self_complete": False,
-             "reviewer_total": None, "reviewer_complete": False, "composite": None, "grade": None,
-             "grade_by_score": None, "vetoed": False, "dimensions": []}
+    empty = {"year": year, "status": None, "template_edition": None, "indicators": None, "self_total": None,
+             "self_complete": False, "reviewer_total": None, "reviewer_complete": False, "final": False,
+             "composite": None, "grade": None, "grade_by_score": None, "vetoed": False,
+             "progress": {"self": None, "reviewer": None}, "dimensions": []}
     if sheet is None:
         return empty
     own = running(sheet, "self")
-    figures = dict(empty, status=sheet.status, template_edition=sheet.template_edition,
-                   self_total=engine.round_figure(own.total), self_complete=own.complete)
     reviewer = running(sheet, "reviewer") if sheet.status != DRAFT else None
+    figures = dict(empty, status=sheet.status, template_edition=sheet.template_edition, indicators=own.count,
+                   self_complete=own.complete, final=sheet.status == FINAL,
+                   self_total=engine.round_figure(own.total) if own.complete else None,
+                   progress={"self": {"scored": own.scored, "total": own.count},
+                             "reviewer": None if reviewer is None else {"scored": reviewer.scored,
+                                                                        "total": reviewer.count}})
     figures["dimensions"] = _dimension_figures(sheet, own, reviewer)
     if reviewer is not None:
-        figures.update(reviewer_total=engine.round_figure(reviewer.total), reviewer_complete=reviewer.complete)
+        figures.update(reviewer_complete=reviewer.complete,
+                       reviewer_total=engine.round_figure(reviewer.total) if reviewer.complete else None)
+    if sheet.status == FINAL:
         result, _problems = evaluate_sheet(sheet)
         if result is not None:
             figures.update(composite=result.composite_rounded, grade=result.grade,
@@ -1091,17 +1131,25 @@ def metrics(year: int) -> dict[str, Any]:
 
 
 def _dimension_figures(sheet: ScoreSheet, own: engine.PartScore, reviewer: engine.PartScore | None) -> list[dict]:
-    """Per dimension (一级指标), in template order: code, title, max points and the running
-    self and reviewer subtotals (for the city's side-by-side comparison)."""
+    """Per dimension (一级指标), in template order: code, title, max points, the number of
+    indicators, and per part the subtotal (only when every indicator of the dimension
+    has an entry) and how many have one (for the city's side-by-side comparison)."""
     own_by_code = dict(own.dimensions)
     reviewer_by_code = dict(reviewer.dimensions) if reviewer is not None else {}
     figures = []
     for dimension in sheet.template_body.get("dimensions", []):
         code = dimension["code"]
         maximum = sum((Decimal(str(i["max_points"])) for i in dimension.get("indicators", [])), Decimal(0))
-        figures.append({"code": code, "title": dimension.get("title", code), "max_points": engine.round_figure(maximum),
-                        "self": engine.round_figure(own_by_code[code]) if code in own_by_code else None,
-                        "reviewer": engine.round_figure(reviewer_by_code[code]) if code in reviewer_by_code else None})
+        self_scored, count = own.dimension_counts(code)
+        item = {"code": code, "title": dimension.get("title", code), "max_points": engine.round_figure(maximum),
+                "count": count, "self_scored": self_scored,
+                "self": engine.round_figure(own_by_code[code]) if own.dimension_complete(code) else None,
+                "reviewer_scored": None, "reviewer": None}
+        if reviewer is not None:
+            item["reviewer_scored"] = reviewer.dimension_counts(code)[0]
+            if reviewer.dimension_complete(code):
+                item["reviewer"] = engine.round_figure(reviewer_by_code[code])
+        figures.append(item)
     return figures
 
 

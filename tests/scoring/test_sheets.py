@@ -54,14 +54,16 @@ def test_viewers_and_the_city_cannot_start_or_fill_a_sheet(app, client, bureau_a
 
 
 def test_running_totals_are_the_engine_s_and_are_shown_after_saving(app, client, bureau_a, assigned):
-    partial = {"SX1": "5.5", "ZZ2": "较好", "ZZ1": {"ZZ1-1": 2}}
+    partial = {"SX1": "5.5", "ZZ2": "较好", "ZZ1": {"ZZ1-1": 2}, "ZZ3": {}}
     start_and_fill(client, bureau_a, partial)
     login(client, bureau_a.admin.username)
     figures = page_figures(client.get(f"/b/{bureau_a.slug}/scoring/2026").get_data(as_text=True))
-    expected = engine.score_part(assigned.body, {"SX1": Decimal("5.5"), "ZZ2": "较好", "ZZ1": {"ZZ1-1": 2}})
-    assert figures["running.self"] == engine.round_figure(expected.total)
-    assert figures["running.dimension.ZZ"] == Decimal("16.95")  # 8 − 2 + 7 × 0.85 + 5
+    # An incomplete part shows how far it is, never its sum as a score.
+    assert figures["running.self"] == "自评中 4/15"
+    assert figures["running.dimension.ZZ"] == Decimal("16.95")  # complete: 8 − 2 + 7 × 0.85 + 5
+    assert figures["running.dimension.SX"] == "1/3"
     assert figures["running.indicator.SX1"] == Decimal("5.5")
+    assert "running.indicator.ZJ1" not in figures  # an untouched deduction item is "not scored"
     sheet = sheet_of(bureau_a.tenant)
     entry = sheet.entry_for("SX1")
     assert entry.self_points == Decimal("5.50") and sheet.entry_for("ZZ1").self_deductions == {"ZZ1-1": 2}
@@ -392,8 +394,10 @@ def test_metrics_of_a_bureau_along_the_way(app, client, bureau_a, assigned):
     start_and_fill(client, bureau_a, {"SX1": "5"})
     with tenant_context(bureau_a.tenant):
         figures = services.metrics(YEAR)
-    # SX1 5 plus every deduct indicator at full points (8+5+5+8+8+8+7).
-    assert figures["status"] == "draft" and figures["self_total"] == Decimal("54") and not figures["self_complete"]
+    # A barely started draft has no self score (it used to show SX1's 5 plus the full
+    # points of every untouched deduction item, 54): only how far it is.
+    assert figures["status"] == "draft" and figures["self_total"] is None and not figures["self_complete"]
+    assert figures["progress"]["self"] == {"scored": 1, "total": 15}
     assert figures["reviewer_total"] is None and figures["composite"] is None
 
 
