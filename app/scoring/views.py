@@ -50,7 +50,7 @@ STATUS_LABELS = {DRAFT: _l("Draft"), SELF_SUBMITTED: _l("Self-assessment submitt
                  FINAL: _l("Final")}
 STATUS_BADGES = {DRAFT: "secondary", SELF_SUBMITTED: "info", REVIEWED: "warning", FINAL: "success"}
 PART_LABELS = {"self": _l("Self-assessment"), "reviewer": _l("Review team"), "ballot": _l("Democratic rating")}
-MAX_UPLOAD = 2 * 1024 * 1024
+MAX_UPLOAD = engine.MAX_DOCUMENT_BYTES
 
 
 def _figure(value) -> str:

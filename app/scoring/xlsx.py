@@ -34,6 +34,9 @@ INDICATOR_HEADERS = ("一级指标代码", "一级指标", "二级指标代码",
                      "规则代码或等次", "规则内容", "扣分或系数")
 SETTINGS_HEADERS = ("项目", "代码或取值", "名称", "数值")
 MAX_ROWS = 2000
+#: What the workbook's parts may unpack to (a zip of a few kilobytes can unpack to
+#: gigabytes; openpyxl reads the shared strings whole).
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 
 # Method names accepted in the 计分方法 column (the Chinese ones are written on export).
 METHODS = {"points": "points", "计分": "points", "直接计分": "points", "直接评分": "points",
@@ -127,6 +130,15 @@ def read_template(content: bytes) -> tuple[dict, dict[str, str]]:
     from .services import TemplateInvalid
 
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        unpacked = 0  # not a zip: load_workbook says so below
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise TemplateInvalid(_("The file could not be imported."), [Problem("", _(
+            "The workbook unpacks to more than %(n)s MB: a score-sheet template is far smaller.",
+            n=MAX_UNPACKED_BYTES // (1024 * 1024)))])
+    try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise TemplateInvalid(_("The file could not be imported."),
@@ -136,6 +148,11 @@ def read_template(content: bytes) -> tuple[dict, dict[str, str]]:
         body: dict[str, Any] = {}
         _read_settings(_rows(workbook, SETTINGS_SHEET, len(SETTINGS_HEADERS), rows), body, rows)
         body["dimensions"] = _read_indicators(_rows(workbook, INDICATOR_SHEET, len(INDICATOR_HEADERS), rows), rows)
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, SyntaxError):
+        # A damaged part of the workbook (openpyxl reads the sheets lazily; its XML
+        # errors are SyntaxError subclasses).
+        raise TemplateInvalid(_("The file could not be imported."),
+                              [Problem("", _("The file is not an Excel workbook (.xlsx)."))]) from None
     finally:
         workbook.close()
     if rows.problems:
