@@ -63,14 +63,15 @@ def dashboard_export():
 MAX_CHOSEN = 6
 
 
-def _chosen() -> list[str]:
+def _chosen(*, say: bool = True) -> list[str]:
     """The bureaus ticked (``?b=slug``), distinct, in order; past :data:`MAX_CHOSEN` the
-    rest are dropped with a message (the checkboxes then show what is compared)."""
+    rest are dropped, with a message on the page (``say``; the checkboxes then show what
+    is compared)."""
     chosen = []
     for slug in request.args.getlist("b")[:1000]:
         if slug not in chosen:
             chosen.append(slug[:60])
-    if len(chosen) > MAX_CHOSEN:
+    if say and len(chosen) > MAX_CHOSEN:
         flash(_("At most %(n)d bureaus can be shown together: the first %(n)d ticked are shown.", n=MAX_CHOSEN),
               "warning")
     return chosen[:MAX_CHOSEN]
@@ -93,7 +94,7 @@ def compare():
 @city_role()
 def compare_export():
     year = _year()
-    rows = rollup.compare(year, _chosen())
+    rows = rollup.compare(year, _chosen(say=False))
     return _xlsx(services.compare_workbook(year, rows), f"compare-{year}.xlsx")
 
 

@@ -488,6 +488,32 @@ class TemplateEditorForm(FlaskForm):
     gates = FieldList(FormField(GateForm), max_entries=20)
 
 
+def fits_editor(body: Any) -> bool:
+    """Whether the tree editor can show ``body``: no list longer than its ``FieldList``
+    (a draft stored before the import limits may have more; it is shown read-only)."""
+    if not isinstance(body, dict):
+        return False
+    top = TemplateEditorForm
+    for name in ("dimensions", "grades", "ballot_levels", "veto_rules", "adjustment_rules", "gates"):
+        items = body.get(name)
+        if isinstance(items, list) and len(items) > getattr(top, name).kwargs["max_entries"]:
+            return False
+    limits = {"indicators": DimensionForm.indicators.kwargs["max_entries"],
+              "rules": IndicatorForm.rules.kwargs["max_entries"], "levels": IndicatorForm.levels.kwargs["max_entries"]}
+    for dimension in body.get("dimensions") or []:
+        indicators = dimension.get("indicators") if isinstance(dimension, dict) else None
+        if not isinstance(indicators, list):
+            continue
+        if len(indicators) > limits["indicators"]:
+            return False
+        for indicator in indicators:
+            if isinstance(indicator, dict) and any(
+                    isinstance(indicator.get(key), list) and len(indicator[key]) > limits[key]
+                    for key in ("rules", "levels")):
+                return False
+    return True
+
+
 #: Paths of the editor's fields that are not named like the body's keys.
 EDITOR_ALIASES = {"composite.self": "weight_self", "composite.reviewer": "weight_reviewer",
                   "composite.ballot": "weight_ballot"}

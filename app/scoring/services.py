@@ -959,8 +959,8 @@ def scores_document(sheet: ScoreSheet, *, review: bool = True) -> dict[str, Any]
     weights = sheet.template_body.get("composite") or {}
     reviewer = part_values(sheet, "reviewer")
     if _positive(weights.get("reviewer")) or any(
-            entry.reviewer_points is not None or entry.reviewer_level is not None or entry.reviewer_deductions
-            for entry in sheet.entries):
+            entry.reviewer_points is not None or entry.reviewer_level is not None
+            or entry.reviewer_deductions is not None for entry in sheet.entries):
         document["reviewer"] = reviewer
     if sheet.ballot is not None:
         document["ballot"] = {label: int(votes) for label, votes in sheet.ballot.counts.items()}

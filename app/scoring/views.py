@@ -38,7 +38,7 @@ from app.web import flash_field_errors, show_error
 from . import demo  # noqa: F401  (registers the demo seeder)
 from . import engine, services, xlsx
 from .forms import (KIND_LABELS, METHOD_LABELS, AssignForm, BadOperation, EditionActionForm, ImportTemplateForm,
-                    ReopenForm, TemplateEditorForm, VersionForm, adjustment_form, apply_op,
+                    ReopenForm, TemplateEditorForm, VersionForm, adjustment_form, apply_op, fits_editor,
                     ballot_form, body_from_editor, editor_data, entry_inputs, field_name, new_template_form,
                     place_errors, sheet_form, sheet_form_data)
 from .models import DRAFT, FINAL, REVIEWED, SELF_SUBMITTED
@@ -205,9 +205,12 @@ def _render_view(template, assign_form: AssignForm | None = None, status: int = 
 @city_role()
 def template(template_id: int):
     template = _template_or_404(template_id)
-    if template.is_published or not current_user.is_city_admin:
+    if template.is_published or not current_user.is_city_admin or not fits_editor(template.body):
         if request.method == "POST":
             abort(403 if not current_user.is_city_admin else 409)
+        if not template.is_published and current_user.is_city_admin:
+            flash(_("This draft is larger than the editor allows (see the problems): export it, correct it and "
+                    "import it again, or delete it."), "warning")
         return _render_view(template)
     if request.method == "GET":
         form = TemplateEditorForm(formdata=None, data=dict(editor_data(template.body), version=template.version))

@@ -193,3 +193,16 @@ def test_limits_hold_for_parsed_documents_too():
     assert engine.load_document('{"a": -0}') == {"a": 0}
     with pytest.raises(engine.ScoringError):
         engine.load_document(yaml.safe_dump({"a": 1}) + "b: &x 1\nc: *x\n")
+
+
+def test_a_draft_stored_past_the_limits_is_shown_read_only_and_can_be_deleted(app, client, city_admin):
+    # Drafts imported before the limits existed (or made by a script) may be larger than
+    # the tree editor: their page shows them with their problems instead of failing.
+    template = services.create_from_body(2026, _wide_template(1_000), actor=city_admin)
+    login(client, "city")
+    with deadline(60):
+        response = client.get(f"/city/scoring/templates/{template.id}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "至多 500 项" in page
+    response = client.post(f"/city/scoring/templates/{template.id}/delete", data={"version": template.version})
+    assert response.status_code == 302 and db.session.scalar(select(ScoreTemplate)) is None

@@ -366,6 +366,39 @@ def test_evidence_links_the_bureau_s_attachments(app, client, bureau_a, assigned
     assert sheet_of(bureau_a.tenant).entry_for("SX1").evidence == []
 
 
+def test_the_evidence_picker_shows_what_is_linked_and_keeps_it_on_a_refused_save(app, client, bureau_a, assigned):
+    """A multi-select prefilled from the entry: saving the page as shown keeps the links,
+    and a save refused for another field re-renders the choice as posted."""
+    import re
+
+    with tenant_context(bureau_a.tenant):
+        duty_list = DutyList(year=YEAR, title="2026年度责任清单", status="published", areas=[])
+        item = DutyItem(duty_list=duty_list, category="party_group", area="political", content="落实第一议题制度")
+        record = ProgressRecord(item=item, occurred_on=date(2026, 3, 1), summary="传达学习重要讲话精神")
+        files = [Attachment(record=record, sha256=f"{n:064x}", size=2048, kind="pdf", original_name=f"会议纪要{n}.pdf")
+                 for n in (1, 2, 3)]
+        db.session.add_all([duty_list, item, record, *files])
+        db.session.commit()
+        ids = [f.id for f in files]
+    start_and_fill(client, bureau_a, {})
+    login(client, bureau_a.admin.username)
+    url = f"/b/{bureau_a.slug}/scoring/2026"
+    data = form_fields(assigned.body, "self", {"SX1": "6"}, version=version_of(bureau_a.tenant))
+    data["i3_ev"] = [str(ids[0]), str(ids[2])]
+    assert client.post(url, data=data).status_code == 302
+
+    def selected(page: str) -> set[str]:
+        select = re.search(r'<select[^>]*name="i3_ev".*?</select>', page, re.S).group(0)
+        return set(re.findall(r'<option selected value="(\d+)"', select))
+
+    assert selected(client.get(url).get_data(as_text=True)) == {str(ids[0]), str(ids[2])}
+    data = form_fields(assigned.body, "self", {"SX1": "6.5"}, version=version_of(bureau_a.tenant))  # max 6
+    data["i3_ev"] = [str(ids[1])]
+    response = client.post(url, data=data)
+    assert response.status_code == 200 and selected(response.get_data(as_text=True)) == {str(ids[1])}
+    assert [a.id for a in sheet_of(bureau_a.tenant).entry_for("SX1").evidence] == [ids[0], ids[2]]
+
+
 def test_a_draft_moves_to_a_newer_edition_keeping_what_still_fits(app, client, bureau_a, assigned, city_admin):
     start_and_fill(client, bureau_a, {"SX1": "6", "ZJ3": "5", "ZZ2": "较好"})
     body = services.example_body()
