@@ -196,7 +196,8 @@ def _readable(figures: dict | None) -> dict:
 
 
 def _states(scoring: dict) -> dict[str, str]:
-    return {key: state for key in scoring_progress.SCORE_FIGURES
+    # The grade column stays "—" next to the composite's state (one state per row is enough).
+    return {key: state for key in ("self_total", "reviewer_total", "composite")
             if (state := scoring_progress.figure_state(scoring, key)) is not None}
 
 

@@ -511,7 +511,10 @@ def city_summary(year: int, day: date | None = None) -> dict:
         "columns": [str(c.label) for c in columns],
         "numeric": [c.numeric for c in columns],
         "ranking": [{"rank": r.rank, "name": r.name, "category": r.category_label, "stale": r.stale,
-                     "cells": [r.shown(c) for c in columns]} for r in overview.rows],
+                     "cells": [r.shown(c) for c in columns],
+                     # a state ("评分中 11/15") instead of a figure: centred text that may wrap
+                     "pending": [r.values.get(c.key) is None and c.key in r.states for c in columns]}
+                    for r in overview.rows],
         "charts": {k: v for k, v in city_services.dashboard_charts(overview).items() if v},
         "profiles": bureau_profiles,
         "item_blocks": _appendix_blocks(blocks, "overdue_items"),
