@@ -140,3 +140,13 @@ def test_review_completion_and_finalising_need_every_entry(app, client, bureau_a
     with tenant_context(bureau_a.tenant):
         result, missing = services.evaluate_sheet(services.get_sheet(YEAR))
     assert result is None and len(missing) == 13 and all("未评分" in p.message for p in missing)
+
+
+def test_trends_plot_final_scores_only(app, client, bureau_a, bureau_b, assigned):
+    _city(client, bureau_a, bureau_b)
+    series = rollup.trend(YEAR, "composite")
+    final = next(r for r in rollup.overview(YEAR).rows if r.slug == bureau_a.slug).values["composite"]
+    assert [value for _day, value in series["市教育局"]] == [None]
+    assert [value for _day, value in series["市财政局"]] == [final]
+    assert [value for _day, value in series[""]] == [final]  # the city average of final scores
+    assert client.get(f"/city/trends?year={YEAR}&figure=composite&b={bureau_b.slug}").status_code == 200
