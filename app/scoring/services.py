@@ -1110,11 +1110,12 @@ def metrics(year: int) -> dict[str, Any]:
              "progress": {"self": None, "reviewer": None}, "dimensions": []}
     if sheet is None:
         return empty
-    own = running(sheet, "self")
-    reviewer = running(sheet, "reviewer") if sheet.status != DRAFT else None
+    progress = sheet_completeness(sheet)  # the one definition of "complete"
+    own = progress.self
+    reviewer = None if sheet.status == DRAFT else progress.reviewer or running(sheet, "reviewer")
     figures = dict(empty, status=sheet.status, template_edition=sheet.template_edition, indicators=own.count,
-                   self_complete=own.complete, final=sheet.status == FINAL,
-                   self_total=engine.round_figure(own.total) if own.complete else None,
+                   self_complete=progress.self_complete, final=progress.final,
+                   self_total=engine.round_figure(own.total) if progress.self_complete else None,
                    progress={"self": {"scored": own.scored, "total": own.count},
                              "reviewer": None if reviewer is None else {"scored": reviewer.scored,
                                                                         "total": reviewer.count}})
@@ -1122,7 +1123,7 @@ def metrics(year: int) -> dict[str, Any]:
     if reviewer is not None:
         figures.update(reviewer_complete=reviewer.complete,
                        reviewer_total=engine.round_figure(reviewer.total) if reviewer.complete else None)
-    if sheet.status == FINAL:
+    if progress.composite_complete:
         result, _problems = evaluate_sheet(sheet)
         if result is not None:
             figures.update(composite=result.composite_rounded, grade=result.grade,
