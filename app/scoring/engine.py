@@ -928,7 +928,10 @@ def _limit_problems(data: object) -> list[Problem]:
             for key, item in items:
                 stack.append((item, f"{path}[{key}]" if isinstance(key, int) and not isinstance(value, Mapping)
                               else _key_path(path, key), depth + 1))
-        elif isinstance(value, bool) or value is None or isinstance(value, str):
+        elif isinstance(value, str):
+            if "\x00" in value:
+                problems.append(Problem(path, "文本中含有 NUL 字符 / the text contains a NUL character"))
+        elif isinstance(value, bool) or value is None:
             continue
         elif isinstance(value, (int, float, Decimal)):
             number = _decimal(value) if _is_number(value) else None

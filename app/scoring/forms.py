@@ -24,12 +24,39 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Hidden
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from .services import NOTE_MAX, EntryInput, indicators_of, parse_points
+from .services import NOTE_MAX, EntryInput, indicators_of, parse_points, strip_controls
 
 METHOD_LABELS = {"points": _l("Points (direct score)"), "deduct": _l("Deduction (down to zero)"),
                  "levels": _l("Levels (rated)")}
 KIND_LABELS = {"bonus": _l("Bonus"), "deduction": _l("Deduction"), "veto": _l("Veto")}
 NOT_RATED = ""
+
+
+# ----------------------------------------------------------------------------- bases
+class _CleanMeta:
+    """Every field of the scoring forms drops control characters (NUL and the other C0
+    controls but tab and line breaks) from what is posted: PostgreSQL refuses NUL in
+    text, and none of them belongs in a note, a name or a code."""
+
+    def bind_field(self, form: Any, unbound_field: Any, options: dict) -> Any:
+        if issubclass(unbound_field.field_class, (FieldList, FormField)):
+            return unbound_field.bind(form=form, **options)  # their entries are forms of their own
+        filters = [*unbound_field.kwargs.get("filters", ()), strip_controls]
+        return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class ScoringForm(FlaskForm):
+    """Base of the scoring pages' forms (see :class:`_CleanMeta`)."""
+
+    class Meta(_CleanMeta):
+        pass
+
+
+class ScoringSubForm(Form):
+    """Base of the tree editor's nested entries (see :class:`_CleanMeta`)."""
+
+    class Meta(_CleanMeta):
+        pass
 
 
 # ----------------------------------------------------------------------------- fields
@@ -150,7 +177,7 @@ def show_number(value: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- sheet forms
-class SheetForm(FlaskForm):
+class SheetForm(ScoringForm):
     """Base of the per-template self-assessment and review forms."""
 
     version = HiddenField()
@@ -291,13 +318,13 @@ def place_errors(form: SheetForm, errors: dict[str, list[str]]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- small forms
-class VersionForm(FlaskForm):
+class VersionForm(ScoringForm):
     """A button that acts on a sheet (submit, complete, finalise …) with its version."""
 
     version = HiddenField()
 
 
-class BallotForm(FlaskForm):
+class BallotForm(ScoringForm):
     """Democratic rating: votes per level are added per template (``ballot_form``)."""
 
     version = HiddenField()
@@ -321,7 +348,7 @@ def ballot_form(labels: list[str], **kwargs: Any) -> BallotForm:
     return type("BoundBallotForm", (BallotForm,), attributes)(**kwargs)
 
 
-class AdjustmentForm(FlaskForm):
+class AdjustmentForm(ScoringForm):
     version = HiddenField()
     kind = ChoiceField(_l("Kind"), choices=[SelectChoice(key, label) for key, label in KIND_LABELS.items()])
     rule = ChoiceField(_l("Rule"), choices=[SelectChoice("", _l("— none (give the points) —"))], default="")
@@ -341,7 +368,7 @@ def adjustment_form(rules: list[tuple[str, str]], **kwargs: Any) -> AdjustmentFo
     return form
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(ScoringForm):
     version = HiddenField()
     target = ChoiceField(_l("Reopen to"), choices=[
         SelectChoice("reviewed", _l("Review (correct the city's scores)")),
@@ -354,7 +381,7 @@ class ReopenForm(FlaskForm):
 YEAR = [DataRequired(_l("Enter the year.")), Regexp(r"^\d{4}$", message=_l("Enter a year such as 2026."))]
 
 
-class NewTemplateForm(FlaskForm):
+class NewTemplateForm(ScoringForm):
     year = StringField(_l("Year"), validators=YEAR)
     name = StringField(_l("Name of the sheet"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)],
                        description=_l("For example: 2026年度市直机关党建工作主体责任考核评分表"))
@@ -370,13 +397,13 @@ def new_template_form(templates: Iterable[Any], **kwargs: Any) -> NewTemplateFor
     return form
 
 
-class ImportTemplateForm(FlaskForm):
+class ImportTemplateForm(ScoringForm):
     file = FileField(_l("Template file"), validators=[FileRequired(_l("Choose a file."))],
                      description=_l("JSON, YAML or Excel (.xlsx) in the layout described in the manual."))
     upload = SubmitField(_l("Import as a new draft"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(ScoringForm):
     """Which bureaus are assessed on a published edition.
 
     ``shown`` carries the bureaus that were ticked when the page was rendered, so that a
@@ -398,7 +425,7 @@ class AssignForm(FlaskForm):
             return None
 
 
-class EditionActionForm(FlaskForm):
+class EditionActionForm(ScoringForm):
     """Publish / delete a draft, start a new edition: carries the template's version."""
 
     version = HiddenField()
@@ -410,13 +437,13 @@ CODE = [Optional(), Length(max=64)]
 NUMBER = [Optional(), Length(max=30)]
 
 
-class RuleForm(Form):
+class RuleForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Deduction rule"), validators=TEXT)
     points = StringField(_l("Points each"), validators=NUMBER)
 
 
-class LevelForm(Form):
+class LevelForm(ScoringSubForm):
     label = StringField(_l("Level"), validators=CODE)
     fraction = StringField(_l("Fraction of the points"), validators=NUMBER)
     description = StringField(_l("Description"), validators=TEXT)
@@ -426,7 +453,7 @@ def _method_choices() -> list[SelectChoice]:
     return [SelectChoice(key, label) for key, label in METHOD_LABELS.items()]
 
 
-class IndicatorForm(Form):
+class IndicatorForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Indicator"), validators=TEXT)
     max_points = StringField(_l("Points"), validators=NUMBER)
@@ -436,28 +463,28 @@ class IndicatorForm(Form):
     levels = FieldList(FormField(LevelForm), max_entries=100)
 
 
-class DimensionForm(Form):
+class DimensionForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Dimension"), validators=TEXT)
     indicators = FieldList(FormField(IndicatorForm), max_entries=200)
 
 
-class GradeForm(Form):
+class GradeForm(ScoringSubForm):
     label = StringField(_l("Grade"), validators=CODE)
     min = StringField(_l("From (points)"), validators=NUMBER)
 
 
-class BallotLevelForm(Form):
+class BallotLevelForm(ScoringSubForm):
     label = StringField(_l("Ballot level"), validators=CODE)
     weight = StringField(_l("Weight"), validators=NUMBER)
 
 
-class VetoRuleForm(Form):
+class VetoRuleForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Veto condition"), validators=TEXT)
 
 
-class AdjustmentRuleForm(Form):
+class AdjustmentRuleForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Rule"), validators=TEXT)
     kind = ChoiceField(_l("Kind"), choices=[SelectChoice("bonus", _l("Bonus")),
@@ -465,12 +492,12 @@ class AdjustmentRuleForm(Form):
     points = StringField(_l("Points"), validators=NUMBER)
 
 
-class GateForm(Form):
+class GateForm(ScoringSubForm):
     ballot_approval_below = StringField(_l("Approval below (fraction)"), validators=NUMBER)
     max_grade = StringField(_l("Grade at most"), validators=CODE)
 
 
-class TemplateEditorForm(FlaskForm):
+class TemplateEditorForm(ScoringForm):
     """The whole template tree; see :func:`editor_data` and :func:`body_from_editor`."""
 
     version = HiddenField()

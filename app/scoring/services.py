@@ -79,6 +79,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(value: Any) -> Any:
+    """Text without control characters (NUL and the C0 controls but tab, CR and LF);
+    anything else as it is."""
+    return _CONTROLS.sub("", value) if isinstance(value, str) else value
+
+
 def _name(actor: object | None) -> str:
     if actor is None:
         return "system"
@@ -317,7 +326,7 @@ def import_template(filename: str, content: bytes, *, actor: object | None = Non
     if problems:
         raise TemplateInvalid(_("The file could not be imported: %(n)s problem(s).", n=len(problems)),
                               [_located(problem, locations) for problem in problems])
-    template = _new_template(int(body["year"]), plain(body), actor, f"导入 {Path(filename).name[:100]}")
+    template = _new_template(int(body["year"]), plain(body), actor, f"导入 {strip_controls(Path(filename).name)[:100]}")
     db.session.commit()
     return template
 

@@ -206,3 +206,15 @@ def test_a_draft_stored_past_the_limits_is_shown_read_only_and_can_be_deleted(ap
     assert response.status_code == 200 and "至多 500 项" in page
     response = client.post(f"/city/scoring/templates/{template.id}/delete", data={"version": template.version})
     assert response.status_code == 302 and db.session.scalar(select(ScoreTemplate)) is None
+
+
+@pytest.mark.parametrize("filename", ["a\x00.json", "长" * 20_000 + ".yaml", "🙂.yml", "a\r\nb.xlsx", ".json", "x.JSON",
+                                      "../../etc/passwd.yaml", "x.exe", ""])
+def test_hostile_file_names_are_answered_without_5xx(app, client, city_admin, filename):
+    login(client, "city")
+    content = (services.EXAMPLES / "annual-2026.yaml").read_bytes()
+    response = client.post("/city/scoring/import", data={"file": (io.BytesIO(content), filename)},
+                           content_type="multipart/form-data")
+    assert response.status_code in (200, 302), filename[:20]
+    for template in db.session.scalars(select(ScoreTemplate)):
+        assert "\x00" not in template.name and len(template.name) <= 500
