@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.extensions import db
+from app.scoring import progress as scoring_progress
 from app.tenancy.models import BUREAU_CATEGORIES, Tenant
 
 from .models import MetricSnapshot, TenantMetrics
@@ -94,8 +95,22 @@ class BureauRow:
     stale: bool
     computed_at: Any
     rank: int | None = None
-    # Per scoring dimension: [{"code", "title", "max_points", "self", "reviewer"}].
+    # Per scoring dimension: [{"code", "title", "max_points", "count", "self", "self_scored",
+    # "reviewer", "reviewer_scored"}].
     dimensions: list[dict] = field(default_factory=list)
+    # What a score column shows instead of a figure that is not complete ("评分中 12/20").
+    states: dict[str, str] = field(default_factory=dict)
+
+    def shown(self, column: "Column") -> str:
+        """The text of one column: the figure, or the state of an incomplete score."""
+        state = self.states.get(column.key)
+        value = self.values.get(column.key)
+        return state if value is None and state else column.format(value)
+
+    def exported(self, column: "Column") -> Any:
+        """The value of one column in a spreadsheet: the figure, or the state as text."""
+        value = self.values.get(column.key)
+        return self.states.get(column.key) if value is None and self.states.get(column.key) else value
 
     @property
     def category_label(self) -> str:
@@ -104,7 +119,7 @@ class BureauRow:
     @property
     def cells(self) -> list[tuple[str, bool]]:
         """(formatted value, needs attention) per column of :data:`COLUMNS`, for tables."""
-        return [(c.format(self.values.get(c.key)), bool(c.alert and self.values.get(c.key))) for c in COLUMNS]
+        return [(self.shown(c), bool(c.alert and self.values.get(c.key))) for c in COLUMNS]
 
     @property
     def cells_html(self) -> Markup:
@@ -113,6 +128,8 @@ class BureauRow:
         parts = []
         for column, (text, attention) in zip(COLUMNS, self.cells):
             css = f"{column.css} text-danger" if attention else column.css
+            if column.key in self.states and self.values.get(column.key) is None:
+                css = f"{column.css} figure-pending"
             parts.append(f'<td class="{css}">{escape(text)}</td>')
         return Markup("".join(parts))
 
@@ -135,9 +152,12 @@ def grade_order(label: str) -> tuple[int, str]:
     return (USUAL_GRADES.index(label), "") if label in USUAL_GRADES else (len(USUAL_GRADES), label)
 
 
-def available_years(default: int) -> list[int]:
-    """Years that have figures, newest first (always including ``default``)."""
+def available_years(default: int, shown: int | None = None) -> list[int]:
+    """Years that have figures, newest first (always including ``default`` and the year
+    the page shows, so that its picker is never pre-set to another year)."""
     years = set(db.session.scalars(select(TenantMetrics.year).distinct())) | {default}
+    if shown is not None:
+        years.add(shown)
     return sorted(years, reverse=True)
 
 
@@ -153,7 +173,7 @@ def _rows(year: int, category: str | None = None, slugs: list[str] | None = None
         query = query.where(Tenant.slug.in_(slugs))
     rows = []
     for tenant_id, slug, name, tenant_category, version, figures, computed_version, computed_at in db.session.execute(query):
-        figures = figures or {}
+        figures = _readable(figures)
         rows.append(BureauRow(
             tenant_id=tenant_id, slug=slug, name=name, category=tenant_category,
             values={c.key: c.read(figures) for c in COLUMNS},
@@ -161,8 +181,24 @@ def _rows(year: int, category: str | None = None, slugs: list[str] | None = None
             # changed has no figures to compute, which is not stale)
             stale=(computed_version or 0) < version,
             computed_at=computed_at,
-            dimensions=list((figures.get("scoring") or {}).get("dimensions") or [])))
+            dimensions=list(figures["scoring"].get("dimensions") or []),
+            states=_states(figures["scoring"])))
     return rows
+
+
+def _readable(figures: dict | None) -> dict:
+    """Stored figures with the scoring section read by the scoring rule: a score that is
+    not complete is ``None`` (rows stored before that rule included; a refresh
+    recomputes them)."""
+    figures = dict(figures or {})
+    figures["scoring"] = scoring_progress.read_figures(figures.get("scoring"))
+    return figures
+
+
+def _states(scoring: dict) -> dict[str, str]:
+    # The grade column stays "—" next to the composite's state (one state per row is enough).
+    return {key: state for key in ("self_total", "reviewer_total", "composite")
+            if (state := scoring_progress.figure_state(scoring, key)) is not None}
 
 
 def rank(rows: list[BureauRow], key: str = "composite") -> None:
@@ -243,7 +279,9 @@ def dimension_table(rows: list[BureauRow]) -> list[dict]:
         for row in rows:
             found = next((d for d in row.dimensions if d.get("code") == code), None)
             cells.append({"self": found.get("self") if found else None,
-                          "reviewer": found.get("reviewer") if found else None})
+                          "reviewer": found.get("reviewer") if found else None,
+                          "self_state": scoring_progress.dimension_state(found, "self") if found else None,
+                          "reviewer_state": scoring_progress.dimension_state(found, "reviewer") if found else None})
         table.append({"code": code, "title": titles[code][0], "max_points": titles[code][1], "cells": cells})
     return table
 
@@ -259,7 +297,7 @@ def trend(year: int, key: str, slugs: list[str] | None = None) -> dict[str, list
     latest: dict[str, float] = {}  # each bureau's value carried forward to later days
     city: dict[date, float] = {}
     for slug, name, day, figures in db.session.execute(query):
-        value = column.read(figures or {})
+        value = column.read(_readable(figures))
         if isinstance(value, (int, float)):
             latest[slug] = value
         if latest:

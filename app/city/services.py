@@ -89,7 +89,7 @@ def dashboard_charts(data: rollup.Overview) -> dict[str, str]:
 def dashboard_workbook(data: rollup.Overview) -> bytes:
     """The dashboard table as a spreadsheet (one row per bureau, ranks included)."""
     headers = [_("Rank"), _("Bureau"), _("Category")] + [str(c.label) for c in rollup.COLUMNS] + [_("Figures up to date")]
-    rows = [[r.rank, r.name, r.category_label] + [r.values.get(c.key) for c in rollup.COLUMNS]
+    rows = [[r.rank, r.name, r.category_label] + [r.exported(c) for c in rollup.COLUMNS]
             + [_("no") if r.stale else _("yes")] for r in data.rows]
     percent = [3 + i for i, c in enumerate(rollup.COLUMNS) if c.kind == "percent"]
     return xlsx.table_workbook(_("Bureaus %(year)s", year=data.year), headers, rows, percent_columns=percent,
@@ -111,10 +111,11 @@ def compare_workbook(year: int, rows: list[rollup.BureauRow]) -> bytes:
     """The comparison as a spreadsheet: one row per figure, one column per bureau."""
     headers = [_("Figure")] + [r.name for r in rows]
     body = [[_("Rank")] + [r.rank for r in rows]]
-    body += [[str(c.label)] + [r.values.get(c.key) for r in rows] for c in rollup.COLUMNS]
+    body += [[str(c.label)] + [r.exported(c) for r in rows] for c in rollup.COLUMNS]
     for dimension in rollup.dimension_table(rows):
         label = _("%(dimension)s (self / reviewed)", dimension=dimension["title"])
-        body.append([label] + [f"{rollup.format_figure(c['self'], 'score')} / {rollup.format_figure(c['reviewer'], 'score')}"
+        body.append([label] + [f"{c['self_state'] or rollup.format_figure(c['self'], 'score')} / "
+                               f"{c['reviewer_state'] or rollup.format_figure(c['reviewer'], 'score')}"
                                for c in dimension["cells"]])
     return xlsx.table_workbook(_("Comparison %(year)s", year=year), headers, body,
                                subtitle=_("Exported from Zeren on %(day)s", day=metrics.today().isoformat()))

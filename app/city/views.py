@@ -47,7 +47,7 @@ def dashboard():
     data = rollup.overview(year, category=category, sort=sort, descending=descending)
     return render_template("city/dashboard.html", data=data, columns=rollup.COLUMNS, sort=sort,
                            descending=descending, category=category, categories=BUREAU_CATEGORIES,
-                           years=rollup.available_years(metrics.today().year),
+                           years=rollup.available_years(metrics.today().year, year),
                            charts=services.dashboard_charts(data))
 
 
@@ -60,12 +60,21 @@ def dashboard_export():
     return _xlsx(services.dashboard_workbook(data), f"dashboard-{year}.xlsx")
 
 
-def _chosen() -> list[str]:
+MAX_CHOSEN = 6
+
+
+def _chosen(*, say: bool = True) -> list[str]:
+    """The bureaus ticked (``?b=slug``), distinct, in order; past :data:`MAX_CHOSEN` the
+    rest are dropped, with a message on the page (``say``; the checkboxes then show what
+    is compared)."""
     chosen = []
-    for slug in request.args.getlist("b"):
+    for slug in request.args.getlist("b")[:1000]:
         if slug not in chosen:
-            chosen.append(slug)
-    return chosen[:6]
+            chosen.append(slug[:60])
+    if say and len(chosen) > MAX_CHOSEN:
+        flash(_("At most %(n)d bureaus can be shown together: the first %(n)d ticked are shown.", n=MAX_CHOSEN),
+              "warning")
+    return chosen[:MAX_CHOSEN]
 
 
 @bp.route("/compare")
@@ -77,7 +86,7 @@ def compare():
     return render_template("city/compare.html", year=year, rows=rows, chosen=chosen, columns=rollup.COLUMNS,
                            dimensions=rollup.dimension_table(rows),
                            everyone=tenancy.list_tenants(include_archived=False),
-                           years=rollup.available_years(metrics.today().year),
+                           years=rollup.available_years(metrics.today().year, year),
                            chart=services.compare_chart(rows) if len(rows) >= 2 else None)
 
 
@@ -85,7 +94,7 @@ def compare():
 @city_role()
 def compare_export():
     year = _year()
-    rows = rollup.compare(year, _chosen())
+    rows = rollup.compare(year, _chosen(say=False))
     return _xlsx(services.compare_workbook(year, rows), f"compare-{year}.xlsx")
 
 
@@ -99,7 +108,7 @@ def trends():
     chosen = _chosen()
     return render_template("city/trends.html", year=year, key=key, chosen=chosen,
                            figures=services.TREND_FIGURES, everyone=tenancy.list_tenants(include_archived=False),
-                           years=rollup.available_years(metrics.today().year),
+                           years=rollup.available_years(metrics.today().year, year),
                            chart=services.trend_chart(year, key, chosen))
 
 

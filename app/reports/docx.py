@@ -267,9 +267,9 @@ def summary_docx(summary: dict) -> bytes:
             (_("Evidence files"), d["evidence"], _("Behind schedule"), d["behind"]),
             (_("Findings found"), f["findings_total"], _("Open findings"), f["findings_open"]),
             (_("Overdue findings"), f["findings_overdue"], _("Closure rate"), figure(f["closure_rate"], "percent")),
-            (_("Score sheet"), s["status"] or "—", _("Self score"), figure(s["self_total"], "score")),
-            (_("Reviewed score"), figure(s["reviewer_total"], "score"), _("Final score"),
-             figure(s["composite"], "score") + (f" {s['grade']}" if s["grade"] else "")),
+            (_("Score sheet"), s["status"] or "—", _("Self score"), s["shown"]["self_total"]),
+            (_("Reviewed score"), s["shown"]["reviewer_total"], _("Final score"),
+             s["shown"]["composite"] + (f" {s['grade']}" if s["grade"] else "")),
         ]
         _table(document, [30, 20, 30, 20], [_("Figure"), _("Value"), _("Figure"), _("Value")],
                [list(p) for p in pairs], aligns=["", "right", "", "right"])
@@ -280,7 +280,7 @@ def summary_docx(summary: dict) -> bytes:
                     for c in d["categories"]], aligns=["", "center", "center", "center", "center", "center"])
         if s["dimensions"]:
             _table(document, [52, 16, 16, 16], [_("Dimension"), _("Points"), _("Self"), _("Review")],
-                   [[dim["title"], score(dim["max_points"]), score(dim["self"]), score(dim["reviewer"])]
+                   [[dim["title"], score(dim["max_points"]), dim["self_shown"], dim["reviewer_shown"]]
                     for dim in s["dimensions"]], aligns=["", "right", "right", "right"])
         _paragraph(document, _("%(items)s overdue items and %(findings)s open findings are listed in the appendix.",
                                items=len(profile["overdue_items"]), findings=len(profile["open_findings"])),

@@ -190,6 +190,7 @@ def bureau_context(tenant: Tenant, year: int, *, city: bool, day: date) -> dict:
     from app.duties import services as duties
     from app.duties.labels import CADENCE_LABELS, CATEGORIES, LIST_STATUS_LABELS, STATUS_LABELS
     from app.findings import services as findings
+    from app.scoring import progress as scoring_progress
     from app.scoring import services as scoring
     from app.scoring.views import STATUS_LABELS as SHEET_STATUS
 
@@ -202,8 +203,10 @@ def bureau_context(tenant: Tenant, year: int, *, city: bool, day: date) -> dict:
     visible = sheet is not None and scoring.review_visible(sheet, city=city)
     figures = scoring.metrics(year)
     if not visible:  # what the bureau may not see yet
-        figures = {**figures, "reviewer_total": None, "composite": None, "grade": None,
-                   "dimensions": [{**d, "reviewer": None} for d in figures["dimensions"]]}
+        figures = {**figures, "reviewer_total": None, "reviewer_complete": False, "composite": None, "grade": None,
+                   "progress": {**figures["progress"], "reviewer": None},
+                   "dimensions": [{**d, "reviewer": None, "reviewer_scored": None} for d in figures["dimensions"]]}
+    figures = scoring_progress.display(figures, current_app.jinja_env.filters["score_figure"])
     finding_rows = findings.finding_rows(findings.Filters(year=year), day)
     finding_summary = findings.summarise(finding_rows)
     title = _("%(name)s: report on the Party-building main responsibility %(year)s", name=tenant.name, year=year)
@@ -357,6 +360,7 @@ def profile(tenant: Tenant, year: int, day: date) -> dict:
     from app.findings.labels import SOURCES
     from app.findings.labels import STATUS_LABELS as FINDING_STATUS
     from app.findings.status import CLOSED
+    from app.scoring import progress as scoring_progress
     from app.scoring import services as scoring
     from app.scoring.views import STATUS_LABELS as SHEET_STATUS
 
@@ -372,6 +376,7 @@ def profile(tenant: Tenant, year: int, day: date) -> dict:
     overdue = sorted((r for r in rows if r.status == OVERDUE),
                      key=lambda r: (r.item.due_date or date(year, 12, 31), r.item.sort_order, r.item.id))
     score = scoring.metrics(year)
+    score_display = scoring_progress.display(score, lambda value: _figure(_num(value), "score"))
     finding_rows = findings.finding_rows(findings.Filters(year=year), day)
     finding_figures = findings.metrics(year, day)
     open_rows = [r for r in finding_rows if r.finding.status != CLOSED]
@@ -388,9 +393,12 @@ def profile(tenant: Tenant, year: int, day: date) -> dict:
                     **{k: (float(score[k]) if score[k] is not None else None)
                        for k in ("self_total", "reviewer_total", "composite")},
                     "grade": score["grade"],
+                    # The texts to print: a figure, or the state of one not complete yet.
+                    "shown": score_display["shown"],
                     "dimensions": [{"title": d["title"], "max_points": _num(d.get("max_points")),
-                                    "self": _num(d.get("self")), "reviewer": _num(d.get("reviewer"))}
-                                   for d in score["dimensions"]]},
+                                    "self": _num(d.get("self")), "reviewer": _num(d.get("reviewer")),
+                                    "self_shown": d["self_shown"], "reviewer_shown": d["reviewer_shown"]}
+                                   for d in score_display["dimensions"]]},
         "findings": {k: finding_figures[k] for k in ("findings_total", "findings_open", "findings_awaiting",
                                                      "findings_overdue", "findings_closed", "closure_rate")},
         "overdue_items": [{"category": categories.get(r.item.category, r.item.category), "content": r.item.content,
@@ -503,7 +511,10 @@ def city_summary(year: int, day: date | None = None) -> dict:
         "columns": [str(c.label) for c in columns],
         "numeric": [c.numeric for c in columns],
         "ranking": [{"rank": r.rank, "name": r.name, "category": r.category_label, "stale": r.stale,
-                     "cells": [c.format(r.values.get(c.key)) for c in columns]} for r in overview.rows],
+                     "cells": [r.shown(c) for c in columns],
+                     # a state ("评分中 11/15") instead of a figure: centred text that may wrap
+                     "pending": [r.values.get(c.key) is None and c.key in r.states for c in columns]}
+                    for r in overview.rows],
         "charts": {k: v for k, v in city_services.dashboard_charts(overview).items() if v},
         "profiles": bureau_profiles,
         "item_blocks": _appendix_blocks(blocks, "overdue_items"),

@@ -1,6 +1,8 @@
 """Demo score sheets: the city's published 2026 sheet, and every bureau somewhere along
-the way — still in draft, submitted, reviewed, or final with grades spread over 好, 较好
-and 一般, one held back by the ballot gate and one vetoed.
+the way — a half-filled draft, submitted with the review half done, reviewed, or final
+with grades spread over 好, 较好 and 一般, one held back by the ballot gate and one
+vetoed — so the city's pages show final scores next to sheets still being scored
+("评分中 7/15").
 
 Registered in :data:`app.demo.services.SEEDERS`; runs inside ``tenant_context`` for each
 bureau.  The catalog side (the template, published once, and the bureau's assignment)
@@ -31,7 +33,7 @@ STAGES: list[dict[str, Any]] = [
     {"status": "final", "quality": 0.96, "approval": 0.84, "grade": "较好", "gate": True},
     {"status": "final", "quality": 0.72, "approval": 0.80, "grade": "一般"},
     {"status": "reviewed", "quality": 0.88, "approval": 0.92, "grade": None},
-    {"status": "self_submitted", "quality": 0.9, "approval": None, "grade": None},
+    {"status": "self_submitted", "quality": 0.9, "approval": None, "grade": None, "review_share": 0.5},
     {"status": "draft", "quality": 0.85, "approval": None, "grade": None, "partial": True},
     {"status": "final", "quality": 0.93, "approval": 0.93, "grade": "差", "veto": True},
     {"status": "final", "quality": 0.86, "approval": 0.91, "grade": "较好"},
@@ -142,6 +144,9 @@ def seed_bureau(tenant: Tenant, rng: random.Random, index: int, count: int) -> N
         return
     services.submit(sheet, version=sheet.version, actor=bureau_actor)
     if stage["status"] == "self_submitted":
+        if stage.get("review_share"):  # the review team has scored part of the sheet
+            started = {code: value for code, value in plan["reviewer"].items() if rng.random() < stage["review_share"]}
+            services.save_review(sheet, _inputs(started), version=sheet.version, actor=CITY_ACTOR)
         return
     comments = {code: "个别台账记录不够规范，酌情扣分。" for code in plan["reviewer"] if rng.random() < 0.2}
     services.save_review(sheet, _inputs(plan["reviewer"], comments), comment="考核组经查阅资料、个别谈话、实地查看，形成考核意见。",

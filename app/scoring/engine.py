@@ -42,6 +42,7 @@ import yaml
 __all__ = [
     "AdjustmentResult",
     "BallotResult",
+    "Completeness",
     "DimensionResult",
     "GateOutcome",
     "IndicatorResult",
@@ -52,6 +53,7 @@ __all__ = [
     "Result",
     "RuleDeduction",
     "ScoringError",
+    "completeness",
     "evaluate",
     "load_document",
     "problem_path",
@@ -80,6 +82,18 @@ APPROVAL_LEVEL_COUNT = 2
 WORKING_PRECISION = 50
 
 PART_LABELS = {"self": "自评分", "reviewer": "考核组评分", "ballot": "民主测评"}
+
+# Limits of a document (``docs/score-templates.md``, "Limits"): beyond them a document is
+# refused with a message, before anything expands, recurses or converts it.
+#: Size of a template or scores document (an upload, a file given to the CLI).
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+#: Nesting of mappings and lists (a template needs 7; room for ``x-`` extensions).
+MAX_DEPTH = 20
+#: Indicators (二级指标) of a template; per dimension and the other lists: the schema.
+MAX_INDICATORS = 500
+#: Significant digits of a number, and its magnitude.
+MAX_NUMBER_DIGITS = 15
+MAX_NUMBER = Decimal(10) ** 12
 SCORE_DOCUMENT_KEYS = ("self", "reviewer", "ballot", "adjustments")
 ADJUSTMENT_KEYS = ("kind", "points", "rule", "reason", "document")
 
@@ -336,12 +350,43 @@ def problem_path(*keys: str | int) -> str:
 # --------------------------------------------------------------------------- loading
 
 
+def _limit_message() -> str:
+    return (f"数字超出允许范围（至多 {MAX_NUMBER_DIGITS} 位有效数字，绝对值小于 10^12）"
+            f" / number out of range (at most {MAX_NUMBER_DIGITS} digits, below 10^12)")
+
+
+def _number_text_ok(text: str) -> bool:
+    """A number as written is short enough to convert (no 5,000-digit integers)."""
+    digits = sum(1 for char in text if char.isdigit())
+    return len(text) <= 40 and digits <= MAX_NUMBER_DIGITS + 6
+
+
 class _StrictDecimalLoader(yaml.SafeLoader):
-    """Safe YAML loader that reads floats as Decimal and rejects duplicate keys.
+    """Safe YAML loader that reads floats as Decimal and rejects duplicate keys, aliases
+    and anchors, nesting deeper than :data:`MAX_DEPTH` and overlong numbers.
 
     PyYAML keeps the last of two equal keys without a word; in a score document that
-    would silently drop a score, so it is an error here.
+    would silently drop a score, so it is an error here.  Aliases (``*a``) and anchors
+    (``&a``) are refused outright, before anything is expanded: nested aliases blow a few
+    kilobytes up into gigabytes ("billion laughs"), and a template has no use for them.
+    The depth is checked while composing, before the (recursive) construction.
     """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "不支持 YAML 锚点和别名（& 与 *） / YAML anchors and aliases (& and *) are not allowed",
+                event.start_mark)
+        depth = getattr(self, "_zeren_depth", 0) + 1
+        if depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"嵌套超过 {MAX_DEPTH} 层 / nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        self._zeren_depth = depth
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._zeren_depth = depth - 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -360,7 +405,15 @@ class _StrictDecimalLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _construct_yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    if not _number_text_ok(str(node.value)):
+        raise yaml.constructor.ConstructorError(None, None, _limit_message(), node.start_mark)
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
 def _construct_yaml_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    if not _number_text_ok(str(node.value)):
+        raise yaml.constructor.ConstructorError(None, None, _limit_message(), node.start_mark)
     text = str(loader.construct_scalar(node)).replace("_", "")
     try:
         number = Decimal(text)
@@ -373,6 +426,7 @@ def _construct_yaml_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> D
 
 
 _StrictDecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_yaml_decimal)
+_StrictDecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_yaml_int)
 
 
 def _json_object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -388,10 +442,37 @@ def _reject_json_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+def _json_number(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        if not _number_text_ok(text):
+            raise ValueError(_limit_message())
+        return kind(text)
+
+    return parse
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _json_too_deep(text: str) -> bool:
+    """Whether the JSON text nests deeper than :data:`MAX_DEPTH` (checked on the text,
+    before the recursive parser could run out of stack)."""
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
 def _parse_json(text: str) -> Any:
+    if _json_too_deep(text):
+        raise ValueError(f"嵌套超过 {MAX_DEPTH} 层 / nested deeper than {MAX_DEPTH} levels")
     return json.loads(
         text,
-        parse_float=Decimal,
+        parse_float=_json_number(Decimal),
+        parse_int=_json_number(int),
         parse_constant=_reject_json_constant,
         object_pairs_hook=_json_object_without_duplicates,
     )
@@ -399,6 +480,11 @@ def _parse_json(text: str) -> Any:
 
 def load_document(source: str | bytes | os.PathLike[str]) -> dict[str, Any]:
     """Read a template or scores document from a file path or from JSON/YAML text.
+
+    The limits of ``docs/score-templates.md`` apply: at most :data:`MAX_DOCUMENT_BYTES`,
+    nesting at most :data:`MAX_DEPTH` deep, no YAML anchors or aliases, no overlong
+    numbers, no NUL characters — beyond them the document is refused with a
+    :class:`ScoringError`, never expanded or converted.
 
     A ``PathLike``, or a one-line string ending in ``.json``, ``.yaml`` or ``.yml``, is a
     file path; anything else is the document text. ``.json`` files and text starting
@@ -417,6 +503,9 @@ def load_document(source: str | bytes | os.PathLike[str]) -> dict[str, Any]:
         path = Path(source)
         origin = str(path)
         try:
+            if path.stat().st_size > MAX_DOCUMENT_BYTES:
+                raise ScoringError(f"文件超过 {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB / file larger than "
+                                   f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MB: {path}")
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError as error:
             raise ScoringError(f"文件不存在 / file not found: {path}") from error
@@ -425,13 +514,19 @@ def load_document(source: str | bytes | os.PathLike[str]) -> dict[str, Any]:
         force_json = path.suffix.lower() == ".json"
     else:
         text = source
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise ScoringError(f"文档超过 {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB / the document is larger than "
+                           f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+    if "\x00" in text:
+        raise ScoringError(f"无法读取 {origin} / cannot read {origin}",
+                           [Problem("", "文本中含有 NUL 字符 / the text contains NUL characters")])
 
     document: Any
     if force_json or text.lstrip().startswith("{"):
         try:
             document = _parse_json(text)
-        except ValueError as json_error:
-            if force_json:
+        except (ValueError, RecursionError) as json_error:
+            if force_json or _json_too_deep(text):
                 raise _parse_error(origin, "JSON", json_error) from json_error
             document = _parse_yaml(text, origin)
     else:
@@ -449,6 +544,8 @@ def _parse_yaml(text: str, origin: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictDecimalLoader)
     except yaml.YAMLError as error:
+        raise _parse_error(origin, "YAML", error) from error
+    except (ValueError, RecursionError, OverflowError) as error:  # defence in depth: never a 500
         raise _parse_error(origin, "YAML", error) from error
 
 
@@ -573,6 +670,8 @@ def _translate_schema_error(error: jsonschema.ValidationError, path: str) -> lis
         return [Problem(path, f"取值应为 {options} 之一 / must be one of {', '.join(map(str, expected))}")]
     if kind == "minItems":
         return [Problem(path, f"至少需要 {expected} 项 / needs at least {expected} item(s)")]
+    if kind == "maxItems":
+        return [Problem(path, f"至多 {expected} 项 / at most {expected} item(s)")]
     if kind == "minLength":
         return [Problem(path, "不能为空 / must not be empty")]
     if kind == "maxLength":
@@ -812,8 +911,51 @@ def _template_key(data: object) -> object:
     return (kind, repr(data))
 
 
+def _limit_problems(data: object) -> list[Problem]:
+    """What breaks the document limits (``docs/score-templates.md``, "Limits"): nesting
+    deeper than :data:`MAX_DEPTH`, values that are not JSON (dates, bytes, sets from YAML
+    tags), numbers out of range, more than :data:`MAX_INDICATORS` indicators.  Walked
+    without recursion, and before anything else looks at the document: a document past
+    the limits is refused as a whole, with at most a few problems."""
+    problems: list[Problem] = []
+    stack: list[tuple[object, str, int]] = [(data, "", 1)]
+    while stack and len(problems) < 20:
+        value, path, depth = stack.pop()
+        if isinstance(value, (Mapping, list, tuple)):
+            if depth > MAX_DEPTH:
+                return [Problem(path, f"嵌套超过 {MAX_DEPTH} 层 / nested deeper than {MAX_DEPTH} levels")]
+            items = value.items() if isinstance(value, Mapping) else enumerate(value)
+            for key, item in items:
+                stack.append((item, f"{path}[{key}]" if isinstance(key, int) and not isinstance(value, Mapping)
+                              else _key_path(path, key), depth + 1))
+        elif isinstance(value, str):
+            if "\x00" in value:
+                problems.append(Problem(path, "文本中含有 NUL 字符 / the text contains a NUL character"))
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, (int, float, Decimal)):
+            number = _decimal(value) if _is_number(value) else None
+            if number is None or abs(number) >= MAX_NUMBER or len(number.normalize().as_tuple().digits) > MAX_NUMBER_DIGITS:
+                problems.append(Problem(path, _limit_message()))
+        else:
+            problems.append(Problem(path, f"不支持的取值类型 {type(value).__name__}（日期等请加引号） / "
+                                          f"unsupported value of type {type(value).__name__} (quote dates)"))
+    if problems:
+        return problems
+    dimensions = data.get("dimensions") if isinstance(data, Mapping) else None
+    count = sum(len(d.get("indicators") or []) for d in dimensions if isinstance(d, Mapping)
+                and isinstance(d.get("indicators"), list)) if isinstance(dimensions, list) else 0
+    if count > MAX_INDICATORS:
+        return [Problem("dimensions", f"二级指标共 {count} 项，至多 {MAX_INDICATORS} 项"
+                                      f" / {count} indicators, at most {MAX_INDICATORS}")]
+    return []
+
+
 def _validated(data: object) -> tuple[tuple[Problem, ...], _Sheet | None]:
     """The problems of a template and, when there are none, its parsed form (cached)."""
+    limits = _limit_problems(data)
+    if limits:
+        return tuple(limits), None
     key = _template_key(data)
     with _validated_lock:
         hit = _validated_cache.get(key)
@@ -1402,12 +1544,16 @@ class PartScore:
     that is still being filled in.
 
     ``indicators`` maps every indicator code, in template order, to its score or ``None``
-    when it is not scored yet (or its value is invalid); ``dimensions`` maps dimension
+    when it has no entry yet (or its value is invalid); ``dimensions`` maps dimension
     codes to the sum of their scored indicators; ``total`` is the sum of every scored
-    indicator. ``unscored`` lists the ``points``/``levels`` indicators without a value
-    (a ``deduct`` indicator without occurrences scores full points and is never
-    unscored); ``problems`` lists invalid values, with the paths :func:`evaluate` would
-    report under ``self``/``reviewer``.
+    indicator. ``unscored`` lists the indicators without an entry — of every method: a
+    ``deduct`` indicator needs an entry too (``{}``, "nothing to deduct", is one; no key
+    at all is not), so an untouched sheet is never worth the full points of its
+    deduction items. ``problems`` lists invalid values, with the paths :func:`evaluate`
+    would report under ``self``/``reviewer``.
+
+    ``total`` and the subtotals of an incomplete part are sums of what is there, never a
+    score: see :func:`completeness`.
     """
 
     indicators: tuple[tuple[str, IndicatorScore | None], ...]
@@ -1415,11 +1561,34 @@ class PartScore:
     total: Decimal
     unscored: tuple[str, ...]
     problems: tuple[Problem, ...]
+    #: Per dimension: (code, indicators scored, indicators), in template order.
+    dimension_progress: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def complete(self) -> bool:
-        """Every indicator is scored and no value is invalid."""
+        """Every indicator has a valid entry (the part's total is a score)."""
         return not self.unscored and not self.problems
+
+    @property
+    def scored(self) -> int:
+        """How many indicators have a valid entry."""
+        return sum(1 for _code, score in self.indicators if score is not None)
+
+    @property
+    def count(self) -> int:
+        """How many indicators the part has (every leaf of the template)."""
+        return len(self.indicators)
+
+    def dimension_complete(self, code: str) -> bool:
+        """Every indicator of dimension ``code`` has a valid entry."""
+        return any(dimension == code and scored == total for dimension, scored, total in self.dimension_progress)
+
+    def dimension_counts(self, code: str) -> tuple[int, int]:
+        """(indicators scored, indicators) of dimension ``code``."""
+        for dimension, scored, total in self.dimension_progress:
+            if dimension == code:
+                return scored, total
+        return 0, 0
 
     def score_of(self, code: str) -> IndicatorScore | None:
         """The score of indicator ``code`` (``None`` when unscored)."""
@@ -1434,10 +1603,11 @@ def score_part(template: object, values: object, part: str = "self") -> PartScor
     """Score one part of a sheet that may be incomplete (running totals while filling in).
 
     ``values`` is what a scores document holds under ``self`` or ``reviewer`` (indicator
-    code → value; ``None`` means nothing entered yet). Unlike :func:`evaluate` this does
-    not require every indicator: unscored and invalid ones are reported and left out of
-    the sums. For a complete, valid part the indicator scores, subtotals and total are
-    exactly those :func:`evaluate` computes. ``part`` only names the problem paths.
+    code → value; ``None`` or no key means nothing entered yet, for a ``deduct``
+    indicator too). Unlike :func:`evaluate` this does not require every indicator:
+    indicators without an entry and invalid ones are reported and left out of the sums.
+    For a complete, valid part the indicator scores, subtotals and total are exactly
+    those :func:`evaluate` computes. ``part`` only names the problem paths.
     Raises :class:`ScoringError` when the template is invalid.
     """
     sheet = _checked_sheet(template)
@@ -1456,28 +1626,92 @@ def score_part(template: object, values: object, part: str = "self") -> PartScor
     scored: list[tuple[str, IndicatorScore | None]] = []
     unscored: list[str] = []
     subtotals: list[tuple[str, Decimal]] = []
+    counts: list[tuple[str, int, int]] = []
     with localcontext() as context:
         context.prec = WORKING_PRECISION
         context.rounding = ROUND_HALF_EVEN
         for dimension in sheet.dimensions:
             subtotal = ZERO
+            done = 0
             for indicator in dimension.indicators:
                 value = values.get(indicator.code)
                 score: IndicatorScore | None = None
-                if value is None and indicator.method != "deduct":
+                if value is None:
                     unscored.append(indicator.code)
                 else:
-                    path = _key_path(part, indicator.code)
-                    invalid = [] if value is None else _indicator_value_problems(indicator, value, path)
+                    invalid = _indicator_value_problems(indicator, value, _key_path(part, indicator.code))
                     if invalid:
                         problems += invalid
                     else:
                         score = _indicator_score(indicator, value)
                         subtotal += score.score
+                        done += 1
                 scored.append((indicator.code, score))
             subtotals.append((dimension.code, subtotal))
+            counts.append((dimension.code, done, len(dimension.indicators)))
         total = sum((subtotal for _code, subtotal in subtotals), ZERO)
-    return PartScore(tuple(scored), tuple(subtotals), total, tuple(unscored), tuple(problems))
+    return PartScore(tuple(scored), tuple(subtotals), total, tuple(unscored), tuple(problems), tuple(counts))
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How complete the figures of one sheet are (:func:`completeness`).
+
+    ``self`` and ``reviewer`` are the parts as far as they go (``reviewer`` is ``None``
+    when the document has no reviewer part); ``ballot`` says whether votes are in.
+    """
+
+    self: PartScore
+    reviewer: PartScore | None
+    ballot: bool
+    final: bool
+
+    @property
+    def self_complete(self) -> bool:
+        """The self-assessment total is a score: every leaf indicator has a self entry."""
+        return self.self.complete
+
+    @property
+    def reviewer_complete(self) -> bool:
+        """The review team's total is a score: every leaf indicator has a reviewer entry."""
+        return self.reviewer is not None and self.reviewer.complete
+
+    @property
+    def scores_complete(self) -> bool:
+        """Every part the composite weighs is complete (the composite can be computed
+        from a complete sheet; it is still provisional until the sheet is final)."""
+        return self.self_complete and (self.reviewer is None or self.reviewer.complete)
+
+    @property
+    def composite_complete(self) -> bool:
+        """The composite and the grade are the result: the sheet is final (finalising
+        requires every part complete)."""
+        return self.final and self.scores_complete
+
+
+def completeness(template: object, scores: Mapping[str, Any], *, final: bool = False) -> Completeness:
+    """The one definition of a *complete* score (``docs/architecture.md``):
+
+    * the **self-assessment total** is complete when every leaf indicator has a self
+      entry — a score (points), a level (levels), or for a deduction item an explicit
+      entry (occurrences per rule, ``{}`` for "none occurred"); an untouched deduction
+      item is not an entry, whatever full points it would give;
+    * the **review team's total**: likewise with the reviewer's entries;
+    * the **composite and the grade**: the sheet is final (``final``, the sheet's status
+      — which the workflow only allows once every weighted part is complete).
+
+    ``scores`` is a scores document (``self``, ``reviewer``, ``ballot``); only the
+    presence and validity of entries count here, the arithmetic is :func:`score_part`'s.
+    A figure that is not complete is never shown, ranked, averaged or printed as a score.
+    """
+    reviewer = scores.get("reviewer")
+    ballot = scores.get("ballot")
+    return Completeness(
+        self=score_part(template, scores.get("self"), "self"),
+        reviewer=None if reviewer is None else score_part(template, reviewer, "reviewer"),
+        ballot=isinstance(ballot, Mapping) and any((_count(votes) or 0) > 0 for votes in ballot.values()),
+        final=final,
+    )
 
 
 # --------------------------------------------------------------------------- JSON output

@@ -19,17 +19,44 @@ from typing import Any, Iterable
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (DateField, FieldList, Form, FormField, HiddenField, SelectField, SelectMultipleField, StringField,
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from .services import NOTE_MAX, EntryInput, indicators_of, parse_points
+from .services import NOTE_MAX, EntryInput, indicators_of, parse_points, strip_controls
 
 METHOD_LABELS = {"points": _l("Points (direct score)"), "deduct": _l("Deduction (down to zero)"),
                  "levels": _l("Levels (rated)")}
 KIND_LABELS = {"bonus": _l("Bonus"), "deduction": _l("Deduction"), "veto": _l("Veto")}
 NOT_RATED = ""
+
+
+# ----------------------------------------------------------------------------- bases
+class _CleanMeta:
+    """Every field of the scoring forms drops control characters (NUL and the other C0
+    controls but tab and line breaks) from what is posted: PostgreSQL refuses NUL in
+    text, and none of them belongs in a note, a name or a code."""
+
+    def bind_field(self, form: Any, unbound_field: Any, options: dict) -> Any:
+        if issubclass(unbound_field.field_class, (FieldList, FormField)):
+            return unbound_field.bind(form=form, **options)  # their entries are forms of their own
+        filters = [*unbound_field.kwargs.get("filters", ()), strip_controls]
+        return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class ScoringForm(FlaskForm):
+    """Base of the scoring pages' forms (see :class:`_CleanMeta`)."""
+
+    class Meta(_CleanMeta):
+        pass
+
+
+class ScoringSubForm(Form):
+    """Base of the tree editor's nested entries (see :class:`_CleanMeta`)."""
+
+    class Meta(_CleanMeta):
+        pass
 
 
 # ----------------------------------------------------------------------------- fields
@@ -85,19 +112,45 @@ class ChoiceField(SelectField):
 
 
 class IdsField(SelectMultipleField):
-    """Ids chosen from a list (evidence, bureaus); anything else is a form error."""
+    """Ids chosen from a list (evidence, bureaus); anything else is a form error.
+
+    ``data`` is always a list of ``int`` — from the prefill (``data=…``) as from the
+    posted form, so that a template can test ``id in field.data`` and the widget marks
+    the chosen options in both cases (a ``str``/``int`` mix ticks nothing and a save of
+    the page as shown would silently drop every choice).  Nothing posted is ``[]``,
+    never ``None``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("coerce", int)
+        super().__init__(*args, **kwargs)
+
+    def process_data(self, value: Any) -> None:
+        self.data = _ids(value or [])
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
-            self.data = [int(value) for value in valuelist[:1000]]
+            self.data = _ids(value for value in valuelist[:1000])
         except ValueError:
             self.data = []
             raise ValueError(_l("Choose from the list.")) from None
 
     def pre_validate(self, form: Form) -> None:
-        allowed = {choice.value for choice in self.choices or []}
+        allowed = {int(choice.value) for choice in self.choices or []}
         if any(value not in allowed for value in self.data or []):
             raise ValidationError(_l("Choose from the list."))
+
+
+def _ids(values: Iterable[Any]) -> list[int]:
+    """Distinct ids in order; ``ValueError`` for anything that is not a plain integer."""
+    ids: list[int] = []
+    for value in values:
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{1,18}", text):
+            raise ValueError(text[:20])
+        if int(text) not in ids:
+            ids.append(int(text))
+    return ids
 
 
 class DayField(DateField):
@@ -124,7 +177,7 @@ def show_number(value: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- sheet forms
-class SheetForm(FlaskForm):
+class SheetForm(ScoringForm):
     """Base of the per-template self-assessment and review forms."""
 
     version = HiddenField()
@@ -141,6 +194,10 @@ class SheetForm(FlaskForm):
     def rule_fields(self, stem: str, indicator: dict) -> list[tuple[dict, Any]]:
         """(rule, occurrences field) pairs of a deduct indicator."""
         return [(rule, self._fields[f"{stem}_r{index}"]) for index, rule in enumerate(indicator.get("rules") or [])]
+
+    def checked_field(self, stem: str):
+        """The "checked" tick of a deduct indicator."""
+        return self._fields[f"{stem}_ok"]
 
     def note_field(self, stem: str):
         return self._fields[f"{stem}_note"]
@@ -171,6 +228,9 @@ def sheet_form(body: dict, part: str, *, evidence: Iterable[Any] | None = None, 
         else:
             for r_index, rule in enumerate(indicator.get("rules") or []):
                 attributes[f"{stem}_r{r_index}"] = CountField(f"{rule.get('code')} {rule.get('title')}")
+            # A deduction item is scored once checked: occurrences entered, or this tick
+            # for "checked, nothing (else) to deduct".  Untouched, it is not scored.
+            attributes[f"{stem}_ok"] = BooleanField(_l("Checked (rules without occurrences count 0)"))
         note_label = _l("Self-assessment note") if part == "self" else _l("Reviewer’s comment")
         attributes[f"{stem}_note"] = TextAreaField(note_label, validators=[Length(max=NOTE_MAX)])
         if choices is not None:
@@ -202,9 +262,11 @@ def sheet_form_data(sheet: Any, part: str) -> dict[str, Any]:
         elif method == "levels":
             data[stem] = getattr(entry, f"{part}_level") or NOT_RATED
         else:
-            counts = getattr(entry, f"{part}_deductions") or {}
+            recorded = getattr(entry, f"{part}_deductions")
+            counts = recorded or {}
             for r_index, rule in enumerate(indicator.get("rules") or []):
                 data[f"{stem}_r{r_index}"] = int(counts.get(rule.get("code"), 0))
+            data[f"{stem}_ok"] = recorded is not None
         data[f"{stem}_note"] = entry.self_note if part == "self" else entry.reviewer_comment
         if part == "self":
             data[f"{stem}_ev"] = [attachment.id for attachment in entry.evidence]
@@ -219,6 +281,8 @@ def entry_inputs(form: SheetForm) -> dict[str, EntryInput]:
         if method == "deduct":
             value: Any = {rule.get("code"): field.data for rule, field in form.rule_fields(stem, indicator)
                           if field.data}
+            if not value and not form.checked_field(stem).data:
+                value = None  # untouched: not scored (never "full points" by default)
         elif method == "levels":
             value = form.value_field(stem).data or None
         else:
@@ -254,13 +318,13 @@ def place_errors(form: SheetForm, errors: dict[str, list[str]]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- small forms
-class VersionForm(FlaskForm):
+class VersionForm(ScoringForm):
     """A button that acts on a sheet (submit, complete, finalise …) with its version."""
 
     version = HiddenField()
 
 
-class BallotForm(FlaskForm):
+class BallotForm(ScoringForm):
     """Democratic rating: votes per level are added per template (``ballot_form``)."""
 
     version = HiddenField()
@@ -284,7 +348,7 @@ def ballot_form(labels: list[str], **kwargs: Any) -> BallotForm:
     return type("BoundBallotForm", (BallotForm,), attributes)(**kwargs)
 
 
-class AdjustmentForm(FlaskForm):
+class AdjustmentForm(ScoringForm):
     version = HiddenField()
     kind = ChoiceField(_l("Kind"), choices=[SelectChoice(key, label) for key, label in KIND_LABELS.items()])
     rule = ChoiceField(_l("Rule"), choices=[SelectChoice("", _l("— none (give the points) —"))], default="")
@@ -304,7 +368,7 @@ def adjustment_form(rules: list[tuple[str, str]], **kwargs: Any) -> AdjustmentFo
     return form
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(ScoringForm):
     version = HiddenField()
     target = ChoiceField(_l("Reopen to"), choices=[
         SelectChoice("reviewed", _l("Review (correct the city's scores)")),
@@ -317,7 +381,7 @@ class ReopenForm(FlaskForm):
 YEAR = [DataRequired(_l("Enter the year.")), Regexp(r"^\d{4}$", message=_l("Enter a year such as 2026."))]
 
 
-class NewTemplateForm(FlaskForm):
+class NewTemplateForm(ScoringForm):
     year = StringField(_l("Year"), validators=YEAR)
     name = StringField(_l("Name of the sheet"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)],
                        description=_l("For example: 2026年度市直机关党建工作主体责任考核评分表"))
@@ -333,18 +397,35 @@ def new_template_form(templates: Iterable[Any], **kwargs: Any) -> NewTemplateFor
     return form
 
 
-class ImportTemplateForm(FlaskForm):
+class ImportTemplateForm(ScoringForm):
     file = FileField(_l("Template file"), validators=[FileRequired(_l("Choose a file."))],
                      description=_l("JSON, YAML or Excel (.xlsx) in the layout described in the manual."))
     upload = SubmitField(_l("Import as a new draft"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(ScoringForm):
+    """Which bureaus are assessed on a published edition.
+
+    ``shown`` carries the bureaus that were ticked when the page was rendered, so that a
+    save takes away only what the clerk un-ticked (not a bureau a colleague assigned
+    meanwhile).  Un-assigning every bureau is its own button, never an empty save.
+    """
+
     bureaus = IdsField(_l("Bureaus assessed"))
+    shown = HiddenField()
     save = SubmitField(_l("Save the assignment"))
 
+    def shown_ids(self) -> list[int] | None:
+        """The ids ticked when the page was rendered (``None`` when not posted or garbled)."""
+        if not self.shown.raw_data:
+            return None
+        try:
+            return _ids(part for part in (self.shown.data or "").split(",")[:1000] if part.strip())
+        except ValueError:
+            return None
 
-class EditionActionForm(FlaskForm):
+
+class EditionActionForm(ScoringForm):
     """Publish / delete a draft, start a new edition: carries the template's version."""
 
     version = HiddenField()
@@ -356,13 +437,13 @@ CODE = [Optional(), Length(max=64)]
 NUMBER = [Optional(), Length(max=30)]
 
 
-class RuleForm(Form):
+class RuleForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Deduction rule"), validators=TEXT)
     points = StringField(_l("Points each"), validators=NUMBER)
 
 
-class LevelForm(Form):
+class LevelForm(ScoringSubForm):
     label = StringField(_l("Level"), validators=CODE)
     fraction = StringField(_l("Fraction of the points"), validators=NUMBER)
     description = StringField(_l("Description"), validators=TEXT)
@@ -372,7 +453,7 @@ def _method_choices() -> list[SelectChoice]:
     return [SelectChoice(key, label) for key, label in METHOD_LABELS.items()]
 
 
-class IndicatorForm(Form):
+class IndicatorForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Indicator"), validators=TEXT)
     max_points = StringField(_l("Points"), validators=NUMBER)
@@ -382,28 +463,28 @@ class IndicatorForm(Form):
     levels = FieldList(FormField(LevelForm), max_entries=100)
 
 
-class DimensionForm(Form):
+class DimensionForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Dimension"), validators=TEXT)
     indicators = FieldList(FormField(IndicatorForm), max_entries=200)
 
 
-class GradeForm(Form):
+class GradeForm(ScoringSubForm):
     label = StringField(_l("Grade"), validators=CODE)
     min = StringField(_l("From (points)"), validators=NUMBER)
 
 
-class BallotLevelForm(Form):
+class BallotLevelForm(ScoringSubForm):
     label = StringField(_l("Ballot level"), validators=CODE)
     weight = StringField(_l("Weight"), validators=NUMBER)
 
 
-class VetoRuleForm(Form):
+class VetoRuleForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Veto condition"), validators=TEXT)
 
 
-class AdjustmentRuleForm(Form):
+class AdjustmentRuleForm(ScoringSubForm):
     code = StringField(_l("Code"), validators=CODE)
     title = StringField(_l("Rule"), validators=TEXT)
     kind = ChoiceField(_l("Kind"), choices=[SelectChoice("bonus", _l("Bonus")),
@@ -411,12 +492,12 @@ class AdjustmentRuleForm(Form):
     points = StringField(_l("Points"), validators=NUMBER)
 
 
-class GateForm(Form):
+class GateForm(ScoringSubForm):
     ballot_approval_below = StringField(_l("Approval below (fraction)"), validators=NUMBER)
     max_grade = StringField(_l("Grade at most"), validators=CODE)
 
 
-class TemplateEditorForm(FlaskForm):
+class TemplateEditorForm(ScoringForm):
     """The whole template tree; see :func:`editor_data` and :func:`body_from_editor`."""
 
     version = HiddenField()
@@ -432,6 +513,32 @@ class TemplateEditorForm(FlaskForm):
     veto_rules = FieldList(FormField(VetoRuleForm), max_entries=100)
     adjustment_rules = FieldList(FormField(AdjustmentRuleForm), max_entries=100)
     gates = FieldList(FormField(GateForm), max_entries=20)
+
+
+def fits_editor(body: Any) -> bool:
+    """Whether the tree editor can show ``body``: no list longer than its ``FieldList``
+    (a draft stored before the import limits may have more; it is shown read-only)."""
+    if not isinstance(body, dict):
+        return False
+    top = TemplateEditorForm
+    for name in ("dimensions", "grades", "ballot_levels", "veto_rules", "adjustment_rules", "gates"):
+        items = body.get(name)
+        if isinstance(items, list) and len(items) > getattr(top, name).kwargs["max_entries"]:
+            return False
+    limits = {"indicators": DimensionForm.indicators.kwargs["max_entries"],
+              "rules": IndicatorForm.rules.kwargs["max_entries"], "levels": IndicatorForm.levels.kwargs["max_entries"]}
+    for dimension in body.get("dimensions") or []:
+        indicators = dimension.get("indicators") if isinstance(dimension, dict) else None
+        if not isinstance(indicators, list):
+            continue
+        if len(indicators) > limits["indicators"]:
+            return False
+        for indicator in indicators:
+            if isinstance(indicator, dict) and any(
+                    isinstance(indicator.get(key), list) and len(indicator[key]) > limits[key]
+                    for key in ("rules", "levels")):
+                return False
+    return True
 
 
 #: Paths of the editor's fields that are not named like the body's keys.

@@ -79,6 +79,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(value: Any) -> Any:
+    """Text without control characters (NUL and the C0 controls but tab, CR and LF);
+    anything else as it is."""
+    return _CONTROLS.sub("", value) if isinstance(value, str) else value
+
+
 def _name(actor: object | None) -> str:
     if actor is None:
         return "system"
@@ -317,7 +326,7 @@ def import_template(filename: str, content: bytes, *, actor: object | None = Non
     if problems:
         raise TemplateInvalid(_("The file could not be imported: %(n)s problem(s).", n=len(problems)),
                               [_located(problem, locations) for problem in problems])
-    template = _new_template(int(body["year"]), plain(body), actor, f"导入 {Path(filename).name[:100]}")
+    template = _new_template(int(body["year"]), plain(body), actor, f"导入 {strip_controls(Path(filename).name)[:100]}")
     db.session.commit()
     return template
 
@@ -382,7 +391,8 @@ def year_assignments(year: int) -> dict[int, TemplateAssignment]:
     return {row.tenant_id: row for row in rows}
 
 
-def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int], *,
+def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int] | None, *,
+                    shown: Iterable[int] | None = None, unassign_all: bool = False,
                     actor: object | None = None) -> dict[str, list[str]]:
     """Make ``template`` the edition of exactly these bureaus for its year.
 
@@ -390,15 +400,31 @@ def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int], *,
     already started, keeps the body it was started with until the bureau updates it);
     a bureau on this edition that is not chosen any more is unassigned.  Returns the
     slugs added and removed.
+
+    ``shown``: the bureaus that were ticked on the page the choice was made on; only
+    those can be taken away (a bureau assigned meanwhile by someone else stays).  An
+    empty choice un-assigns everyone only with ``unassign_all=True``: an empty list is
+    otherwise refused, because a form that lost its ticks must never look like "nobody".
     """
     if not template.is_published:
         raise Conflict(_("Publish the template before assigning it to bureaus."))
-    wanted = set(int(tenant_id) for tenant_id in tenant_ids)
+    if tenant_ids is None:
+        raise ValidationError(_("The assignment could not be saved."), {"bureaus": [_("Choose bureaus from the list.")]})
+    try:
+        wanted = set(int(tenant_id) for tenant_id in tenant_ids)
+    except (TypeError, ValueError):
+        raise ValidationError(_("The assignment could not be saved."),
+                              {"bureaus": [_("Choose bureaus from the list.")]}) from None
     tenants = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_(wanted)))} if wanted else {}
     unknown = wanted - set(tenants)
     if unknown:
         raise ValidationError(_("The assignment could not be saved."), {"bureaus": [_("Choose bureaus from the list.")]})
     current = year_assignments(template.year)
+    on_this = {tenant_id for tenant_id, row in current.items() if row.template_id == template.id}
+    removable = on_this if shown is None else on_this & set(int(i) for i in shown)
+    if not wanted and removable and not unassign_all:
+        raise ValidationError(_("The assignment could not be saved."), {"bureaus": [
+            _("No bureau is ticked. To take this edition away from every bureau, use “Unassign all bureaus”.")]})
     added, removed = [], []
     for tenant_id, tenant in tenants.items():
         assignment = current.get(tenant_id)
@@ -411,10 +437,9 @@ def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int], *,
             assignment.assigned_by = _name(actor)
             added.append(tenant.slug)
     slugs = dict(db.session.execute(select(Tenant.id, Tenant.slug)).all())
-    for tenant_id, assignment in current.items():
-        if assignment.template_id == template.id and tenant_id not in wanted:
-            db.session.delete(assignment)
-            removed.append(slugs.get(tenant_id, str(tenant_id)))
+    for tenant_id in sorted(removable - wanted):
+        db.session.delete(current[tenant_id])
+        removed.append(slugs.get(tenant_id, str(tenant_id)))
     if added or removed:
         record_city("score_template.assign", "score_template", template.id,
                     summary=f"分配评分表模板 {template.label}：新增 {len(added)} 个单位，取消 {len(removed)} 个单位",
@@ -621,17 +646,31 @@ def _set_value(entry: ScoreEntry, part: str, method: str, value: object) -> None
 
 
 def part_values(sheet: ScoreSheet, part: str) -> dict[str, Any]:
-    """One part of the sheet as the scores document writes it: indicator code → value
-    (``deduct`` indicators always appear, ``{}`` when nothing is deducted)."""
+    """One part of the sheet as the scores document writes it: indicator code → value,
+    for the indicators that have an entry (a ``deduct`` indicator's entry is ``{}`` when
+    "nothing to deduct" was recorded; one never entered is left out, and so counts as
+    not scored: ``engine.completeness``)."""
     values: dict[str, Any] = {}
     for _d, indicator in indicators_of(sheet.template_body):
         entry = sheet.entry_for(indicator["code"])
         value = _entry_value(entry, part, indicator["method"]) if entry is not None else None
-        if indicator["method"] == "deduct":
-            values[indicator["code"]] = value or {}
-        elif value is not None:
+        if value is not None:
             values[indicator["code"]] = value
     return values
+
+
+def sheet_completeness(sheet: ScoreSheet) -> engine.Completeness:
+    """How complete the sheet's figures are (the engine's definition)."""
+    return engine.completeness(sheet.template_body, scores_document(sheet), final=sheet.status == FINAL)
+
+
+def _unscored_problems(progress: engine.Completeness) -> list[Problem]:
+    problems = []
+    for part, score in (("self", progress.self), ("reviewer", progress.reviewer)):
+        if score is not None:
+            problems += list(score.problems) + [
+                Problem(engine.problem_path(part, code), "未评分 / not scored") for code in score.unscored]
+    return problems
 
 
 def running(sheet: ScoreSheet, part: str) -> PartScore:
@@ -744,7 +783,8 @@ def submit(sheet: ScoreSheet, *, version: object, actor: object | None = None) -
     progress = running(sheet, "self")
     if not progress.complete:
         missing = [problem.path for problem in progress.problems] + list(progress.unscored)
-        raise ValidationError(_("Score every indicator before submitting (%(n)s not yet scored: %(codes)s).",
+        raise ValidationError(_("Score every indicator before submitting (%(n)s not yet scored: %(codes)s). "
+                                "A deduction item needs its occurrences or the tick “checked”.",
                                 n=len(missing), codes="、".join(missing[:10])))
     sheet.status = SELF_SUBMITTED
     sheet.self_submitted_at, sheet.self_submitted_by = utcnow(), _name(actor)
@@ -928,8 +968,8 @@ def scores_document(sheet: ScoreSheet, *, review: bool = True) -> dict[str, Any]
     weights = sheet.template_body.get("composite") or {}
     reviewer = part_values(sheet, "reviewer")
     if _positive(weights.get("reviewer")) or any(
-            entry.reviewer_points is not None or entry.reviewer_level is not None or entry.reviewer_deductions
-            for entry in sheet.entries):
+            entry.reviewer_points is not None or entry.reviewer_level is not None
+            or entry.reviewer_deductions is not None for entry in sheet.entries):
         document["reviewer"] = reviewer
     if sheet.ballot is not None:
         document["ballot"] = {label: int(votes) for label, votes in sheet.ballot.counts.items()}
@@ -953,9 +993,18 @@ def _positive(value: object) -> bool:
 
 
 def evaluate_sheet(sheet: ScoreSheet) -> tuple[Result | None, list[Problem]]:
-    """The engine's full result of a sheet, or ``None`` and what is still missing."""
+    """The engine's full result of a sheet, or ``None`` and what is still missing.
+
+    There is a result only when every weighted part is complete (``engine.completeness``:
+    every indicator has an entry in the self and the reviewer part): a composite of an
+    incomplete sheet is never computed, let alone shown.  Until the sheet is final the
+    result is provisional (the pages say so)."""
+    document = scores_document(sheet)
+    progress = engine.completeness(sheet.template_body, document, final=sheet.status == FINAL)
+    if not progress.scores_complete:
+        return None, _unscored_problems(progress)
     try:
-        return engine.evaluate(sheet.template_body, scores_document(sheet)), []
+        return engine.evaluate(sheet.template_body, document), []
     except ScoringError as error:
         return None, list(error.problems) or [Problem("", error.message)]
 
@@ -963,7 +1012,10 @@ def evaluate_sheet(sheet: ScoreSheet) -> tuple[Result | None, list[Problem]]:
 def _require_result(sheet: ScoreSheet, message: str) -> Result:
     result, problems = evaluate_sheet(sheet)
     if result is None:
-        raise ValidationError(message, {"": [str(problem) for problem in problems]})
+        shown = [str(problem) for problem in problems[:10]]
+        if len(problems) > 10:
+            shown.append(_("… and %(n)s more.", n=len(problems) - 10))
+        raise ValidationError(message, {"": shown})
     return result
 
 
@@ -1035,38 +1087,52 @@ def review_visible(sheet: ScoreSheet, *, city: bool) -> bool:
 
 # ----------------------------------------------------------------------------- figures
 def metrics(year: int) -> dict[str, Any]:
-    """The current bureau's score figures of ``year``, for the city's roll-up.
+    """The current bureau's score figures of ``year``, for the city's roll-up and the reports.
 
-    Returns ``{"year", "status", "template_edition", "self_total", "self_complete",
-    "reviewer_total", "reviewer_complete", "composite", "grade", "grade_by_score",
-    "vetoed"}`` for the bureau's own sheet (``status`` ``None`` when not started).
+    Returns ``{"year", "status", "template_edition", "indicators", "self_total",
+    "self_complete", "reviewer_total", "reviewer_complete", "final", "composite",
+    "grade", "grade_by_score", "vetoed", "progress", "dimensions"}`` for the bureau's own
+    sheet (``status`` ``None`` when not started).
 
-    * ``self_total`` = Σ self indicator scores (``engine.score_part``: unscored
-      indicators count 0, a ``deduct`` indicator without occurrences its full points);
-      ``reviewer_total`` likewise for the reviewer's scores (``None`` before the bureau
-      submits).
-    * ``dimensions``: per dimension, ``{code, title, max_points, self, reviewer}`` with the
-      running subtotals (``reviewer`` ``None`` before the bureau submits).
-    * ``composite`` = Σ weight × part score (self, reviewer, ballot) + min(Σ bonus,
-      bonus_cap) − Σ deductions, floored at 0, and ``grade`` after gates and vetoes —
-      both from ``engine.evaluate``, ``None`` until every weighted part is complete.
+    A figure is given only when it is complete (``engine.completeness``), else ``None``:
+
+    * ``self_total`` = Σ self indicator scores once every indicator has a self entry
+      (a deduction item counts once its occurrences, or "none", were entered);
+      ``reviewer_total`` likewise for the reviewer (never before the bureau submits);
+    * ``composite`` = Σ weight × part score + min(Σ bonus, bonus_cap) − Σ deductions,
+      floored at 0, and ``grade`` after gates and vetoes (``engine.evaluate``): only once
+      the sheet is final;
+    * ``progress``: ``{"self": {"scored", "total"}, "reviewer": {...} | None}`` — how far
+      each part is, which the pages show instead of a missing figure ("评分中 12/20",
+      ``app.scoring.progress``);
+    * ``dimensions``: per dimension ``{code, title, max_points, count, self,
+      self_scored, reviewer, reviewer_scored}``, a subtotal only when every indicator of
+      the dimension has an entry of that part.
 
     Figures are ``Decimal`` rounded to 0.01 half-up.  The roll-up is city-side, so the
     reviewer's figures are included whatever the status.
     """
     sheet = find_sheet(year)
-    empty = {"year": year, "status": None, "template_edition": None, "self_total": None, "self_complete": False,
-             "reviewer_total": None, "reviewer_complete": False, "composite": None, "grade": None,
-             "grade_by_score": None, "vetoed": False, "dimensions": []}
+    empty = {"year": year, "status": None, "template_edition": None, "indicators": None, "self_total": None,
+             "self_complete": False, "reviewer_total": None, "reviewer_complete": False, "final": False,
+             "composite": None, "grade": None, "grade_by_score": None, "vetoed": False,
+             "progress": {"self": None, "reviewer": None}, "dimensions": []}
     if sheet is None:
         return empty
-    own = running(sheet, "self")
-    figures = dict(empty, status=sheet.status, template_edition=sheet.template_edition,
-                   self_total=engine.round_figure(own.total), self_complete=own.complete)
-    reviewer = running(sheet, "reviewer") if sheet.status != DRAFT else None
+    progress = sheet_completeness(sheet)  # the one definition of "complete"
+    own = progress.self
+    reviewer = None if sheet.status == DRAFT else progress.reviewer or running(sheet, "reviewer")
+    figures = dict(empty, status=sheet.status, template_edition=sheet.template_edition, indicators=own.count,
+                   self_complete=progress.self_complete, final=progress.final,
+                   self_total=engine.round_figure(own.total) if progress.self_complete else None,
+                   progress={"self": {"scored": own.scored, "total": own.count},
+                             "reviewer": None if reviewer is None else {"scored": reviewer.scored,
+                                                                        "total": reviewer.count}})
     figures["dimensions"] = _dimension_figures(sheet, own, reviewer)
     if reviewer is not None:
-        figures.update(reviewer_total=engine.round_figure(reviewer.total), reviewer_complete=reviewer.complete)
+        figures.update(reviewer_complete=reviewer.complete,
+                       reviewer_total=engine.round_figure(reviewer.total) if reviewer.complete else None)
+    if progress.composite_complete:
         result, _problems = evaluate_sheet(sheet)
         if result is not None:
             figures.update(composite=result.composite_rounded, grade=result.grade,
@@ -1075,17 +1141,25 @@ def metrics(year: int) -> dict[str, Any]:
 
 
 def _dimension_figures(sheet: ScoreSheet, own: engine.PartScore, reviewer: engine.PartScore | None) -> list[dict]:
-    """Per dimension (一级指标), in template order: code, title, max points and the running
-    self and reviewer subtotals (for the city's side-by-side comparison)."""
+    """Per dimension (一级指标), in template order: code, title, max points, the number of
+    indicators, and per part the subtotal (only when every indicator of the dimension
+    has an entry) and how many have one (for the city's side-by-side comparison)."""
     own_by_code = dict(own.dimensions)
     reviewer_by_code = dict(reviewer.dimensions) if reviewer is not None else {}
     figures = []
     for dimension in sheet.template_body.get("dimensions", []):
         code = dimension["code"]
         maximum = sum((Decimal(str(i["max_points"])) for i in dimension.get("indicators", [])), Decimal(0))
-        figures.append({"code": code, "title": dimension.get("title", code), "max_points": engine.round_figure(maximum),
-                        "self": engine.round_figure(own_by_code[code]) if code in own_by_code else None,
-                        "reviewer": engine.round_figure(reviewer_by_code[code]) if code in reviewer_by_code else None})
+        self_scored, count = own.dimension_counts(code)
+        item = {"code": code, "title": dimension.get("title", code), "max_points": engine.round_figure(maximum),
+                "count": count, "self_scored": self_scored,
+                "self": engine.round_figure(own_by_code[code]) if own.dimension_complete(code) else None,
+                "reviewer_scored": None, "reviewer": None}
+        if reviewer is not None:
+            item["reviewer_scored"] = reviewer.dimension_counts(code)[0]
+            if reviewer.dimension_complete(code):
+                item["reviewer"] = engine.round_figure(reviewer_by_code[code])
+        figures.append(item)
     return figures
 
 

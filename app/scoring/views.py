@@ -38,7 +38,7 @@ from app.web import flash_field_errors, show_error
 from . import demo  # noqa: F401  (registers the demo seeder)
 from . import engine, services, xlsx
 from .forms import (KIND_LABELS, METHOD_LABELS, AssignForm, BadOperation, EditionActionForm, ImportTemplateForm,
-                    ReopenForm, TemplateEditorForm, VersionForm, adjustment_form, apply_op,
+                    ReopenForm, TemplateEditorForm, VersionForm, adjustment_form, apply_op, fits_editor,
                     ballot_form, body_from_editor, editor_data, entry_inputs, field_name, new_template_form,
                     place_errors, sheet_form, sheet_form_data)
 from .models import DRAFT, FINAL, REVIEWED, SELF_SUBMITTED
@@ -50,7 +50,7 @@ STATUS_LABELS = {DRAFT: _l("Draft"), SELF_SUBMITTED: _l("Self-assessment submitt
                  FINAL: _l("Final")}
 STATUS_BADGES = {DRAFT: "secondary", SELF_SUBMITTED: "info", REVIEWED: "warning", FINAL: "success"}
 PART_LABELS = {"self": _l("Self-assessment"), "reviewer": _l("Review team"), "ballot": _l("Democratic rating")}
-MAX_UPLOAD = 2 * 1024 * 1024
+MAX_UPLOAD = engine.MAX_DOCUMENT_BYTES
 
 
 def _figure(value) -> str:
@@ -190,8 +190,10 @@ def _render_editor(template, form: TemplateEditorForm, problems: list, status: i
 def _render_view(template, assign_form: AssignForm | None = None, status: int = 200):
     tenants = tenancy.list_tenants(include_archived=False)
     current = services.year_assignments(template.year)
-    form = assign_form or AssignForm(data={"bureaus": [t.id for t in tenants if t.id in current
-                                                       and current[t.id].template_id == template.id]})
+    ticked = [t.id for t in tenants if t.id in current and current[t.id].template_id == template.id]
+    form = assign_form or AssignForm(formdata=None, data={"bureaus": ticked})
+    # What the page shows now is what a save compares with (see AssignForm).
+    form.shown.data = ",".join(str(i) for i in ticked) if assign_form is None else form.shown.data
     form.bureaus.choices = [SelectChoice(t.id, t.name) for t in tenants]
     return render_template("scoring/template_view.html", template=template, body=template.body,
                            problems=services.template_problems(template.body), assign_form=form,
@@ -203,9 +205,12 @@ def _render_view(template, assign_form: AssignForm | None = None, status: int = 
 @city_role()
 def template(template_id: int):
     template = _template_or_404(template_id)
-    if template.is_published or not current_user.is_city_admin:
+    if template.is_published or not current_user.is_city_admin or not fits_editor(template.body):
         if request.method == "POST":
             abort(403 if not current_user.is_city_admin else 409)
+        if not template.is_published and current_user.is_city_admin:
+            flash(_("This draft is larger than the editor allows (see the problems): export it, correct it and "
+                    "import it again, or delete it."), "warning")
         return _render_view(template)
     if request.method == "GET":
         form = TemplateEditorForm(formdata=None, data=dict(editor_data(template.body), version=template.version))
@@ -292,15 +297,31 @@ def assign(template_id: int):
     form.bureaus.choices = [SelectChoice(t.id, t.name) for t in tenants]
     if not form.validate_on_submit():
         flash_field_errors(form)
-        return _render_view(template, assign_form=form)
-    chosen = [t.id for t in tenants] if "all" in request.form else form.bureaus.data
+        return _render_view(template, assign_form=form, status=400)
+    # The bureaus listed on the page (active ones): an archived bureau's assignment is
+    # never changed from here.
+    listed = [t.id for t in tenants]
+    if "all" in request.form:
+        chosen, shown, clear = listed, [], False
+    elif "none" in request.form:
+        chosen, shown, clear = [], listed, True
+    else:
+        shown = form.shown_ids()
+        chosen, shown, clear = form.bureaus.data, listed if shown is None else shown, False
     try:
-        change = services.set_assignments(template, chosen, actor=current_user)
+        change = services.set_assignments(template, chosen, shown=shown, unassign_all=clear, actor=current_user)
+    except ValidationError as error:
+        form.bureaus.errors = list(form.bureaus.errors) + [str(m) for ms in error.errors.values() for m in ms]
+        flash(str(error.message), "danger")
+        return _render_view(template, assign_form=form, status=400)
     except DomainError as error:
         _flash_error(error)
     else:
-        flash(_("Assignment saved: %(added)s bureau(s) added, %(removed)s removed.",
-                added=len(change["added"]), removed=len(change["removed"])), "success")
+        if change["added"] or change["removed"]:
+            flash(_("Assignment saved: %(added)s bureau(s) added, %(removed)s removed.",
+                    added=len(change["added"]), removed=len(change["removed"])), "success")
+        else:
+            flash(_("Nothing changed: the assignment is as it was."), "info")
     return redirect(url_for("scoring_city.template", template_id=template.id))
 
 

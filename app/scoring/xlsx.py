@@ -34,6 +34,9 @@ INDICATOR_HEADERS = ("一级指标代码", "一级指标", "二级指标代码",
                      "规则代码或等次", "规则内容", "扣分或系数")
 SETTINGS_HEADERS = ("项目", "代码或取值", "名称", "数值")
 MAX_ROWS = 2000
+#: What the workbook's parts may unpack to (a zip of a few kilobytes can unpack to
+#: gigabytes; openpyxl reads the shared strings whole).
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 
 # Method names accepted in the 计分方法 column (the Chinese ones are written on export).
 METHODS = {"points": "points", "计分": "points", "直接计分": "points", "直接评分": "points",
@@ -130,12 +133,16 @@ def read_template(content: bytes) -> tuple[dict, dict[str, str]]:
     body: dict[str, Any] = {}
     try:
         # the shared checks of every uploaded workbook (size, ZIP bomb, DTD/entities)
-        with xlsx_safety.reading(xlsx_safety.open_workbook(content)) as workbook:
+        with xlsx_safety.reading(xlsx_safety.open_workbook(content, max_uncompressed=MAX_UNPACKED_BYTES)) as workbook:
             _read_settings(_rows(workbook, SETTINGS_SHEET, len(SETTINGS_HEADERS), rows), body, rows)
             body["dimensions"] = _read_indicators(_rows(workbook, INDICATOR_SHEET, len(INDICATOR_HEADERS), rows),
                                                   rows)
     except xlsx_safety.UnsafeWorkbook as error:
         raise TemplateInvalid(_("The file could not be imported."), [Problem("", error.message)]) from None
+    except (KeyError, ValueError, TypeError, OSError):
+        # a damaged part openpyxl only meets while reading the sheets
+        raise TemplateInvalid(_("The file could not be imported."),
+                              [Problem("", _("The file is not an Excel workbook (.xlsx)."))]) from None
     if rows.problems:
         raise TemplateInvalid(_("The file could not be imported: %(n)s problem(s).", n=len(rows.problems)),
                               rows.problems)

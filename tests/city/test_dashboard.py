@@ -143,7 +143,10 @@ def test_compare_lists_scoring_dimensions_side_by_side(app, client, city_admin, 
     }
     for tenant_id, dimensions in dims.items():
         db.session.add(TenantMetrics(tenant_id=tenant_id, year=year, data_version=0,
-                                     figures={"scoring": {"composite": 90, "dimensions": dimensions}}))
+                                     # a row as stored before progress was recorded: read by its flags
+                                     figures={"scoring": {"status": "final", "self_complete": True,
+                                                          "reviewer_complete": True, "composite": 90,
+                                                          "dimensions": dimensions}}))
     db.session.commit()
     login(client, "city")
     page = client.get(f"/city/compare?year={year}&b=bureau-a&b=bureau-b").get_data(as_text=True)

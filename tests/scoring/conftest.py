@@ -42,6 +42,8 @@ def form_fields(body: dict, part: str, values: dict[str, Any], *, version: int,
         if indicator["method"] == "deduct":
             for r_index, rule in enumerate(indicator["rules"]):
                 data[f"{stem}_r{r_index}"] = str((value or {}).get(rule["code"], 0))
+            if value is not None:  # entered ({} = checked, nothing to deduct)
+                data[f"{stem}_ok"] = "y"
         elif value is not None:
             data[stem] = str(value)
         data[f"{stem}_note"] = (notes or {}).get(indicator["code"], "")

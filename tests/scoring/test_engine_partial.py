@@ -34,15 +34,18 @@ def test_a_complete_part_scores_exactly_as_evaluate(case) -> None:
 
 
 def test_unscored_indicators_are_listed_and_left_out_of_the_sums() -> None:
-    running = score_part(TEMPLATE, {"SX1": 5, "ZZ2": "较好", "ZZ1": {"ZZ1-1": 2}})
+    running = score_part(TEMPLATE, {"SX1": 5, "ZZ2": "较好", "ZZ1": {"ZZ1-1": 2}, "ZZ3": {}})
     assert not running.complete
-    # ZZ1 8 − 2 = 6, ZZ2 7 × 0.85 = 5.95, ZZ3 (deduct, nothing recorded) 5; SX1 5, SX2 5.
+    # ZZ1 8 − 2 = 6, ZZ2 7 × 0.85 = 5.95, ZZ3 (deduct, entered as "nothing deducted") 5; SX1 5.
     assert running.subtotal_of("ZZ") == Decimal("16.95")
-    assert running.subtotal_of("SX") == Decimal("10")
-    # deduct indicators never count as unscored: no occurrence means full points
-    assert "ZJ1" not in running.unscored and running.score_of("ZJ1").score == 8
-    assert running.unscored == ("SX3", "ZJ2", "ZJ3", "ZF2", "JL2", "ZD1")
-    assert running.total == Decimal("16.95") + 10 + 8 + 8 + 8 + 7
+    assert running.subtotal_of("SX") == Decimal("5")
+    # A deduct indicator without an entry is unscored like any other: no full points.
+    assert "ZJ1" in running.unscored and running.score_of("ZJ1") is None
+    assert running.unscored == ("SX2", "SX3", "ZJ1", "ZJ2", "ZJ3", "ZF1", "ZF2", "JL1", "JL2", "ZD1", "ZD2")
+    assert running.total == Decimal("16.95") + 5
+    assert (running.scored, running.count) == (4, 15)
+    assert running.dimension_counts("ZZ") == (3, 3) and running.dimension_complete("ZZ")
+    assert running.dimension_counts("SX") == (1, 3) and not running.dimension_complete("SX")
 
 
 def test_invalid_values_are_problems_with_evaluate_paths() -> None:
@@ -53,16 +56,34 @@ def test_invalid_values_are_problems_with_evaluate_paths() -> None:
     assert not running.complete
 
 
-def test_nothing_entered_gives_the_deduct_indicators_full_points() -> None:
+def test_nothing_entered_is_worth_nothing_and_is_not_complete() -> None:
+    # The defect this guards against: an untouched sheet showed the full points of its
+    # deduct indicators (49 of the example's 100) as if it were a score.
     running = score_part(TEMPLATE, None)
-    deduct_points = sum(
-        Decimal(indicator["max_points"])
-        for dimension in TEMPLATE["dimensions"]
-        for indicator in dimension["indicators"]
-        if indicator["method"] == "deduct"
-    )
-    assert running.total == deduct_points
+    assert running.total == 0 and running.scored == 0 and running.count == 15
+    assert not running.complete and len(running.unscored) == 15
     assert score_part(TEMPLATE, ["not", "a", "mapping"]).problems[0].path == "self"
+
+
+def test_completeness_is_defined_per_figure() -> None:
+    from app.scoring.engine import completeness
+
+    everything = {**SCORES}
+    full = completeness(TEMPLATE, everything, final=False)
+    assert full.self_complete and full.reviewer_complete and full.scores_complete
+    assert not full.composite_complete  # not final yet
+    assert completeness(TEMPLATE, everything, final=True).composite_complete
+    # Only the deduction items' defaults: nothing is complete.
+    untouched = completeness(TEMPLATE, {"self": {}, "reviewer": {}}, final=False)
+    assert not untouched.self_complete and not untouched.reviewer_complete
+    assert (untouched.self.scored, untouched.reviewer.scored) == (0, 0)
+    # A deduct indicator left out of a document is unscored; {} is an entry.
+    without = {code: value for code, value in SCORES["reviewer"].items() if code != "ZZ3"}
+    partial = completeness(TEMPLATE, {**SCORES, "reviewer": without}, final=True)
+    assert partial.self_complete and not partial.reviewer_complete and not partial.composite_complete
+    assert partial.reviewer.unscored == ("ZZ3",)
+    assert completeness(TEMPLATE, {"self": SCORES["self"]}).reviewer is None
+    assert completeness(TEMPLATE, {"self": SCORES["self"]}).scores_complete
 
 
 def test_an_invalid_template_is_refused() -> None:

@@ -54,14 +54,16 @@ def test_viewers_and_the_city_cannot_start_or_fill_a_sheet(app, client, bureau_a
 
 
 def test_running_totals_are_the_engine_s_and_are_shown_after_saving(app, client, bureau_a, assigned):
-    partial = {"SX1": "5.5", "ZZ2": "较好", "ZZ1": {"ZZ1-1": 2}}
+    partial = {"SX1": "5.5", "ZZ2": "较好", "ZZ1": {"ZZ1-1": 2}, "ZZ3": {}}
     start_and_fill(client, bureau_a, partial)
     login(client, bureau_a.admin.username)
     figures = page_figures(client.get(f"/b/{bureau_a.slug}/scoring/2026").get_data(as_text=True))
-    expected = engine.score_part(assigned.body, {"SX1": Decimal("5.5"), "ZZ2": "较好", "ZZ1": {"ZZ1-1": 2}})
-    assert figures["running.self"] == engine.round_figure(expected.total)
-    assert figures["running.dimension.ZZ"] == Decimal("16.95")  # 8 − 2 + 7 × 0.85 + 5
+    # An incomplete part shows how far it is, never its sum as a score.
+    assert figures["running.self"] == "自评中 4/15"
+    assert figures["running.dimension.ZZ"] == Decimal("16.95")  # complete: 8 − 2 + 7 × 0.85 + 5
+    assert figures["running.dimension.SX"] == "1/3"
     assert figures["running.indicator.SX1"] == Decimal("5.5")
+    assert "running.indicator.ZJ1" not in figures  # an untouched deduction item is "not scored"
     sheet = sheet_of(bureau_a.tenant)
     entry = sheet.entry_for("SX1")
     assert entry.self_points == Decimal("5.50") and sheet.entry_for("ZZ1").self_deductions == {"ZZ1-1": 2}
@@ -364,6 +366,39 @@ def test_evidence_links_the_bureau_s_attachments(app, client, bureau_a, assigned
     assert sheet_of(bureau_a.tenant).entry_for("SX1").evidence == []
 
 
+def test_the_evidence_picker_shows_what_is_linked_and_keeps_it_on_a_refused_save(app, client, bureau_a, assigned):
+    """A multi-select prefilled from the entry: saving the page as shown keeps the links,
+    and a save refused for another field re-renders the choice as posted."""
+    import re
+
+    with tenant_context(bureau_a.tenant):
+        duty_list = DutyList(year=YEAR, title="2026年度责任清单", status="published", areas=[])
+        item = DutyItem(duty_list=duty_list, category="party_group", area="political", content="落实第一议题制度")
+        record = ProgressRecord(item=item, occurred_on=date(2026, 3, 1), summary="传达学习重要讲话精神")
+        files = [Attachment(record=record, sha256=f"{n:064x}", size=2048, kind="pdf", original_name=f"会议纪要{n}.pdf")
+                 for n in (1, 2, 3)]
+        db.session.add_all([duty_list, item, record, *files])
+        db.session.commit()
+        ids = [f.id for f in files]
+    start_and_fill(client, bureau_a, {})
+    login(client, bureau_a.admin.username)
+    url = f"/b/{bureau_a.slug}/scoring/2026"
+    data = form_fields(assigned.body, "self", {"SX1": "6"}, version=version_of(bureau_a.tenant))
+    data["i3_ev"] = [str(ids[0]), str(ids[2])]
+    assert client.post(url, data=data).status_code == 302
+
+    def selected(page: str) -> set[str]:
+        select = re.search(r'<select[^>]*name="i3_ev".*?</select>', page, re.S).group(0)
+        return set(re.findall(r'<option selected value="(\d+)"', select))
+
+    assert selected(client.get(url).get_data(as_text=True)) == {str(ids[0]), str(ids[2])}
+    data = form_fields(assigned.body, "self", {"SX1": "6.5"}, version=version_of(bureau_a.tenant))  # max 6
+    data["i3_ev"] = [str(ids[1])]
+    response = client.post(url, data=data)
+    assert response.status_code == 200 and selected(response.get_data(as_text=True)) == {str(ids[1])}
+    assert [a.id for a in sheet_of(bureau_a.tenant).entry_for("SX1").evidence] == [ids[0], ids[2]]
+
+
 def test_a_draft_moves_to_a_newer_edition_keeping_what_still_fits(app, client, bureau_a, assigned, city_admin):
     start_and_fill(client, bureau_a, {"SX1": "6", "ZJ3": "5", "ZZ2": "较好"})
     body = services.example_body()
@@ -392,8 +427,10 @@ def test_metrics_of_a_bureau_along_the_way(app, client, bureau_a, assigned):
     start_and_fill(client, bureau_a, {"SX1": "5"})
     with tenant_context(bureau_a.tenant):
         figures = services.metrics(YEAR)
-    # SX1 5 plus every deduct indicator at full points (8+5+5+8+8+8+7).
-    assert figures["status"] == "draft" and figures["self_total"] == Decimal("54") and not figures["self_complete"]
+    # A barely started draft has no self score (it used to show SX1's 5 plus the full
+    # points of every untouched deduction item, 54): only how far it is.
+    assert figures["status"] == "draft" and figures["self_total"] is None and not figures["self_complete"]
+    assert figures["progress"]["self"] == {"scored": 1, "total": 15}
     assert figures["reviewer_total"] is None and figures["composite"] is None
 
 

@@ -279,12 +279,12 @@ def test_assignment_to_chosen_bureaus_all_bureaus_and_moves_between_editions(app
     services.set_assignments(second, [bureau_b.tenant.id], actor=city_admin)
     rows = {row.tenant_id: row.template_id for row in db.session.scalars(select(TemplateAssignment))}
     assert rows == {bureau_a.tenant.id: template_2026.id, bureau_b.tenant.id: second.id}
-    services.set_assignments(template_2026, [], actor=city_admin)
+    services.set_assignments(template_2026, [], unassign_all=True, actor=city_admin)
     rows = {row.tenant_id: row.template_id for row in db.session.scalars(select(TemplateAssignment))}
     assert rows == {bureau_b.tenant.id: second.id}
     for bad in ({"bureaus": ["abc"]}, {"bureaus": ["999999"]}):
         response = client.post(url, data=bad)
-        assert response.status_code == 200
+        assert response.status_code == 400
     draft = services.create_from_body(2026, services.example_body(), actor=city_admin)
     with pytest.raises(Conflict):
         services.set_assignments(draft, [bureau_a.tenant.id], actor=city_admin)
