@@ -169,20 +169,6 @@ EXCLUDED = {
 }
 #: Forms posted last: they archive or delete what the other forms work on.
 LAST = re.compile(r"delete|remove|archive|status|lock")
-#: 5xx answers in features owned by other engineers (scoring, accounts, tenancy), left
-#: for them to fix: (endpoint, hostile value) -> the failure seen.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("scoring_city.import_template", "aliases.yaml"):
-        "scoring: a YAML alias bomb (9 aliases x 9 levels) is expanded by engine._template_key "
-        "(engine.py:807-811), which walks every shared node: 8.3 s for 9 x 7 levels here, 9 times longer per level (the 9 x 9 bomb would take about 11 minutes)",
-    ("scoring_city.import_template", "deep.json"):
-        "scoring: 100,000 nested JSON arrays: RecursionError at scoring/engine.py:450 (500)",
-    ("scoring_city.import_template", "deep.yaml"):
-        "scoring: 10,000 nested YAML flow sequences: RecursionError at scoring/engine.py:450 (500)",
-    ("scoring_city.import_template", "numbers.json"):
-        "scoring: a 5,001-digit number in a JSON template: ValueError 'Exceeds the limit (4300 digits) for "
-        "integer string conversion' at scoring/engine.py:360 (500)",
-}
 #: (file name, content) given to file fields, one per post: the hostile workbooks, deep
 #: and aliased JSON/YAML, a file name with CR/LF, emoji and NUL.
 HOSTILE_FILES = [(f"{kind}.xlsx", data) for kind, data in WORKBOOKS.items()] + [
@@ -363,9 +349,6 @@ def _post_hostile(app, world, role: str, only: str | None = None) -> list[str]:
         if endpoint in EXCLUDED or (only and endpoint != only):
             continue
         for index, (label, value) in enumerate(HOSTILE_TEXT.items()):
-            file_name = HOSTILE_FILES[index % len(HOSTILE_FILES)][0] if form.files else None
-            if only is None and ((endpoint, label) in KNOWN_FAILURES or (endpoint, file_name) in KNOWN_FAILURES):
-                continue
             before = _counts(world)
             posted.add(endpoint)
             try:
@@ -394,26 +377,17 @@ def test_every_form_survives_hostile_values(app, world, role):
     assert not problems, "\n".join(problems)
 
 
-#: The alias bomb of the xfail case below is smaller (9 aliases x 7 levels, 4.8 million
-#: nodes), so that the test ends while the defect lasts; fixed, it is refused at once.
-SMALL_ALIASES = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(6))
-
-
-@pytest.mark.parametrize("endpoint,name", [
-    pytest.param(endpoint, name, marks=pytest.mark.xfail(strict=True, reason=reason))
-    for (endpoint, name), reason in KNOWN_FAILURES.items()])
-def test_known_failures_of_other_features(app, city_admin, endpoint, name):
-    """The 5xx left to the features' owners, one case each: strict, so that the lead
-    notices when a fix lands and removes the entry from :data:`KNOWN_FAILURES`."""
+@pytest.mark.parametrize("name", ["aliases.yaml", "deep.json", "deep.yaml", "numbers.json"])
+def test_score_template_import_refuses_hostile_files_at_once(app, city_admin, name):
+    """Once a 500 or a hang each: an alias bomb, 100,000 nested arrays, 10,000 nested YAML
+    sequences, a 5,001-digit number."""
     import time
 
-    assert endpoint == "scoring_city.import_template"
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
     _login(client, city_admin.username)
     token = csrf_token_from(client.get("/city/scoring/").get_data(as_text=True))
-    content = SMALL_ALIASES.encode() if name == "aliases.yaml" else dict(HOSTILE_FILES)[name]
+    content = dict(HOSTILE_FILES)[name]
     started = time.perf_counter()
     try:
         response = client.post("/city/scoring/import", content_type="multipart/form-data",
