@@ -6,6 +6,7 @@ It reads one catalog row, so it is cheap enough to call on every write.
 """
 from __future__ import annotations
 
+from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -43,7 +44,9 @@ def lock_message(lock: YearLock) -> str:
     """The sentence pages show for a locked year (who, when, why)."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     locked_at = lock.locked_at
-    when = locked_at.astimezone(zone) if locked_at.tzinfo else locked_at
+    if locked_at.tzinfo is None:  # SQLite hands back the stored UTC time without its zone
+        locked_at = locked_at.replace(tzinfo=timezone.utc)
+    when = locked_at.astimezone(zone)
     day = "%d-%02d-%02d" % (when.year, when.month, when.day)
     return _("The year %(year)s is locked (%(reason)s; locked by %(name)s on %(date)s): nothing of that "
              "year can be changed any more. If a change is really needed, ask a city administrator to "

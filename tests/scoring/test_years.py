@@ -91,3 +91,15 @@ def test_only_city_admins_lock_and_others_do_not_see_the_page(app, client, city_
     assert client.get("/city/years/").status_code == 404
     assert client.post("/city/years/lock", data={"year": "2026", "reason": "x"}).status_code == 404
     assert not years.is_locked(2026)
+
+
+def test_the_message_gives_the_local_date_of_the_lock(app, city_admin, monkeypatch):
+    """Locked at 21:30 UTC on 1 December is 2 December in Asia/Shanghai (SQLite returns naive UTC)."""
+    from datetime import datetime, timezone
+
+    from app.years import services as year_services
+
+    monkeypatch.setattr(year_services, "utcnow", lambda: datetime(2026, 12, 1, 21, 30, tzinfo=timezone.utc))
+    years.lock_year(2026, "考核结果已公布", actor=city_admin)
+    db.session.expire_all()
+    assert "2026-12-02" in years.lock_message(years.get_lock(2026))
