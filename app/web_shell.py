@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError
-from app.tenancy.session import StorageReplaced, verify_storage
+from app.tenancy.session import verify_storage
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -57,7 +57,7 @@ def init_app(app: Flask) -> None:
         if ref is not None:
             try:
                 verify_storage(ref)
-            except StorageReplaced as replaced:
+            except DomainError as replaced:  # StorageReplaced, or BureauArchived meanwhile
                 return domain_error(replaced)
         raise error
 

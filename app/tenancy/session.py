@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.util import find_tables
 
-from app.errors import Conflict
+from app.errors import Conflict, Locked
 from app.models import TenantModel
 
 from .store import TenantRef
@@ -43,6 +43,16 @@ class NoTenantContext(RuntimeError):
 
 class TenantSwitchError(RuntimeError):
     """A session that already serves one bureau was asked to serve another."""
+
+
+class BureauArchived(Locked):
+    """The bureau is archived: read-only for everyone until the city re-activates it."""
+
+    def __init__(self) -> None:
+        from flask_babel import gettext as _
+
+        super().__init__(_("This bureau is archived and read-only; ask a city administrator to re-activate it "
+                           "before making changes."))
 
 
 class StorageReplaced(Conflict):
@@ -125,7 +135,8 @@ def tenant_context(tenant: TenantRef | object) -> Iterator[TenantRef]:
 
 # -- storage identity ---------------------------------------------------------------
 def verify_storage(ref: TenantRef) -> None:
-    """Raise :class:`StorageReplaced` unless the catalog still places the bureau at ``ref``.
+    """Raise :class:`StorageReplaced` unless the catalog still places the bureau at ``ref``,
+    and :class:`BureauArchived` if the bureau is archived.
 
     Called once per transaction, after its first write to the bureau: from then on the
     transaction holds the bureau's write lock (SQLite) or its row locks (PostgreSQL), and
@@ -139,11 +150,13 @@ def verify_storage(ref: TenantRef) -> None:
     from app.tenancy.models import Tenant
 
     with db.engine.connect() as connection:
-        row = connection.execute(sa.select(Tenant.server, Tenant.schema_name, Tenant.storage_key)
+        row = connection.execute(sa.select(Tenant.server, Tenant.schema_name, Tenant.storage_key, Tenant.status)
                                  .where(Tenant.slug == ref.slug)).first()
     if row is None or (row.server, row.storage_key) != (ref.server, ref.storage) or (
             ref.schema is not None and row.schema_name != ref.schema):
         raise StorageReplaced()
+    if row.status != "active":
+        raise BureauArchived()
 
 
 def _verify_once(session: OrmSession) -> None:
