@@ -32,7 +32,7 @@ from app.tenancy.session import session_tenant
 from app.years.services import ensure_open, get_lock, lock_message
 
 from . import status as rules
-from .labels import CADENCE_LABELS, CATEGORIES, FILE_KIND_LABELS, default_areas
+from .labels import CATEGORIES, FILE_KIND_LABELS, default_areas
 from .models import PERSON_KINDS, Attachment, DutyItem, DutyList, DutyTemplate, Person, ProgressRecord
 from .storage import (ALLOWED_EXTENSIONS, PreparedUpload, UploadRejected, blob_store, max_bytes,
                       prepare_upload)
@@ -1190,7 +1190,3 @@ def metrics(year: int, as_of: date | None = None) -> dict:
                    completion_rate=None if rate is None else round(rate, 4), evidence_count=summary.evidence,
                    records=summary.records)
     return figures
-
-
-def cadence_label(code: str) -> str:
-    return str(CADENCE_LABELS.get(code, code))

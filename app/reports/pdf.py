@@ -134,12 +134,6 @@ def font_face(family: str) -> FontFace | None:
     return FontFace(path, int(index) if index.isdigit() else 0)
 
 
-def font_file(family: str) -> str | None:
-    """The file fontconfig uses for ``family``, or ``None`` when it is not installed."""
-    face = font_face(family)
-    return face.path if face else None
-
-
 @lru_cache(maxsize=16)
 def _coverage(face: FontFace) -> frozenset[int]:
     """Code points the face has glyphs for.  Only that face's character map is read: the
@@ -277,8 +271,6 @@ def font_configuration():
 
             _font_config = FontConfiguration()
         return _font_config
-
-
 
 
 #: The stylesheets of a print template's head, in document order.

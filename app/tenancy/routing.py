@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -47,11 +47,6 @@ class BureauAccess:
     @property
     def is_city(self) -> bool:
         return self.role == READER
-
-
-def current_bureau() -> BureauAccess | None:
-    """The bureau of the current ``/b/<slug>/`` request, if any."""
-    return g.get("bureau")
 
 
 def _role_in(tenant: Tenant) -> str | None:
