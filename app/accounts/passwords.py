@@ -24,13 +24,14 @@ from __future__ import annotations
 import gzip
 import secrets
 import string
-import unicodedata
 from functools import cache
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
+
+from app.text import has_control_characters
 
 MAX_LENGTH = 200
 # A user name shorter than this is not looked for inside the password ("li" would refuse
@@ -63,17 +64,6 @@ def character_classes(password: str) -> set[str]:
         else:
             classes.add("other")
     return classes
-
-
-# Bidirectional embeddings, overrides and isolates: they make "‮gpj.exe" read as "exe.jpg".
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def has_control_characters(text: str) -> bool:
-    """Whether ``text`` has a control character, a line/paragraph separator or a
-    bidirectional override (nothing a name or a password needs)."""
-    # Cc: C0/C1 controls (CR, LF, NUL, DEL …); Zl/Zp: Unicode line and paragraph separators.
-    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in text)
 
 
 def password_problems(password: str | None, username: str | None = None, *,

@@ -17,7 +17,9 @@ from app.tenancy.models import Tenant
 
 from .models import BUREAU_ROLES, CITY_ROLES, ROLES, Membership, User, new_session_token
 # password_problems and random_password are also used from here by other packages.
-from .passwords import has_control_characters, password_problems, random_password
+from app.text import has_control_characters
+
+from .passwords import password_problems, random_password
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")

@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.models import TenantModel, utcnow
+from app.text import has_control_characters
 
 from . import migrations
 from .models import BUREAU_CATEGORIES, TENANT_STATUSES, Tenant
@@ -110,6 +111,8 @@ def create_tenant(slug: str, name: str, *, category: str = "general", server: st
     name = (name or "").strip()
     if not name or len(name) > 100:
         errors["name"] = [_("Enter the bureau's name (at most 100 characters).")]
+    elif has_control_characters(name):
+        errors["name"] = [_("Line breaks and other control characters are not allowed.")]
     if category not in BUREAU_CATEGORIES:
         errors["category"] = [_("Choose a category from the list.")]
     if errors:
@@ -152,6 +155,9 @@ def update_tenant(tenant: Tenant, *, name: str, category: str, version: int | st
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationError(_("The bureau could not be saved."), {"name": [_("Enter the bureau's name (at most 100 characters).")]})
+    if has_control_characters(name):
+        raise ValidationError(_("The bureau could not be saved."),
+                              {"name": [_("Line breaks and other control characters are not allowed.")]})
     if category not in BUREAU_CATEGORIES:
         raise ValidationError(_("The bureau could not be saved."), {"category": [_("Choose a category from the list.")]})
     clash = db.session.scalar(select(Tenant.id).where(Tenant.name == name, Tenant.id != tenant.id))
@@ -345,7 +351,7 @@ def read_manifest(archive_path: str | Path) -> dict:
     except InvalidSlug:
         problems["slug"] = [_("The short name in the backup is not valid.")]
     name = manifest.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100 or has_control_characters(name):
         problems["name"] = [_("The bureau's name in the backup is missing or longer than 100 characters.")]
     if manifest.get("category", "general") not in BUREAU_CATEGORIES:
         problems["category"] = [_("The category in the backup is not one of Zeren's categories.")]

@@ -149,3 +149,15 @@ def test_cli_create_list_archive_backup(app, tmp_path):
     assert result.exit_code == 1
     assert runner.invoke(args=["tenants", "delete", "jyj"], input="jyj\n").exit_code == 0
     assert json.loads(runner.invoke(args=["tenants", "list", "--json"]).output) == []
+
+
+@pytest.mark.parametrize("name", ["市财政局\x00", "市财政\r\n局", "\u202e局政财市"])
+def test_a_bureau_name_with_control_characters_is_refused(app, name):
+    """PostgreSQL refuses NUL with a 500; line breaks and bidi overrides have no place in a name."""
+    with pytest.raises(ValidationError) as error:
+        tenancy.create_tenant("czj", name)
+    assert "name" in error.value.errors
+    tenant = tenancy.create_tenant("czj", "市财政局")
+    with pytest.raises(ValidationError) as error:
+        tenancy.update_tenant(tenant, name=name, category="general", version=tenant.version)
+    assert "name" in error.value.errors
