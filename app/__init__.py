@@ -34,6 +34,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    _register_demo_seeders(app)
 
     from .web_shell import init_app as init_shell
 
@@ -117,6 +118,16 @@ def _register_blueprints(app: Flask) -> None:
     from . import reports
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.city_bp)
+
+
+def _register_demo_seeders(app: Flask) -> None:
+    """What each feature adds to the demo city, in order (duty lists first: findings and
+    score sheets link to their items and evidence)."""
+    from .duties.demo import seed as duties_seed
+    from .findings.demo import seed as findings_seed
+    from .scoring.demo import seed_bureau as scoring_seed
+
+    app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed)
 
 
 def _register_cli(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Building the demo city.  Each feature adds its own demo data through ``SEEDERS``."""
+"""Building the demo city.  Each feature adds its own demo data through a seeder that
+:func:`app.create_app` registers (``app.extensions["zeren.demo_seeders"]``)."""
 from __future__ import annotations
 
 import random
@@ -6,6 +7,7 @@ from datetime import date
 from dataclasses import dataclass, field
 from typing import Callable
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.accounts import services as accounts
@@ -20,10 +22,15 @@ from app.tenancy.session import tenant_context
 
 from .data import bureau_for, person_name
 
-#: Per-bureau demo data of each feature: ``seeder(tenant, rng, index, count)`` runs inside
+#: Per-bureau demo data of a feature: ``seeder(tenant, rng, index, count)`` runs inside
 #: ``tenant_context(tenant)``.  ``index`` lets a seeder make some bureaus ahead and some
-#: behind.  Features append to this list in their ``demo`` module.
-SEEDERS: list[Callable[[Tenant, random.Random, int, int], None]] = []
+#: behind.
+Seeder = Callable[[Tenant, random.Random, int, int], None]
+
+
+def registered_seeders() -> tuple[Seeder, ...]:
+    """The features' seeders, in the order :func:`app.create_app` registered them."""
+    return tuple(current_app.extensions.get("zeren.demo_seeders", ()))
 
 
 @dataclass
@@ -84,7 +91,7 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
         make_user(f"{slug}-viewer", person_name(rng), "bureau_viewer", tenant)
         with tenant_context(tenant):
             record_bureau("bureau.open", "tenant", tenant.slug, summary=f"{name}开通责任制管理系统")
-            for seeder in SEEDERS:
+            for seeder in registered_seeders():
                 seeder(tenant, rng, index, bureaus)
             db.session.commit()
         # The demo is seeded in one go: give the city's trend charts the year so far.
@@ -94,5 +101,3 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
         if echo:
             echo(f"  {slug:<8} {name}")
     return report
-from app.duties import demo as _duties_demo  # noqa: E402,F401  (appends the duty lists to SEEDERS)
-from app.findings import demo as _findings_demo  # noqa: E402,F401  (appends the findings to SEEDERS)

@@ -241,11 +241,3 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     record_bureau("duty_record.import", "duty_list", duty_list.id,
                   summary=f"导入{YEAR}年度履责纪实（演示数据）", actor=None)
 
-
-
-# Imported last: app.demo.services imports this module (and others that use
-# ``minimal_pdf``) at its end, so everything above must exist before the cycle closes.
-from app.demo.services import SEEDERS  # noqa: E402
-
-if seed not in SEEDERS:
-    SEEDERS.append(seed)

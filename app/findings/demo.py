@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.audit.services import record_bureau
-from app.demo.services import SEEDERS
 from app.duties.demo import minimal_pdf
 from app.duties.models import DutyItem, Person
 from app.extensions import db
@@ -224,6 +223,3 @@ def _work(finding: Finding, state: str, rng: random.Random, anchor: date, measur
            to_status=rules.CLOSED)
     finding.status, finding.closed_on = rules.CLOSED, closed
     finding.verification_note, finding.verified_by_name, finding.verified_at = note, verifier, _at(closed, 16)
-
-
-SEEDERS.append(seed)

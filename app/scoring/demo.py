@@ -4,7 +4,7 @@ with grades spread over 好, 较好 and 一般, one held back by the ballot gate
 vetoed — so the city's pages show final scores next to sheets still being scored
 ("评分中 7/15").
 
-Registered in :data:`app.demo.services.SEEDERS`; runs inside ``tenant_context`` for each
+Registered by :func:`app.create_app` as a demo seeder; runs inside ``tenant_context`` for each
 bureau.  The catalog side (the template, published once, and the bureau's assignment)
 is created lazily by the first call; everything goes through the services, so the demo
 data carries the same audit trail as real work.
@@ -16,7 +16,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from app.demo.services import SEEDERS
 from app.tenancy.models import Tenant
 
 from . import engine, services
@@ -162,6 +161,3 @@ def seed_bureau(tenant: Tenant, rng: random.Random, index: int, count: int) -> N
     services.complete_review(sheet, version=sheet.version, actor=CITY_ACTOR)
     if stage["status"] == "final":
         services.finalise(sheet, version=sheet.version, actor=CITY_ACTOR)
-
-
-SEEDERS.append(seed_bureau)

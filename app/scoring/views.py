@@ -35,7 +35,6 @@ from app.tenancy import services as tenancy
 from app.years import services as years
 from app.web import flash_field_errors, show_error
 
-from . import demo  # noqa: F401  (registers the demo seeder)
 from . import engine, services, xlsx
 from .forms import (KIND_LABELS, METHOD_LABELS, AssignForm, BadOperation, EditionActionForm, ImportTemplateForm,
                     ReopenForm, TemplateEditorForm, VersionForm, adjustment_form, apply_op, fits_editor,
