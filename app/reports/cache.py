@@ -52,11 +52,11 @@ def _digest_sources(root: str, families: tuple[str, ...]) -> str:
 
 
 def template_version(app=None) -> str:
-    """Digest of the sources that shape a report (computed once per process)."""
-    from .pdf import font_families
-
+    """Digest of the sources that shape a report and of the font settings (every
+    ``PDF_FONT_*``: role, fallback and emoji faces); computed once per process."""
     app = app or current_app
-    return _digest_sources(app.root_path, tuple(sorted(font_families(app.config).items())))
+    fonts = tuple(sorted((name, str(value)) for name, value in app.config.items() if name.startswith("PDF_FONT_")))
+    return _digest_sources(app.root_path, fonts)
 
 
 def make_key(*parts: object) -> str:

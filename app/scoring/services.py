@@ -41,6 +41,7 @@ from app.years.services import MAX_YEAR, MIN_YEAR, ensure_open
 
 from . import engine
 from .engine import PartScore, Problem, Result, ScoringError
+from .errors import TemplateInvalid
 from .models import (BUREAU_ASSESSEE, DRAFT, FINAL, REVIEWED, SELF_SUBMITTED, Adjustment, Ballot, ScoreEntry,
                      ScoreSheet, ScoreTemplate, TemplateAssignment)
 
@@ -54,14 +55,6 @@ DOCUMENT_MAX = 100
 MAX_VOTES = 100000
 EVIDENCE_CHOICES_LIMIT = 500
 REVIEW_STATUSES = (SELF_SUBMITTED, REVIEWED)
-
-
-class TemplateInvalid(ValidationError):
-    """A template (import, publication) broke the contract; ``problems`` says where."""
-
-    def __init__(self, message: str, problems: Iterable[Problem]) -> None:
-        super().__init__(message)
-        self.problems = list(problems)
 
 
 # ----------------------------------------------------------------------------- helpers

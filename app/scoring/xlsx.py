@@ -27,6 +27,7 @@ from openpyxl.styles import Alignment, Font
 from app import xlsx_safety
 
 from .engine import Problem, problem_path
+from .errors import TemplateInvalid
 
 INDICATOR_SHEET = "指标"
 SETTINGS_SHEET = "设置"
@@ -127,8 +128,6 @@ def read_template(content: bytes) -> tuple[dict, dict[str, str]]:
     Raises :class:`app.scoring.services.TemplateInvalid` when the file is not a workbook
     or rows cannot be read; the engine then checks the body itself.
     """
-    from .services import TemplateInvalid
-
     rows = _Rows()
     body: dict[str, Any] = {}
     try:

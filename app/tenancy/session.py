@@ -22,6 +22,7 @@ from sqlalchemy.sql.util import find_tables
 from app.errors import Conflict, Locked
 from app.models import TenantModel
 
+from .models import Tenant
 from .store import TenantRef
 
 signals = Namespace()
@@ -99,6 +100,12 @@ class RoutingSession(flask_sqlalchemy.session.Session):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
+def _database():
+    """The application's Flask-SQLAlchemy object, looked up rather than imported:
+    ``app.extensions`` builds it with :class:`RoutingSession` from this module."""
+    return current_app.extensions["sqlalchemy"]
+
+
 def bind_tenant(session: OrmSession, ref: TenantRef) -> None:
     """Make ``session`` serve bureau ``ref``; refuse if it already serves another one."""
     current = session.info.get(TENANT_KEY)
@@ -121,8 +128,7 @@ def tenant_context(tenant: TenantRef | object) -> Iterator[TenantRef]:
     Pushes a fresh application context, hence a fresh ``db.session`` bound to the bureau,
     which is closed on exit.  ``tenant`` is a :class:`TenantRef` or a catalog ``Tenant``.
     """
-    from app.extensions import db  # local: extensions imports this module
-
+    db = _database()
     ref = tenant if isinstance(tenant, TenantRef) else tenant.ref
     app = current_app._get_current_object()
     with app.app_context():
@@ -146,10 +152,7 @@ def verify_storage(ref: TenantRef) -> None:
     catalog on a connection of its own: the request's session may still see the catalog
     as it was when the request began.
     """
-    from app.extensions import db
-    from app.tenancy.models import Tenant
-
-    with db.engine.connect() as connection:
+    with _database().engine.connect() as connection:
         row = connection.execute(sa.select(Tenant.server, Tenant.schema_name, Tenant.storage_key, Tenant.status)
                                  .where(Tenant.slug == ref.slug)).first()
     if row is None or (row.server, row.storage_key) != (ref.server, ref.storage) or (
@@ -200,10 +203,7 @@ def bump_data_version(ref: TenantRef) -> int | None:
     session may not run SQL in ``after_commit``).  The roll-up compares this counter with
     the version its figures were computed from, to flag stale figures.
     """
-    from app.extensions import db
-    from app.tenancy.models import Tenant
-
-    with db.engine.begin() as connection:
+    with _database().engine.begin() as connection:
         connection.execute(
             sa.update(Tenant).where(Tenant.slug == ref.slug).values(data_version=Tenant.data_version + 1))
         return connection.execute(sa.select(Tenant.data_version).where(Tenant.slug == ref.slug)).scalar()
