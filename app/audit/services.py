@@ -7,7 +7,6 @@ roll back together.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any
 
@@ -16,11 +15,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.clock import local_zone
 
 from .models import CatalogAuditEvent, TenantAuditEvent
 
 PAGE_SIZE = 50
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def _plain(value: Any) -> Any:
@@ -101,11 +100,12 @@ def metrics(year: int) -> dict:
     - ``last_activity``: ISO date of the latest event in the year, or ``None``.
     """
     # Year boundaries in China Standard Time, compared as UTC (how the rows are stored).
-    start, end = (datetime(y, 1, 1, tzinfo=CHINA).astimezone(timezone.utc) for y in (year, year + 1))
+    zone = local_zone()
+    start, end = (datetime(y, 1, 1, tzinfo=zone).astimezone(timezone.utc) for y in (year, year + 1))
     in_year = (TenantAuditEvent.at >= start) & (TenantAuditEvent.at < end)
     count, last = db.session.execute(
         select(func.count(TenantAuditEvent.id), func.max(TenantAuditEvent.at)).where(in_year)).one()
     if last is not None and last.tzinfo is None:  # SQLite returns the stored UTC clock time
         last = last.replace(tzinfo=timezone.utc)
     return {"events": int(count or 0),
-            "last_activity": last.astimezone(CHINA).date().isoformat() if last else None}
+            "last_activity": last.astimezone(zone).date().isoformat() if last else None}

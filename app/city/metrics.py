@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Callable, Iterable
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -29,11 +28,11 @@ from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_changed, tenant_context
 from app.tenancy.store import TenantRef
+from app.clock import today
 
 from .models import MetricSnapshot, TenantMetrics
 
 log = logging.getLogger(__name__)
-CHINA = ZoneInfo("Asia/Shanghai")
 MetricsFunction = Callable[[int], dict]
 
 
@@ -45,11 +44,6 @@ def sources() -> dict[str, MetricsFunction]:
     from app.scoring.services import metrics as scoring
 
     return {"activity": activity, "duties": duties, "findings": findings, "scoring": scoring}
-
-
-def today() -> date:
-    """Today in China Standard Time (the snapshot day and the default year)."""
-    return datetime.now(CHINA).date()
 
 
 def _jsonable(value: object) -> object:

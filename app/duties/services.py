@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from datetime import date, datetime
 from typing import Any, BinaryIO, Iterable
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, true, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,6 +28,7 @@ from app.extensions import db
 from app.models import utcnow
 from app.tenancy.session import session_tenant
 from app.years.services import ensure_open, get_lock, lock_message
+from app.clock import today
 
 from . import status as rules
 from .labels import CATEGORIES, FILE_KIND_LABELS, default_areas
@@ -140,11 +139,6 @@ def guarded(function):
 def commit() -> None:
     """Commit the service's work (callers are :func:`guarded`)."""
     db.session.commit()
-
-
-def today() -> date:
-    """Today's date where the bureaus are (``BABEL_DEFAULT_TIMEZONE``)."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def _slug() -> str:

@@ -19,10 +19,9 @@ import shutil
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -40,6 +39,7 @@ from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import session_tenant
 from app.years.services import ensure_open
+from app.clock import today
 
 from . import status as rules
 from .labels import AREAS, SEVERITIES, SOURCES, STATUS_LABELS, label
@@ -156,11 +156,6 @@ def actions_for(finding: Finding, actor: Actor) -> list[str]:
 
 
 # -- small helpers ---------------------------------------------------------------------
-def today() -> date:
-    """Today's date where the bureaus are (``BABEL_DEFAULT_TIMEZONE``)."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
-
 def current_slug() -> str:
     """The slug of the bureau the session serves."""
     ref = session_tenant(db.session())

@@ -22,7 +22,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from app.extensions import db
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
+from app.clock import today
 
 from . import charts, pdf
 from .cache import make_key, report_cache, template_version
@@ -58,12 +59,6 @@ class Rendered:
     seconds: float
     filename: str
     mimetype: str
-
-
-def today() -> date:
-    """Today where the bureaus are (``BABEL_DEFAULT_TIMEZONE``): reports are dated with it
-    and overdue is judged on it."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def locale() -> str:
