@@ -26,7 +26,7 @@ from app.audit.services import changes, record_bureau
 from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
 from app.extensions import db
 from app.models import utcnow
-from app.tenancy.session import session_tenant
+from app.tenancy.session import current_slug
 from app.years.services import ensure_open, get_lock, lock_message
 from app.clock import today
 
@@ -139,13 +139,6 @@ def guarded(function):
 def commit() -> None:
     """Commit the service's work (callers are :func:`guarded`)."""
     db.session.commit()
-
-
-def _slug() -> str:
-    ref = session_tenant(db.session())
-    if ref is None:  # pragma: no cover - every caller runs inside a bureau
-        raise RuntimeError("no bureau bound to the session")
-    return ref.slug
 
 
 # -- parsing shared by forms and the Excel import ------------------------------------
@@ -797,7 +790,7 @@ def prepare_uploads(files: Iterable[Upload]) -> list[PreparedUpload]:
         raise ValidationError(_("The files could not be saved."),
                               {"files": [_("Upload at most %(n)s files at a time.", n=MAX_FILES_PER_UPLOAD)]})
     store = blob_store()
-    spool = store.spool_dir(_slug())
+    spool = store.spool_dir(current_slug())
     limit = max_bytes()
     prepared: list[PreparedUpload] = []
     problems: list[str] = []
@@ -815,7 +808,7 @@ def prepare_uploads(files: Iterable[Upload]) -> list[PreparedUpload]:
 
 def _attach(record: ProgressRecord, prepared: list[PreparedUpload], actor: Actor) -> list[Attachment]:
     store = blob_store()
-    slug = _slug()
+    slug = current_slug()
     rows = []
     for ready in prepared:
         store.put(slug, ready.sha256, ready.path)
@@ -833,7 +826,7 @@ def _finish(prepared: list[PreparedUpload]) -> None:
     ``put`` and our commit (it saw no row using it yet); writing it again closes that gap.
     """
     store = blob_store()
-    slug = _slug()
+    slug = current_slug()
     for ready in prepared:
         try:
             if not store.exists(slug, ready.sha256):
@@ -945,7 +938,7 @@ def delete_attachment(attachment: Attachment, *, actor: Actor) -> None:
 def open_attachment(attachment: Attachment) -> BinaryIO:
     """The stored bytes of an attachment; :class:`NotFound` if they are missing."""
     try:
-        return blob_store().open(_slug(), attachment.sha256)
+        return blob_store().open(current_slug(), attachment.sha256)
     except FileNotFoundError:
         raise NotFound(_("The file is missing from the store; ask the administrator to restore it from a backup.")) from None
 
@@ -961,7 +954,7 @@ def _release_blobs(shas: Iterable[str]) -> None:
         return
     used = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(shas)).distinct()))
     store = blob_store()
-    slug = _slug()
+    slug = current_slug()
     for sha in shas - used:
         store.delete(slug, sha)
 

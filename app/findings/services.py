@@ -37,7 +37,7 @@ from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationE
 from app.extensions import db
 from app.models import utcnow
 from app.tenancy.models import Tenant
-from app.tenancy.session import session_tenant
+from app.tenancy.session import current_slug
 from app.years.services import ensure_open
 from app.clock import today
 
@@ -156,14 +156,6 @@ def actions_for(finding: Finding, actor: Actor) -> list[str]:
 
 
 # -- small helpers ---------------------------------------------------------------------
-def current_slug() -> str:
-    """The slug of the bureau the session serves."""
-    ref = session_tenant(db.session())
-    if ref is None:  # pragma: no cover - every caller runs inside a bureau
-        raise RuntimeError("no bureau bound to the session")
-    return ref.slug
-
-
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 

@@ -36,7 +36,7 @@ from app.errors import Conflict, NotFound, ValidationError, check_version
 from app.extensions import db
 from app.models import utcnow
 from app.tenancy.models import Tenant
-from app.tenancy.session import session_tenant
+from app.tenancy.session import current_slug
 from app.years.services import MAX_YEAR, MIN_YEAR, ensure_open
 
 from . import engine
@@ -491,18 +491,13 @@ def get_sheet(year: int, assessee: str = BUREAU_ASSESSEE) -> ScoreSheet:
     return sheet
 
 
-def _slug() -> str:
-    ref = session_tenant(db.session())
-    return ref.slug if ref is not None else ""
-
-
 def _audit(action: str, sheet: ScoreSheet, summary: str, *, before: dict | None = None,
            after: dict | None = None, actor: object | None = None, city: bool = False) -> None:
     """Audit in the bureau; the city's assessor actions are also audited in the catalog."""
     record_bureau(action, "score_sheet", sheet.id, summary=summary, before=before, after=after, actor=actor)
     if city:
         record_city(action, "score_sheet", sheet.id, summary=summary, before=before, after=after,
-                    tenant_slug=_slug(), actor=actor)
+                    tenant_slug=current_slug(), actor=actor)
 
 
 def _touch(sheet: ScoreSheet) -> None:

@@ -121,6 +121,15 @@ def session_tenant(session: OrmSession) -> TenantRef | None:
     return session.info.get(TENANT_KEY)
 
 
+def current_slug() -> str:
+    """The slug of the bureau the application's session serves; :class:`NoTenantContext`
+    when it serves none (a service of a bureau called outside one)."""
+    ref = session_tenant(_database().session())
+    if ref is None:
+        raise NoTenantContext("no bureau is bound to the session; use a /b/<slug>/ route or `with tenant_context(...)`")
+    return ref.slug
+
+
 @contextmanager
 def tenant_context(tenant: TenantRef | object) -> Iterator[TenantRef]:
     """Run a block for one bureau outside a ``/b/<slug>/`` request (CLI, jobs, city code).
