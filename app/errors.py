@@ -49,6 +49,12 @@ class ValidationError(DomainError):
         self.errors = errors or {}
 
 
+def stale_conflict() -> Conflict:
+    """The error of an edit made on a record someone else changed meanwhile."""
+    return Conflict(_("Changed by someone else: this record was modified after you opened it. "
+                      "Check the current values below and submit again."))
+
+
 def check_version(record: object, submitted_version: int | str | None) -> None:
     """Refuse a write based on a stale form: the record's version must match the one the
     form was rendered with.  (SQLAlchemy's ``version_id_col`` also guards the UPDATE
@@ -58,7 +64,4 @@ def check_version(record: object, submitted_version: int | str | None) -> None:
     except (TypeError, ValueError):
         submitted = None
     if submitted is None or submitted != getattr(record, "version"):
-        raise Conflict(
-            _("Changed by someone else: this record was modified after you opened it. "
-              "Check the current values below and submit again.")
-        )
+        raise stale_conflict()

@@ -31,10 +31,10 @@ from app.audit.services import changes, record_city
 from app.errors import Conflict, Locked, NotFound, ValidationError, check_version
 from app.extensions import db
 from app.models import utcnow
+from app.unit_of_work import guarded
 
 from .labels import CATEGORIES
 from .models import TEMPLATE_KIND, DutyTemplate
-from .services import guarded
 from .status import CADENCES, DEFAULT_EXPECTED
 
 DEFAULT_TEMPLATE_PATH = Path(__file__).with_name("default_template.yaml")

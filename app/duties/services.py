@@ -14,17 +14,16 @@ import calendar
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import wraps
 from datetime import date, datetime
 from typing import Any, BinaryIO, Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, true, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import changes, record_bureau
 from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
 from app.extensions import db
+from app.unit_of_work import commit, guarded
 from app.models import utcnow
 from app.tenancy.session import current_slug
 from app.years.services import ensure_open, get_lock, lock_message
@@ -115,30 +114,6 @@ def read_only_reason(duty_list: DutyList) -> str | None:
     if duty_list.is_archived:
         return _("This list is archived and read-only. Reopen it to make changes.")
     return None
-
-
-def guarded(function):
-    """Decorate a service that writes: a concurrent writer detected while flushing or
-    committing becomes a :class:`Conflict` (after a rollback).
-
-    ``check_version`` catches stale forms; this catches the race between that check and
-    the UPDATE or DELETE (SQLAlchemy's ``version_id_col`` makes it match no row).
-    """
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except StaleDataError:
-            db.session.rollback()
-            raise Conflict(_("Changed by someone else: this record was modified after you opened it. "
-                             "Check the current values below and submit again.")) from None
-
-    return wrapper
-
-
-def commit() -> None:
-    """Commit the service's work (callers are :func:`guarded`)."""
-    db.session.commit()
 
 
 # -- parsing shared by forms and the Excel import ------------------------------------

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from app import xlsx_safety
 from app.audit.services import record_bureau
 from app.extensions import db
+from app.unit_of_work import commit, guarded
 
 from . import services
 from . import status as rules
@@ -335,7 +336,7 @@ def _lookup(value: str, mapping: dict[str, str]) -> str | None:
 FIELD_HEADERS = {c.field: c.header for c in COLUMNS if c.field}
 
 
-@services.guarded
+@guarded
 def import_items(duty_list: DutyList, stream: BinaryIO, *, actor: services.Actor) -> ImportResult:
     """Check every row of the workbook, then add and update items in one transaction.
 
@@ -450,5 +451,5 @@ def _apply(duty_list: DutyList, plan: list[tuple[DutyItem | None, dict]], actor:
             result.unchanged += 1
     record_bureau("duty_list.import", "duty_list", duty_list.id, summary=f"导入{duty_list.year}年度责任清单",
                   after={"added": result.added, "changed": result.changed, "unchanged": result.unchanged}, actor=actor)
-    services.commit()
+    commit()
     return result

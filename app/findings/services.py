@@ -27,7 +27,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import changes, record_bureau, record_city
 from app.duties.models import Attachment, DutyItem, DutyList, Person, ProgressRecord
@@ -35,6 +34,7 @@ from app.duties.services import Upload, parse_date, prepare_uploads
 from app.duties.storage import PreparedUpload, blob_store, prepare_upload
 from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
 from app.extensions import db
+from app.unit_of_work import commit
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import current_slug
@@ -176,15 +176,6 @@ def parse_id(value: Any) -> int | None:
     if not 0 < number < 2 ** 62:
         raise ValueError(value)
     return number
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict(_("Changed by someone else: this record was modified after you opened it. "
-                         "Check the current values below and submit again.")) from None
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -428,7 +419,7 @@ def create_finding(data: dict, *, actor: Actor) -> Finding:
     _event(finding, "create", actor, to_status=rules.OPEN)
     _audit("finding.create", finding, actor, f"记录督查问题：{short(finding.description)}", after=snapshot(finding))
     sync_register(finding)
-    _commit()
+    commit()
     return finding
 
 
@@ -448,7 +439,7 @@ def create_many(rows: list[dict], *, actor: Actor) -> list[Finding]:
         if actor.side == rules.CITY:
             record_city("finding.import", "finding", None, summary=f"导入督查问题 {len(findings)} 条",
                         after={"ids": [f.id for f in findings]}, tenant_slug=current_slug(), actor=actor)
-    _commit()
+    commit()
     return findings
 
 
@@ -482,7 +473,7 @@ def update_details(finding: Finding, data: dict, *, version: Any, actor: Actor) 
         _event(finding, "update", actor, note=_changed_labels(k for k in new if k != "year"))
         _audit("finding.update", finding, actor, f"修改督查问题：{short(finding.description)}", before=old, after=new)
         sync_register(finding)
-    _commit()
+    commit()
     return finding
 
 
@@ -508,7 +499,7 @@ def update_plan(finding: Finding, data: dict, *, version: Any, actor: Actor) -> 
         _event(finding, "plan", actor, note=_changed_labels(k for k in new if k != "person"))
         _audit("finding.plan", finding, actor, f"修改整改责任人或措施：{short(finding.description)}",
                before=old, after=new)
-    _commit()
+    commit()
     return finding
 
 
@@ -570,7 +561,7 @@ def transition(finding: Finding, action: str, *, note: str = "", version: Any, a
            f"{label(STATUS_LABELS, previous)} → {label(STATUS_LABELS, destination)}：{short(finding.description)}",
            before=old, after={**new, **({"note": note} if note else {})})
     sync_register(finding)
-    _commit()
+    commit()
     return finding
 
 
@@ -582,7 +573,7 @@ def delete_finding(finding: Finding, *, version: Any, actor: Actor) -> None:
     _audit("finding.delete", finding, actor, f"删除督查问题：{short(finding.description)}", before=snapshot(finding))
     sync_register(finding, deleted=True)
     db.session.delete(finding)
-    _commit()
+    commit()
 
 
 # -- progress notes and evidence -----------------------------------------------------------
@@ -699,7 +690,7 @@ def add_note(finding: Finding, data: dict, *, files: Iterable[Upload] = (), link
                after={"occurred_on": occurred, "text": text, "files": names})
         # Touch the finding so that a concurrent form based on the old state is refused.
         finding.updated_at = utcnow()
-        _commit()
+        commit()
     except BaseException:
         db.session.rollback()
         for ready in prepared:
@@ -727,7 +718,7 @@ def remove_evidence(evidence: FindingEvidence, *, actor: Actor) -> None:
            before={"name": evidence.original_name, "sha256": evidence.sha256, "size": evidence.size})
     db.session.delete(evidence)
     finding.updated_at = utcnow()
-    _commit()
+    commit()
     if not db.session.scalar(select(func.count(FindingEvidence.id)).where(FindingEvidence.blob_key == key)):
         blob_store().delete(current_slug(), key)
 

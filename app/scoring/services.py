@@ -28,12 +28,12 @@ from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import record_bureau, record_city
 from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
 from app.errors import Conflict, NotFound, ValidationError, check_version
 from app.extensions import db
+from app.unit_of_work import commit
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import current_slug
@@ -85,16 +85,6 @@ def _name(actor: object | None) -> str:
     if actor is None:
         return "system"
     return (getattr(actor, "display_name", None) or getattr(actor, "username", None) or str(actor))[:60]
-
-
-def _commit() -> None:
-    """Commit; a concurrent writer that got there first is a :class:`Conflict`."""
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict(_("Changed by someone else: this record was modified after you opened it. "
-                         "Check the current values below and submit again.")) from None
 
 
 def indicators_of(body: Mapping[str, Any]) -> list[tuple[dict, dict]]:
@@ -281,7 +271,7 @@ def save_draft(template: ScoreTemplate, body: dict, *, version: object, actor: o
     if before != body:
         record_city("score_template.edit", "score_template", template.id, summary=f"修改评分表模板 {template.label}",
                     before={"body": before}, after={"body": body}, actor=actor)
-    _commit()
+    commit()
     return template_problems(body)
 
 
@@ -351,7 +341,7 @@ def publish(template: ScoreTemplate, *, version: object, actor: object | None = 
     template.published_by, template.published_by_id, template.published_at = name, actor_id, utcnow()
     record_city("score_template.publish", "score_template", template.id, summary=f"发布评分表模板 {template.label}",
                 after={"year": template.year, "edition": template.edition, "name": template.name}, actor=actor)
-    _commit()
+    commit()
     return template
 
 
@@ -370,7 +360,7 @@ def delete_draft(template: ScoreTemplate, *, version: object, actor: object | No
     record_city("score_template.delete", "score_template", template.id, summary=f"删除评分表模板草稿 {template.label}",
                 before={"year": template.year, "edition": template.edition, "body": template.body}, actor=actor)
     db.session.delete(template)
-    _commit()
+    commit()
 
 
 def assignments_of(template: ScoreTemplate) -> list[TemplateAssignment]:
@@ -527,7 +517,7 @@ def start_sheet(year: int, *, tenant_id: int, assessee_name: str, actor: object 
     db.session.flush()
     _audit("score_sheet.start", sheet, f"开始{year}年度自评（{template.label}）",
            after={"year": year, "template_id": template.id, "edition": template.edition}, actor=actor)
-    _commit()
+    commit()
     return sheet
 
 
@@ -574,7 +564,7 @@ def refresh_template(sheet: ScoreSheet, *, tenant_id: int, version: object, acto
     _audit("score_sheet.refresh_template", sheet, f"{sheet.year}年度评分表改用{template.label}",
            before=before, after={"template_id": template.id, "edition": template.edition, "dropped": dropped},
            actor=actor)
-    _commit()
+    commit()
     return sheet
 
 
@@ -759,7 +749,7 @@ def save_self(sheet: ScoreSheet, inputs: Mapping[str, EntryInput], *, summary: s
         _touch(sheet)
         _audit("score_sheet.self_save", sheet, f"保存{sheet.year}年度自评（{len(after)} 项）",
                before=before, after=after, actor=actor)
-    _commit()
+    commit()
     return sheet
 
 
@@ -778,7 +768,7 @@ def submit(sheet: ScoreSheet, *, version: object, actor: object | None = None) -
     sheet.self_submitted_at, sheet.self_submitted_by = utcnow(), _name(actor)
     _audit("score_sheet.submit", sheet, f"提交{sheet.year}年度自评，自评分 {engine.round_figure(progress.total)}",
            before={"status": DRAFT}, after={"status": SELF_SUBMITTED, "self_total": progress.total}, actor=actor)
-    _commit()
+    commit()
     return sheet
 
 
@@ -806,7 +796,7 @@ def save_review(sheet: ScoreSheet, inputs: Mapping[str, EntryInput], *, comment:
         _touch(sheet)
         _audit("score_sheet.review_save", sheet, f"{sheet.assessee_name}{sheet.year}年度考核组评分（{len(after)} 项）",
                before=before, after=after, actor=actor, city=True)
-    _commit()
+    commit()
     return sheet
 
 
@@ -855,7 +845,7 @@ def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int |
         _touch(sheet)
         _audit("score_sheet.ballot", sheet, f"{sheet.assessee_name}{sheet.year}年度民主测评：共 {total} 票",
                before=before, after=after, actor=actor, city=True)
-    _commit()
+    commit()
     return ballot
 
 
@@ -918,7 +908,7 @@ def add_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: De
     db.session.flush()
     _audit("score_sheet.adjustment_add", sheet, f"{sheet.assessee_name}{sheet.year}年度{_KIND_ZH[kind]}：{reason}",
            after=_adjustment_snapshot(adjustment), actor=actor, city=True)
-    _commit()
+    commit()
     return adjustment
 
 
@@ -943,7 +933,7 @@ def delete_adjustment(sheet: ScoreSheet, adjustment_id: int, *, version: object,
     _audit("score_sheet.adjustment_delete", sheet,
            f"{sheet.assessee_name}{sheet.year}年度删除{_KIND_ZH.get(adjustment.kind, '')}：{adjustment.reason}",
            before=snapshot, actor=actor, city=True)
-    _commit()
+    commit()
 
 
 def scores_document(sheet: ScoreSheet, *, review: bool = True) -> dict[str, Any]:
@@ -1016,7 +1006,7 @@ def complete_review(sheet: ScoreSheet, *, version: object, actor: object | None 
     _audit("score_sheet.review_complete", sheet,
            f"{sheet.assessee_name}{sheet.year}年度考核评分完成：综合得分 {result.composite_rounded}，等次 {result.grade}",
            before={"status": SELF_SUBMITTED}, after=_result_summary(result, REVIEWED), actor=actor, city=True)
-    _commit()
+    commit()
     return sheet
 
 
@@ -1036,7 +1026,7 @@ def finalise(sheet: ScoreSheet, *, version: object, actor: object | None = None)
     _audit("score_sheet.finalise", sheet,
            f"{sheet.assessee_name}{sheet.year}年度考核结果确定：综合得分 {result.composite_rounded}，等次 {result.grade}",
            before={"status": REVIEWED}, after=_result_summary(result, FINAL), actor=actor, city=True)
-    _commit()
+    commit()
     return sheet
 
 
@@ -1063,7 +1053,7 @@ def reopen(sheet: ScoreSheet, *, target: str, reason: str, version: object, acto
         sheet.reviewed_at = sheet.reviewed_by = None
     _audit("score_sheet.reopen", sheet, f"重新打开{sheet.assessee_name}{sheet.year}年度评分表：{reason}",
            before={"status": before}, after={"status": target, "reason": reason}, actor=actor, city=True)
-    _commit()
+    commit()
     return sheet
 
 
