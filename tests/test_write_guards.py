@@ -55,7 +55,8 @@ def _attempts(model):
     column = _editable_column(model)
 
     def change():
-        setattr(row, column, (getattr(row, column) or "") + "·")
+        old = getattr(row, column) or "x"
+        setattr(row, column, old[:-1] + ("y" if old[-1] != "y" else "z"))  # same length: fits the column
         db.session.flush()
 
     def delete():
