@@ -19,13 +19,6 @@ from . import bp, metrics, rollup, services
 from .forms import BureauAdminForm, DeleteBureauForm, EditBureauForm, NewBureauForm
 
 
-def _tenant_or_404(bureau: str):
-    try:
-        return tenancy.get_tenant(bureau)
-    except NotFound:
-        abort(404)
-
-
 def _year() -> int:
     current = metrics.today().year
     try:
@@ -141,7 +134,7 @@ def bureaus():
 @bp.route("/bureaus/<bureau>", methods=["GET", "POST"])
 @city_role()
 def bureau_detail(bureau: str):
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     form = EditBureauForm(obj=tenant if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = tenant.version
@@ -165,7 +158,7 @@ def bureau_detail(bureau: str):
 @bp.route("/bureaus/<bureau>/admins", methods=["POST"])
 @city_role(admin=True)
 def add_bureau_admin(bureau: str):
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     form = BureauAdminForm()
     if form.validate_on_submit():
         try:
@@ -184,7 +177,7 @@ def add_bureau_admin(bureau: str):
 @bp.route("/bureaus/<bureau>/users/<int:user_id>/reset", methods=["POST"])
 @city_role(admin=True)
 def reset_member_password(bureau: str, user_id: int):
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     user = _member_or_404(tenant, user_id)
     password = accounts.reset_password(user, actor=current_user, tenant=tenant)
     flash(_("New password for %(user)s: %(password)s — give it to them in person; it is shown only once.",
@@ -205,7 +198,7 @@ def _member_or_404(tenant, user_id: int):
 @bp.route("/bureaus/<bureau>/status", methods=["POST"])
 @city_role(admin=True)
 def set_bureau_status(bureau: str):
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     ConfirmForm()
     status = "archived" if tenant.status == "active" else "active"
     tenancy.set_status(tenant, status, actor=current_user)
@@ -217,7 +210,7 @@ def set_bureau_status(bureau: str):
 @bp.route("/bureaus/<bureau>/delete", methods=["POST"])
 @city_role(admin=True)
 def delete_bureau(bureau: str):
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     form = DeleteBureauForm()
     if form.validate_on_submit():
         try:

@@ -18,13 +18,6 @@ from .forms import ConfirmVersionForm, MoveForm, NewTemplateForm, TemplateHeader
 from .labels import CATEGORIES
 
 
-def _template_or_404(template_id: int):
-    try:
-        return catalog.get_template(template_id)
-    except NotFound:
-        abort(404)
-
-
 def _fail(error: DomainError, form=None) -> None:
     if isinstance(error, PermissionDenied):
         abort(403)
@@ -84,13 +77,13 @@ def _render(template, *, header_form=None, submitted=None, status: int = 200):
 @city_bp.route("/<int:template_id>")
 @city_role()
 def show(template_id: int):
-    return _render(_template_or_404(template_id))
+    return _render(catalog.get_template(template_id))
 
 
 @city_bp.route("/<int:template_id>/header", methods=["POST"])
 @city_role(admin=True)
 def edit_header(template_id: int):
-    template = _template_or_404(template_id)
+    template = catalog.get_template(template_id)
     form = TemplateHeaderForm()
     if form.validate_on_submit():
         try:
@@ -130,7 +123,7 @@ def _item_data(form: TemplateItemForm) -> dict:
 @city_bp.route("/<int:template_id>/items/new", methods=["GET", "POST"])
 @city_role(admin=True)
 def new_item(template_id: int):
-    template = _template_or_404(template_id)
+    template = catalog.get_template(template_id)
     if template.is_published:
         return _frozen(template)
     form = _item_form(template, formdata=request.method == "POST")
@@ -154,7 +147,7 @@ def new_item(template_id: int):
 @city_bp.route("/<int:template_id>/items/<key>", methods=["GET", "POST"])
 @city_role(admin=True)
 def edit_item(template_id: int, key: str):
-    template = _template_or_404(template_id)
+    template = catalog.get_template(template_id)
     current = next((i for i in template.items if i["key"] == key), None)
     if current is None:
         abort(404)
@@ -193,7 +186,7 @@ def edit_item(template_id: int, key: str):
 @city_bp.route("/<int:template_id>/items/<key>/delete", methods=["POST"])
 @city_role(admin=True)
 def delete_item(template_id: int, key: str):
-    template = _template_or_404(template_id)
+    template = catalog.get_template(template_id)
     form = ConfirmVersionForm()
     try:
         catalog.remove_item(template, key, version=form.version.data, actor=current_user)
@@ -207,7 +200,7 @@ def delete_item(template_id: int, key: str):
 @city_bp.route("/<int:template_id>/items/<key>/move", methods=["POST"])
 @city_role(admin=True)
 def move_item(template_id: int, key: str):
-    template = _template_or_404(template_id)
+    template = catalog.get_template(template_id)
     form = ConfirmVersionForm()
     try:
         catalog.move_item(template, key, request.form.get("direction", ""), version=form.version.data,
@@ -220,7 +213,7 @@ def move_item(template_id: int, key: str):
 @city_bp.route("/<int:template_id>/publish", methods=["POST"])
 @city_role(admin=True)
 def publish(template_id: int):
-    template = _template_or_404(template_id)
+    template = catalog.get_template(template_id)
     form = ConfirmVersionForm()
     try:
         catalog.publish(template, version=form.version.data, actor=current_user)
@@ -235,7 +228,7 @@ def publish(template_id: int):
 @city_bp.route("/<int:template_id>/new-version", methods=["POST"])
 @city_role(admin=True)
 def new_version(template_id: int):
-    template = _template_or_404(template_id)
+    template = catalog.get_template(template_id)
     ConfirmVersionForm()
     try:
         draft = catalog.new_edition(template, actor=current_user)
@@ -251,7 +244,7 @@ def new_version(template_id: int):
 @city_bp.route("/<int:template_id>/delete", methods=["POST"])
 @city_role(admin=True)
 def delete(template_id: int):
-    template = _template_or_404(template_id)
+    template = catalog.get_template(template_id)
     form = ConfirmVersionForm()
     try:
         catalog.delete_draft(template, version=form.version.data, actor=current_user)

@@ -56,13 +56,6 @@ def _actor() -> Actor:
     return Actor.of(current_user, g.bureau.role if not g.bureau.archived else "bureau_viewer")
 
 
-def _found(getter, ident: int):
-    try:
-        return getter(ident)
-    except NotFound:
-        abort(404)
-
-
 def _fail(error: DomainError, form=None) -> None:
     """Turn a service error into the right answer for a form page."""
     if isinstance(error, PermissionDenied):
@@ -134,7 +127,7 @@ def new_list():
 @bp.route("/<int:list_id>")
 @bureau_role()
 def show_list(list_id: int):
-    duty_list = _found(services.get_list, list_id)
+    duty_list = services.get_list(list_id)
     people = services.list_people()
     rows = services.item_rows(duty_list)
     filters = Filters.from_args(request.args)
@@ -156,7 +149,7 @@ def show_list(list_id: int):
 @bp.route("/<int:list_id>/edit", methods=["GET", "POST"])
 @bureau_role("bureau_admin")
 def edit_list(list_id: int):
-    duty_list = _found(services.get_list, list_id)
+    duty_list = services.get_list(list_id)
     form = ListForm(obj=duty_list if request.method == "GET" else None)
     submitted = None
     if request.method == "GET":
@@ -180,7 +173,7 @@ def edit_list(list_id: int):
 @bp.route("/<int:list_id>/status", methods=["POST"])
 @bureau_role("bureau_admin")
 def set_list_status(list_id: int):
-    duty_list = _found(services.get_list, list_id)
+    duty_list = services.get_list(list_id)
     form = ConfirmVersionForm()
     target = request.form.get("target", "")
     try:
@@ -195,7 +188,7 @@ def set_list_status(list_id: int):
 @bp.route("/<int:list_id>/delete", methods=["POST"])
 @bureau_role("bureau_admin")
 def delete_list(list_id: int):
-    duty_list = _found(services.get_list, list_id)
+    duty_list = services.get_list(list_id)
     form = ConfirmVersionForm()
     try:
         services.delete_list(duty_list, version=form.version.data, actor=_actor())
@@ -221,7 +214,7 @@ def _item_data(form: ItemForm) -> dict:
 @bp.route("/<int:list_id>/items/new", methods=["GET", "POST"])
 @bureau_role("bureau_admin")
 def new_item(list_id: int):
-    duty_list = _found(services.get_list, list_id)
+    duty_list = services.get_list(list_id)
     form = ItemForm()
     _item_form_choices(form, duty_list)
     if request.method == "GET":
@@ -241,7 +234,7 @@ def new_item(list_id: int):
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
 @bureau_role("bureau_admin")
 def edit_item(item_id: int):
-    item = _found(services.get_item, item_id)
+    item = services.get_item(item_id)
     form = ItemForm()
     _item_form_choices(form, item.duty_list)
     submitted = None
@@ -283,7 +276,7 @@ def _back_to_item(item_id: int):
 @bp.route("/items/<int:item_id>/delete", methods=["POST"])
 @bureau_role("bureau_admin")
 def delete_item(item_id: int):
-    item = _found(services.get_item, item_id)
+    item = services.get_item(item_id)
     list_id = item.list_id
     form = ConfirmVersionForm()
     try:
@@ -298,7 +291,7 @@ def delete_item(item_id: int):
 @bp.route("/items/<int:item_id>/move", methods=["POST"])
 @bureau_role("bureau_admin")
 def move_item(item_id: int):
-    item = _found(services.get_item, item_id)
+    item = services.get_item(item_id)
     list_id, anchor = item.list_id, f"item-{item.id}"
     form = MoveForm()
     try:
@@ -311,7 +304,7 @@ def move_item(item_id: int):
 @bp.route("/items/<int:item_id>/split", methods=["POST"])
 @bureau_role("bureau_admin")
 def split_item(item_id: int):
-    item = _found(services.get_item, item_id)
+    item = services.get_item(item_id)
     form = ConfirmVersionForm()
     try:
         created = services.split_per_member(item, version=form.version.data, actor=_actor())
@@ -325,7 +318,7 @@ def split_item(item_id: int):
 @bp.route("/items/<int:item_id>/done", methods=["POST"])
 @bureau_role("bureau_editor")
 def mark_done(item_id: int):
-    item = _found(services.get_item, item_id)
+    item = services.get_item(item_id)
     form = ConfirmVersionForm()
     done = request.form.get("done") == "1"
     try:
@@ -340,7 +333,7 @@ def mark_done(item_id: int):
 @bp.route("/items/<int:item_id>")
 @bureau_role()
 def show_item(item_id: int):
-    item = _found(services.get_item, item_id)
+    item = services.get_item(item_id)
     form = RecordForm(formdata=None, occurred_on=services.today().isoformat(), count="1")
     return _render_item(item, form)
 
@@ -365,7 +358,7 @@ def _render_item(item, record_form: RecordForm, status: int = 200):
 @bp.route("/items/<int:item_id>/records", methods=["POST"])
 @bureau_role("bureau_editor")
 def add_record(item_id: int):
-    item = _found(services.get_item, item_id)
+    item = services.get_item(item_id)
     form = RecordForm()
     if form.validate_on_submit():
         try:
@@ -383,7 +376,7 @@ def add_record(item_id: int):
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
 @bureau_role("bureau_editor")
 def edit_record(record_id: int):
-    record = _found(services.get_record, record_id)
+    record = services.get_record(record_id)
     actor = _actor()
     if not services.can_change_record(record, actor):
         abort(403)
@@ -414,7 +407,7 @@ def edit_record(record_id: int):
 @bp.route("/records/<int:record_id>/delete", methods=["POST"])
 @bureau_role("bureau_editor")
 def delete_record(record_id: int):
-    record = _found(services.get_record, record_id)
+    record = services.get_record(record_id)
     item_id = record.item_id
     form = ConfirmVersionForm()
     try:
@@ -429,7 +422,7 @@ def delete_record(record_id: int):
 @bp.route("/records/<int:record_id>/files", methods=["POST"])
 @bureau_role("bureau_editor")
 def add_files(record_id: int):
-    record = _found(services.get_record, record_id)
+    record = services.get_record(record_id)
     item_id = record.item_id
     form = FilesForm()
     if form.validate_on_submit():
@@ -448,7 +441,7 @@ def add_files(record_id: int):
 @bp.route("/files/<int:attachment_id>")
 @bureau_role()
 def download(attachment_id: int):
-    attachment = _found(services.get_attachment, attachment_id)
+    attachment = services.get_attachment(attachment_id)
     try:
         stream = services.open_attachment(attachment)
     except NotFound:
@@ -460,7 +453,7 @@ def download(attachment_id: int):
 @bp.route("/files/<int:attachment_id>/delete", methods=["POST"])
 @bureau_role("bureau_editor")
 def delete_file(attachment_id: int):
-    attachment = _found(services.get_attachment, attachment_id)
+    attachment = services.get_attachment(attachment_id)
     item_id = attachment.record.item_id
     ConfirmVersionForm()
     try:
@@ -525,7 +518,7 @@ def people():
 @bp.route("/people/<int:person_id>", methods=["GET", "POST"])
 @bureau_role("bureau_admin")
 def edit_person(person_id: int):
-    person = _found(services.get_person, person_id)
+    person = services.get_person(person_id)
     form = PersonForm()
     linkable = _person_form_choices(form)
     submitted = None
@@ -557,7 +550,7 @@ def edit_person(person_id: int):
 @bp.route("/people/<int:person_id>/delete", methods=["POST"])
 @bureau_role("bureau_admin")
 def delete_person(person_id: int):
-    person = _found(services.get_person, person_id)
+    person = services.get_person(person_id)
     form = ConfirmVersionForm()
     try:
         services.delete_person(person, version=form.version.data, actor=_actor())
@@ -579,7 +572,7 @@ def _xlsx_response(data: bytes, name: str):
 @bp.route("/<int:list_id>/export.xlsx")
 @bureau_role()
 def export_list(list_id: int):
-    duty_list = _found(services.get_list, list_id)
+    duty_list = services.get_list(list_id)
     data = xlsx.export_list(duty_list, services.item_rows(duty_list), bureau_name=g.bureau.name)
     return _xlsx_response(data, f"{g.bureau.name}{duty_list.year}年度责任清单.xlsx")
 
@@ -597,7 +590,7 @@ def import_template():
 @bp.route("/<int:list_id>/import", methods=["GET", "POST"])
 @bureau_role("bureau_admin")
 def import_items(list_id: int):
-    duty_list = _found(services.get_list, list_id)
+    duty_list = services.get_list(list_id)
     form = ImportForm()
     problems: list = []
     if form.validate_on_submit():

@@ -32,13 +32,6 @@ from .services import Actor
 from .views import _fill, _status_of, change_email, detail_context, edit_details
 
 
-def _tenant_or_404(bureau: str) -> Tenant:
-    try:
-        return tenancy.get_tenant(bureau)
-    except NotFound:
-        abort(404)
-
-
 def _writable(tenant: Tenant) -> bool:
     if tenant.status != "active":
         flash(_("This bureau is archived and read-only."), "danger")
@@ -48,13 +41,6 @@ def _writable(tenant: Tenant) -> bool:
 
 def _actor() -> Actor:
     return Actor.city(current_user)
-
-
-def _finding_or_404(finding_id: int):
-    try:
-        return services.get_finding(finding_id)
-    except NotFound:
-        abort(404)
 
 
 # -- the register ----------------------------------------------------------------------
@@ -117,7 +103,7 @@ def set_email():
 def choose_bureau():
     """The bureau picker of the register page: on to that bureau's new-finding form."""
     bureau = str(request.args.get("bureau", "") or "")[:40]
-    tenant = _tenant_or_404(bureau) if bureau else None
+    tenant = tenancy.get_tenant(bureau) if bureau else None
     if tenant is None:
         flash(_("Choose a bureau."), "danger")
         return redirect(url_for("city_findings.index"))
@@ -130,7 +116,7 @@ def choose_bureau():
 @city_role(admin=True)
 def new(bureau: str):
     """Log a finding of a city inspection into the bureau's ledger."""
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     if request.method == "POST" and not _writable(tenant):
         return redirect(url_for("city_findings.index"))
     with tenant_context(tenant):
@@ -164,20 +150,20 @@ def _render_detail(tenant: Tenant, finding, status: int = 200, **overrides):
 @city_role()
 def detail(bureau: str, finding_id: int):
     """A finding of the bureau as the city sees it, with the verification step."""
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     with tenant_context(tenant):
-        return _render_detail(tenant, _finding_or_404(finding_id))
+        return _render_detail(tenant, services.get_finding(finding_id))
 
 
 @city_bp.route("/<bureau>/<int:finding_id>/edit", methods=["GET", "POST"])
 @city_role(admin=True)
 def edit(bureau: str, finding_id: int):
     """Change a city finding's own fields."""
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     if request.method == "POST" and not _writable(tenant):
         return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding_id))
     with tenant_context(tenant):
-        finding = _finding_or_404(finding_id)
+        finding = services.get_finding(finding_id)
         if not services.may_edit_details(finding, _actor()):
             abort(403)
         done = url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id)
@@ -188,13 +174,13 @@ def edit(bureau: str, finding_id: int):
 @city_role(admin=True)
 def transition(bureau: str, finding_id: int, action: str):
     """Verify and close, return for more work, or reopen a city finding."""
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     if action not in rules.ACTIONS:
         abort(404)
     if not _writable(tenant):
         return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding_id))
     with tenant_context(tenant):
-        finding = _finding_or_404(finding_id)
+        finding = services.get_finding(finding_id)
         form = TransitionForm(prefix=action)
         if not form.validate_on_submit():
             return _render_detail(tenant, finding, 400, transition_forms={action: form})
@@ -216,11 +202,11 @@ def transition(bureau: str, finding_id: int, action: str):
 @city_role(admin=True)
 def delete(bureau: str, finding_id: int):
     """Delete a city finding logged by mistake (open, no progress yet)."""
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     if not _writable(tenant):
         return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding_id))
     with tenant_context(tenant):
-        finding = _finding_or_404(finding_id)
+        finding = services.get_finding(finding_id)
         form = VersionForm()
         try:
             services.delete_finding(finding, version=form.version.data, actor=_actor())
@@ -236,7 +222,7 @@ def delete(bureau: str, finding_id: int):
 @city_role()
 def download(bureau: str, evidence_id: int):
     """An evidence file of a bureau's finding (the verifier reads it)."""
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     with tenant_context(tenant):
         try:
             evidence = services.get_evidence(evidence_id)
@@ -252,7 +238,7 @@ def download(bureau: str, evidence_id: int):
 @city_role(admin=True)
 def template(bureau: str):
     """The import template with the bureau's people."""
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     with tenant_context(tenant):
         data = xlsx.template_workbook(services.people())
     return send_file(io.BytesIO(data), mimetype=KINDS["xlsx"][1], as_attachment=True,
@@ -263,7 +249,7 @@ def template(bureau: str):
 @city_role(admin=True)
 def import_findings(bureau: str):
     """Log a whole inspection's findings into the bureau's ledger from a workbook."""
-    tenant = _tenant_or_404(bureau)
+    tenant = tenancy.get_tenant(bureau)
     if request.method == "POST" and not _writable(tenant):
         return redirect(url_for("city_findings.index"))
     form = ImportForm()

@@ -79,13 +79,6 @@ def _actor() -> Actor:
     return Actor.bureau(current_user, g.bureau.role if not g.bureau.archived else "bureau_viewer")
 
 
-def _finding_or_404(finding_id: int):
-    try:
-        return services.get_finding(finding_id)
-    except NotFound:
-        abort(404)
-
-
 def _fill(form, finding=None) -> None:
     fill_choices(form, people=services.people(include=finding.person_id if finding else None),
                  items=services.duty_items(include=finding.duty_item_id if finding else None),
@@ -286,7 +279,7 @@ def new():
 @bureau_role()
 def detail(finding_id: int):
     """The finding, its plan, progress, evidence and history."""
-    finding = _finding_or_404(finding_id)
+    finding = services.get_finding(finding_id)
     return _render_detail(finding)
 
 
@@ -294,7 +287,7 @@ def detail(finding_id: int):
 @bureau_role("bureau_admin")
 def edit(finding_id: int):
     """Change the finding's own fields (findings the bureau raised)."""
-    finding = _finding_or_404(finding_id)
+    finding = services.get_finding(finding_id)
     if not services.may_edit_details(finding, _actor()):
         abort(403)
     return edit_details(finding, _actor(), side="bureau", back_url=url_for("findings.detail", finding_id=finding.id),
@@ -333,7 +326,7 @@ def edit_details(finding, actor: Actor, *, side: str, back_url: str, done_url: s
 @bureau_role("bureau_editor")
 def plan(finding_id: int):
     """Save the responsible person, related duty item and measures."""
-    finding = _finding_or_404(finding_id)
+    finding = services.get_finding(finding_id)
     form = _plan_form(finding, data=request.form)
     if not form.validate_on_submit():
         return _render_detail(finding, 400, plan_form=form)
@@ -354,7 +347,7 @@ def plan(finding_id: int):
 @bureau_role("bureau_editor")
 def add_note(finding_id: int):
     """Record progress with evidence files."""
-    finding = _finding_or_404(finding_id)
+    finding = services.get_finding(finding_id)
     form = NoteForm()
     fill_choices(form, attachments=services.linkable_attachments(finding))
     if not form.validate_on_submit():
@@ -372,7 +365,7 @@ def add_note(finding_id: int):
 @bureau_role("bureau_editor")
 def transition(finding_id: int, action: str):
     """One workflow step (start, submit, return, close, reopen)."""
-    finding = _finding_or_404(finding_id)
+    finding = services.get_finding(finding_id)
     if action not in rules.ACTIONS:
         abort(404)
     form = TransitionForm(prefix=action)
@@ -395,7 +388,7 @@ def transition(finding_id: int, action: str):
 @bureau_role("bureau_admin")
 def delete(finding_id: int):
     """Delete a finding recorded by mistake."""
-    finding = _finding_or_404(finding_id)
+    finding = services.get_finding(finding_id)
     form = VersionForm()
     try:
         services.delete_finding(finding, version=form.version.data, actor=_actor())

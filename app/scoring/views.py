@@ -29,7 +29,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.decorators import bureau_role, city_role
-from app.errors import Conflict, DomainError, NotFound, ValidationError
+from app.errors import Conflict, DomainError, ValidationError
 from app.models import utcnow
 from app.tenancy import services as tenancy
 from app.years import services as years
@@ -93,13 +93,6 @@ def _flash_error(error: DomainError) -> None:
 
 
 # ============================================================================ city
-def _template_or_404(template_id: int):
-    try:
-        return services.get_template(template_id)
-    except NotFound:
-        abort(404)
-
-
 def _city_index(new_form=None, import_form=None, problems=None, status: int = 200):
     templates = services.list_templates()
     return render_template("scoring/city_index.html", templates=templates,
@@ -203,7 +196,7 @@ def _render_view(template, assign_form: AssignForm | None = None, status: int = 
 @city_bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
 @city_role()
 def template(template_id: int):
-    template = _template_or_404(template_id)
+    template = services.get_template(template_id)
     if template.is_published or not current_user.is_city_admin or not fits_editor(template.body):
         if request.method == "POST":
             abort(403 if not current_user.is_city_admin else 409)
@@ -247,7 +240,7 @@ def template(template_id: int):
 @city_bp.route("/templates/<int:template_id>/publish", methods=["POST"])
 @city_role(admin=True)
 def publish(template_id: int):
-    template = _template_or_404(template_id)
+    template = services.get_template(template_id)
     form = EditionActionForm()
     try:
         services.publish(template, version=form.version.data, actor=current_user)
@@ -265,7 +258,7 @@ def publish(template_id: int):
 @city_bp.route("/templates/<int:template_id>/new-edition", methods=["POST"])
 @city_role(admin=True)
 def new_edition(template_id: int):
-    template = _template_or_404(template_id)
+    template = services.get_template(template_id)
     EditionActionForm()
     copy = services.new_edition(template, actor=current_user)
     flash(_("Draft %(label)s created from the previous edition.", label=copy.label), "success")
@@ -275,7 +268,7 @@ def new_edition(template_id: int):
 @city_bp.route("/templates/<int:template_id>/delete", methods=["POST"])
 @city_role(admin=True)
 def delete_template(template_id: int):
-    template = _template_or_404(template_id)
+    template = services.get_template(template_id)
     form = EditionActionForm()
     label = template.label
     try:
@@ -290,7 +283,7 @@ def delete_template(template_id: int):
 @city_bp.route("/templates/<int:template_id>/assign", methods=["POST"])
 @city_role(admin=True)
 def assign(template_id: int):
-    template = _template_or_404(template_id)
+    template = services.get_template(template_id)
     tenants = tenancy.list_tenants(include_archived=False)
     form = AssignForm()
     form.bureaus.choices = [SelectChoice(t.id, t.name) for t in tenants]
@@ -340,7 +333,7 @@ def _document_bytes(document: dict, fmt: str) -> tuple[bytes, str]:
 @city_bp.route("/templates/<int:template_id>/export.<fmt>")
 @city_role()
 def export_template(template_id: int, fmt: str):
-    template = _template_or_404(template_id)
+    template = services.get_template(template_id)
     stem = f"score-template-{template.year}-v{template.edition}"
     if fmt == "xlsx":
         return _download(xlsx.write_template(template.body), f"{stem}.xlsx",
@@ -365,13 +358,6 @@ def assessor(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def _sheet_or_404(year: int):
-    try:
-        return services.get_sheet(year)
-    except NotFound:
-        abort(404)
 
 
 def _lock_notice(year: int) -> str | None:
@@ -438,7 +424,7 @@ def _rows(sheet, visible: bool) -> list[dict]:
 @bureau_bp.route("/<int:year>", methods=["GET", "POST"])
 @bureau_role()
 def sheet(year: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     if request.method == "GET":
         return _render_sheet(sheet)
     if not g.bureau.can_edit:
@@ -466,7 +452,7 @@ def sheet(year: int):
 @bureau_bp.route("/<int:year>/refresh", methods=["POST"])
 @bureau_role("bureau_editor")
 def refresh(year: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     form = VersionForm()
     try:
         services.refresh_template(sheet, tenant_id=g.bureau.tenant_id, version=form.version.data,
@@ -481,7 +467,7 @@ def refresh(year: int):
 @bureau_bp.route("/<int:year>/submit", methods=["POST"])
 @bureau_role("bureau_admin")
 def submit(year: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     form = VersionForm()
     try:
         services.submit(sheet, version=form.version.data, actor=current_user)
@@ -533,7 +519,7 @@ def _render_review(sheet, review_form=None, ballot=None, adjustment=None, reopen
 @bureau_role(city_may_post=True)
 @assessor
 def review(year: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     if request.method == "GET":
         return _render_review(sheet)
     form = sheet_form(sheet.template_body, "reviewer")
@@ -560,7 +546,7 @@ def review(year: int):
 @bureau_role(city_may_post=True)
 @assessor
 def save_ballot(year: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     form = ballot_form(services.ballot_levels(sheet))
     if not form.validate_on_submit():
         flash(_("The ballot could not be saved."), "danger")
@@ -588,7 +574,7 @@ def save_ballot(year: int):
 @bureau_role(city_may_post=True)
 @assessor
 def add_adjustment(year: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     form = adjustment_form(_adjustment_rule_choices(sheet))
     if not form.validate_on_submit():
         flash(_("The adjustment could not be added."), "danger")
@@ -618,7 +604,7 @@ def add_adjustment(year: int):
 @bureau_role(city_may_post=True)
 @assessor
 def delete_adjustment(year: int, adjustment_id: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     form = VersionForm()
     try:
         services.delete_adjustment(sheet, adjustment_id, version=form.version.data, actor=current_user)
@@ -630,7 +616,7 @@ def delete_adjustment(year: int, adjustment_id: int):
 
 
 def _status_action(year: int, action: Callable, done: str):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     form = VersionForm()
     try:
         action(sheet, version=form.version.data, actor=current_user)
@@ -660,7 +646,7 @@ def finalise(year: int):
 @bureau_role(city_may_post=True)
 @assessor
 def reopen(year: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     form = ReopenForm()
     if not form.validate_on_submit():
         flash(_("The sheet could not be reopened."), "danger")
@@ -677,7 +663,7 @@ def reopen(year: int):
 
 # ---------------------------------------------------------------------------- results
 def _visible_sheet_or_redirect(year: int):
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     if not services.review_visible(sheet, city=g.bureau.is_city):
         flash(_("The result is published when the city finalises the sheet."), "info")
         return sheet, redirect(url_for("scoring.sheet", year=year))
@@ -713,7 +699,7 @@ def printout(year: int):
 def export_scores(year: int, fmt: str):
     if fmt not in ("json", "yaml"):
         abort(404)
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     document = services.scores_document(sheet, review=services.review_visible(sheet, city=g.bureau.is_city))
     data, mimetype = _document_bytes(document, fmt)
     return _download(data, f"scores-{g.bureau.slug}-{year}.{fmt}", mimetype)
@@ -726,7 +712,7 @@ def export_sheet_template(year: int, fmt: str):
     next to the scores)."""
     if fmt not in ("json", "yaml"):
         abort(404)
-    sheet = _sheet_or_404(year)
+    sheet = services.get_sheet(year)
     data, mimetype = _document_bytes(sheet.template_body, fmt)
     return _download(data, f"template-{g.bureau.slug}-{year}.{fmt}", mimetype)
 
