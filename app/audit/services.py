@@ -6,8 +6,7 @@ roll back together.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import has_request_context, request
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.clock import local_zone
+from app.jsonsafe import jsonable
 
 from .models import CatalogAuditEvent, TenantAuditEvent
 
@@ -23,16 +23,8 @@ PAGE_SIZE = 50
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe copy of a before/after snapshot."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+    """JSON-safe copy of a before/after snapshot (Decimals as exact text)."""
+    return jsonable(value, decimal=str)
 
 
 def _actor(actor: Any | None) -> tuple[int | None, str]:

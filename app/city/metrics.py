@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Callable, Iterable
 
 from flask import Flask, current_app
@@ -29,6 +28,7 @@ from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_changed, tenant_context
 from app.tenancy.store import TenantRef
 from app.clock import today
+from app.jsonsafe import jsonable  # figures: Decimals as floats (the features rounded them)
 
 from .models import MetricSnapshot, TenantMetrics
 
@@ -46,22 +46,9 @@ def sources() -> dict[str, MetricsFunction]:
     return {"activity": activity, "duties": duties, "findings": findings, "scoring": scoring}
 
 
-def _jsonable(value: object) -> object:
-    """Figures as JSON: Decimals become floats (already rounded by the features)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
-
-
 def compute(year: int, functions: dict[str, MetricsFunction] | None = None) -> dict:
     """All figures of the current bureau for ``year`` (call inside ``tenant_context``)."""
-    return {name: _jsonable(function(year)) for name, function in (functions or sources()).items()}
+    return {name: jsonable(function(year)) for name, function in (functions or sources()).items()}
 
 
 def _upsert(model: type, values: dict, keys: Iterable[str], update: Iterable[str]) -> None:
@@ -123,7 +110,7 @@ def backfill_snapshots(ref: TenantRef, year: int, days: Iterable[date]) -> int:
         for day in sorted(set(days)):
             if day >= today():
                 continue  # today's snapshot comes from the live push
-            figures = {name: _jsonable(function(year, as_of=day)) for name, function in functions.items()}
+            figures = {name: jsonable(function(year, as_of=day)) for name, function in functions.items()}
             _upsert(MetricSnapshot, {"tenant_id": tenant.id, "year": year, "day": day, "figures": figures},
                     keys=("tenant_id", "year", "day"), update=("figures",))
             written += 1

@@ -33,6 +33,7 @@ from app.audit.services import record_bureau, record_city
 from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
 from app.errors import Conflict, NotFound, ValidationError, check_version
 from app.extensions import db
+from app.jsonsafe import jsonable, whole_or_float
 from app.unit_of_work import commit
 from app.models import utcnow
 from app.tenancy.models import Tenant
@@ -63,13 +64,7 @@ def plain(value: Any) -> Any:
     when whole, else a ``float``.  Exact for what templates and scores hold (at most 15
     significant digits): the engine reads a float through its shortest ``repr``, so
     ``0.85`` comes back as ``Decimal("0.85")``."""
-    if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    return jsonable(value, decimal=whole_or_float)
 
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
