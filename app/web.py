@@ -4,26 +4,39 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import flash
+from flask import abort, flash
 from flask_wtf import FlaskForm
 
-from app.errors import DomainError, ValidationError
+from app.errors import DomainError, NotFound, PermissionDenied, ValidationError
 
 
 def show_error(form: FlaskForm | None, error: DomainError) -> None:
-    """Put a service's error on the form's fields (or flash it when no field matches)."""
+    """Put a service's error on the form's fields; what no field takes (and everything
+    when there is no form) is flashed after the error's own message."""
+    unplaced: list[str] = []
     placed = False
-    if form is not None and isinstance(error, ValidationError):
-        for name, messages in error.errors.items():
-            field = getattr(form, name, None)
-            if field is not None and hasattr(field, "errors"):
-                field.errors = list(field.errors) + [str(m) for m in messages]
-                placed = True
-            else:
-                for message in messages:
-                    flash(str(message), "danger")
-    if not placed or not isinstance(error, ValidationError):
+    for name, messages in (error.errors.items() if isinstance(error, ValidationError) else ()):
+        field = getattr(form, name, None) if form is not None else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [str(m) for m in messages]
+            placed = True
+        else:
+            unplaced.extend(str(m) for m in messages)
+    if not placed or unplaced:
         flash(str(error.message), "danger")
+    for message in unplaced:
+        flash(message, "danger")
+
+
+def answer_error(error: DomainError, form: FlaskForm | None = None) -> None:
+    """The one way a view answers a service's refusal on a form page: 403 for a
+    permission, 404 for a missing record, otherwise the messages on the form
+    (:func:`show_error`); the view then renders the page again."""
+    if isinstance(error, PermissionDenied):
+        abort(403)
+    if isinstance(error, NotFound):
+        abort(404)
+    show_error(form, error)
 
 
 # Longest redirect target followed; a longer one is refused (no page has such a URL).

@@ -10,20 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.decorators import city_role
-from app.errors import Conflict, DomainError, NotFound, PermissionDenied
-from app.web import show_error
+from app.errors import Conflict, DomainError
+from app.web import answer_error, show_error
 
 from . import catalog, city_bp, services
 from .forms import ConfirmVersionForm, MoveForm, NewTemplateForm, TemplateHeaderForm, TemplateItemForm, choices
 from .labels import CATEGORIES
-
-
-def _fail(error: DomainError, form=None) -> None:
-    if isinstance(error, PermissionDenied):
-        abort(403)
-    if isinstance(error, NotFound):
-        abort(404)
-    show_error(form, error)
 
 
 def _source_choices() -> list:
@@ -50,7 +42,7 @@ def create():
             template = catalog.create_template(form.year.data, title=form.title.data, source=form.source.data,
                                                actor=current_user)
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("Draft version %(n)s of %(year)s has been created.", n=template.edition, year=template.year),
                   "success")
@@ -95,7 +87,7 @@ def edit_header(template_id: int):
             submitted = {str(form.title.label.text): form.title.data, str(form.areas.label.text): form.areas.data}
             return _render(template, header_form=fresh, submitted=submitted, status=409)
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("duty_templates.show", template_id=template.id))
@@ -136,7 +128,7 @@ def new_item(template_id: int):
             item = catalog.save_item(template, _item_data(form), key=None, version=form.version.data,
                                      actor=current_user)
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
             form.version.data = template.version
         else:
             flash(_("Item %(key)s has been added.", key=item["key"]), "success")
@@ -174,7 +166,7 @@ def edit_item(template_id: int, key: str):
                 field.data = value
             form.version.data = template.version
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
             form.version.data = template.version
         else:
             flash(_("Saved."), "success")
@@ -191,7 +183,7 @@ def delete_item(template_id: int, key: str):
     try:
         catalog.remove_item(template, key, version=form.version.data, actor=current_user)
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     else:
         flash(_("Item %(key)s has been removed.", key=key), "success")
     return redirect(url_for("duty_templates.show", template_id=template.id))
@@ -206,7 +198,7 @@ def move_item(template_id: int, key: str):
         catalog.move_item(template, key, request.form.get("direction", ""), version=form.version.data,
                           actor=current_user)
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     return redirect(url_for("duty_templates.show", template_id=template.id, _anchor=key))
 
 
@@ -218,7 +210,7 @@ def publish(template_id: int):
     try:
         catalog.publish(template, version=form.version.data, actor=current_user)
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     else:
         flash(_("Version %(n)s of %(year)s is published; bureaus can now create their list from it.",
                 n=template.edition, year=template.year), "success")
@@ -233,7 +225,7 @@ def new_version(template_id: int):
     try:
         draft = catalog.new_edition(template, actor=current_user)
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
         return redirect(url_for("duty_templates.show", template_id=template.id))
     if draft.id != template.id:
         flash(_("You are editing draft version %(n)s; the published versions stay as they are.", n=draft.edition),
@@ -249,7 +241,7 @@ def delete(template_id: int):
     try:
         catalog.delete_draft(template, version=form.version.data, actor=current_user)
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
         return redirect(url_for("duty_templates.show", template_id=template.id))
     flash(_("The draft has been deleted."), "success")
     return redirect(url_for("duty_templates.index"))

@@ -14,7 +14,7 @@ from app.accounts import services as accounts
 from app.accounts.decorators import bureau_role
 from app.errors import Conflict, DomainError, Locked, NotFound, PermissionDenied
 from app.tenancy import services as tenancy
-from app.web import flash_field_errors, show_error
+from app.web import answer_error, flash_field_errors, show_error
 
 from . import bp, catalog, services, xlsx
 from .forms import (ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm, NewListForm,
@@ -54,15 +54,6 @@ def labels() -> dict:
 
 def _actor() -> Actor:
     return Actor.of(current_user, g.bureau.role if not g.bureau.archived else "bureau_viewer")
-
-
-def _fail(error: DomainError, form=None) -> None:
-    """Turn a service error into the right answer for a form page."""
-    if isinstance(error, PermissionDenied):
-        abort(403)
-    if isinstance(error, NotFound):
-        abort(404)
-    show_error(form, error)
 
 
 def _stale(form, current: dict) -> dict:
@@ -116,7 +107,7 @@ def new_list():
             duty_list = services.create_list(form.year.data, title=form.title.data,
                                              template_id=form.template_id.data, actor=_actor())
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("The %(year)s list has been created with %(n)s items.", year=duty_list.year,
                     n=len(duty_list.items)), "success")
@@ -162,7 +153,7 @@ def edit_list(list_id: int):
             submitted = _stale(form, {"title": duty_list.title})
             form.version.data = duty_list.version
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("duties.show_list", list_id=duty_list.id))
@@ -179,7 +170,7 @@ def set_list_status(list_id: int):
     try:
         services.set_list_status(duty_list, target, version=form.version.data, actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     else:
         flash(_("The list is now: %(status)s.", status=LIST_STATUS_LABELS[duty_list.status]), "success")
     return redirect(url_for("duties.show_list", list_id=duty_list.id))
@@ -193,7 +184,7 @@ def delete_list(list_id: int):
     try:
         services.delete_list(duty_list, version=form.version.data, actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
         return redirect(url_for("duties.edit_list", list_id=list_id))
     flash(_("The draft list has been deleted."), "success")
     return redirect(url_for("duties.index"))
@@ -224,7 +215,7 @@ def new_item(list_id: int):
         try:
             item = services.add_item(duty_list, _item_data(form), actor=_actor())
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("The item has been added."), "success")
             return redirect(url_for("duties.show_item", item_id=item.id))
@@ -248,7 +239,7 @@ def edit_item(item_id: int):
             submitted = _stale(form, _item_values(item))
             form.version.data = item.version
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("duties.show_item", item_id=item.id))
@@ -282,7 +273,7 @@ def delete_item(item_id: int):
     try:
         services.delete_item(item, version=form.version.data, actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
         return _back_to_item(item_id)
     flash(_("The item has been deleted."), "success")
     return redirect(url_for("duties.show_list", list_id=list_id))
@@ -297,7 +288,7 @@ def move_item(item_id: int):
     try:
         services.move_item(item, form.direction.data or "", actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     return redirect(url_for("duties.show_list", list_id=list_id, arrange=1, _anchor=anchor))
 
 
@@ -309,7 +300,7 @@ def split_item(item_id: int):
     try:
         created = services.split_per_member(item, version=form.version.data, actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     else:
         flash(_("The item now has one copy per leadership member (%(n)s added).", n=len(created)), "success")
     return _back_to_item(item_id)
@@ -324,7 +315,7 @@ def mark_done(item_id: int):
     try:
         services.set_marked_done(item, done, version=form.version.data, actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     else:
         flash(_("Marked as done.") if done else _("The done mark has been removed."), "success")
     return _back_to_item(item_id)
@@ -365,7 +356,7 @@ def add_record(item_id: int):
             services.add_record(item, {"occurred_on": form.occurred_on.data, "summary": form.summary.data,
                                        "count": form.count.data}, files=_uploads(form.files), actor=_actor())
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("The record has been saved."), "success")
             return _back_to_item(item_id)
@@ -396,7 +387,7 @@ def edit_record(record_id: int):
             submitted = _stale(form, current)
             form.version.data = record.version
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("Saved."), "success")
             return _back_to_item(record.item_id)
@@ -413,7 +404,7 @@ def delete_record(record_id: int):
     try:
         services.delete_record(record, version=form.version.data, actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     else:
         flash(_("The record has been deleted."), "success")
     return _back_to_item(item_id)
@@ -429,7 +420,7 @@ def add_files(record_id: int):
         try:
             rows = services.add_attachments(record, _uploads(form.files), actor=_actor())
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
             flash_field_errors(form)
         else:
             flash(_("%(n)s files added.", n=len(rows)), "success")
@@ -459,7 +450,7 @@ def delete_file(attachment_id: int):
     try:
         services.delete_attachment(attachment, actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
     else:
         flash(_("The file has been removed."), "success")
     return _back_to_item(item_id)
@@ -504,7 +495,7 @@ def people():
             try:
                 person = services.save_person(None, _person_data(form), actor=_actor(), linkable_user_ids=linkable)
             except DomainError as error:
-                _fail(error, form)
+                answer_error(error, form)
             else:
                 flash(_("%(name)s has been added.", name=person.name), "success")
                 return redirect(url_for("duties.people"))
@@ -539,7 +530,7 @@ def edit_person(person_id: int):
             form.active.data = person.active
             form.version.data = person.version
         except DomainError as error:
-            _fail(error, form)
+            answer_error(error, form)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("duties.people"))
@@ -555,7 +546,7 @@ def delete_person(person_id: int):
     try:
         services.delete_person(person, version=form.version.data, actor=_actor())
     except DomainError as error:
-        _fail(error)
+        answer_error(error)
         return redirect(url_for("duties.edit_person", person_id=person_id))
     flash(_("The person has been removed."), "success")
     return redirect(url_for("duties.people"))
@@ -603,7 +594,7 @@ def import_items(list_id: int):
             problems = refused.problems
             flash(refused.message, "danger")
         except (Locked, PermissionDenied, NotFound) as error:
-            _fail(error)
+            answer_error(error)
         else:
             flash(_("Imported: %(added)s new items, %(changed)s changed, %(same)s unchanged.",
                     added=result.added, changed=result.changed, same=result.unchanged), "success")

@@ -29,7 +29,7 @@ from .forms import EmailForm, FindingForm, ImportForm, TransitionForm, VersionFo
 from .labels import ACTION_LABELS, label
 from .models import CityFinding
 from .services import Actor
-from .views import _fill, _status_of, change_email, detail_context, edit_details
+from .views import _fill, change_email, detail_context, edit_details
 
 
 def _writable(tenant: Tenant) -> bool:
@@ -131,7 +131,7 @@ def new(bureau: str):
                 finding = services.create_finding(form.data, actor=_actor())
             except DomainError as error:
                 show_error(form, error)
-                status = _status_of(error)
+                status = error.http_status
             else:
                 flash(_("The finding has been logged into the ledger of %(name)s.", name=tenant.name), "success")
                 return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id))
@@ -193,7 +193,7 @@ def transition(bureau: str, finding_id: int, action: str):
             return _render_detail(tenant, finding, 409)
         except DomainError as error:
             show_error(form, error)
-            return _render_detail(tenant, finding, _status_of(error), transition_forms={action: form})
+            return _render_detail(tenant, finding, error.http_status, transition_forms={action: form})
         flash(_("Done: %(action)s.", action=label(ACTION_LABELS, action)), "success")
         return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id))
 
@@ -213,7 +213,7 @@ def delete(bureau: str, finding_id: int):
         except DomainError as error:
             db.session.rollback()
             show_error(None, error)
-            return _render_detail(tenant, finding, _status_of(error))
+            return _render_detail(tenant, finding, error.http_status)
     flash(_("The finding has been deleted."), "success")
     return redirect(url_for("city_findings.index"))
 
@@ -266,7 +266,7 @@ def import_findings(bureau: str):
                 status = 400
             except DomainError as error:
                 show_error(form, error)
-                status = _status_of(error)
+                status = error.http_status
             else:
                 flash(_("%(n)s findings imported into the ledger of %(name)s.", n=len(result.findings),
                         name=tenant.name), "success")

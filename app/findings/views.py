@@ -132,10 +132,6 @@ def _render_detail(finding, status: int = 200, **overrides):
                            **detail_context(finding, _actor(), **overrides)), status
 
 
-def _status_of(error: DomainError) -> int:
-    return error.http_status if isinstance(error, DomainError) else 400
-
-
 def _files() -> list[Upload]:
     return [Upload(stream=f.stream, filename=f.filename) for f in request.files.getlist("files") if f]
 
@@ -240,7 +236,7 @@ def import_findings():
             status = 400
         except DomainError as error:
             show_error(form, error)
-            status = _status_of(error)
+            status = error.http_status
         else:
             flash(_("%(n)s findings imported.", n=len(result.findings)), "success")
             return redirect(url_for("findings.index"))
@@ -265,7 +261,7 @@ def new():
             finding = services.create_finding(form.data, actor=_actor())
         except DomainError as error:
             show_error(form, error)
-            status = _status_of(error)
+            status = error.http_status
         else:
             flash(_("The finding has been recorded."), "success")
             return redirect(url_for("findings.detail", finding_id=finding.id))
@@ -312,7 +308,7 @@ def edit_details(finding, actor: Actor, *, side: str, back_url: str, done_url: s
                 status = 409
             except DomainError as error:
                 show_error(form, error)
-                status = _status_of(error)
+                status = error.http_status
             else:
                 flash(_("Saved."), "success")
                 return redirect(done_url)
@@ -338,7 +334,7 @@ def plan(finding_id: int):
         return _render_detail(finding, 409)
     except DomainError as error:
         show_error(form, error)
-        return _render_detail(finding, _status_of(error), plan_form=form)
+        return _render_detail(finding, error.http_status, plan_form=form)
     flash(_("Saved."), "success")
     return redirect(url_for("findings.detail", finding_id=finding.id))
 
@@ -356,7 +352,7 @@ def add_note(finding_id: int):
         services.add_note(finding, form.data, files=_files(), link_ids=form.links.data or [], actor=_actor())
     except DomainError as error:
         show_error(form, error)
-        return _render_detail(finding, _status_of(error), note_form=form)
+        return _render_detail(finding, error.http_status, note_form=form)
     flash(_("Progress recorded."), "success")
     return redirect(url_for("findings.detail", finding_id=finding.id))
 
@@ -379,7 +375,7 @@ def transition(finding_id: int, action: str):
         return _render_detail(finding, 409)
     except DomainError as error:
         show_error(form, error)
-        return _render_detail(finding, _status_of(error), transition_forms={action: form})
+        return _render_detail(finding, error.http_status, transition_forms={action: form})
     flash(_("Done: %(action)s.", action=label(ACTION_LABELS, action)), "success")
     return redirect(url_for("findings.detail", finding_id=finding.id))
 
@@ -395,7 +391,7 @@ def delete(finding_id: int):
     except DomainError as error:
         db.session.rollback()
         show_error(None, error)
-        return _render_detail(finding, _status_of(error))
+        return _render_detail(finding, error.http_status)
     flash(_("The finding has been deleted."), "success")
     return redirect(url_for("findings.index"))
 
@@ -431,7 +427,7 @@ def delete_evidence(evidence_id: int):
     except DomainError as error:
         db.session.rollback()
         show_error(None, error)
-        return _render_detail(services.get_finding(finding_id), _status_of(error))
+        return _render_detail(services.get_finding(finding_id), error.http_status)
     flash(_("The file has been removed."), "success")
     return redirect(url_for("findings.detail", finding_id=finding_id))
 

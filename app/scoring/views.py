@@ -85,13 +85,6 @@ def scoring_labels() -> dict:
             "KIND_LABELS": KIND_LABELS, "PART_LABELS": PART_LABELS}
 
 
-def _flash_error(error: DomainError) -> None:
-    flash(str(error.message), "danger")
-    for messages in getattr(error, "errors", {}).values():
-        for message in messages:
-            flash(str(message), "danger")
-
-
 # ============================================================================ city
 def _city_index(new_form=None, import_form=None, problems=None, status: int = 200):
     templates = services.list_templates()
@@ -139,7 +132,7 @@ def import_template():
             flash(str(error.message), "danger")
             return _city_index(import_form=form, problems=error.problems)
         except DomainError as error:
-            _flash_error(error)
+            show_error(None, error)
         else:
             flash(_("Imported as draft %(label)s.", label=template.label), "success")
             return redirect(url_for("scoring_city.template", template_id=template.id))
@@ -226,7 +219,7 @@ def template(template_id: int):
         flash(str(error.message), "danger")
         return redirect(url_for("scoring_city.template", template_id=template.id))
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
         return _render_editor(template, form, [])
     if op == "save":
         if problems:
@@ -249,7 +242,7 @@ def publish(template_id: int):
         for problem in error.problems:
             flash(str(problem), "danger")
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
     else:
         flash(_("%(label)s is published. Assign it to the bureaus now.", label=template.label), "success")
     return redirect(url_for("scoring_city.template", template_id=template.id))
@@ -274,7 +267,7 @@ def delete_template(template_id: int):
     try:
         services.delete_draft(template, version=form.version.data, actor=current_user)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
         return redirect(url_for("scoring_city.template", template_id=template.id))
     flash(_("Draft %(label)s deleted.", label=label), "success")
     return redirect(url_for("scoring_city.city_index"))
@@ -307,7 +300,7 @@ def assign(template_id: int):
         flash(str(error.message), "danger")
         return _render_view(template, assign_form=form, status=400)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
     else:
         if change["added"] or change["removed"]:
             flash(_("Assignment saved: %(added)s bureau(s) added, %(removed)s removed.",
@@ -380,7 +373,7 @@ def start(year: int):
     try:
         services.start_sheet(year, tenant_id=g.bureau.tenant_id, assessee_name=g.bureau.name, actor=current_user)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
         return redirect(url_for("scoring.index"))
     flash(_("The %(year)s self-assessment has been started.", year=year), "success")
     return redirect(url_for("scoring.sheet", year=year))
@@ -443,7 +436,7 @@ def sheet(year: int):
         flash(str(error.message), "danger")
         return _render_sheet(sheet, form, loose=place_errors(form, error.errors))
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
         return _render_sheet(sheet)
     flash(_("Saved."), "success")
     return redirect(url_for("scoring.sheet", year=year))
@@ -458,7 +451,7 @@ def refresh(year: int):
         services.refresh_template(sheet, tenant_id=g.bureau.tenant_id, version=form.version.data,
                                   actor=current_user)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
     else:
         flash(_("The sheet now uses edition %(n)s of the template.", n=sheet.template_edition), "success")
     return redirect(url_for("scoring.sheet", year=year))
@@ -472,7 +465,7 @@ def submit(year: int):
     try:
         services.submit(sheet, version=form.version.data, actor=current_user)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
     else:
         flash(_("The self-assessment has been submitted to the city. It can no longer be changed."), "success")
     return redirect(url_for("scoring.sheet", year=year))
@@ -536,7 +529,7 @@ def review(year: int):
         flash(str(error.message), "danger")
         return _render_review(sheet, review_form=form, loose=place_errors(form, error.errors))
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
         return _render_review(sheet)
     flash(_("The review has been saved."), "success")
     return redirect(url_for("scoring.review", year=year))
@@ -564,7 +557,7 @@ def save_ballot(year: int):
                 field.errors = list(field.errors) + [str(m) for m in messages]
         return _render_review(sheet, ballot=form)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
         return _render_review(sheet)
     flash(_("The ballot has been saved."), "success")
     return redirect(url_for("scoring.review", year=year) + "#ballot")
@@ -594,7 +587,7 @@ def add_adjustment(year: int):
                     flash(str(message), "danger")
         return _render_review(sheet, adjustment=form)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
         return _render_review(sheet)
     flash(_("The adjustment has been added."), "success")
     return redirect(url_for("scoring.review", year=year) + "#adjustments")
@@ -609,7 +602,7 @@ def delete_adjustment(year: int, adjustment_id: int):
     try:
         services.delete_adjustment(sheet, adjustment_id, version=form.version.data, actor=current_user)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
     else:
         flash(_("The adjustment has been removed."), "success")
     return redirect(url_for("scoring.review", year=year) + "#adjustments")
@@ -621,7 +614,7 @@ def _status_action(year: int, action: Callable, done: str):
     try:
         action(sheet, version=form.version.data, actor=current_user)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
     else:
         flash(done, "success")
     return redirect(url_for("scoring.review", year=year))
@@ -655,7 +648,7 @@ def reopen(year: int):
         services.reopen(sheet, target=form.target.data, reason=form.reason.data, version=form.version.data,
                         actor=current_user)
     except DomainError as error:
-        _flash_error(error)
+        show_error(None, error)
     else:
         flash(_("The sheet has been reopened."), "success")
     return redirect(url_for("scoring.review", year=year))
