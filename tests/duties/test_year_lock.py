@@ -143,3 +143,16 @@ def test_a_record_is_dated_in_its_lists_year(app, bureau_a, year_list):
                                    version=record.version, actor=SYSTEM)
         assert services.add_record(item, {"occurred_on": "2026-01-01", "summary": "元旦当天", "count": "1"},
                                    actor=SYSTEM).id
+
+
+def test_a_row_cannot_be_moved_out_of_a_locked_year(app, bureau_a, city_admin, year_list):
+    """Changing the year itself changes the locked year too (the guard reads the old value)."""
+    from app.duties.models import DutyList
+
+    years.lock_year(2026, "2026年度考核结束", actor=city_admin)
+    with tenant_context(bureau_a.tenant):
+        db.session.get(DutyList, year_list["list_id"]).year = 2027
+        with pytest.raises(Locked, match="2026"):
+            db.session.flush()
+        db.session.rollback()
+        assert db.session.get(DutyList, year_list["list_id"]).year == 2026
