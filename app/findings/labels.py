@@ -6,6 +6,7 @@ the city), plus "other".
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.duties.labels import DEFAULT_AREAS
@@ -70,3 +71,25 @@ def label(mapping: dict, code: str | None) -> str:
     if code is None:
         return ""
     return str(mapping.get(code, code))
+
+
+def ledger_subtitle(filters) -> str:
+    """The line under the ledger's title saying what it holds (the page, its printout and
+    the bureau report's appendix say it word for word alike); ``filters`` is
+    :class:`app.findings.services.Filters`."""
+    parts = []
+    if filters.year:
+        parts.append(_("Year %(year)s", year=filters.year))
+    if filters.batch:
+        parts.append(filters.batch)
+    if filters.source:
+        parts.append(label(SOURCES, filters.source))
+    if filters.status:
+        parts.append(label(STATUS_LABELS, filters.status))
+    if filters.overdue:
+        parts.append(_("Overdue only"))
+    if filters.origin:
+        parts.append(_("Raised by the city committee") if filters.origin == "city" else _("Raised by the bureau"))
+    if filters.q:
+        parts.append(_("Search: %(q)s", q=filters.q))
+    return " · ".join(parts) or _("All findings")

@@ -28,7 +28,7 @@ from . import bp, reminders, reminders_bp, services, status as rules, xlsx
 from .forms import (ConfirmForm, DetailsForm, EmailForm, FindingForm, ImportForm, NoteForm, PlanForm,
                     TransitionForm, VersionForm, fill_choices)
 from .labels import (ACTION_BUTTONS, ACTION_LABELS, AREAS, EVENT_LABELS, SEVERITIES, SEVERITY_BADGES, SIDE_LABELS,
-                     SOURCES, STATUS_BADGES, STATUS_LABELS, label)
+                     SOURCES, STATUS_BADGES, STATUS_LABELS, label, ledger_subtitle)
 from .services import Actor, Filters, Upload
 
 UPLOAD_ENDPOINTS = {"findings.add_note", "findings.import_findings", "city_findings.import_findings"}
@@ -168,25 +168,6 @@ def rectification():
     return _list_page("rectification")
 
 
-def _subtitle(filters: Filters) -> str:
-    parts = []
-    if filters.year:
-        parts.append(_("Year %(year)s", year=filters.year))
-    if filters.batch:
-        parts.append(filters.batch)
-    if filters.source:
-        parts.append(label(SOURCES, filters.source))
-    if filters.status:
-        parts.append(label(STATUS_LABELS, filters.status))
-    if filters.overdue:
-        parts.append(_("Overdue only"))
-    if filters.origin:
-        parts.append(_("Raised by the city committee") if filters.origin == "city" else _("Raised by the bureau"))
-    if filters.q:
-        parts.append(_("Search: %(q)s", q=filters.q))
-    return " · ".join(parts) or _("All findings")
-
-
 @bp.route("/ledger")
 @bureau_role()
 def ledger():
@@ -194,7 +175,7 @@ def ledger():
     filters = Filters.from_args(request.args)
     rows = services.finding_rows(filters)
     return render_template("findings/ledger_print.html", rows=rows, summary=services.summarise(rows),
-                           bureau_name=g.bureau.name, subtitle=_subtitle(filters), today=services.today(),
+                           bureau_name=g.bureau.name, subtitle=ledger_subtitle(filters), today=services.today(),
                            filters=filters, back_url=url_for("findings.index", **filters.args()))
 
 
@@ -205,7 +186,7 @@ def export():
     filters = Filters.from_args(request.args)
     day = services.today()
     data = xlsx.ledger_workbook(services.finding_rows(filters, day), bureau_name=g.bureau.name,
-                                subtitle=_subtitle(filters), day=day)
+                                subtitle=ledger_subtitle(filters), day=day)
     name = _("Rectification ledger of %(name)s", name=g.bureau.name) + f" {day.isoformat()}.xlsx"
     return send_file(io.BytesIO(data), mimetype=KINDS["xlsx"][1], as_attachment=True, download_name=name,
                      max_age=0)

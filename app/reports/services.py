@@ -187,7 +187,7 @@ def bureau_context(tenant: Tenant, year: int, *, city: bool, day: date) -> dict:
     from app.findings import services as findings
     from app.scoring import progress as scoring_progress
     from app.scoring import services as scoring
-    from app.scoring.views import STATUS_LABELS as SHEET_STATUS
+    from app.scoring.labels import STATUS_LABELS as SHEET_STATUS
 
     duty_list = duties.list_for_year(year)
     rows = duties.item_rows(duty_list, day) if duty_list else []
@@ -224,7 +224,7 @@ def score_sheet_context(year: int) -> dict | None:
     """The context ``scoring/print.html`` needs (as ``scoring.views.printout`` builds it),
     or ``None`` without a sheet."""
     from app.scoring import services as scoring
-    from app.scoring.forms import KIND_LABELS
+    from app.scoring.labels import KIND_LABELS
 
     sheet = scoring.find_sheet(year)
     if sheet is None:
@@ -239,11 +239,11 @@ def score_sheet_context(year: int) -> dict | None:
 def ledger_context(bureau_name: str, filters, day: date) -> dict:
     """The context ``findings/ledger_print.html`` needs (as ``findings.views.ledger``)."""
     from app.findings import services as findings
-    from app.findings.views import _subtitle  # the ledger page's own subtitle, word for word
+    from app.findings.labels import ledger_subtitle  # the ledger page's own subtitle, word for word
 
     rows = findings.finding_rows(filters, day)
     return {"rows": rows, "summary": findings.summarise(rows), "bureau_name": bureau_name,
-            "subtitle": _subtitle(filters), "today": day}
+            "subtitle": ledger_subtitle(filters), "today": day}
 
 
 def _attachment(label: str, html: str, page_class: str = "") -> tuple[str, pdf.PrintDocument, str]:
@@ -357,7 +357,7 @@ def profile(tenant: Tenant, year: int, day: date) -> dict:
     from app.findings.status import CLOSED
     from app.scoring import progress as scoring_progress
     from app.scoring import services as scoring
-    from app.scoring.views import STATUS_LABELS as SHEET_STATUS
+    from app.scoring.labels import STATUS_LABELS as SHEET_STATUS
 
     categories = _plain(CATEGORIES)
     duty_list = duties.list_for_year(year)

@@ -24,11 +24,9 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Hidden
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from .labels import KIND_LABELS, METHOD_LABELS
 from .services import NOTE_MAX, EntryInput, indicators_of, parse_points, strip_controls
 
-METHOD_LABELS = {"points": _l("Points (direct score)"), "deduct": _l("Deduction (down to zero)"),
-                 "levels": _l("Levels (rated)")}
-KIND_LABELS = {"bonus": _l("Bonus"), "deduction": _l("Deduction"), "veto": _l("Veto")}
 NOT_RATED = ""
 
 

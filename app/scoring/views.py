@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 import yaml
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -36,19 +35,16 @@ from app.years import services as years
 from app.web import flash_field_errors, show_error
 
 from . import engine, services, xlsx
-from .forms import (KIND_LABELS, METHOD_LABELS, AssignForm, BadOperation, EditionActionForm, ImportTemplateForm,
+from .forms import (AssignForm, BadOperation, EditionActionForm, ImportTemplateForm,
                     ReopenForm, TemplateEditorForm, VersionForm, adjustment_form, apply_op, fits_editor,
                     ballot_form, body_from_editor, editor_data, entry_inputs, field_name, new_template_form,
                     place_errors, sheet_form, sheet_form_data)
-from .models import DRAFT, FINAL, REVIEWED, SELF_SUBMITTED
+from .labels import KIND_LABELS, METHOD_LABELS, PART_LABELS, STATUS_BADGES, STATUS_LABELS
+from .models import DRAFT
 
 city_bp = Blueprint("scoring_city", __name__, url_prefix="/city/scoring", template_folder="templates")
 bureau_bp = Blueprint("scoring", __name__, url_prefix="/b/<slug>/scoring", template_folder="templates")
 
-STATUS_LABELS = {DRAFT: _l("Draft"), SELF_SUBMITTED: _l("Self-assessment submitted"), REVIEWED: _l("Reviewed"),
-                 FINAL: _l("Final")}
-STATUS_BADGES = {DRAFT: "secondary", SELF_SUBMITTED: "info", REVIEWED: "warning", FINAL: "success"}
-PART_LABELS = {"self": _l("Self-assessment"), "reviewer": _l("Review team"), "ballot": _l("Democratic rating")}
 MAX_UPLOAD = engine.MAX_DOCUMENT_BYTES
 
 
