@@ -27,6 +27,7 @@ refusal, as a second line of defence.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 import zlib
@@ -47,12 +48,10 @@ CHUNK = 256 * 1024
 #: Errors a damaged or hostile workbook raises while openpyxl reads it.
 READ_ERRORS: tuple[type[BaseException], ...] = (ParseError, DefusedXmlException, zipfile.BadZipFile, zlib.error,
                                                 EOFError)
-try:  # openpyxl parses some parts with lxml when it is installed
+with contextlib.suppress(ImportError):  # openpyxl parses some parts with lxml when it is installed
     from lxml.etree import LxmlError
 
     READ_ERRORS += (LxmlError,)
-except ImportError:  # pragma: no cover - lxml is optional for openpyxl
-    pass
 
 
 class UnsafeWorkbook(ValueError):

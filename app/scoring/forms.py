@@ -47,14 +47,14 @@ class ScoringForm(FlaskForm):
     """Base of the scoring pages' forms (see :class:`_CleanMeta`)."""
 
     class Meta(_CleanMeta):
-        pass
+        """Flask-WTF's CSRF meta, with the control-character filter."""
 
 
 class ScoringSubForm(Form):
     """Base of the tree editor's nested entries (see :class:`_CleanMeta`)."""
 
     class Meta(_CleanMeta):
-        pass
+        """The control-character filter (nested entries carry no CSRF token)."""
 
 
 # ----------------------------------------------------------------------------- fields
