@@ -21,7 +21,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     ``ProductionConfig`` when ``ZEREN_ENV=production`` else ``Config``.  ``ZEREN_*``
     environment variables override the class, and a dict overrides both.
     """
-    app = Flask(__name__)
+    from .web_shell import ZerenFlask
+
+    app = ZerenFlask(__name__)
     base = config if isinstance(config, type) else (
         config_module.ProductionConfig if os.environ.get("ZEREN_ENV") == "production" else config_module.Config)
     app.config.from_object(base)

@@ -4,10 +4,21 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, flash
+from flask import abort, flash, g
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from app.core.actor import BUREAU_VIEWER, Actor
 from app.errors import DomainError, NotFound, PermissionDenied, ValidationError
+
+
+def current_actor() -> Actor:
+    """The logged-in user as services see them: on a bureau's pages with their role there
+    (a viewer's while the bureau is archived), elsewhere on the city's side."""
+    bureau = g.get("bureau")
+    if bureau is not None:
+        return Actor.bureau(current_user, BUREAU_VIEWER if bureau.archived else bureau.role)
+    return Actor.city(current_user)
 
 
 def show_error(form: FlaskForm | None, error: DomainError) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from app.core.unit_of_work import unit_of_work
 from app.errors import DomainError
 from app.tenancy.session import verify_storage
 
@@ -18,6 +19,34 @@ CSP = (
     "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 ERROR_PAGES = (400, 403, 404, 405, 409, 413, 423, 429, 500, 503)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ZerenFlask(Flask):
+    """Flask with one unit of work per request that may change data.
+
+    A POST (PUT, PATCH, DELETE) runs its view inside :func:`app.core.unit_of_work.
+    unit_of_work`: the services it calls flush, and the request commits once when the view
+    returned, or rolls back when it raised.  A commit that fails (a concurrent edit, a
+    bureau restored meanwhile) becomes the error page, and the messages the view had
+    flashed for its success are taken back: nothing says "saved" for a write that was not.
+    Reading requests commit nothing.
+    """
+
+    def dispatch_request(self):  # noqa: D102 (Flask's)
+        if request.method in SAFE_METHODS:
+            return super().dispatch_request()
+        flashed = list(session.get("_flashes", ()))
+        try:
+            with unit_of_work():
+                return super().dispatch_request()
+        except BaseException:
+            if session.get("_flashes", []) != flashed:
+                if flashed:
+                    session["_flashes"] = flashed
+                else:
+                    session.pop("_flashes", None)
+            raise
 
 
 def init_app(app: Flask) -> None:

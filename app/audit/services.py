@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.clock import local_zone
+from app.core.clock import local_zone
 from app.jsonsafe import jsonable
 
 from .models import CatalogAuditEvent, TenantAuditEvent

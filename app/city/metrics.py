@@ -27,7 +27,7 @@ from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_changed, tenant_context
 from app.tenancy.store import TenantRef
-from app.clock import today
+from app.core.clock import today
 from app.jsonsafe import jsonable  # figures: Decimals as floats (the features rounded them)
 
 from .models import MetricSnapshot, TenantMetrics

@@ -14,6 +14,7 @@ from app.accounts import services as accounts
 from app.accounts.models import User
 from app.audit.services import record_bureau
 from app.city import metrics as rollup_metrics
+from app.core.unit_of_work import unit_of_work
 from app.errors import Conflict
 from app.extensions import db
 from app.tenancy import services as tenancy
@@ -89,11 +90,11 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
         make_user(f"{slug}-admin", person_name(rng), "bureau_admin", tenant)
         make_user(f"{slug}-editor", person_name(rng), "bureau_editor", tenant)
         make_user(f"{slug}-viewer", person_name(rng), "bureau_viewer", tenant)
-        with tenant_context(tenant):
+        # One unit of work per bureau, as a job would: a failing seeder leaves the bureau empty.
+        with tenant_context(tenant), unit_of_work():
             record_bureau("bureau.open", "tenant", tenant.slug, summary=f"{name}开通责任制管理系统")
             for seeder in registered_seeders():
                 seeder(tenant, rng, index, bureaus)
-            db.session.commit()
         # The demo is seeded in one go: give the city's trend charts the year so far.
         year = rollup_metrics.today().year
         history = [date(year, month, day) for month in range(1, 13) for day in (1, 15)]

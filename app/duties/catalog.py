@@ -31,7 +31,7 @@ from app.audit.services import changes, record_city
 from app.errors import Conflict, Locked, NotFound, ValidationError, check_version
 from app.extensions import db
 from app.models import utcnow
-from app.unit_of_work import guarded
+from app.core.unit_of_work import writes
 
 from .labels import CATEGORIES
 from .models import TEMPLATE_KIND, DutyTemplate
@@ -199,7 +199,7 @@ def _snapshot(template: DutyTemplate) -> dict:
 
 
 # -- changes --------------------------------------------------------------------------
-@guarded
+@writes
 def create_template(year: Any, *, title: str | None = None, source: str = "default", actor=None) -> DutyTemplate:
     """Start a draft edition for ``year`` from the default content, the latest published
     edition (``source="latest"``) or nothing (``"empty"``).  One draft per year at a time."""
@@ -232,7 +232,6 @@ def create_template(year: Any, *, title: str | None = None, source: str = "defau
     db.session.flush()
     record_city("duty_template.create", "duty_template", template.id,
                 summary=f"新建{year}年度责任清单模板第{template.edition}版", after=_snapshot(template), actor=actor)
-    db.session.commit()
     return template
 
 
@@ -250,7 +249,7 @@ def _save_body(template: DutyTemplate, body: dict) -> None:
     template.body = validate_body(body)
 
 
-@guarded
+@writes
 def update_header(template: DutyTemplate, *, title: str, areas_text: str, version: Any, actor=None) -> DutyTemplate:
     """Rename a draft and replace its areas (one ``code 名称`` per line)."""
     _editable(template, version)
@@ -283,7 +282,6 @@ def update_header(template: DutyTemplate, *, title: str, areas_text: str, versio
     if new:
         record_city("duty_template.update", "duty_template", template.id, summary=f"修改模板“{title}”",
                     before=old, after=new, actor=actor)
-    db.session.commit()
     return template
 
 
@@ -296,7 +294,7 @@ def _new_key(template: DutyTemplate, category: str) -> str:
     return f"{prefix}-{number:02d}"
 
 
-@guarded
+@writes
 def save_item(template: DutyTemplate, data: dict, *, key: str | None, version: Any, actor=None) -> dict:
     """Add an item (``key=None``) or change the item ``key`` of a draft."""
     _editable(template, version)
@@ -323,11 +321,10 @@ def save_item(template: DutyTemplate, data: dict, *, key: str | None, version: A
     old, new = changes(before or {}, item) if before else (None, item)
     record_city("duty_template.item", "duty_template", template.id,
                 summary=f"{'修改' if before else '新增'}模板事项 {item['key']}", before=old, after=new, actor=actor)
-    db.session.commit()
     return item
 
 
-@guarded
+@writes
 def remove_item(template: DutyTemplate, key: str, *, version: Any, actor=None) -> None:
     """Remove an item from a draft."""
     _editable(template, version)
@@ -339,10 +336,9 @@ def remove_item(template: DutyTemplate, key: str, *, version: Any, actor=None) -
     _save_body(template, {"areas": template.areas, "items": remaining})
     record_city("duty_template.item_remove", "duty_template", template.id, summary=f"删除模板事项 {key}",
                 before=removed, actor=actor)
-    db.session.commit()
 
 
-@guarded
+@writes
 def move_item(template: DutyTemplate, key: str, direction: str, *, version: Any, actor=None) -> None:
     """Move an item one place up or down among the items of its category."""
     _editable(template, version)
@@ -361,10 +357,9 @@ def move_item(template: DutyTemplate, key: str, direction: str, *, version: Any,
     _save_body(template, {"areas": template.areas, "items": items})
     record_city("duty_template.item_move", "duty_template", template.id,
                 summary=f"调整模板事项 {key} 的顺序", after={"key": key, "direction": direction}, actor=actor)
-    db.session.commit()
 
 
-@guarded
+@writes
 def publish(template: DutyTemplate, *, version: Any, actor=None) -> DutyTemplate:
     """Publish a draft: bureaus can copy it from now on and it never changes again."""
     _editable(template, version)
@@ -375,11 +370,10 @@ def publish(template: DutyTemplate, *, version: Any, actor=None) -> DutyTemplate
     template.published_at, template.published_by = utcnow(), who
     record_city("duty_template.publish", "duty_template", template.id,
                 summary=f"发布{template.year}年度责任清单模板第{template.edition}版", after=_snapshot(template), actor=actor)
-    db.session.commit()
     return template
 
 
-@guarded
+@writes
 def new_edition(template: DutyTemplate, *, actor=None) -> DutyTemplate:
     """The next draft edition of a published template's year, copied from it.
 
@@ -397,11 +391,10 @@ def new_edition(template: DutyTemplate, *, actor=None) -> DutyTemplate:
     record_city("duty_template.create", "duty_template", draft.id,
                 summary=f"基于第{template.edition}版新建{template.year}年度模板第{draft.edition}版",
                 after=_snapshot(draft), actor=actor)
-    db.session.commit()
     return draft
 
 
-@guarded
+@writes
 def delete_draft(template: DutyTemplate, *, version: Any, actor=None) -> None:
     """Throw a draft edition away (published editions are kept for ever)."""
     _editable(template, version)
@@ -409,7 +402,6 @@ def delete_draft(template: DutyTemplate, *, version: Any, actor=None) -> None:
     record_city("duty_template.delete", "duty_template", template.id,
                 summary=f"删除{template.year}年度模板草稿第{template.edition}版", before=snapshot, actor=actor)
     db.session.delete(template)
-    db.session.commit()
 
 
 def ensure_default_published(year: int, *, actor=None) -> DutyTemplate:

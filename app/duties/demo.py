@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.core.actor import Actor
 from app.accounts.models import User
 from app.audit.services import record_bureau
 from app.demo.data import person_name
@@ -190,7 +191,7 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     """The 2026 duty list of one demo bureau, with records up to late November 2026."""
     city = db.session.scalar(select(User).where(User.username == "city"))
     template = catalog.ensure_default_published(YEAR, actor=city)
-    actor = services.Actor.system()
+    actor = Actor.system()
     people = _people(tenant, rng)
     duty_list = services.create_list(YEAR, template_id=template.id, actor=actor)
     liaison = next(p for p in people if p.user_id is not None) if any(p.user_id for p in people) else people[-1]

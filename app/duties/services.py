@@ -21,13 +21,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, true, update
 
 from app.audit.services import changes, record_bureau
-from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
+from app.errors import Conflict, Locked, NotFound, ValidationError, check_version
 from app.extensions import db
-from app.unit_of_work import commit, guarded
+from app.core.actor import Actor, require
+from app.core.unit_of_work import after_commit, after_rollback, writes
 from app.models import utcnow
 from app.tenancy.session import current_slug
 from app.years.services import ensure_open, get_lock, lock_message
-from app.clock import today
+from app.core.clock import today
 
 from . import status as rules
 from .labels import CATEGORIES, FILE_KIND_LABELS, default_areas
@@ -40,43 +41,16 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 MAX_COUNT = 366
 
 
-# -- who is acting ------------------------------------------------------------------
-@dataclass(frozen=True)
-class Actor:
-    """The account doing something and its role in the bureau.
-
-    ``role`` is ``bureau_admin``, ``bureau_editor``, ``bureau_viewer`` or ``reader`` (a
-    city role, read-only).  ``id``/``username`` are what the audit trail records.
-    """
-
-    id: int | None
-    username: str
-    display_name: str
-    role: str
-
-    @classmethod
-    def system(cls) -> "Actor":
-        """The demo seeder and command-line jobs."""
-        return cls(id=None, username="system", display_name="系统", role="bureau_admin")
-
-    @classmethod
-    def of(cls, user: Any, role: str) -> "Actor":
-        return cls(id=user.id, username=user.username, display_name=getattr(user, "label", user.username), role=role)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "bureau_admin"
-
-
+# -- who may do what ----------------------------------------------------------------
 def can_manage(actor: Actor) -> bool:
     """People, lists and items are managed by bureau administrators."""
-    return actor.is_admin
+    return actor.is_bureau_admin
 
 
 def can_record(item: DutyItem, actor: Actor) -> bool:
     """Administrators record on every item; editors on the items of the person linked to
     their account."""
-    if actor.is_admin:
+    if actor.is_bureau_admin:
         return True
     return (actor.role == "bureau_editor" and item.owner is not None and actor.id is not None
             and item.owner.user_id == actor.id)
@@ -84,15 +58,9 @@ def can_record(item: DutyItem, actor: Actor) -> bool:
 
 def can_change_record(record: ProgressRecord, actor: Actor) -> bool:
     """Administrators change every record; editors the ones they wrote on their items."""
-    if actor.is_admin:
+    if actor.is_bureau_admin:
         return True
     return can_record(record.item, actor) and record.author_id == actor.id
-
-
-def require_permission(allowed: bool) -> None:
-    """Raise :class:`PermissionDenied` unless ``allowed``."""
-    if not allowed:
-        raise PermissionDenied(_("You may not change this."))
 
 
 def require_writable(duty_list: DutyList) -> None:
@@ -195,7 +163,7 @@ def _person_snapshot(person: Person) -> dict:
             "user_id": person.user_id, "sort_order": person.sort_order}
 
 
-@guarded
+@writes
 def save_person(person: Person | None, data: dict, *, actor: Actor, version: Any = None,
                 linkable_user_ids: Iterable[int] | None = None) -> Person:
     """Add (``person=None``) or change a person.
@@ -203,7 +171,7 @@ def save_person(person: Person | None, data: dict, *, actor: Actor, version: Any
     ``linkable_user_ids`` are the accounts of this bureau a person may be linked to; an
     account is linked to at most one person.
     """
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     if person is not None:
         check_version(person, version)
     errors: dict[str, list[str]] = {}
@@ -251,14 +219,13 @@ def save_person(person: Person | None, data: dict, *, actor: Actor, version: Any
         if new:
             record_bureau("person.update", "person", person.id, summary=f"修改责任人 {person.label}",
                           before=old, after=new, actor=actor)
-    commit()
     return person
 
 
-@guarded
+@writes
 def delete_person(person: Person, *, actor: Actor, version: Any) -> None:
     """Remove a person who owns no item (otherwise deactivate them)."""
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     check_version(person, version)
     owned = db.session.scalar(select(func.count()).select_from(DutyItem).where(DutyItem.owner_id == person.id))
     if owned:
@@ -267,7 +234,6 @@ def delete_person(person: Person, *, actor: Actor, version: Any) -> None:
     record_bureau("person.delete", "person", person.id, summary=f"删除责任人 {person.label}",
                   before=_person_snapshot(person), actor=actor)
     db.session.delete(person)
-    commit()
 
 
 def people_of_user(user_id: int) -> list[Person]:
@@ -309,7 +275,7 @@ def _default_owner(category: str, people: list[Person]) -> Person | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
-@guarded
+@writes
 def create_list(year: Any, *, actor: Actor, title: str | None = None, template_id: Any = None) -> DutyList:
     """Create the bureau's list for ``year``, empty or copied from a published template.
 
@@ -317,7 +283,7 @@ def create_list(year: Any, *, actor: Actor, title: str | None = None, template_i
     whatever later editions of the template say.  Items of the category ``member`` are
     copied once per active leadership member (kind ``member``) and given to them.
     """
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     errors: dict[str, list[str]] = {}
     try:
         year = parse_int(year, low=YEAR_MIN, high=YEAR_MAX)
@@ -373,7 +339,6 @@ def create_list(year: Any, *, actor: Actor, title: str | None = None, template_i
                 created += 1
     record_bureau("duty_list.create", "duty_list", duty_list.id, summary=f"新建{year}年度责任清单",
                   after={**_list_snapshot(duty_list), "items": created}, actor=actor)
-    commit()
     return duty_list
 
 
@@ -381,10 +346,10 @@ def _strip_year(title: str) -> str:
     return re.sub(r"^\d{4}年度?", "", title or "")
 
 
-@guarded
+@writes
 def update_list(duty_list: DutyList, *, title: Any, version: Any, actor: Actor) -> DutyList:
     """Rename a list."""
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     require_writable(duty_list)
     check_version(duty_list, version)
     title = _text(title)
@@ -396,17 +361,16 @@ def update_list(duty_list: DutyList, *, title: Any, version: Any, actor: Actor) 
     if new:
         record_bureau("duty_list.update", "duty_list", duty_list.id, summary=f"修改{duty_list.year}年度责任清单",
                       before=old, after=new, actor=actor)
-    commit()
     return duty_list
 
 
 LIST_TRANSITIONS = {("draft", "published"), ("published", "archived"), ("archived", "published")}
 
 
-@guarded
+@writes
 def set_list_status(duty_list: DutyList, target: str, *, version: Any, actor: Actor) -> DutyList:
     """Publish a draft, archive a published list (read-only) or reopen an archived one."""
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     ensure_open(duty_list.year)
     check_version(duty_list, version)
     if (duty_list.status, target) not in LIST_TRANSITIONS:
@@ -421,14 +385,13 @@ def set_list_status(duty_list: DutyList, target: str, *, version: Any, actor: Ac
     verb = {"publish": "发布", "reopen": "重新启用", "archive": "归档"}[action]
     record_bureau(f"duty_list.{action}", "duty_list", duty_list.id, summary=f"{verb}{duty_list.year}年度责任清单",
                   before={"status": before}, after={"status": target}, actor=actor)
-    commit()
     return duty_list
 
 
-@guarded
+@writes
 def delete_list(duty_list: DutyList, *, version: Any, actor: Actor) -> None:
     """Delete a draft list with its items, records and evidence."""
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     ensure_open(duty_list.year)
     check_version(duty_list, version)
     if duty_list.status != "draft":
@@ -437,8 +400,7 @@ def delete_list(duty_list: DutyList, *, version: Any, actor: Actor) -> None:
     record_bureau("duty_list.delete", "duty_list", duty_list.id, summary=f"删除{duty_list.year}年度责任清单（草稿）",
                   before=_list_snapshot(duty_list), actor=actor)
     db.session.delete(duty_list)
-    commit()
-    _release_blobs(shas)
+    after_commit(lambda: _release_blobs(shas))
 
 
 # -- items ---------------------------------------------------------------------------
@@ -516,10 +478,10 @@ def clean_item(duty_list: DutyList, data: dict, *, people: dict[int, Person] | N
     return clean, errors
 
 
-@guarded
+@writes
 def add_item(duty_list: DutyList, data: dict, *, actor: Actor) -> DutyItem:
     """Add an item at the end of its category."""
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     require_writable(duty_list)
     clean, errors = clean_item(duty_list, data)
     if errors:
@@ -531,7 +493,6 @@ def add_item(duty_list: DutyList, data: dict, *, actor: Actor) -> DutyItem:
     db.session.refresh(item)
     record_bureau("duty_item.create", "duty_item", item.id, summary=f"新增事项：{_short(item.content)}",
                   after=item_snapshot(item), actor=actor)
-    commit()
     return item
 
 
@@ -539,17 +500,16 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-@guarded
+@writes
 def update_item(item: DutyItem, data: dict, *, version: Any, actor: Actor) -> DutyItem:
     """Change an item's fields (owner, cadence, due date …)."""
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     require_writable(item.duty_list)
     check_version(item, version)
     clean, errors = clean_item(item.duty_list, data)
     if errors:
         raise ValidationError(_("The item could not be saved."), errors)
     apply_item(item, clean, actor)
-    commit()
     return item
 
 
@@ -568,10 +528,10 @@ def apply_item(item: DutyItem, clean: dict, actor: Actor) -> bool:
     return bool(new)
 
 
-@guarded
+@writes
 def delete_item(item: DutyItem, *, version: Any, actor: Actor) -> None:
     """Remove an item with its records; evidence files used elsewhere are kept."""
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     require_writable(item.duty_list)
     check_version(item, version)
     shas = _shas_of(select(Attachment.sha256).join(ProgressRecord).where(ProgressRecord.item_id == item.id))
@@ -579,18 +539,17 @@ def delete_item(item: DutyItem, *, version: Any, actor: Actor) -> None:
     record_bureau("duty_item.delete", "duty_item", item.id, summary=f"删除事项：{_short(item.content)}",
                   before={**item_snapshot(item), "records": records}, actor=actor)
     db.session.delete(item)
-    commit()
-    _release_blobs(shas)
+    after_commit(lambda: _release_blobs(shas))
 
 
-@guarded
+@writes
 def move_item(item: DutyItem, direction: str, *, actor: Actor) -> None:
     """Swap an item with its neighbour in the same category.
 
     Only ``sort_order`` changes, written with plain UPDATEs that leave the items'
     versions alone: reordering must not make someone's open edit form stale.
     """
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     require_writable(item.duty_list)
     if direction not in ("up", "down"):
         raise ValidationError(_("Unknown direction."))
@@ -611,17 +570,16 @@ def move_item(item: DutyItem, direction: str, *, actor: Actor) -> None:
                            .execution_options(synchronize_session=False))
     record_bureau("duty_item.move", "duty_item", item.id, summary=f"调整事项顺序：{_short(item.content)}",
                   after={"direction": direction}, actor=actor)
-    commit()
 
 
-@guarded
+@writes
 def split_per_member(item: DutyItem, *, version: Any, actor: Actor) -> list[DutyItem]:
     """Give a "one post, two responsibilities" item to every active leadership member.
 
     The item goes to the first member without a copy (if it has no owner yet) and a copy
     is added for each other member who has none; copies share ``source_key``.
     """
-    require_permission(can_manage(actor))
+    require(can_manage(actor))
     require_writable(item.duty_list)
     check_version(item, version)
     if item.category != "member":
@@ -650,14 +608,13 @@ def split_per_member(item: DutyItem, *, version: Any, actor: Actor) -> list[Duty
     db.session.flush()
     record_bureau("duty_item.split", "duty_item", item.id, summary=f"按班子成员分解事项：{_short(item.content)}",
                   after={"owners": [p.name for p in members], "created": [c.id for c in created]}, actor=actor)
-    commit()
     return created
 
 
-@guarded
+@writes
 def set_marked_done(item: DutyItem, done: bool, *, version: Any, actor: Actor) -> DutyItem:
     """Mark an item done (needs at least one evidence file) or take the mark back."""
-    require_permission(can_record(item, actor))
+    require(can_record(item, actor))
     require_writable(item.duty_list)
     check_version(item, version)
     if done and not _evidence_count(item.id):
@@ -667,7 +624,6 @@ def set_marked_done(item: DutyItem, done: bool, *, version: Any, actor: Actor) -
         record_bureau("duty_item.mark_done" if done else "duty_item.unmark_done", "duty_item", item.id,
                       summary=f"{'标记完成' if done else '取消完成标记'}：{_short(item.content)}",
                       before={"marked_done": not done}, after={"marked_done": done}, actor=actor)
-    commit()
     return item
 
 
@@ -794,6 +750,12 @@ def _attach(record: ProgressRecord, prepared: list[PreparedUpload], actor: Actor
     return rows
 
 
+def _spooled(prepared: list[PreparedUpload]) -> None:
+    """Once the unit of work ends: store the blobs after a commit, drop the spool files either way."""
+    after_commit(lambda: _finish(prepared))
+    after_rollback(lambda: [ready.discard() for ready in prepared])
+
+
 def _finish(prepared: list[PreparedUpload]) -> None:
     """After the commit: make sure every referenced blob exists, then drop the spool files.
 
@@ -810,36 +772,29 @@ def _finish(prepared: list[PreparedUpload]) -> None:
             ready.discard()
 
 
-@guarded
+@writes
 def add_record(item: DutyItem, data: dict, *, files: Iterable[Upload] = (), actor: Actor) -> ProgressRecord:
     """Record what was done for ``item`` (date, summary, count), with evidence files."""
-    require_permission(can_record(item, actor))
+    require(can_record(item, actor))
     require_writable(item.duty_list)
     clean, errors = _clean_record(item, data)
     if errors:
         raise ValidationError(_("The record could not be saved."), errors)
     prepared = prepare_uploads(files)
-    try:
-        record = ProgressRecord(item_id=item.id, author_id=actor.id, author_name=actor.display_name[:60], **clean)
-        db.session.add(record)
-        _attach(record, prepared, actor)
-        db.session.flush()
-        record_bureau("duty_record.create", "progress_record", record.id,
-                      summary=f"记录履责情况：{_short(item.content)}", after=_record_snapshot(record), actor=actor)
-        commit()
-    except BaseException:
-        db.session.rollback()
-        for ready in prepared:
-            ready.discard()
-        raise
-    _finish(prepared)
+    _spooled(prepared)
+    record = ProgressRecord(item_id=item.id, author_id=actor.id, author_name=actor.display_name[:60], **clean)
+    db.session.add(record)
+    _attach(record, prepared, actor)
+    db.session.flush()
+    record_bureau("duty_record.create", "progress_record", record.id,
+                  summary=f"记录履责情况：{_short(item.content)}", after=_record_snapshot(record), actor=actor)
     return record
 
 
-@guarded
+@writes
 def update_record(record: ProgressRecord, data: dict, *, version: Any, actor: Actor) -> ProgressRecord:
     """Change a record's date, summary or count."""
-    require_permission(can_change_record(record, actor))
+    require(can_change_record(record, actor))
     require_writable(record.item.duty_list)
     check_version(record, version)
     clean, errors = _clean_record(record.item, data)
@@ -852,62 +807,52 @@ def update_record(record: ProgressRecord, data: dict, *, version: Any, actor: Ac
     if new:
         record_bureau("duty_record.update", "progress_record", record.id,
                       summary=f"修改履责记录：{_short(record.item.content)}", before=old, after=new, actor=actor)
-    commit()
     return record
 
 
-@guarded
+@writes
 def delete_record(record: ProgressRecord, *, version: Any, actor: Actor) -> None:
     """Delete a record and its attachments; files other records use are kept."""
-    require_permission(can_change_record(record, actor))
+    require(can_change_record(record, actor))
     require_writable(record.item.duty_list)
     check_version(record, version)
     shas = {a.sha256 for a in record.attachments}
     record_bureau("duty_record.delete", "progress_record", record.id,
                   summary=f"删除履责记录：{_short(record.item.content)}", before=_record_snapshot(record), actor=actor)
     db.session.delete(record)
-    commit()
-    _release_blobs(shas)
+    after_commit(lambda: _release_blobs(shas))
 
 
-@guarded
+@writes
 def add_attachments(record: ProgressRecord, files: Iterable[Upload], *, actor: Actor) -> list[Attachment]:
     """Add evidence files to an existing record."""
-    require_permission(can_change_record(record, actor))
+    require(can_change_record(record, actor))
     require_writable(record.item.duty_list)
     prepared = prepare_uploads(files)
     if not prepared:
         raise ValidationError(_("The files could not be saved."), {"files": [_("Choose at least one file.")]})
-    try:
-        rows = _attach(record, prepared, actor)
-        db.session.flush()
-        record_bureau("attachment.create", "progress_record", record.id,
-                      summary=f"上传佐证材料：{_short(record.item.content)}",
-                      after={"files": [{"name": r.original_name, "sha256": r.sha256, "size": r.size} for r in rows]},
-                      actor=actor)
-        commit()
-    except BaseException:
-        db.session.rollback()
-        for ready in prepared:
-            ready.discard()
-        raise
-    _finish(prepared)
+    _spooled(prepared)
+    rows = _attach(record, prepared, actor)
+    db.session.flush()
+    record_bureau("attachment.create", "progress_record", record.id,
+                  summary=f"上传佐证材料：{_short(record.item.content)}",
+                  after={"files": [{"name": r.original_name, "sha256": r.sha256, "size": r.size} for r in rows]},
+                  actor=actor)
     return rows
 
 
-@guarded
+@writes
 def delete_attachment(attachment: Attachment, *, actor: Actor) -> None:
     """Remove one evidence file from its record (the bytes stay if another record uses them)."""
     record = attachment.record
-    require_permission(can_change_record(record, actor))
+    require(can_change_record(record, actor))
     require_writable(record.item.duty_list)
     sha = attachment.sha256
     record_bureau("attachment.delete", "progress_record", record.id,
                   summary=f"删除佐证材料“{attachment.original_name}”",
                   before={"name": attachment.original_name, "sha256": sha, "size": attachment.size}, actor=actor)
     db.session.delete(attachment)
-    commit()
-    _release_blobs({sha})
+    after_commit(lambda: _release_blobs({sha}))
 
 
 def open_attachment(attachment: Attachment) -> BinaryIO:

@@ -14,14 +14,14 @@ from app.accounts import services as accounts
 from app.accounts.decorators import bureau_role
 from app.errors import Conflict, DomainError, Locked, NotFound, PermissionDenied
 from app.tenancy import services as tenancy
-from app.web import answer_error, flash_field_errors, show_error
+from app.web import answer_error, current_actor, flash_field_errors, show_error
 
 from . import bp, catalog, services, xlsx
 from .forms import (ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm, NewListForm,
                     PersonForm, RecordForm, choices, status_choices)
 from .labels import (CADENCE_LABELS, CATEGORIES, FILE_KIND_LABELS, LIST_STATUS_LABELS, PERSON_KIND_LABELS,
                      STATUS_BADGES, STATUS_LABELS)
-from .services import Actor, Filters, Upload
+from .services import Filters, Upload
 from .storage import KINDS, max_bytes
 
 #: Endpoints that receive files: their request size limit follows the attachment limit.
@@ -52,9 +52,6 @@ def labels() -> dict:
             "human_size": services.human_size}
 
 
-def _actor() -> Actor:
-    return Actor.of(current_user, g.bureau.role if not g.bureau.archived else "bureau_viewer")
-
 
 def _stale(form, current: dict) -> dict:
     """After a refused stale submit: the values the user typed that differ from the
@@ -83,7 +80,7 @@ def index():
     lists = services.list_lists()
     rows = services.item_rows(lists) if lists else []
     per_list = {l.id: services.summarise([r for r in rows if r.item.list_id == l.id]) for l in lists}
-    return render_template("duties/index.html", lists=lists, per_list=per_list, actor=_actor())
+    return render_template("duties/index.html", lists=lists, per_list=per_list, actor=current_actor())
 
 
 def _template_choices() -> list:
@@ -105,7 +102,7 @@ def new_list():
     if form.validate_on_submit():
         try:
             duty_list = services.create_list(form.year.data, title=form.title.data,
-                                             template_id=form.template_id.data, actor=_actor())
+                                             template_id=form.template_id.data, actor=current_actor())
         except DomainError as error:
             answer_error(error, form)
         else:
@@ -129,11 +126,11 @@ def show_list(list_id: int):
     form.owner.choices = choices({**{"none": _("Nobody yet")}, **{str(p.id): p.label for p in people}},
                                  blank=_("Everybody"))
     form.status.choices = status_choices()
-    actor = _actor()
+    actor = current_actor()
     read_only = services.read_only_reason(duty_list)
     return render_template("duties/list.html", duty_list=duty_list, groups=services.group_by_category(shown),
                            summary=services.summarise(rows), shown=len(shown), filters=filters, form=form,
-                           actor=actor, arrange=request.args.get("arrange") == "1" and actor.is_admin and not read_only,
+                           actor=actor, arrange=request.args.get("arrange") == "1" and actor.is_bureau_admin and not read_only,
                            move_form=MoveForm(), today=services.today(), read_only=read_only)
 
 
@@ -147,7 +144,7 @@ def edit_list(list_id: int):
         form.version.data = duty_list.version
     elif form.validate_on_submit():
         try:
-            services.update_list(duty_list, title=form.title.data, version=form.version.data, actor=_actor())
+            services.update_list(duty_list, title=form.title.data, version=form.version.data, actor=current_actor())
         except Conflict as error:
             show_error(form, error)
             submitted = _stale(form, {"title": duty_list.title})
@@ -168,7 +165,7 @@ def set_list_status(list_id: int):
     form = ConfirmVersionForm()
     target = request.form.get("target", "")
     try:
-        services.set_list_status(duty_list, target, version=form.version.data, actor=_actor())
+        services.set_list_status(duty_list, target, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
     else:
@@ -182,7 +179,7 @@ def delete_list(list_id: int):
     duty_list = services.get_list(list_id)
     form = ConfirmVersionForm()
     try:
-        services.delete_list(duty_list, version=form.version.data, actor=_actor())
+        services.delete_list(duty_list, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
         return redirect(url_for("duties.edit_list", list_id=list_id))
@@ -213,7 +210,7 @@ def new_item(list_id: int):
         form.due_date.data = f"{duty_list.year}-12-31"
     if form.validate_on_submit():
         try:
-            item = services.add_item(duty_list, _item_data(form), actor=_actor())
+            item = services.add_item(duty_list, _item_data(form), actor=current_actor())
         except DomainError as error:
             answer_error(error, form)
         else:
@@ -233,7 +230,7 @@ def edit_item(item_id: int):
         _fill_item_form(form, item)
     elif form.validate_on_submit():
         try:
-            services.update_item(item, _item_data(form), version=form.version.data, actor=_actor())
+            services.update_item(item, _item_data(form), version=form.version.data, actor=current_actor())
         except Conflict as error:
             show_error(form, error)
             submitted = _stale(form, _item_values(item))
@@ -271,7 +268,7 @@ def delete_item(item_id: int):
     list_id = item.list_id
     form = ConfirmVersionForm()
     try:
-        services.delete_item(item, version=form.version.data, actor=_actor())
+        services.delete_item(item, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
         return _back_to_item(item_id)
@@ -286,7 +283,7 @@ def move_item(item_id: int):
     list_id, anchor = item.list_id, f"item-{item.id}"
     form = MoveForm()
     try:
-        services.move_item(item, form.direction.data or "", actor=_actor())
+        services.move_item(item, form.direction.data or "", actor=current_actor())
     except DomainError as error:
         answer_error(error)
     return redirect(url_for("duties.show_list", list_id=list_id, arrange=1, _anchor=anchor))
@@ -298,7 +295,7 @@ def split_item(item_id: int):
     item = services.get_item(item_id)
     form = ConfirmVersionForm()
     try:
-        created = services.split_per_member(item, version=form.version.data, actor=_actor())
+        created = services.split_per_member(item, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
     else:
@@ -313,7 +310,7 @@ def mark_done(item_id: int):
     form = ConfirmVersionForm()
     done = request.form.get("done") == "1"
     try:
-        services.set_marked_done(item, done, version=form.version.data, actor=_actor())
+        services.set_marked_done(item, done, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
     else:
@@ -330,7 +327,7 @@ def show_item(item_id: int):
 
 
 def _render_item(item, record_form: RecordForm, status: int = 200):
-    actor = _actor()
+    actor = current_actor()
     row = services.item_row(item)
     read_only = services.read_only_reason(item.duty_list)
     group = []
@@ -354,7 +351,7 @@ def add_record(item_id: int):
     if form.validate_on_submit():
         try:
             services.add_record(item, {"occurred_on": form.occurred_on.data, "summary": form.summary.data,
-                                       "count": form.count.data}, files=_uploads(form.files), actor=_actor())
+                                       "count": form.count.data}, files=_uploads(form.files), actor=current_actor())
         except DomainError as error:
             answer_error(error, form)
         else:
@@ -368,7 +365,7 @@ def add_record(item_id: int):
 @bureau_role("bureau_editor")
 def edit_record(record_id: int):
     record = services.get_record(record_id)
-    actor = _actor()
+    actor = current_actor()
     if not services.can_change_record(record, actor):
         abort(403)
     form = RecordForm()
@@ -402,7 +399,7 @@ def delete_record(record_id: int):
     item_id = record.item_id
     form = ConfirmVersionForm()
     try:
-        services.delete_record(record, version=form.version.data, actor=_actor())
+        services.delete_record(record, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
     else:
@@ -418,7 +415,7 @@ def add_files(record_id: int):
     form = FilesForm()
     if form.validate_on_submit():
         try:
-            rows = services.add_attachments(record, _uploads(form.files), actor=_actor())
+            rows = services.add_attachments(record, _uploads(form.files), actor=current_actor())
         except DomainError as error:
             answer_error(error, form)
             flash_field_errors(form)
@@ -448,7 +445,7 @@ def delete_file(attachment_id: int):
     item_id = attachment.record.item_id
     ConfirmVersionForm()
     try:
-        services.delete_attachment(attachment, actor=_actor())
+        services.delete_attachment(attachment, actor=current_actor())
     except DomainError as error:
         answer_error(error)
     else:
@@ -462,7 +459,7 @@ def delete_file(attachment_id: int):
 def mine():
     people, rows = services.my_rows(current_user.id)
     return render_template("duties/mine.html", people=people, groups=services.group_by_category(rows),
-                           summary=services.summarise(rows), actor=_actor())
+                           summary=services.summarise(rows), actor=current_actor())
 
 
 # -- people -----------------------------------------------------------------------------
@@ -489,11 +486,11 @@ def people():
     form = PersonForm()
     linkable = _person_form_choices(form)
     if request.method == "POST":
-        if not _actor().is_admin:
+        if not current_actor().is_bureau_admin:
             abort(403)
         if form.validate_on_submit():
             try:
-                person = services.save_person(None, _person_data(form), actor=_actor(), linkable_user_ids=linkable)
+                person = services.save_person(None, _person_data(form), actor=current_actor(), linkable_user_ids=linkable)
             except DomainError as error:
                 answer_error(error, form)
             else:
@@ -503,7 +500,7 @@ def people():
         form.kind.data = "member"
     everyone = services.list_people()
     users = {u.id: u for u, _role in _linkable_users()}
-    return render_template("duties/people.html", people=everyone, users=users, form=form, actor=_actor())
+    return render_template("duties/people.html", people=everyone, users=users, form=form, actor=current_actor())
 
 
 @bp.route("/people/<int:person_id>", methods=["GET", "POST"])
@@ -522,7 +519,7 @@ def edit_person(person_id: int):
         form.version.data = person.version
     elif form.validate_on_submit():
         try:
-            services.save_person(person, _person_data(form), version=form.version.data, actor=_actor(),
+            services.save_person(person, _person_data(form), version=form.version.data, actor=current_actor(),
                                  linkable_user_ids=linkable)
         except Conflict as error:
             show_error(form, error)
@@ -544,7 +541,7 @@ def delete_person(person_id: int):
     person = services.get_person(person_id)
     form = ConfirmVersionForm()
     try:
-        services.delete_person(person, version=form.version.data, actor=_actor())
+        services.delete_person(person, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
         return redirect(url_for("duties.edit_person", person_id=person_id))
@@ -589,7 +586,7 @@ def import_items(list_id: int):
         try:
             if not getattr(upload, "filename", None):
                 raise xlsx.ImportRefused(_("Choose a workbook (.xlsx) to import."))
-            result = xlsx.import_items(duty_list, upload.stream, actor=_actor())
+            result = xlsx.import_items(duty_list, upload.stream, actor=current_actor())
         except xlsx.ImportRefused as refused:
             problems = refused.problems
             flash(refused.message, "danger")

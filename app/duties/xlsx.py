@@ -30,9 +30,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import func, select
 
 from app import xlsx_safety
+from app.core.actor import Actor, require
 from app.audit.services import record_bureau
 from app.extensions import db
-from app.unit_of_work import commit, guarded
+from app.core.unit_of_work import writes
 
 from . import services
 from . import status as rules
@@ -336,13 +337,13 @@ def _lookup(value: str, mapping: dict[str, str]) -> str | None:
 FIELD_HEADERS = {c.field: c.header for c in COLUMNS if c.field}
 
 
-@guarded
-def import_items(duty_list: DutyList, stream: BinaryIO, *, actor: services.Actor) -> ImportResult:
+@writes
+def import_items(duty_list: DutyList, stream: BinaryIO, *, actor: Actor) -> ImportResult:
     """Check every row of the workbook, then add and update items in one transaction.
 
     Raises :class:`ImportRefused` (nothing imported) with every problem found.
     """
-    services.require_permission(services.can_manage(actor))
+    require(services.can_manage(actor))
     services.require_writable(duty_list)
     rows = read_rows(_read_bytes(stream))
     problems: list[Problem] = []
@@ -430,7 +431,7 @@ def import_items(duty_list: DutyList, stream: BinaryIO, *, actor: services.Actor
     return _apply(duty_list, plan, actor)
 
 
-def _apply(duty_list: DutyList, plan: list[tuple[DutyItem | None, dict]], actor: services.Actor) -> ImportResult:
+def _apply(duty_list: DutyList, plan: list[tuple[DutyItem | None, dict]], actor: Actor) -> ImportResult:
     result = ImportResult()
     order = db.session.scalar(select(func.max(DutyItem.sort_order)).where(DutyItem.list_id == duty_list.id)) or 0
     for target, clean in plan:
@@ -451,5 +452,4 @@ def _apply(duty_list: DutyList, plan: list[tuple[DutyItem | None, dict]], actor:
             result.unchanged += 1
     record_bureau("duty_list.import", "duty_list", duty_list.id, summary=f"导入{duty_list.year}年度责任清单",
                   after={"added": result.added, "changed": result.changed, "unchanged": result.unchanged}, actor=actor)
-    commit()
     return result

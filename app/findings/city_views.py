@@ -22,13 +22,12 @@ from app.extensions import db
 from app.tenancy import services as tenancy
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
-from app.web import show_error
+from app.web import current_actor, show_error
 
 from . import city_bp, services, status as rules, xlsx
 from .forms import EmailForm, FindingForm, ImportForm, TransitionForm, VersionForm
 from .labels import ACTION_LABELS, label
 from .models import CityFinding
-from .services import Actor
 from .views import _fill, change_email, detail_context, edit_details
 
 
@@ -38,9 +37,6 @@ def _writable(tenant: Tenant) -> bool:
         return False
     return True
 
-
-def _actor() -> Actor:
-    return Actor.city(current_user)
 
 
 # -- the register ----------------------------------------------------------------------
@@ -128,7 +124,7 @@ def new(bureau: str):
         status = 200
         if form.validate_on_submit():
             try:
-                finding = services.create_finding(form.data, actor=_actor())
+                finding = services.create_finding(form.data, actor=current_actor())
             except DomainError as error:
                 show_error(form, error)
                 status = error.http_status
@@ -143,7 +139,7 @@ def new(bureau: str):
 
 def _render_detail(tenant: Tenant, finding, status: int = 200, **overrides):
     return render_template("findings/detail.html", side="city", tenant=tenant,
-                           **detail_context(finding, _actor(), **overrides)), status
+                           **detail_context(finding, current_actor(), **overrides)), status
 
 
 @city_bp.route("/<bureau>/<int:finding_id>")
@@ -164,10 +160,10 @@ def edit(bureau: str, finding_id: int):
         return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding_id))
     with tenant_context(tenant):
         finding = services.get_finding(finding_id)
-        if not services.may_edit_details(finding, _actor()):
+        if not services.may_edit_details(finding, current_actor()):
             abort(403)
         done = url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id)
-        return edit_details(finding, _actor(), side="city", back_url=done, done_url=done, tenant=tenant)
+        return edit_details(finding, current_actor(), side="city", back_url=done, done_url=done, tenant=tenant)
 
 
 @city_bp.route("/<bureau>/<int:finding_id>/transition/<action>", methods=["POST"])
@@ -186,7 +182,7 @@ def transition(bureau: str, finding_id: int, action: str):
             return _render_detail(tenant, finding, 400, transition_forms={action: form})
         try:
             services.transition(finding, action, note=form.note.data or "", version=form.version.data,
-                                 actor=_actor())
+                                 actor=current_actor())
         except Conflict as error:
             db.session.rollback()
             show_error(None, error)
@@ -209,7 +205,7 @@ def delete(bureau: str, finding_id: int):
         finding = services.get_finding(finding_id)
         form = VersionForm()
         try:
-            services.delete_finding(finding, version=form.version.data, actor=_actor())
+            services.delete_finding(finding, version=form.version.data, actor=current_actor())
         except DomainError as error:
             db.session.rollback()
             show_error(None, error)
@@ -259,7 +255,7 @@ def import_findings(bureau: str):
         data = form.file.data.read(xlsx.MAX_BYTES + 1)
         with tenant_context(tenant):
             try:
-                result = xlsx.import_findings(data, actor=_actor())
+                result = xlsx.import_findings(data, actor=current_actor())
             except ValidationError as error:
                 problems = list(error.errors.get("file", []))
                 flash(error.message, "danger")

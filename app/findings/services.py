@@ -34,18 +34,19 @@ from app.duties.services import Upload, parse_date, prepare_uploads
 from app.duties.storage import PreparedUpload, blob_store, prepare_upload
 from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
 from app.extensions import db
-from app.unit_of_work import commit
+from app.core.actor import Actor, require
+from app.core.unit_of_work import after_commit, after_rollback, writes
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import current_slug
 from app.years.services import ensure_open
-from app.clock import today
+from app.core.clock import today
 
 from . import status as rules
 from .labels import AREAS, SEVERITIES, SOURCES, STATUS_LABELS, label
 from .models import CityFinding, Finding, FindingEvent, FindingEvidence, FindingNote
 
-__all__ = ["Actor", "Filters", "FindingRow", "Upload", "metrics"]
+__all__ = ["Filters", "FindingRow", "Upload", "metrics"]
 
 TEXT_MAX = 4000
 NOTE_MAX = 2000
@@ -58,60 +59,13 @@ DETAIL_FIELDS = ("source", "batch", "batch_date", "description", "area", "severi
 PLAN_FIELDS = ("person_id", "duty_item_id", "measures")
 
 
-# -- who is acting ------------------------------------------------------------------
-@dataclass(frozen=True)
-class Actor:
-    """The account doing something, on which side and with which role.
-
-    ``side`` is ``bureau`` (a member of the bureau, or a city role reading it: role
-    ``reader``) or ``city`` (the city's own pages).  ``id``/``username`` are what the
-    audit trail records; ``display_name`` is what the history shows.
-    """
-
-    id: int | None
-    username: str
-    display_name: str
-    side: str
-    role: str
-
-    @classmethod
-    def bureau(cls, user: Any, role: str) -> "Actor":
-        """A user acting on a bureau's own pages with their role there."""
-        return cls(id=user.id, username=user.username, display_name=_name_of(user), side=rules.BUREAU, role=role)
-
-    @classmethod
-    def city(cls, user: Any) -> "Actor":
-        """A city user acting on the city's pages."""
-        return cls(id=user.id, username=user.username, display_name=_name_of(user), side=rules.CITY,
-                   role=user.city_role or "")
-
-    @classmethod
-    def system(cls) -> "Actor":
-        """The demo seeder and command-line jobs (a bureau administrator's rights)."""
-        return cls(id=None, username="system", display_name="系统", side=rules.BUREAU, role="bureau_admin")
-
-    def who(self, finding: Finding | None = None) -> rules.Who:
-        """The actor as :mod:`status` sees it for ``finding``."""
-        responsible = bool(finding is not None and finding.person is not None and self.id is not None
-                           and finding.person.user_id == self.id)
-        return rules.Who(side=self.side, role=self.role, responsible=responsible)
-
-    @property
-    def is_bureau_admin(self) -> bool:
-        return self.side == rules.BUREAU and self.role == "bureau_admin"
-
-    @property
-    def is_city_admin(self) -> bool:
-        return self.side == rules.CITY and self.role == "city_admin"
-
-
-def _name_of(user: Any) -> str:
-    return (getattr(user, "display_name", None) or getattr(user, "username", "") or "")[:60]
-
-
-def _require(allowed: bool, message: str | None = None) -> None:
-    if not allowed:
-        raise PermissionDenied(message or _("You may not change this."))
+# -- who may do what ----------------------------------------------------------------
+def who(actor: Actor, finding: Finding | None = None) -> rules.Who:
+    """``actor`` as :mod:`status` sees them for ``finding`` (responsible: the finding's
+    person is linked to the actor's account)."""
+    responsible = bool(finding is not None and finding.person is not None and actor.id is not None
+                       and finding.person.user_id == actor.id)
+    return rules.Who(side=actor.side, role=actor.role, responsible=responsible)
 
 
 def may_raise(actor: Actor) -> bool:
@@ -131,7 +85,7 @@ def may_edit_plan(finding: Finding, actor: Actor) -> bool:
     """The bureau plans the rectification: its administrators (person, duty item and
     measures) and the responsible person (measures), while the finding is open or being
     rectified."""
-    return rules.can_work_on(finding.status, actor.who(finding))
+    return rules.can_work_on(finding.status, who(actor, finding))
 
 
 def may_delete(finding: Finding, actor: Actor) -> bool:
@@ -151,7 +105,7 @@ def reopen_roles() -> tuple[str, ...]:
 
 def actions_for(finding: Finding, actor: Actor) -> list[str]:
     """The workflow actions ``actor`` can take on ``finding`` now."""
-    return rules.available(finding.status, actor.who(finding), raised_by_city=finding.raised_by_city,
+    return rules.available(finding.status, who(actor, finding), raised_by_city=finding.raised_by_city,
                            reopen_roles=reopen_roles())
 
 
@@ -407,10 +361,11 @@ def _new_finding(clean: dict, actor: Actor, *, raised_by_city: bool) -> Finding:
     return finding
 
 
+@writes
 def create_finding(data: dict, *, actor: Actor) -> Finding:
     """Record a finding.  A city administrator (``actor.side == "city"``) raises a city
     finding in the current bureau; a bureau administrator raises the bureau's own."""
-    _require(may_raise(actor))
+    require(may_raise(actor))
     clean, errors = validate(data)
     if errors:
         raise ValidationError(_("The finding could not be saved."), errors)
@@ -419,13 +374,13 @@ def create_finding(data: dict, *, actor: Actor) -> Finding:
     _event(finding, "create", actor, to_status=rules.OPEN)
     _audit("finding.create", finding, actor, f"记录督查问题：{short(finding.description)}", after=snapshot(finding))
     sync_register(finding)
-    commit()
     return finding
 
 
+@writes
 def create_many(rows: list[dict], *, actor: Actor) -> list[Finding]:
     """Record already validated findings in one transaction (the Excel import)."""
-    _require(may_raise(actor))
+    require(may_raise(actor))
     findings = []
     for clean in rows:
         ensure_open(clean["found_on"].year)
@@ -439,7 +394,6 @@ def create_many(rows: list[dict], *, actor: Actor) -> list[Finding]:
         if actor.side == rules.CITY:
             record_city("finding.import", "finding", None, summary=f"导入督查问题 {len(findings)} 条",
                         after={"ids": [f.id for f in findings]}, tenant_slug=current_slug(), actor=actor)
-    commit()
     return findings
 
 
@@ -451,9 +405,10 @@ def _changed_labels(keys: Iterable[str]) -> str:
     return "、".join(names.get(k, k) for k in keys)
 
 
+@writes
 def update_details(finding: Finding, data: dict, *, version: Any, actor: Actor) -> Finding:
     """Change the finding's own fields (whoever raised it; not once closed)."""
-    _require(may_edit_details(finding, actor))
+    require(may_edit_details(finding, actor))
     check_version(finding, version)
     ensure_open(finding.year)
     clean, errors = _clean_details(data)
@@ -473,14 +428,14 @@ def update_details(finding: Finding, data: dict, *, version: Any, actor: Actor) 
         _event(finding, "update", actor, note=_changed_labels(k for k in new if k != "year"))
         _audit("finding.update", finding, actor, f"修改督查问题：{short(finding.description)}", before=old, after=new)
         sync_register(finding)
-    commit()
     return finding
 
 
+@writes
 def update_plan(finding: Finding, data: dict, *, version: Any, actor: Actor) -> Finding:
     """Change the responsible person, the related duty item (bureau administrators) or
     the measures (administrators and the responsible person)."""
-    _require(may_edit_plan(finding, actor))
+    require(may_edit_plan(finding, actor))
     check_version(finding, version)
     ensure_open(finding.year)
     if not actor.is_bureau_admin:
@@ -499,10 +454,10 @@ def update_plan(finding: Finding, data: dict, *, version: Any, actor: Actor) -> 
         _event(finding, "plan", actor, note=_changed_labels(k for k in new if k != "person"))
         _audit("finding.plan", finding, actor, f"修改整改责任人或措施：{short(finding.description)}",
                before=old, after=new)
-    commit()
     return finding
 
 
+@writes
 def transition(finding: Finding, action: str, *, note: str = "", version: Any, actor: Actor,
                on: date | None = None) -> Finding:
     """Move the finding one step (start, submit, return, close, reopen).
@@ -513,7 +468,7 @@ def transition(finding: Finding, action: str, *, note: str = "", version: Any, a
     """
     check_version(finding, version)
     try:
-        destination = rules.check(action, finding.status, actor.who(finding),
+        destination = rules.check(action, finding.status, who(actor, finding),
                                   raised_by_city=finding.raised_by_city, reopen_roles=reopen_roles())
     except rules.TransitionRefused as refused:
         if refused.reason == "state":
@@ -561,19 +516,18 @@ def transition(finding: Finding, action: str, *, note: str = "", version: Any, a
            f"{label(STATUS_LABELS, previous)} → {label(STATUS_LABELS, destination)}：{short(finding.description)}",
            before=old, after={**new, **({"note": note} if note else {})})
     sync_register(finding)
-    commit()
     return finding
 
 
+@writes
 def delete_finding(finding: Finding, *, version: Any, actor: Actor) -> None:
     """Delete a finding recorded by mistake (see :func:`may_delete`)."""
-    _require(may_delete(finding, actor))
+    require(may_delete(finding, actor))
     check_version(finding, version)
     ensure_open(finding.year)
     _audit("finding.delete", finding, actor, f"删除督查问题：{short(finding.description)}", before=snapshot(finding))
     sync_register(finding, deleted=True)
     db.session.delete(finding)
-    commit()
 
 
 # -- progress notes and evidence -----------------------------------------------------------
@@ -623,11 +577,12 @@ def _copy_linked(attachments: list[Attachment]) -> list[PreparedUpload]:
     return copies
 
 
+@writes
 def add_note(finding: Finding, data: dict, *, files: Iterable[Upload] = (), link_ids: Iterable[Any] = (),
              actor: Actor) -> FindingNote:
     """Record progress of the rectification with evidence files (uploaded, or linked
     from the related duty item's evidence)."""
-    _require(rules.can_work_on(finding.status, actor.who(finding)))
+    require(rules.can_work_on(finding.status, who(actor, finding)))
     ensure_open(finding.year)
     errors: dict[str, list[str]] = {}
     try:
@@ -672,45 +627,34 @@ def add_note(finding: Finding, data: dict, *, files: Iterable[Upload] = (), link
         raise
     store = blob_store()
     slug = current_slug()
-    try:
-        note = FindingNote(finding_id=finding.id, occurred_on=occurred, text=text, author_id=actor.id,
-                           author_name=actor.display_name[:60])
-        db.session.add(note)
-        for index, ready in enumerate(prepared):
-            key = evidence_key(ready.sha256)
-            store.put(slug, key, ready.path)
-            note.evidence.append(FindingEvidence(
-                finding_id=finding.id, sha256=ready.sha256, blob_key=key, size=ready.size, kind=ready.kind,
-                original_name=ready.name, uploaded_by=actor.display_name[:60],
-                attachment_id=links[index - linked_at].id if index >= linked_at else None))
-        db.session.flush()
-        names = [e.original_name for e in note.evidence]
-        _event(finding, "note", actor, note=short(text, 200) + (f"（{'、'.join(names)}）" if names else ""))
-        _audit("finding.note", finding, actor, f"记录整改进展：{short(finding.description)}",
-               after={"occurred_on": occurred, "text": text, "files": names})
-        # Touch the finding so that a concurrent form based on the old state is refused.
-        finding.updated_at = utcnow()
-        commit()
-    except BaseException:
-        db.session.rollback()
-        for ready in prepared:
-            ready.discard()
-        raise
-    for ready in prepared:
-        try:
-            # A concurrent removal may have deleted the same blob before our commit.
-            if not store.exists(slug, evidence_key(ready.sha256)):
-                store.put(slug, evidence_key(ready.sha256), ready.path)
-        finally:
-            ready.discard()
+    after_rollback(lambda: [ready.discard() for ready in prepared])
+    after_commit(lambda: _store_after_commit(prepared, slug))
+    note = FindingNote(finding_id=finding.id, occurred_on=occurred, text=text, author_id=actor.id,
+                       author_name=actor.display_name[:60])
+    db.session.add(note)
+    for index, ready in enumerate(prepared):
+        key = evidence_key(ready.sha256)
+        store.put(slug, key, ready.path)
+        note.evidence.append(FindingEvidence(
+            finding_id=finding.id, sha256=ready.sha256, blob_key=key, size=ready.size, kind=ready.kind,
+            original_name=ready.name, uploaded_by=actor.display_name[:60],
+            attachment_id=links[index - linked_at].id if index >= linked_at else None))
+    db.session.flush()
+    names = [e.original_name for e in note.evidence]
+    _event(finding, "note", actor, note=short(text, 200) + (f"（{'、'.join(names)}）" if names else ""))
+    _audit("finding.note", finding, actor, f"记录整改进展：{short(finding.description)}",
+           after={"occurred_on": occurred, "text": text, "files": names})
+    # Touch the finding so that a concurrent form based on the old state is refused.
+    finding.updated_at = utcnow()
     return note
 
 
+@writes
 def remove_evidence(evidence: FindingEvidence, *, actor: Actor) -> None:
     """Remove one evidence file (bureau workers, while the finding is open or being
     rectified); the bytes go when no finding uses them any more."""
     finding = get_finding(evidence.finding_id)
-    _require(rules.can_work_on(finding.status, actor.who(finding)))
+    require(rules.can_work_on(finding.status, who(actor, finding)))
     ensure_open(finding.year)
     key = evidence.blob_key
     _event(finding, "evidence_removed", actor, note=evidence.original_name)
@@ -718,9 +662,25 @@ def remove_evidence(evidence: FindingEvidence, *, actor: Actor) -> None:
            before={"name": evidence.original_name, "sha256": evidence.sha256, "size": evidence.size})
     db.session.delete(evidence)
     finding.updated_at = utcnow()
-    commit()
+    after_commit(lambda: _release_blob(key))
+
+
+def _release_blob(key: str) -> None:
+    """After a commit: delete the bytes no finding's evidence uses any more."""
     if not db.session.scalar(select(func.count(FindingEvidence.id)).where(FindingEvidence.blob_key == key)):
         blob_store().delete(current_slug(), key)
+
+
+def _store_after_commit(prepared: list[PreparedUpload], slug: str) -> None:
+    """After a commit: make sure every referenced blob exists (a concurrent removal may
+    have deleted the same bytes before our commit), then drop the spool files."""
+    store = blob_store()
+    for ready in prepared:
+        try:
+            if not store.exists(slug, evidence_key(ready.sha256)):
+                store.put(slug, evidence_key(ready.sha256), ready.path)
+        finally:
+            ready.discard()
 
 
 def open_evidence(evidence: FindingEvidence) -> BinaryIO:

@@ -22,14 +22,15 @@ from app.duties.services import human_size
 from app.duties.storage import KINDS, max_bytes
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
-from app.web import show_error
+from app.core.actor import Actor
+from app.web import current_actor, show_error
 
 from . import bp, reminders, reminders_bp, services, status as rules, xlsx
 from .forms import (ConfirmForm, DetailsForm, EmailForm, FindingForm, ImportForm, NoteForm, PlanForm,
                     TransitionForm, VersionForm, fill_choices)
 from .labels import (ACTION_BUTTONS, ACTION_LABELS, AREAS, EVENT_LABELS, SEVERITIES, SEVERITY_BADGES, SIDE_LABELS,
                      SOURCES, STATUS_BADGES, STATUS_LABELS, label, ledger_subtitle)
-from .services import Actor, Filters, Upload
+from .services import Filters, Upload
 
 UPLOAD_ENDPOINTS = {"findings.add_note", "findings.import_findings", "city_findings.import_findings"}
 FORM_OVERHEAD = 1024 * 1024
@@ -75,9 +76,6 @@ def _reminder_count() -> int | None:
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _actor() -> Actor:
-    return Actor.bureau(current_user, g.bureau.role if not g.bureau.archived else "bureau_viewer")
-
 
 def _fill(form, finding=None) -> None:
     fill_choices(form, people=services.people(include=finding.person_id if finding else None),
@@ -117,7 +115,7 @@ def detail_context(finding, actor: Actor, **overrides) -> dict:
         "evidence_count": services.evidence_count(finding),
         "overdue": rules.is_overdue(finding.status, finding.due_on, day, finding.submitted_on),
         "days_left": rules.days_left(finding.due_on, day),
-        "can_work": rules.can_work_on(finding.status, actor.who(finding)),
+        "can_work": rules.can_work_on(finding.status, services.who(actor, finding)),
         "can_plan_all": actor.is_bureau_admin, "can_edit": services.may_edit_details(finding, actor),
         "can_delete": services.may_delete(finding, actor), "delete_form": VersionForm(formdata=None,
                                                                                       data={"version": finding.version}),
@@ -129,7 +127,7 @@ def detail_context(finding, actor: Actor, **overrides) -> dict:
 
 def _render_detail(finding, status: int = 200, **overrides):
     return render_template("findings/detail.html", side="bureau",
-                           **detail_context(finding, _actor(), **overrides)), status
+                           **detail_context(finding, current_actor(), **overrides)), status
 
 
 def _files() -> list[Upload]:
@@ -144,7 +142,7 @@ def _list_page(view: str):
         "findings/lists.html", view=view, rows=rows, filters=filters, summary=services.summarise(rows),
         groups=services.by_person(rows) if view == "responsibility" else None,
         batches=services.batches(), people=services.people(), years=services.years(),
-        can_raise=services.may_raise(_actor()))
+        can_raise=services.may_raise(current_actor()))
 
 
 @bp.route("/")
@@ -210,7 +208,7 @@ def import_findings():
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            result = xlsx.import_findings(form.file.data.read(xlsx.MAX_BYTES + 1), actor=_actor())
+            result = xlsx.import_findings(form.file.data.read(xlsx.MAX_BYTES + 1), actor=current_actor())
         except ValidationError as error:
             problems = list(error.errors.get("file", []))
             flash(error.message, "danger")
@@ -239,7 +237,7 @@ def new():
     status = 200
     if form.validate_on_submit():
         try:
-            finding = services.create_finding(form.data, actor=_actor())
+            finding = services.create_finding(form.data, actor=current_actor())
         except DomainError as error:
             show_error(form, error)
             status = error.http_status
@@ -265,9 +263,9 @@ def detail(finding_id: int):
 def edit(finding_id: int):
     """Change the finding's own fields (findings the bureau raised)."""
     finding = services.get_finding(finding_id)
-    if not services.may_edit_details(finding, _actor()):
+    if not services.may_edit_details(finding, current_actor()):
         abort(403)
-    return edit_details(finding, _actor(), side="bureau", back_url=url_for("findings.detail", finding_id=finding.id),
+    return edit_details(finding, current_actor(), side="bureau", back_url=url_for("findings.detail", finding_id=finding.id),
                         done_url=url_for("findings.detail", finding_id=finding.id))
 
 
@@ -308,7 +306,7 @@ def plan(finding_id: int):
     if not form.validate_on_submit():
         return _render_detail(finding, 400, plan_form=form)
     try:
-        services.update_plan(finding, form.data, version=form.version.data, actor=_actor())
+        services.update_plan(finding, form.data, version=form.version.data, actor=current_actor())
     except Conflict as error:
         db.session.rollback()
         show_error(None, error)
@@ -330,7 +328,7 @@ def add_note(finding_id: int):
     if not form.validate_on_submit():
         return _render_detail(finding, 400, note_form=form)
     try:
-        services.add_note(finding, form.data, files=_files(), link_ids=form.links.data or [], actor=_actor())
+        services.add_note(finding, form.data, files=_files(), link_ids=form.links.data or [], actor=current_actor())
     except DomainError as error:
         show_error(form, error)
         return _render_detail(finding, error.http_status, note_form=form)
@@ -349,7 +347,7 @@ def transition(finding_id: int, action: str):
     if not form.validate_on_submit():
         return _render_detail(finding, 400, transition_forms={action: form})
     try:
-        services.transition(finding, action, note=form.note.data or "", version=form.version.data, actor=_actor())
+        services.transition(finding, action, note=form.note.data or "", version=form.version.data, actor=current_actor())
     except Conflict as error:
         db.session.rollback()
         show_error(None, error)
@@ -368,7 +366,7 @@ def delete(finding_id: int):
     finding = services.get_finding(finding_id)
     form = VersionForm()
     try:
-        services.delete_finding(finding, version=form.version.data, actor=_actor())
+        services.delete_finding(finding, version=form.version.data, actor=current_actor())
     except DomainError as error:
         db.session.rollback()
         show_error(None, error)
@@ -402,7 +400,7 @@ def delete_evidence(evidence_id: int):
     finding_id = evidence.finding_id
     ConfirmForm()
     try:
-        services.remove_evidence(evidence, actor=_actor())
+        services.remove_evidence(evidence, actor=current_actor())
     except PermissionDenied:
         abort(403)
     except DomainError as error:

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app import xlsx_safety
+from app.core.actor import Actor
 from app.errors import PermissionDenied, ValidationError
 
 from . import services
@@ -280,7 +281,7 @@ def _check_rows(workbook, people: list[Any]) -> tuple[list[dict], list[str]]:
     return clean_rows, errors
 
 
-def import_findings(data: bytes, *, actor: services.Actor) -> ImportResult:
+def import_findings(data: bytes, *, actor: Actor) -> ImportResult:
     """Import a workbook of findings into the current bureau: every row or none."""
     if not services.may_raise(actor):
         raise PermissionDenied(_("You may not change this."))

@@ -36,7 +36,7 @@ from app.extensions import db
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
-from app.clock import today
+from app.core.clock import today
 
 from . import charts, pdf
 from .cache import make_key, report_cache, template_version

@@ -34,7 +34,7 @@ from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
 from app.errors import Conflict, NotFound, ValidationError, check_version
 from app.extensions import db
 from app.jsonsafe import jsonable, whole_or_float
-from app.unit_of_work import commit
+from app.core.unit_of_work import commit
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import current_slug

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from app.core.actor import Actor
 from app.duties import catalog, services
 from app.duties.demo import minimal_pdf
 from app.duties.models import Person
@@ -16,7 +17,7 @@ from app.extensions import db
 from app.tenancy.session import tenant_context
 
 TODAY = date(2026, 5, 15)
-SYSTEM = services.Actor.system()
+SYSTEM = Actor.system()
 
 
 @pytest.fixture

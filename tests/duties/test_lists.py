@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.core.actor import Actor
 from app.audit.models import TenantAuditEvent
 from app.duties import services
 from app.duties.models import DutyItem, Person
@@ -12,7 +13,7 @@ from app.extensions import db
 from app.tenancy.session import tenant_context
 from tests.duties.conftest import SYSTEM, add_people
 
-EDITOR = services.Actor(id=999, username="someone", display_name="某人", role="bureau_editor")
+EDITOR = Actor(id=999, username="someone", display_name="某人", side="bureau", role="bureau_editor")
 
 
 def _item_data(**changes) -> dict:

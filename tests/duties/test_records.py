@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.core.actor import Actor
 from app.audit.models import TenantAuditEvent
 from app.duties import services
 from app.duties.models import Attachment, DutyItem, ProgressRecord
@@ -140,7 +141,7 @@ def test_editors_record_only_on_their_own_items_and_viewers_only_read(app, clien
         mine = db.session.scalars(select(ProgressRecord)).one()
         # the administrator's record on the same item is not the editor's to change
         theirs = services.add_record(db.session.get(DutyItem, own), {"occurred_on": "2026-04-01", "summary": "管理员补录"},
-                                     actor=services.Actor(id=bureau_a.admin.id, username="a", display_name="管理员",
+                                     actor=Actor(id=bureau_a.admin.id, username="a", display_name="管理员", side="bureau",
                                                           role="bureau_admin"))
         mine_id, mine_version, theirs_id, theirs_version = mine.id, mine.version, theirs.id, theirs.version
     assert client.get(f"/b/{bureau_a.slug}/duties/records/{mine_id}/edit").status_code == 200

@@ -10,7 +10,7 @@ import pytest
 from app.duties.models import Person
 from app.extensions import db
 from app.findings import services
-from app.findings.services import Actor
+from app.core.actor import Actor
 from app.tenancy.session import tenant_context
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

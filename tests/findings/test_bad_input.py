@@ -9,6 +9,7 @@ import io
 
 import pytest
 
+from app.core.actor import Actor
 from app.findings import services
 from app.tenancy.session import tenant_context
 from tests.conftest import login
@@ -55,7 +56,7 @@ def _routes(app, prefix):
 def setup(app, bureau_a, city_admin, people):
     admin = admin_of(bureau_a)
     open_id = make_finding(bureau_a, person_id=people.liaison, measures="措施")
-    city = services.Actor.city(city_admin)
+    city = Actor.city(city_admin)
     city_id = make_finding(bureau_a, actor=city, person_id=people.liaison, measures="措施")
     add_evidence(bureau_a, city_id, admin)
     with tenant_context(bureau_a.tenant):

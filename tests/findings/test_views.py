@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.core.actor import Actor
 from app.findings import services
 from app.findings.models import CityFinding, Finding
 from app.tenancy.session import tenant_context
@@ -210,7 +211,7 @@ def test_the_navigation_shows_the_reminder_count(app, client, bureau_a, people):
 
 def test_edit_pages_belong_to_whoever_raised_the_finding(app, client, bureau_a, city_admin):
     own = make_finding(bureau_a)
-    city = make_finding(bureau_a, actor=services.Actor.city(city_admin), description="工委发现的问题")
+    city = make_finding(bureau_a, actor=Actor.city(city_admin), description="工委发现的问题")
     login(client, bureau_a.admin.username)
     assert client.get(f"/b/{bureau_a.slug}/findings/{own}/edit").status_code == 200
     assert client.get(f"/b/{bureau_a.slug}/findings/{city}/edit").status_code == 403

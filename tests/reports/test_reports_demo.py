@@ -13,6 +13,7 @@ import pytest
 from docx import Document as WordDocument
 from pypdf import PdfReader
 
+from app.core.actor import Actor
 from app.extensions import db
 from app.tenancy.migrations import upgrade_catalog
 from tests.conftest import make_app
@@ -296,7 +297,7 @@ def test_repeats_come_from_the_cache_and_a_change_renders_again(city, rendered):
         duty_list = duties.list_for_year(YEAR)
         row = next(r for r in duties.item_rows(duty_list) if r.status != "done")
         duties.add_record(row.item, {"occurred_on": date(YEAR, 1, 15), "summary": "缓存测试记录", "count": 1},
-                          actor=duties.Actor.system())
+                          actor=Actor.system())
     changed = reader.get(f"/b/jgswj/reports/{YEAR}.pdf")
     assert changed.headers["X-Report-Cache"] == "miss"
     assert text_of(pdf_of(changed)) != text_of(pdf_of(rendered[("report", "jgswj")]))
