@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit.services import record_city
+from app.core.unit_of_work import writes
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import utcnow
@@ -55,19 +56,20 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+@writes
 def record_login(user: User) -> None:
     user.last_login_at = utcnow()
     record_city("user.login", "user", user.id, summary=f"{user.username} 登录", actor=user)
-    db.session.commit()
 
 
+@writes
 def end_all_sessions(user: User, *, reason: str = "logout") -> None:
     """Invalidate every login of this user (the token is part of the session id)."""
     user.session_token = new_session_token()
     record_city(f"user.{reason}", "user", user.id, summary=f"{user.username} 注销全部会话", actor=user)
-    db.session.commit()
 
 
+@writes
 def change_password(user: User, current: str, new: str) -> None:
     """Change one's own password; every other session of the user ends.
 
@@ -87,7 +89,6 @@ def change_password(user: User, current: str, new: str) -> None:
     user.must_change_password = False
     user.session_token = new_session_token()
     record_city("user.password", "user", user.id, summary=f"{user.username} 修改密码", actor=user)
-    db.session.commit()
 
 
 def clean_email(email: str | None) -> str | None:
@@ -98,6 +99,17 @@ def clean_email(email: str | None) -> str | None:
     if len(email) > 254 or not EMAIL_PATTERN.fullmatch(email):
         raise ValueError(email)
     return email
+
+
+@writes
+def set_email(user: User, email: str | None) -> None:
+    """Save ``user``'s own reminder address (audited in the catalog); raises
+    ``ValueError`` for a malformed address."""
+    before = user.email
+    user.email = clean_email(email)
+    if before != user.email:
+        record_city("user.email", "user", user.id, summary=f"{user.username} 设置提醒邮箱",
+                    before={"email": before}, after={"email": user.email}, actor=user)
 
 
 def new_user_problems(username: str, display_name: str | None, password: str,
@@ -129,6 +141,7 @@ def new_user_problems(username: str, display_name: str | None, password: str,
     return errors
 
 
+@writes
 def create_user(username: str, display_name: str, password: str, *, actor: User | None = None,
                 tenant: Tenant | None = None, role: str | None = None, email: str | None = None,
                 one_time_password: bool | None = None) -> User:
@@ -158,13 +171,12 @@ def create_user(username: str, display_name: str, password: str, *, actor: User 
                 after={"username": username, "display_name": user.display_name},
                 tenant_slug=tenant.slug if tenant else None, actor=actor)
     if role is not None:
-        grant_role(user, role, tenant=tenant, actor=actor, commit=False)
-    db.session.commit()
+        grant_role(user, role, tenant=tenant, actor=actor)
     return user
 
 
-def grant_role(user: User, role: str, *, tenant: Tenant | None = None, actor: User | None = None,
-               commit: bool = True) -> Membership:
+@writes
+def grant_role(user: User, role: str, *, tenant: Tenant | None = None, actor: User | None = None) -> Membership:
     """Give ``user`` a city role (``tenant`` None) or a role in ``tenant`` (replacing the old one)."""
     if role in CITY_ROLES and tenant is not None or role in BUREAU_ROLES and tenant is None or role not in ROLES:
         raise ValidationError(_("Choose a role from the list."), {"role": [_("Choose a role from the list.")]})
@@ -181,11 +193,10 @@ def grant_role(user: User, role: str, *, tenant: Tenant | None = None, actor: Us
                 tenant_slug=tenant.slug if tenant else None, actor=actor)
     db.session.flush()
     db.session.expire(user, ["memberships"])
-    if commit:
-        db.session.commit()
     return membership
 
 
+@writes
 def revoke_bureau_role(user: User, tenant: Tenant, *, actor: User | None = None) -> None:
     """Remove a user from a bureau (the account itself stays)."""
     rows = list(db.session.scalars(select(Membership).where(Membership.user_id == user.id,
@@ -199,7 +210,6 @@ def revoke_bureau_role(user: User, tenant: Tenant, *, actor: User | None = None)
     record_city("membership.revoke", "user", user.id, summary=f"{user.username} 移出 {tenant.name}",
                 before={"roles": [m.role for m in rows]}, after={"roles": []}, tenant_slug=tenant.slug, actor=actor)
     user.session_token = new_session_token()
-    db.session.commit()
     db.session.expire(user, ["memberships"])
 
 
@@ -208,6 +218,7 @@ def count_bureau_admins(tenant: Tenant) -> int:
         Membership.tenant_id == tenant.id, Membership.role == "bureau_admin")) or 0
 
 
+@writes
 def reset_password(user: User, *, actor: User, tenant: Tenant | None = None) -> str:
     """Give ``user`` a new random, one-time password (shown once to the admin) and end
     their sessions; they must choose their own at the next log-in."""
@@ -217,10 +228,10 @@ def reset_password(user: User, *, actor: User, tenant: Tenant | None = None) -> 
     user.session_token = new_session_token()
     record_city("user.reset_password", "user", user.id, summary=f"重置 {user.username} 的密码",
                 tenant_slug=tenant.slug if tenant else None, actor=actor)
-    db.session.commit()
     return password
 
 
+@writes
 def set_active(user: User, active: bool, *, actor: User, tenant: Tenant | None = None) -> None:
     """Disable or re-enable an account (disabling ends its sessions)."""
     if user.id == actor.id and not active:
@@ -232,7 +243,6 @@ def set_active(user: User, active: bool, *, actor: User, tenant: Tenant | None =
                 summary=f"{'启用' if active else '停用'}用户 {user.username}",
                 before={"active": not active}, after={"active": active},
                 tenant_slug=tenant.slug if tenant else None, actor=actor)
-    db.session.commit()
 
 
 def get_user(user_id: int) -> User:

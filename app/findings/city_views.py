@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
+from app.accounts import services as accounts
 from app.accounts.decorators import city_role
 from app.duties.storage import KINDS
 from app.errors import Conflict, DomainError, NotFound, ValidationError
@@ -28,7 +29,7 @@ from . import city_bp, services, status as rules, xlsx
 from .forms import EmailForm, FindingForm, ImportForm, TransitionForm, VersionForm
 from .labels import ACTION_LABELS, label
 from .models import CityFinding
-from .views import _fill, change_email, detail_context, edit_details
+from .views import _fill, detail_context, edit_details
 
 
 def _writable(tenant: Tenant) -> bool:
@@ -83,7 +84,7 @@ def set_email():
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            change_email(current_user, form.email.data)
+            accounts.set_email(current_user, form.email.data)
         except ValueError:
             flash(_("Enter an e-mail address such as name@example.gov.cn."), "danger")
         else:

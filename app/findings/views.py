@@ -16,8 +16,8 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import BuildError
 
+from app.accounts import services as accounts
 from app.accounts.decorators import bureau_role
-from app.audit.services import record_city
 from app.duties.services import human_size
 from app.duties.storage import KINDS, max_bytes
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
@@ -430,7 +430,7 @@ def set_email():
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            change_email(current_user, form.email.data)
+            accounts.set_email(current_user, form.email.data)
         except ValueError:
             form.email.errors = [_("Enter an e-mail address such as name@example.gov.cn.")]
         else:
@@ -448,16 +448,3 @@ def duty_item_url(item_id: int) -> str | None:
         return url_for(DUTY_ITEM_ENDPOINT, item_id=item_id)
     except BuildError:
         return None
-
-
-def change_email(user, email: str | None) -> None:
-    """Save ``user``'s own reminder address (audited in the catalog); raises
-    ``ValueError`` for a malformed address."""
-    from app.accounts.services import clean_email
-
-    before = user.email
-    user.email = clean_email(email)
-    if before != user.email:
-        record_city("user.email", "user", user.id, summary=f"{user.username} 设置提醒邮箱",
-                    before={"email": before}, after={"email": user.email}, actor=user)
-    db.session.commit()

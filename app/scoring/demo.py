@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
+from app.core.actor import BUREAU, BUREAU_ADMIN, CITY, CITY_ADMIN, Actor
 from app.tenancy.models import Tenant
 
 from . import engine, services
@@ -23,7 +23,8 @@ from .models import ScoreTemplate
 
 DEMO_YEAR = 2026
 DEMO_FILE = "annual-2026.yaml"
-CITY_ACTOR = SimpleNamespace(id=None, username="city", display_name="市直机关工委考核组")
+CITY_ACTOR = Actor(id=None, username="city", display_name="市直机关工委考核组", side=CITY, role=CITY_ADMIN,
+                   city_role=CITY_ADMIN)
 
 # Per bureau index (cycled): how far the sheet got, the quality of the work (a fraction
 # of the points), the ballot's favourable share, and the grade the figures must give.
@@ -127,7 +128,8 @@ def seed_bureau(tenant: Tenant, rng: random.Random, index: int, count: int) -> N
     stage = STAGES[index % len(STAGES)]
     body = template.body
     plan = _plan(body, stage, rng)
-    bureau_actor = SimpleNamespace(id=None, username=f"{tenant.slug}-admin", display_name=f"{tenant.name}机关党委")
+    bureau_actor = Actor(id=None, username=f"{tenant.slug}-admin", display_name=f"{tenant.name}机关党委", side=BUREAU,
+                         role=BUREAU_ADMIN)
 
     sheet = services.start_sheet(DEMO_YEAR, tenant_id=tenant.id, assessee_name=tenant.name, actor=bureau_actor)
     attachments = [attachment.id for attachment in services.evidence_choices(DEMO_YEAR)]

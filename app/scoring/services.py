@@ -34,7 +34,8 @@ from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
 from app.errors import Conflict, NotFound, ValidationError, check_version
 from app.extensions import db
 from app.jsonsafe import jsonable, whole_or_float
-from app.core.unit_of_work import commit
+from app.core.actor import Actor, require
+from app.core.unit_of_work import writes
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import current_slug
@@ -76,10 +77,19 @@ def strip_controls(value: Any) -> Any:
     return _CONTROLS.sub("", value) if isinstance(value, str) else value
 
 
-def _name(actor: object | None) -> str:
-    if actor is None:
-        return "system"
-    return (getattr(actor, "display_name", None) or getattr(actor, "username", None) or str(actor))[:60]
+def _name(actor: Actor | None) -> str:
+    return actor.display_name if actor is not None else "system"
+
+
+# -- who may do what: ``actor=None`` is the system (the demo seed, scripts, tests) ---------
+def _require_city_admin(actor: Actor | None) -> None:
+    """The city's templates and reviews are a city administrator's."""
+    require(actor is None or actor.holds_city_admin)
+
+
+def _require_bureau(actor: Actor | None, *, admin: bool = False) -> None:
+    """The self-assessment is the bureau's: its editors fill it, its administrators submit it."""
+    require(actor is None or actor.is_bureau_admin or (not admin and actor.is_bureau_editor))
 
 
 def indicators_of(body: Mapping[str, Any]) -> list[tuple[dict, dict]]:
@@ -204,7 +214,7 @@ def _check_year(year: object) -> int:
     return value
 
 
-def _new_template(year: int, body: dict, actor: object | None, how: str) -> ScoreTemplate:
+def _new_template(year: int, body: dict, actor: Actor | None, how: str) -> ScoreTemplate:
     body = dict(body, year=year)
     template = ScoreTemplate(year=year, edition=_next_edition(year), name=_template_name(body, f"{year}年度考核评分表"),
                              body=plain(body), created_by=_name(actor))
@@ -216,16 +226,19 @@ def _new_template(year: int, body: dict, actor: object | None, how: str) -> Scor
     return template
 
 
-def create_from_body(year: int, body: dict, *, actor: object | None = None, how: str = "") -> ScoreTemplate:
+@writes
+def create_from_body(year: int, body: dict, *, actor: Actor | None = None, how: str = "") -> ScoreTemplate:
     """A new draft edition of ``year`` holding ``body`` as given (the demo seed, scripts)."""
+    _require_city_admin(actor)
     template = _new_template(_check_year(year), body, actor, how or "脚本")
-    db.session.commit()
     return template
 
 
-def create_template(year: object, name: str, *, source: str = "blank", actor: object | None = None) -> ScoreTemplate:
+@writes
+def create_template(year: object, name: str, *, source: str = "blank", actor: Actor | None = None) -> ScoreTemplate:
     """A new draft edition for ``year``: ``source`` is ``blank``, ``example`` (the bundled
     annual sheet) or the id of an existing edition to copy."""
+    _require_city_admin(actor)
     value = _check_year(year)
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -244,7 +257,6 @@ def create_template(year: object, name: str, *, source: str = "blank", actor: ob
         body, how = dict(original.body), f"复制自 {original.year} 年第 {original.edition} 版"
     body["name"] = name
     template = _new_template(value, body, actor, how)
-    db.session.commit()
     return template
 
 
@@ -253,9 +265,11 @@ def _refuse_published(template: ScoreTemplate) -> None:
         raise Conflict(_("This edition is published and can no longer be changed; start a new edition instead."))
 
 
-def save_draft(template: ScoreTemplate, body: dict, *, version: object, actor: object | None = None) -> list[Problem]:
+@writes
+def save_draft(template: ScoreTemplate, body: dict, *, version: object, actor: Actor | None = None) -> list[Problem]:
     """Store the editor's body in a draft (even with problems: a draft may be unfinished)
     and return its problems.  The year of an edition is fixed when it is created."""
+    _require_city_admin(actor)
     _refuse_published(template)
     check_version(template, version)
     body = plain(dict(body, year=template.year))
@@ -266,7 +280,6 @@ def save_draft(template: ScoreTemplate, body: dict, *, version: object, actor: o
     if before != body:
         record_city("score_template.edit", "score_template", template.id, summary=f"修改评分表模板 {template.label}",
                     before={"body": before}, after={"body": body}, actor=actor)
-    commit()
     return template_problems(body)
 
 
@@ -295,17 +308,18 @@ def parse_upload(filename: str, content: bytes) -> tuple[dict, dict[str, str]]:
     return document, {}
 
 
-def import_template(filename: str, content: bytes, *, actor: object | None = None) -> ScoreTemplate:
+@writes
+def import_template(filename: str, content: bytes, *, actor: Actor | None = None) -> ScoreTemplate:
     """Create a draft edition from an uploaded file, for the year the file names.  A file
     with any problem imports nothing; every problem is reported with its path (and its
     sheet and row for Excel)."""
+    _require_city_admin(actor)
     body, locations = parse_upload(filename, content)
     problems = template_problems(body)
     if problems:
         raise TemplateInvalid(_("The file could not be imported: %(n)s problem(s).", n=len(problems)),
                               [_located(problem, locations) for problem in problems])
     template = _new_template(int(body["year"]), plain(body), actor, f"导入 {strip_controls(Path(filename).name)[:100]}")
-    db.session.commit()
     return template
 
 
@@ -322,8 +336,10 @@ def _located(problem: Problem, locations: Mapping[str, str]) -> Problem:
     return Problem(problem.path, f"{problem.message}（{sheet} 第 {row} 行 / sheet {sheet}, row {row}）")
 
 
-def publish(template: ScoreTemplate, *, version: object, actor: object | None = None) -> ScoreTemplate:
+@writes
+def publish(template: ScoreTemplate, *, version: object, actor: Actor | None = None) -> ScoreTemplate:
     """Publish a draft edition: valid bodies only; from now on it never changes."""
+    _require_city_admin(actor)
     _refuse_published(template)
     check_version(template, version)
     problems = template_problems(template.body)
@@ -336,26 +352,27 @@ def publish(template: ScoreTemplate, *, version: object, actor: object | None = 
     template.published_by, template.published_by_id, template.published_at = name, actor_id, utcnow()
     record_city("score_template.publish", "score_template", template.id, summary=f"发布评分表模板 {template.label}",
                 after={"year": template.year, "edition": template.edition, "name": template.name}, actor=actor)
-    commit()
     return template
 
 
-def new_edition(template: ScoreTemplate, *, actor: object | None = None) -> ScoreTemplate:
+@writes
+def new_edition(template: ScoreTemplate, *, actor: Actor | None = None) -> ScoreTemplate:
     """A draft copy of ``template`` as the next edition of its year (a change to a
     published edition is a new edition)."""
+    _require_city_admin(actor)
     copy = _new_template(template.year, dict(template.body), actor, f"基于第 {template.edition} 版")
-    db.session.commit()
     return copy
 
 
-def delete_draft(template: ScoreTemplate, *, version: object, actor: object | None = None) -> None:
+@writes
+def delete_draft(template: ScoreTemplate, *, version: object, actor: Actor | None = None) -> None:
     """Delete a draft edition (published editions are kept for ever)."""
+    _require_city_admin(actor)
     _refuse_published(template)
     check_version(template, version)
     record_city("score_template.delete", "score_template", template.id, summary=f"删除评分表模板草稿 {template.label}",
                 before={"year": template.year, "edition": template.edition, "body": template.body}, actor=actor)
     db.session.delete(template)
-    commit()
 
 
 def assignments_of(template: ScoreTemplate) -> list[TemplateAssignment]:
@@ -369,9 +386,10 @@ def year_assignments(year: int) -> dict[int, TemplateAssignment]:
     return {row.tenant_id: row for row in rows}
 
 
+@writes
 def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int] | None, *,
                     shown: Iterable[int] | None = None, unassign_all: bool = False,
-                    actor: object | None = None) -> dict[str, list[str]]:
+                    actor: Actor | None = None) -> dict[str, list[str]]:
     """Make ``template`` the edition of exactly these bureaus for its year.
 
     A chosen bureau on another edition of the year moves to this one (its sheet, if
@@ -384,6 +402,7 @@ def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int] | None, *
     empty choice un-assigns everyone only with ``unassign_all=True``: an empty list is
     otherwise refused, because a form that lost its ticks must never look like "nobody".
     """
+    _require_city_admin(actor)
     if not template.is_published:
         raise Conflict(_("Publish the template before assigning it to bureaus."))
     if tenant_ids is None:
@@ -422,7 +441,6 @@ def set_assignments(template: ScoreTemplate, tenant_ids: Iterable[int] | None, *
         record_city("score_template.assign", "score_template", template.id,
                     summary=f"分配评分表模板 {template.label}：新增 {len(added)} 个单位，取消 {len(removed)} 个单位",
                     before={"removed": sorted(removed)}, after={"added": sorted(added)}, actor=actor)
-    db.session.commit()
     return {"added": sorted(added), "removed": sorted(removed)}
 
 
@@ -477,7 +495,7 @@ def get_sheet(year: int, assessee: str = BUREAU_ASSESSEE) -> ScoreSheet:
 
 
 def _audit(action: str, sheet: ScoreSheet, summary: str, *, before: dict | None = None,
-           after: dict | None = None, actor: object | None = None, city: bool = False) -> None:
+           after: dict | None = None, actor: Actor | None = None, city: bool = False) -> None:
     """Audit in the bureau; the city's assessor actions are also audited in the catalog."""
     record_bureau(action, "score_sheet", sheet.id, summary=summary, before=before, after=after, actor=actor)
     if city:
@@ -496,8 +514,10 @@ def _require_status(sheet: ScoreSheet, allowed: Iterable[str], message: str) -> 
         raise Conflict(message)
 
 
-def start_sheet(year: int, *, tenant_id: int, assessee_name: str, actor: object | None = None) -> ScoreSheet:
+@writes
+def start_sheet(year: int, *, tenant_id: int, assessee_name: str, actor: Actor | None = None) -> ScoreSheet:
     """Start the bureau's sheet for ``year`` from the edition the city assigned it."""
+    _require_bureau(actor)
     ensure_open(year)
     if find_sheet(year) is not None:
         raise Conflict(_("The score sheet for %(year)s has already been started.", year=year))
@@ -512,14 +532,15 @@ def start_sheet(year: int, *, tenant_id: int, assessee_name: str, actor: object 
     db.session.flush()
     _audit("score_sheet.start", sheet, f"开始{year}年度自评（{template.label}）",
            after={"year": year, "template_id": template.id, "edition": template.edition}, actor=actor)
-    commit()
     return sheet
 
 
-def refresh_template(sheet: ScoreSheet, *, tenant_id: int, version: object, actor: object | None = None) -> ScoreSheet:
+@writes
+def refresh_template(sheet: ScoreSheet, *, tenant_id: int, version: object, actor: Actor | None = None) -> ScoreSheet:
     """Move a draft sheet to the edition now assigned to the bureau.  Entries of
     indicators that still exist with the same method keep their values where the new
     edition still allows them; the others are dropped (and listed in the audit event)."""
+    _require_bureau(actor)
     ensure_open(sheet.year)
     _require_status(sheet, (DRAFT,), _("Only a draft sheet can move to another edition."))
     check_version(sheet, version)
@@ -559,7 +580,6 @@ def refresh_template(sheet: ScoreSheet, *, tenant_id: int, version: object, acto
     _audit("score_sheet.refresh_template", sheet, f"{sheet.year}年度评分表改用{template.label}",
            before=before, after={"template_id": template.id, "edition": template.edition, "dropped": dropped},
            actor=actor)
-    commit()
     return sheet
 
 
@@ -725,9 +745,11 @@ def _apply(sheet: ScoreSheet, part: str, inputs: Mapping[str, EntryInput]) -> tu
     return before, after
 
 
+@writes
 def save_self(sheet: ScoreSheet, inputs: Mapping[str, EntryInput], *, summary: str | None = None,
-              version: object, actor: object | None = None) -> ScoreSheet:
+              version: object, actor: Actor | None = None) -> ScoreSheet:
     """Save the bureau's self-assessment (draft sheets of an open year only)."""
+    _require_bureau(actor)
     ensure_open(sheet.year)
     _require_status(sheet, (DRAFT,), _("The self-assessment has been submitted and can no longer be changed."))
     check_version(sheet, version)
@@ -744,12 +766,13 @@ def save_self(sheet: ScoreSheet, inputs: Mapping[str, EntryInput], *, summary: s
         _touch(sheet)
         _audit("score_sheet.self_save", sheet, f"保存{sheet.year}年度自评（{len(after)} 项）",
                before=before, after=after, actor=actor)
-    commit()
     return sheet
 
 
-def submit(sheet: ScoreSheet, *, version: object, actor: object | None = None) -> ScoreSheet:
+@writes
+def submit(sheet: ScoreSheet, *, version: object, actor: Actor | None = None) -> ScoreSheet:
     """Submit the self-assessment to the city; the bureau can no longer change it."""
+    _require_bureau(actor, admin=True)
     ensure_open(sheet.year)
     _require_status(sheet, (DRAFT,), _("The self-assessment has already been submitted."))
     check_version(sheet, version)
@@ -763,7 +786,6 @@ def submit(sheet: ScoreSheet, *, version: object, actor: object | None = None) -
     sheet.self_submitted_at, sheet.self_submitted_by = utcnow(), _name(actor)
     _audit("score_sheet.submit", sheet, f"提交{sheet.year}年度自评，自评分 {engine.round_figure(progress.total)}",
            before={"status": DRAFT}, after={"status": SELF_SUBMITTED, "self_total": progress.total}, actor=actor)
-    commit()
     return sheet
 
 
@@ -774,9 +796,11 @@ def _review_write(sheet: ScoreSheet, version: object) -> None:
     check_version(sheet, version)
 
 
+@writes
 def save_review(sheet: ScoreSheet, inputs: Mapping[str, EntryInput], *, comment: str | None = None,
-                version: object, actor: object | None = None) -> ScoreSheet:
+                version: object, actor: Actor | None = None) -> ScoreSheet:
     """Save the reviewer's scores and comments (the city's assessor)."""
+    _require_city_admin(actor)
     _review_write(sheet, version)
     errors = _check_inputs(sheet, "reviewer", inputs)
     if comment is not None and len(comment) > NOTE_MAX:
@@ -791,7 +815,6 @@ def save_review(sheet: ScoreSheet, inputs: Mapping[str, EntryInput], *, comment:
         _touch(sheet)
         _audit("score_sheet.review_save", sheet, f"{sheet.assessee_name}{sheet.year}年度考核组评分（{len(after)} 项）",
                before=before, after=after, actor=actor, city=True)
-    commit()
     return sheet
 
 
@@ -800,10 +823,12 @@ def ballot_levels(sheet: ScoreSheet) -> list[str]:
     return [level["label"] for level in sheet.template_body.get("ballot_levels") or []]
 
 
+@writes
 def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int | None = None,
                 present: int | None = None, held_on=None, note: str = "", version: object,
-                actor: object | None = None) -> Ballot:
+                actor: Actor | None = None) -> Ballot:
     """Record the democratic rating (民主测评): votes per ballot level."""
+    _require_city_admin(actor)
     _review_write(sheet, version)
     labels = ballot_levels(sheet)
     errors: dict[str, list[str]] = {}
@@ -840,7 +865,6 @@ def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int |
         _touch(sheet)
         _audit("score_sheet.ballot", sheet, f"{sheet.assessee_name}{sheet.year}年度民主测评：共 {total} 票",
                before=before, after=after, actor=actor, city=True)
-    commit()
     return ballot
 
 
@@ -852,13 +876,15 @@ def adjustment_rules(sheet: ScoreSheet, kind: str) -> list[dict]:
     return [rule for rule in sheet.template_body.get("adjustment_rules") or [] if rule.get("kind") == kind]
 
 
+@writes
 def add_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: Decimal | None, reason: str,
-                   document: str = "", version: object, actor: object | None = None) -> Adjustment:
+                   document: str = "", version: object, actor: Actor | None = None) -> Adjustment:
     """Add a bonus, deduction or veto decided by the review team.
 
     A reason (事由) is always required and a veto also needs the document number (文号)
     of the decision; a named rule fixes the points; the engine checks the rest.
     """
+    _require_city_admin(actor)
     _review_write(sheet, version)
     reason, document = (reason or "").strip(), (document or "").strip()
     rule = (rule or "").strip() or None
@@ -903,7 +929,6 @@ def add_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: De
     db.session.flush()
     _audit("score_sheet.adjustment_add", sheet, f"{sheet.assessee_name}{sheet.year}年度{_KIND_ZH[kind]}：{reason}",
            after=_adjustment_snapshot(adjustment), actor=actor, city=True)
-    commit()
     return adjustment
 
 
@@ -915,9 +940,11 @@ def _adjustment_snapshot(adjustment: Adjustment) -> dict:
             "reason": adjustment.reason, "document": adjustment.document}
 
 
+@writes
 def delete_adjustment(sheet: ScoreSheet, adjustment_id: int, *, version: object,
-                      actor: object | None = None) -> None:
+                      actor: Actor | None = None) -> None:
     """Remove an adjustment (while the review is open)."""
+    _require_city_admin(actor)
     _review_write(sheet, version)
     adjustment = next((a for a in sheet.adjustments if a.id == adjustment_id), None)
     if adjustment is None:
@@ -928,7 +955,6 @@ def delete_adjustment(sheet: ScoreSheet, adjustment_id: int, *, version: object,
     _audit("score_sheet.adjustment_delete", sheet,
            f"{sheet.assessee_name}{sheet.year}年度删除{_KIND_ZH.get(adjustment.kind, '')}：{adjustment.reason}",
            before=snapshot, actor=actor, city=True)
-    commit()
 
 
 def scores_document(sheet: ScoreSheet, *, review: bool = True) -> dict[str, Any]:
@@ -992,8 +1018,10 @@ def _require_result(sheet: ScoreSheet, message: str) -> Result:
     return result
 
 
-def complete_review(sheet: ScoreSheet, *, version: object, actor: object | None = None) -> ScoreSheet:
+@writes
+def complete_review(sheet: ScoreSheet, *, version: object, actor: Actor | None = None) -> ScoreSheet:
     """Mark the review complete (self_submitted → reviewed): every figure must compute."""
+    _require_city_admin(actor)
     _review_write(sheet, version)
     _require_status(sheet, (SELF_SUBMITTED,), _("The review is already complete."))
     result = _require_result(sheet, _("The review is not complete yet."))
@@ -1001,7 +1029,6 @@ def complete_review(sheet: ScoreSheet, *, version: object, actor: object | None 
     _audit("score_sheet.review_complete", sheet,
            f"{sheet.assessee_name}{sheet.year}年度考核评分完成：综合得分 {result.composite_rounded}，等次 {result.grade}",
            before={"status": SELF_SUBMITTED}, after=_result_summary(result, REVIEWED), actor=actor, city=True)
-    commit()
     return sheet
 
 
@@ -1011,8 +1038,10 @@ def _result_summary(result: Result, status: str) -> dict:
             "composite": result.composite_rounded, "grade": result.grade}
 
 
-def finalise(sheet: ScoreSheet, *, version: object, actor: object | None = None) -> ScoreSheet:
+@writes
+def finalise(sheet: ScoreSheet, *, version: object, actor: Actor | None = None) -> ScoreSheet:
     """Finalise a reviewed sheet (reviewed → final): locked, and visible to the bureau."""
+    _require_city_admin(actor)
     ensure_open(sheet.year)
     _require_status(sheet, (REVIEWED,), _("Only a reviewed sheet can be finalised."))
     check_version(sheet, version)
@@ -1021,16 +1050,17 @@ def finalise(sheet: ScoreSheet, *, version: object, actor: object | None = None)
     _audit("score_sheet.finalise", sheet,
            f"{sheet.assessee_name}{sheet.year}年度考核结果确定：综合得分 {result.composite_rounded}，等次 {result.grade}",
            before={"status": REVIEWED}, after=_result_summary(result, FINAL), actor=actor, city=True)
-    commit()
     return sheet
 
 
 REOPEN_TARGETS = {REVIEWED: (FINAL,), DRAFT: (SELF_SUBMITTED, REVIEWED, FINAL)}
 
 
-def reopen(sheet: ScoreSheet, *, target: str, reason: str, version: object, actor: object | None = None) -> ScoreSheet:
+@writes
+def reopen(sheet: ScoreSheet, *, target: str, reason: str, version: object, actor: Actor | None = None) -> ScoreSheet:
     """Reopen a sheet (city admins, with a reason, audited): ``target="reviewed"`` takes a
     final sheet back to the review; ``target="draft"`` returns the sheet to the bureau."""
+    _require_city_admin(actor)
     ensure_open(sheet.year)
     reason = (reason or "").strip()
     if target not in REOPEN_TARGETS:
@@ -1048,7 +1078,6 @@ def reopen(sheet: ScoreSheet, *, target: str, reason: str, version: object, acto
         sheet.reviewed_at = sheet.reviewed_by = None
     _audit("score_sheet.reopen", sheet, f"重新打开{sheet.assessee_name}{sheet.year}年度评分表：{reason}",
            before={"status": before}, after={"status": target, "reason": reason}, actor=actor, city=True)
-    commit()
     return sheet
 
 

@@ -32,7 +32,7 @@ from app.errors import Conflict, DomainError, ValidationError
 from app.models import utcnow
 from app.tenancy import services as tenancy
 from app.years import services as years
-from app.web import flash_field_errors, show_error
+from app.web import current_actor, flash_field_errors, show_error
 
 from . import engine, services, xlsx
 from .forms import (AssignForm, BadOperation, EditionActionForm, ImportTemplateForm,
@@ -103,7 +103,7 @@ def new_template():
     if form.validate_on_submit():
         try:
             template = services.create_template(form.year.data, form.name.data, source=form.source.data,
-                                                actor=current_user)
+                                                actor=current_actor())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -123,7 +123,7 @@ def import_template():
             form.file.errors = [_("The file is larger than %(n)s MB.", n=MAX_UPLOAD // (1024 * 1024))]
             return _city_index(import_form=form)
         try:
-            template = services.import_template(upload.filename or "", content, actor=current_user)
+            template = services.import_template(upload.filename or "", content, actor=current_actor())
         except services.TemplateInvalid as error:
             flash(str(error.message), "danger")
             return _city_index(import_form=form, problems=error.problems)
@@ -210,7 +210,7 @@ def template(template_id: int):
             flash(_("Unknown editor action."), "danger")
             return _render_editor(template, form, [])
     try:
-        problems = services.save_draft(template, body, version=form.version.data, actor=current_user)
+        problems = services.save_draft(template, body, version=form.version.data, actor=current_actor())
     except Conflict as error:
         flash(str(error.message), "danger")
         return redirect(url_for("scoring_city.template", template_id=template.id))
@@ -232,7 +232,7 @@ def publish(template_id: int):
     template = services.get_template(template_id)
     form = EditionActionForm()
     try:
-        services.publish(template, version=form.version.data, actor=current_user)
+        services.publish(template, version=form.version.data, actor=current_actor())
     except services.TemplateInvalid as error:
         flash(str(error.message), "danger")
         for problem in error.problems:
@@ -249,7 +249,7 @@ def publish(template_id: int):
 def new_edition(template_id: int):
     template = services.get_template(template_id)
     EditionActionForm()
-    copy = services.new_edition(template, actor=current_user)
+    copy = services.new_edition(template, actor=current_actor())
     flash(_("Draft %(label)s created from the previous edition.", label=copy.label), "success")
     return redirect(url_for("scoring_city.template", template_id=copy.id))
 
@@ -261,7 +261,7 @@ def delete_template(template_id: int):
     form = EditionActionForm()
     label = template.label
     try:
-        services.delete_draft(template, version=form.version.data, actor=current_user)
+        services.delete_draft(template, version=form.version.data, actor=current_actor())
     except DomainError as error:
         show_error(None, error)
         return redirect(url_for("scoring_city.template", template_id=template.id))
@@ -290,7 +290,7 @@ def assign(template_id: int):
         shown = form.shown_ids()
         chosen, shown, clear = form.bureaus.data, listed if shown is None else shown, False
     try:
-        change = services.set_assignments(template, chosen, shown=shown, unassign_all=clear, actor=current_user)
+        change = services.set_assignments(template, chosen, shown=shown, unassign_all=clear, actor=current_actor())
     except ValidationError as error:
         form.bureaus.errors = list(form.bureaus.errors) + [str(m) for ms in error.errors.values() for m in ms]
         flash(str(error.message), "danger")
@@ -367,7 +367,7 @@ def index():
 def start(year: int):
     VersionForm()
     try:
-        services.start_sheet(year, tenant_id=g.bureau.tenant_id, assessee_name=g.bureau.name, actor=current_user)
+        services.start_sheet(year, tenant_id=g.bureau.tenant_id, assessee_name=g.bureau.name, actor=current_actor())
     except DomainError as error:
         show_error(None, error)
         return redirect(url_for("scoring.index"))
@@ -424,7 +424,7 @@ def sheet(year: int):
         return _render_sheet(sheet, form)
     try:
         services.save_self(sheet, entry_inputs(form), summary=form.summary.data, version=form.version.data,
-                           actor=current_user)
+                           actor=current_actor())
     except Conflict as error:
         flash(str(error.message), "danger")
         return _render_sheet(sheet)
@@ -445,7 +445,7 @@ def refresh(year: int):
     form = VersionForm()
     try:
         services.refresh_template(sheet, tenant_id=g.bureau.tenant_id, version=form.version.data,
-                                  actor=current_user)
+                                  actor=current_actor())
     except DomainError as error:
         show_error(None, error)
     else:
@@ -459,7 +459,7 @@ def submit(year: int):
     sheet = services.get_sheet(year)
     form = VersionForm()
     try:
-        services.submit(sheet, version=form.version.data, actor=current_user)
+        services.submit(sheet, version=form.version.data, actor=current_actor())
     except DomainError as error:
         show_error(None, error)
     else:
@@ -517,7 +517,7 @@ def review(year: int):
         return _render_review(sheet, review_form=form)
     try:
         services.save_review(sheet, entry_inputs(form), comment=form.comment.data, version=form.version.data,
-                             actor=current_user)
+                             actor=current_actor())
     except Conflict as error:
         flash(str(error.message), "danger")
         return _render_review(sheet)
@@ -543,7 +543,7 @@ def save_ballot(year: int):
     try:
         services.save_ballot(sheet, {label: field.data for label, field in form.level_fields()},
                              eligible=form.eligible.data, present=form.present.data, held_on=form.held_on.data,
-                             note=form.note.data or "", version=form.version.data, actor=current_user)
+                             note=form.note.data or "", version=form.version.data, actor=current_actor())
     except ValidationError as error:
         flash(str(error.message), "danger")
         labels = dict((label, field) for label, field in form.level_fields())
@@ -571,7 +571,7 @@ def add_adjustment(year: int):
     try:
         services.add_adjustment(sheet, kind=form.kind.data, rule=form.rule.data, points=form.points.data,
                                 reason=form.reason.data, document=form.document.data or "",
-                                version=form.version.data, actor=current_user)
+                                version=form.version.data, actor=current_actor())
     except ValidationError as error:
         flash(str(error.message), "danger")
         for key, messages in error.errors.items():
@@ -596,7 +596,7 @@ def delete_adjustment(year: int, adjustment_id: int):
     sheet = services.get_sheet(year)
     form = VersionForm()
     try:
-        services.delete_adjustment(sheet, adjustment_id, version=form.version.data, actor=current_user)
+        services.delete_adjustment(sheet, adjustment_id, version=form.version.data, actor=current_actor())
     except DomainError as error:
         show_error(None, error)
     else:
@@ -608,7 +608,7 @@ def _status_action(year: int, action: Callable, done: str):
     sheet = services.get_sheet(year)
     form = VersionForm()
     try:
-        action(sheet, version=form.version.data, actor=current_user)
+        action(sheet, version=form.version.data, actor=current_actor())
     except DomainError as error:
         show_error(None, error)
     else:
@@ -642,7 +642,7 @@ def reopen(year: int):
         return _render_review(sheet, reopen=form)
     try:
         services.reopen(sheet, target=form.target.data, reason=form.reason.data, version=form.version.data,
-                        actor=current_user)
+                        actor=current_actor())
     except DomainError as error:
         show_error(None, error)
     else:

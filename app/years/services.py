@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core.unit_of_work import writes
 from app.errors import Locked, NotFound, ValidationError
 from app.extensions import db
 from app.models import utcnow
@@ -83,6 +84,7 @@ def _actor_fields(actor: object | None) -> tuple[int | None, str]:
     return getattr(actor, "id", None), getattr(actor, "display_name", None) or getattr(actor, "username", "system")
 
 
+@writes
 def lock_year(year: int, reason: str, *, actor: object | None = None) -> YearLock:
     """Lock ``year`` (city admins): from now on no bureau record of that year changes."""
     from app.audit.services import record_city
@@ -97,10 +99,10 @@ def lock_year(year: int, reason: str, *, actor: object | None = None) -> YearLoc
     db.session.flush()
     record_city("year.lock", "year", value, summary=f"锁定{value}年度：{reason}",
                 after={"year": value, "reason": reason}, actor=actor)
-    db.session.commit()
     return lock
 
 
+@writes
 def unlock_year(year: int, reason: str, *, actor: object | None = None) -> None:
     """Unlock ``year`` again; the reason goes to the audit trail."""
     from app.audit.services import record_city
@@ -114,4 +116,3 @@ def unlock_year(year: int, reason: str, *, actor: object | None = None) -> None:
     db.session.delete(lock)
     record_city("year.unlock", "year", value, summary=f"解锁{value}年度：{reason}",
                 before=before, after={"year": value, "unlock_reason": reason}, actor=actor)
-    db.session.commit()

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from app.core.actor import Actor
 from app.errors import ValidationError
 from app.scoring import services
 from app.scoring.forms import IdsField
@@ -36,7 +37,7 @@ def _shown(page: str) -> str:
 
 def test_the_page_ticks_the_assigned_bureaus_and_saving_it_as_shown_changes_nothing(
         app, client, bureaus, template_2026, city_admin):
-    services.set_assignments(template_2026, [b.tenant.id for b in bureaus[:2]], actor=city_admin)
+    services.set_assignments(template_2026, [b.tenant.id for b in bureaus[:2]], actor=Actor.city(city_admin))
     login(client, "city")
     url = f"/city/scoring/templates/{template_2026.id}"
     page = client.get(url).get_data(as_text=True)
@@ -56,7 +57,7 @@ def test_the_page_ticks_the_assigned_bureaus_and_saving_it_as_shown_changes_noth
 
 def test_none_ticked_is_refused_with_a_message_and_unassign_all_is_explicit(
         app, client, bureaus, template_2026, city_admin):
-    services.set_assignments(template_2026, [b.tenant.id for b in bureaus], actor=city_admin)
+    services.set_assignments(template_2026, [b.tenant.id for b in bureaus], actor=Actor.city(city_admin))
     login(client, "city")
     url = f"/city/scoring/templates/{template_2026.id}"
     page = client.get(url).get_data(as_text=True)
@@ -76,19 +77,19 @@ def test_none_ticked_is_refused_with_a_message_and_unassign_all_is_explicit(
 
 
 def test_a_stale_page_does_not_take_away_a_bureau_assigned_meanwhile(app, client, bureaus, template_2026, city_admin):
-    services.set_assignments(template_2026, [bureaus[0].tenant.id], actor=city_admin)
+    services.set_assignments(template_2026, [bureaus[0].tenant.id], actor=Actor.city(city_admin))
     login(client, "city")
     url = f"/city/scoring/templates/{template_2026.id}"
     page = client.get(url).get_data(as_text=True)
     # A colleague assigns bureau-b after the page was rendered.
-    services.set_assignments(template_2026, [bureaus[0].tenant.id, bureaus[1].tenant.id], actor=city_admin)
+    services.set_assignments(template_2026, [bureaus[0].tenant.id, bureaus[1].tenant.id], actor=Actor.city(city_admin))
     data = {"bureaus": sorted(_ticked(page) | {str(bureaus[2].tenant.id)}), "shown": _shown(page), "save": "1"}
     assert client.post(f"{url}/assign", data=data).status_code == 302
     assert _assigned_slugs(template_2026) == {"bureau-a", "bureau-b", "bureau-c"}
 
 
 def test_garbled_ids_are_form_errors_not_500(app, client, bureaus, template_2026, city_admin):
-    services.set_assignments(template_2026, [bureaus[0].tenant.id], actor=city_admin)
+    services.set_assignments(template_2026, [bureaus[0].tenant.id], actor=Actor.city(city_admin))
     login(client, "city")
     url = f"/city/scoring/templates/{template_2026.id}/assign"
     for value in ("abc", "1e309", "-1", "9" * 40, "1\x00", "🙂", "999999"):
@@ -99,12 +100,12 @@ def test_garbled_ids_are_form_errors_not_500(app, client, bureaus, template_2026
 
 def test_the_service_refuses_none_and_an_empty_list_without_the_explicit_flag(app, bureaus, template_2026,
                                                                               city_admin):
-    services.set_assignments(template_2026, [bureaus[0].tenant.id], actor=city_admin)
+    services.set_assignments(template_2026, [bureaus[0].tenant.id], actor=Actor.city(city_admin))
     with pytest.raises(ValidationError):
-        services.set_assignments(template_2026, None, actor=city_admin)
+        services.set_assignments(template_2026, None, actor=Actor.city(city_admin))
     with pytest.raises(ValidationError):
-        services.set_assignments(template_2026, [], actor=city_admin)
-    assert services.set_assignments(template_2026, [], unassign_all=True, actor=city_admin)["removed"] == ["bureau-a"]
+        services.set_assignments(template_2026, [], actor=Actor.city(city_admin))
+    assert services.set_assignments(template_2026, [], unassign_all=True, actor=Actor.city(city_admin))["removed"] == ["bureau-a"]
 
 
 def test_ids_fields_hold_ints_from_the_prefill_and_the_post(app):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.actor import Actor
 from app.scoring import services
 from tests.conftest import login
 from tests.scoring.conftest import start_and_fill, version_of
@@ -57,7 +58,7 @@ def stage(app, client, bureau_a, bureau_b, assigned, city_admin):
     start_and_fill(client, bureau_a, {"SX1": "3"})
     start_and_fill(client, bureau_b, submit=True)
     client.post("/logout")
-    draft = services.create_from_body(2027, services.example_body(), actor=city_admin)
+    draft = services.create_from_body(2027, services.example_body(), actor=Actor.city(city_admin))
     return draft.id
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.core.actor import Actor
 from app.extensions import db
 from app.scoring import services
 from app.scoring.models import ScoreTemplate, TemplateAssignment
@@ -138,7 +139,7 @@ def _sheet_snapshot(tenant):
 
 
 def test_city_template_forms_take_hostile_values_without_5xx(app, client, city_admin, bureau_a, template_2026):
-    draft = services.create_from_body(YEAR, services.example_body(), actor=city_admin)
+    draft = services.create_from_body(YEAR, services.example_body(), actor=Actor.city(city_admin))
     login(client, "city")
     posts = _post_hostile(client, "/city/scoring/", snapshot=_template_snapshot)
     # The tree editor of a draft: every field, a few values each (it has hundreds).

@@ -18,6 +18,7 @@ import yaml
 from flask import Flask
 from sqlalchemy import select
 
+from app.core.actor import Actor
 from app.extensions import db
 from app.scoring import engine, services, xlsx
 from app.scoring.cli import scoring_cli
@@ -198,7 +199,7 @@ def test_limits_hold_for_parsed_documents_too():
 def test_a_draft_stored_past_the_limits_is_shown_read_only_and_can_be_deleted(app, client, city_admin):
     # Drafts imported before the limits existed (or made by a script) may be larger than
     # the tree editor: their page shows them with their problems instead of failing.
-    template = services.create_from_body(2026, _wide_template(1_000), actor=city_admin)
+    template = services.create_from_body(2026, _wide_template(1_000), actor=Actor.city(city_admin))
     login(client, "city")
     with deadline(60):
         response = client.get(f"/city/scoring/templates/{template.id}")

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.core.actor import Actor
 from app.audit.models import CatalogAuditEvent, TenantAuditEvent
 from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
 from app.errors import Conflict, Locked, ValidationError
@@ -405,9 +406,9 @@ def test_a_draft_moves_to_a_newer_edition_keeping_what_still_fits(app, client, b
     body["dimensions"][1]["indicators"][0]["max_points"] = 5  # SX1: 6 no longer fits
     del body["dimensions"][2]["indicators"][2]  # ZJ3 removed
     body["dimensions"][2]["indicators"][1]["max_points"] = 12  # keep the total at 100
-    second = services.create_from_body(YEAR, body, actor=city_admin)
-    second = services.publish(second, version=second.version, actor=city_admin)
-    services.set_assignments(second, [bureau_a.tenant.id], actor=city_admin)
+    second = services.create_from_body(YEAR, body, actor=Actor.city(city_admin))
+    second = services.publish(second, version=second.version, actor=Actor.city(city_admin))
+    services.set_assignments(second, [bureau_a.tenant.id], actor=Actor.city(city_admin))
     login(client, bureau_a.admin.username)
     base = f"/b/{bureau_a.slug}/scoring/2026"
     assert f"{base}/refresh" in client.get(base).get_data(as_text=True)

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from app.core.actor import Actor
 from app.audit.models import CatalogAuditEvent
 from app.errors import Conflict
 from app.extensions import db
@@ -190,7 +191,7 @@ def flatten(data, prefix: str = "") -> dict[str, str]:
 def test_editing_the_example_round_trips_without_change(app, client, city_admin):
     from app.scoring.forms import editor_data
 
-    template = services.create_from_body(2026, services.example_body(), actor=city_admin)
+    template = services.create_from_body(2026, services.example_body(), actor=Actor.city(city_admin))
     login(client, "city")
     data = flatten(editor_data(template.body))
     data.update(version=str(template.version), op="save")
@@ -201,7 +202,7 @@ def test_editing_the_example_round_trips_without_change(app, client, city_admin)
 
 
 def test_editor_rejects_bad_operations_and_stale_versions(app, client, city_admin):
-    template = services.create_from_body(2026, services.example_body(), actor=city_admin)
+    template = services.create_from_body(2026, services.example_body(), actor=Actor.city(city_admin))
     login(client, "city")
     url = f"/city/scoring/templates/{template.id}"
     for op in ("drop:tables", "add:dimensions/99/indicators", "remove:grades/50", "add:../../etc", "up:name/0",
@@ -215,9 +216,9 @@ def test_editor_rejects_bad_operations_and_stale_versions(app, client, city_admi
 
 
 def test_publication_needs_a_valid_body_and_makes_the_edition_immutable(app, client, city_admin):
-    draft = services.create_from_body(2026, invalid_body(), actor=city_admin)
+    draft = services.create_from_body(2026, invalid_body(), actor=Actor.city(city_admin))
     with pytest.raises(services.TemplateInvalid) as caught:
-        services.publish(draft, version=draft.version, actor=city_admin)
+        services.publish(draft, version=draft.version, actor=Actor.city(city_admin))
     assert EXPECTED_PATHS <= {problem.path for problem in caught.value.problems}
     login(client, "city")
     response = client.post(f"/city/scoring/templates/{draft.id}/publish", data={"version": draft.version},
@@ -226,16 +227,16 @@ def test_publication_needs_a_valid_body_and_makes_the_edition_immutable(app, cli
     db.session.expire_all()
     assert not db.session.get(ScoreTemplate, draft.id).is_published
 
-    good = services.create_from_body(2026, services.example_body(), actor=city_admin)
+    good = services.create_from_body(2026, services.example_body(), actor=Actor.city(city_admin))
     response = client.post(f"/city/scoring/templates/{good.id}/publish", data={"version": good.version})
     assert response.status_code == 302
     db.session.expire_all()
     good = db.session.get(ScoreTemplate, good.id)
     assert good.is_published and good.published_by == "工委管理员"
     with pytest.raises(Conflict):
-        services.save_draft(good, services.example_body(), version=good.version, actor=city_admin)
+        services.save_draft(good, services.example_body(), version=good.version, actor=Actor.city(city_admin))
     with pytest.raises(Conflict):
-        services.delete_draft(good, version=good.version, actor=city_admin)
+        services.delete_draft(good, version=good.version, actor=Actor.city(city_admin))
     assert client.post(f"/city/scoring/templates/{good.id}", data={"op": "save"}).status_code == 409
     good.body = dict(good.body, name="偷偷修改")
     with pytest.raises(TemplateImmutable):
@@ -250,7 +251,7 @@ def test_publication_needs_a_valid_body_and_makes_the_edition_immutable(app, cli
 
 
 def test_drafts_can_be_deleted(app, client, city_admin):
-    draft = services.create_from_body(2026, services.example_body(), actor=city_admin)
+    draft = services.create_from_body(2026, services.example_body(), actor=Actor.city(city_admin))
     draft_id, version = draft.id, draft.version
     login(client, "city")
     assert client.post(f"/city/scoring/templates/{draft_id}/delete", data={"version": "99"}).status_code == 302
@@ -274,20 +275,20 @@ def test_assignment_to_chosen_bureaus_all_bureaus_and_moves_between_editions(app
     page = client.get(f"/city/scoring/templates/{template_2026.id}").get_data(as_text=True)
     assert f"/b/{bureau_a.slug}/scoring/2026/review" in page
 
-    second = services.new_edition(template_2026, actor=city_admin)
-    second = services.publish(second, version=second.version, actor=city_admin)
-    services.set_assignments(second, [bureau_b.tenant.id], actor=city_admin)
+    second = services.new_edition(template_2026, actor=Actor.city(city_admin))
+    second = services.publish(second, version=second.version, actor=Actor.city(city_admin))
+    services.set_assignments(second, [bureau_b.tenant.id], actor=Actor.city(city_admin))
     rows = {row.tenant_id: row.template_id for row in db.session.scalars(select(TemplateAssignment))}
     assert rows == {bureau_a.tenant.id: template_2026.id, bureau_b.tenant.id: second.id}
-    services.set_assignments(template_2026, [], unassign_all=True, actor=city_admin)
+    services.set_assignments(template_2026, [], unassign_all=True, actor=Actor.city(city_admin))
     rows = {row.tenant_id: row.template_id for row in db.session.scalars(select(TemplateAssignment))}
     assert rows == {bureau_b.tenant.id: second.id}
     for bad in ({"bureaus": ["abc"]}, {"bureaus": ["999999"]}):
         response = client.post(url, data=bad)
         assert response.status_code == 400
-    draft = services.create_from_body(2026, services.example_body(), actor=city_admin)
+    draft = services.create_from_body(2026, services.example_body(), actor=Actor.city(city_admin))
     with pytest.raises(Conflict):
-        services.set_assignments(draft, [bureau_a.tenant.id], actor=city_admin)
+        services.set_assignments(draft, [bureau_a.tenant.id], actor=Actor.city(city_admin))
 
 
 def test_exports(app, client, city_admin, template_2026):
