@@ -133,18 +133,15 @@ def _register_demo_seeders(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    """The ``flask`` command groups of the infrastructure and of each feature."""
     from .city.cli import rollup_cli
     from .demo.cli import demo_cli
+    from .duties.cli import duties_cli
+    from .findings.cli import findings_cli, reminders_cli
+    from .reports.cli import reports_cli
     from .scoring.cli import scoring_cli
     from .tenancy.cli import catalog_cli, tenants_cli
 
-    app.cli.add_command(catalog_cli)
-    app.cli.add_command(tenants_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(rollup_cli)
-    app.cli.add_command(scoring_cli)
-    from .findings.cli import findings_cli, reminders_cli
-    app.cli.add_command(reminders_cli)
-    app.cli.add_command(findings_cli)
-    from .reports.cli import reports_cli
-    app.cli.add_command(reports_cli)
+    for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
+                  reminders_cli, reports_cli):
+        app.cli.add_command(group)

@@ -5,15 +5,18 @@ import json
 import sys
 
 import click
+from flask.cli import AppGroup
 
 from app.errors import DomainError
 from app.tenancy import services as tenancy
 from app.tenancy.session import tenant_context
 
-from . import bp, catalog, services
+from . import catalog, services
+
+duties_cli = AppGroup("duties", help="Duty lists: the default template, a bureau's figures.")
 
 
-@bp.cli.command("default-template")
+@duties_cli.command("default-template")
 @click.option("--year", type=click.IntRange(2000, 2100), required=True, help="the year the template is for")
 @click.option("--draft", is_flag=True, help="leave it as a draft for the city to edit instead of publishing it")
 def default_template(year: int, draft: bool) -> None:
@@ -30,7 +33,7 @@ def default_template(year: int, draft: bool) -> None:
     click.echo(f"{template.title}: version {template.edition}, {len(template.items)} items, {state}")
 
 
-@bp.cli.command("metrics")
+@duties_cli.command("metrics")
 @click.argument("slug")
 @click.option("--year", type=click.IntRange(2000, 2100), required=True)
 def metrics(slug: str, year: int) -> None:
