@@ -32,12 +32,13 @@ from sqlalchemy import func, select
 from app import xlsx_safety
 from app.audit.services import record_bureau
 from app.extensions import db
+from app.people.models import Person
 from app.unit_of_work import commit, guarded
 
 from . import services
 from . import status as rules
 from .labels import CADENCE_LABELS, CATEGORIES, STATUS_LABELS, default_areas
-from .models import DutyItem, DutyList, Person
+from .models import DutyItem, DutyList
 
 SHEET = "责任清单"
 HELP_SHEET = "填写说明"

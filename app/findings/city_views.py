@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
 from app.accounts.decorators import city_role
-from app.duties.storage import KINDS
+from app.evidence.storage import KINDS
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.tenancy import services as tenancy

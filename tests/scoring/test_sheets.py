@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import CatalogAuditEvent, TenantAuditEvent
-from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
+from app.evidence.models import Attachment
+from app.duties.models import DutyItem, DutyList, ProgressRecord
 from app.errors import Conflict, Locked, ValidationError
 from app.extensions import db
 from app.scoring import engine, services
