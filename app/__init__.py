@@ -37,6 +37,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _register_demo_seeders(app)
+    _register_references(app)
 
     from .web_shell import init_app as init_shell
 
@@ -130,6 +131,19 @@ def _register_demo_seeders(app: Flask) -> None:
     from .scoring.demo import seed_bureau as scoring_seed
 
     app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed)
+
+
+def _register_references(app: Flask) -> None:
+    """The columns of each feature that hold shared things, so that the shared packages
+    never guess from names: blob keys (a blob is deleted only when none of these holds
+    its key, :func:`app.evidence.services.release_blobs`) and people who still own rows
+    (such a person cannot be removed, :func:`app.people.services.delete_person`)."""
+    from .duties.models import DutyItem
+    from .evidence.models import Attachment
+    from .findings.models import FindingEvidence
+
+    app.extensions["zeren.blob_references"] = (Attachment.sha256, FindingEvidence.blob_key)
+    app.extensions["zeren.person_holders"] = (DutyItem.owner_id,)
 
 
 def _register_cli(app: Flask) -> None:

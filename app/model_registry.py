@@ -7,7 +7,9 @@ from app.accounts import models as accounts_models  # noqa: F401
 from app.audit import models as audit_models  # noqa: F401
 from app.city import models as city_models  # noqa: F401
 from app.duties import models as duties_models  # noqa: F401
+from app.evidence import models as evidence_models  # noqa: F401
 from app.findings import models as findings_models  # noqa: F401
+from app.people import models as people_models  # noqa: F401
 from app.scoring import models as scoring_models  # noqa: F401
 from app.tenancy import models as tenancy_models  # noqa: F401
 from app.years import models as years_models  # noqa: F401

@@ -15,13 +15,16 @@ from app.core.actor import Actor
 from app.accounts.models import User
 from app.audit.services import record_bureau
 from app.demo.data import person_name
+from app.evidence.models import Attachment
+from app.evidence.demo import minimal_pdf
+from app.evidence.storage import put_bytes
 from app.extensions import db
+from app.people.models import Person
 from app.tenancy.models import Tenant
 
 from . import catalog, services
 from . import status as rules
-from .models import Attachment, DutyItem, Person, ProgressRecord
-from .storage import put_bytes
+from .models import DutyItem, ProgressRecord
 
 YEAR = 2026
 LAST_DEMO_DAY = date(2026, 11, 25)
@@ -113,34 +116,6 @@ SUMMARIES_BY_KEY = {
     "DI-06": ["对基层党组织落实党建责任制情况开展监督检查，发现问题{n}个并建立整改台账。"],
 }
 EVIDENCE_NAMES = ["会议纪要", "学习记录", "签到表", "工作方案", "调研报告", "情况报告", "通报"]
-
-
-def minimal_pdf(lines: list[str]) -> bytes:
-    """A small, valid one-page PDF showing ``lines`` (ASCII) in Helvetica."""
-    def escape(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    body = "BT /F1 12 Tf 72 770 Td 16 TL " + " ".join(f"({escape(l)}) '" for l in lines) + " ET"
-    stream = body.encode("ascii", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def _record_dates(item: DutyItem, rng: random.Random, upto: date, diligence: float) -> list[date]:

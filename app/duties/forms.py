@@ -15,7 +15,9 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from .labels import CADENCE_LABELS, CATEGORIES, PERSON_KIND_LABELS, STATUS_LABELS
+from app.people.labels import PERSON_KIND_LABELS
+
+from .labels import CADENCE_LABELS, CATEGORIES, STATUS_LABELS
 
 DATE_INPUT = {"type": "date"}
 NUMBER_INPUT = {"inputmode": "numeric"}

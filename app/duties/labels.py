@@ -56,20 +56,6 @@ LIST_STATUS_LABELS = {
     "archived": _l("Archived"),
 }
 
-PERSON_KIND_LABELS = {
-    "secretary": _l("Secretary of the Party group"),
-    "member": _l("Member of the Party group / leadership"),
-    "organ_committee": _l("Organ Party committee"),
-    "discipline": _l("Discipline inspection"),
-    "staff": _l("Responsible staff / liaison"),
-}
-
-FILE_KIND_LABELS = {
-    "pdf": "PDF", "jpg": "JPEG", "png": "PNG", "docx": "Word", "doc": "Word 97-2003",
-    "xlsx": "Excel", "xls": "Excel 97-2003", "ofd": "OFD",
-}
-
-
 def default_areas() -> list[dict]:
     """The default areas as lists and templates store them."""
     return [{"code": code, "label": label} for code, label in DEFAULT_AREAS.items()]

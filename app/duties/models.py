@@ -4,8 +4,9 @@ Catalog: :class:`DutyTemplate`, one row per published or draft *edition* of the 
 template for a year.  A published edition is immutable (see :func:`_refuse_published_change`);
 changing it means starting the next edition.
 
-Bureau database: :class:`Person`, :class:`DutyList`, :class:`DutyItem`,
-:class:`ProgressRecord` and :class:`Attachment`.  A list created from a template copies
+Bureau database: :class:`DutyList`, :class:`DutyItem` and :class:`ProgressRecord`; an
+item's owner is a :class:`app.people.models.Person`, a record's evidence files are
+:class:`app.evidence.models.Attachment` rows.  A list created from a template copies
 the items (and the template's id, edition and title as plain values: no foreign key
 crosses from a bureau's database into the catalog).
 """
@@ -13,15 +14,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, event, inspect)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.evidence.models import Attachment
 from app.models import BigId, CatalogModel, IdMixin, TenantModel, TimestampMixin, VersionMixin
+from app.people.models import Person
 
 TEMPLATE_KIND = "duty_list"
 LIST_STATUSES = ("draft", "published", "archived")
-PERSON_KINDS = ("secretary", "member", "organ_committee", "discipline", "staff")
 
 
 class DutyTemplate(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
@@ -83,26 +85,6 @@ def _refuse_published_change(_mapper, _connection, target: DutyTemplate) -> None
     changed = [a.key for a in state.attrs if a.key not in ("updated_at", "version") and a.history.has_changes()]
     if changed:
         raise TemplateImmutable(f"published duty template {target.id} cannot change ({', '.join(changed)})")
-
-
-class Person(IdMixin, TimestampMixin, VersionMixin, TenantModel):
-    """Someone who bears responsibility: the secretary, a leadership member, the organ
-    committee's secretary, the discipline inspection head, a responsible staff member."""
-
-    __tablename__ = "people"
-    lock_year_path = None
-
-    name: Mapped[str] = mapped_column(String(60), nullable=False)
-    post: Mapped[str] = mapped_column(String(100), nullable=False, default="")
-    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="member")
-    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    # The catalog account of this person, if any (a plain id: no FK into the catalog).
-    user_id: Mapped[int | None] = mapped_column(BigId, index=True)
-
-    @property
-    def label(self) -> str:
-        return f"{self.name}（{self.post}）" if self.post else self.name
 
 
 class DutyList(IdMixin, TimestampMixin, VersionMixin, TenantModel):
@@ -183,24 +165,6 @@ class ProgressRecord(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     author_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
 
     item: Mapped[DutyItem] = relationship(back_populates="records")
-    attachments: Mapped[list["Attachment"]] = relationship(
+    attachments: Mapped[list[Attachment]] = relationship(
         back_populates="record", cascade="all, delete-orphan", passive_deletes=True,
         order_by="Attachment.id", lazy="selectin")
-
-
-class Attachment(IdMixin, TimestampMixin, TenantModel):
-    """An evidence file of a record.  The bytes live once per content in the bureau's file
-    store under their sha256; several rows (records) may share them."""
-
-    __tablename__ = "attachments"
-    lock_year_path = "record.item.duty_list.year"
-
-    record_id: Mapped[int] = mapped_column(BigId, ForeignKey("progress_records.id", ondelete="CASCADE"),
-                                           nullable=False, index=True)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # detected: pdf, jpg, png, docx …
-    original_name: Mapped[str] = mapped_column(String(255), nullable=False)
-    uploaded_by: Mapped[str] = mapped_column(String(60), nullable=False, default="")
-
-    record: Mapped[ProgressRecord] = relationship(back_populates="attachments")

@@ -14,11 +14,11 @@ import calendar
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, BinaryIO, Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true, update
+from sqlalchemy import and_, exists, func, not_, or_, select, true, update
 
 from app.audit.services import changes, record_bureau
 from app.errors import Conflict, Locked, NotFound, ValidationError, check_version
@@ -30,14 +30,17 @@ from app.tenancy.session import current_slug
 from app.years.services import ensure_open, get_lock, lock_message
 from app.core.clock import today
 
-from . import status as rules
-from .labels import CATEGORIES, FILE_KIND_LABELS, default_areas
-from .models import PERSON_KINDS, Attachment, DutyItem, DutyList, DutyTemplate, Person, ProgressRecord
-from .storage import (ALLOWED_EXTENSIONS, PreparedUpload, UploadRejected, blob_store, max_bytes,
-                      prepare_upload)
+from app.evidence.models import Attachment
+from app.evidence.services import MAX_FILES_PER_UPLOAD, Upload, prepare_uploads, release_blobs  # noqa: F401
+from app.evidence.storage import PreparedUpload, blob_store
+from app.people.models import Person
+from app.people.services import list_people, people_of_user
+from app.text import YEAR_MAX, YEAR_MIN, parse_date, parse_int
 
-MAX_FILES_PER_UPLOAD = 5
-YEAR_MIN, YEAR_MAX = 2000, 2100
+from . import status as rules
+from .labels import CATEGORIES, default_areas
+from .models import DutyItem, DutyList, DutyTemplate, ProgressRecord
+
 MAX_COUNT = 366
 
 
@@ -84,66 +87,8 @@ def read_only_reason(duty_list: DutyList) -> str | None:
     return None
 
 
-# -- parsing shared by forms and the Excel import ------------------------------------
-def parse_int(value: Any, *, low: int, high: int) -> int | None:
-    """An int within [low, high] from a form or cell value, ``None`` if blank; raises ValueError."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(value)
-        value = int(value)
-    number = int(str(value).strip())
-    if not low <= number <= high:
-        raise ValueError(value)
-    return number
-
-
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-)
-
-
-def parse_date(value: Any) -> date | None:
-    """A date from a form or cell value (2026-06-30, 2026/6/30, 2026年6月30日, a
-    ``datetime``), ``None`` if blank; raises ValueError."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        if not YEAR_MIN <= value.year <= YEAR_MAX:
-            raise ValueError(value)
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            year, month, day = (int(g) for g in match.groups())
-            if not YEAR_MIN <= year <= YEAR_MAX:
-                raise ValueError(text)
-            return date(year, month, day)
-    raise ValueError(text)
-
-
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
-
-
-# -- people ---------------------------------------------------------------------------
-def list_people(*, active_only: bool = False) -> list[Person]:
-    """People of the bureau in their display order."""
-    query = select(Person).order_by(Person.sort_order, Person.id)
-    if active_only:
-        query = query.where(Person.active.is_(True))
-    return list(db.session.scalars(query))
 
 
 def _fetch(model: type, row_id: int, missing: str):
@@ -152,93 +97,6 @@ def _fetch(model: type, row_id: int, missing: str):
     if row is None:
         raise NotFound(missing)
     return row
-
-
-def get_person(person_id: int) -> Person:
-    return _fetch(Person, person_id, _("No such person."))
-
-
-def _person_snapshot(person: Person) -> dict:
-    return {"name": person.name, "post": person.post, "kind": person.kind, "active": person.active,
-            "user_id": person.user_id, "sort_order": person.sort_order}
-
-
-@writes
-def save_person(person: Person | None, data: dict, *, actor: Actor, version: Any = None,
-                linkable_user_ids: Iterable[int] | None = None) -> Person:
-    """Add (``person=None``) or change a person.
-
-    ``linkable_user_ids`` are the accounts of this bureau a person may be linked to; an
-    account is linked to at most one person.
-    """
-    require(can_manage(actor))
-    if person is not None:
-        check_version(person, version)
-    errors: dict[str, list[str]] = {}
-    name, post, kind = _text(data.get("name")), _text(data.get("post")), _text(data.get("kind"))
-    if not name or len(name) > 60:
-        errors["name"] = [_("Enter a name of at most 60 characters.")]
-    if len(post) > 100:
-        errors["post"] = [_("At most %(n)s characters.", n=100)]
-    if kind not in PERSON_KINDS:
-        errors["kind"] = [_("Choose a role from the list.")]
-    try:
-        sort_order = parse_int(data.get("sort_order"), low=0, high=9999)
-    except ValueError:
-        errors["sort_order"] = [_("Enter a whole number from 0 to 9999.")]
-        sort_order = 0
-    user_id = None
-    raw_user = data.get("user_id")
-    if raw_user not in (None, "", "0", 0):
-        try:
-            user_id = int(raw_user)
-        except (TypeError, ValueError):
-            user_id = -1
-        if linkable_user_ids is not None and user_id not in set(linkable_user_ids):
-            errors["user_id"] = [_("Choose an account of this bureau.")]
-        elif db.session.scalar(select(Person.id).where(
-                Person.user_id == user_id, Person.id != (person.id if person else -1))) is not None:
-            errors["user_id"] = [_("This account is already linked to another person.")]
-    if errors:
-        raise ValidationError(_("The person could not be saved."), errors)
-    active = bool(data.get("active", True))
-    if sort_order is None:
-        sort_order = person.sort_order if person else (db.session.scalar(select(func.max(Person.sort_order))) or 0) + 10
-    values = {"name": name, "post": post, "kind": kind, "active": active, "user_id": user_id, "sort_order": sort_order}
-    if person is None:
-        person = Person(**values)
-        db.session.add(person)
-        db.session.flush()
-        record_bureau("person.create", "person", person.id, summary=f"新增责任人 {person.label}",
-                      after=_person_snapshot(person), actor=actor)
-    else:
-        before = _person_snapshot(person)
-        for key, value in values.items():
-            setattr(person, key, value)
-        old, new = changes(before, _person_snapshot(person))
-        if new:
-            record_bureau("person.update", "person", person.id, summary=f"修改责任人 {person.label}",
-                          before=old, after=new, actor=actor)
-    return person
-
-
-@writes
-def delete_person(person: Person, *, actor: Actor, version: Any) -> None:
-    """Remove a person who owns no item (otherwise deactivate them)."""
-    require(can_manage(actor))
-    check_version(person, version)
-    owned = db.session.scalar(select(func.count()).select_from(DutyItem).where(DutyItem.owner_id == person.id))
-    if owned:
-        raise ValidationError(_("%(name)s still owns %(n)s items: give them to someone else or mark the person inactive.",
-                                name=person.name, n=owned))
-    record_bureau("person.delete", "person", person.id, summary=f"删除责任人 {person.label}",
-                  before=_person_snapshot(person), actor=actor)
-    db.session.delete(person)
-
-
-def people_of_user(user_id: int) -> list[Person]:
-    """The people linked to an account (normally one)."""
-    return list(db.session.scalars(select(Person).where(Person.user_id == user_id)))
 
 
 # -- lists ---------------------------------------------------------------------------
@@ -400,7 +258,7 @@ def delete_list(duty_list: DutyList, *, version: Any, actor: Actor) -> None:
     record_bureau("duty_list.delete", "duty_list", duty_list.id, summary=f"删除{duty_list.year}年度责任清单（草稿）",
                   before=_list_snapshot(duty_list), actor=actor)
     db.session.delete(duty_list)
-    after_commit(lambda: _release_blobs(shas))
+    after_commit(lambda: release_blobs(shas))
 
 
 # -- items ---------------------------------------------------------------------------
@@ -539,7 +397,7 @@ def delete_item(item: DutyItem, *, version: Any, actor: Actor) -> None:
     record_bureau("duty_item.delete", "duty_item", item.id, summary=f"删除事项：{_short(item.content)}",
                   before={**item_snapshot(item), "records": records}, actor=actor)
     db.session.delete(item)
-    after_commit(lambda: _release_blobs(shas))
+    after_commit(lambda: release_blobs(shas))
 
 
 @writes
@@ -633,14 +491,6 @@ def _evidence_count(item_id: int) -> int:
 
 
 # -- records and evidence -------------------------------------------------------------
-@dataclass
-class Upload:
-    """A file as received: a binary stream and the name the browser sent."""
-
-    stream: BinaryIO
-    filename: str | None
-
-
 def get_record(record_id: int) -> ProgressRecord:
     return _fetch(ProgressRecord, record_id, _("No such record."))
 
@@ -683,58 +533,6 @@ def _clean_record(item: DutyItem, data: dict) -> tuple[dict, dict[str, list[str]
         errors["count"] = [_("Enter a whole number from 1 to 366.")]
         count = 1
     return {"occurred_on": occurred, "summary": summary, "count": count or 1}, errors
-
-
-def upload_message(error: UploadRejected) -> str:
-    """The user's message for a refused file."""
-    name = error.details.get("name", "")
-    if error.code == "too_large":
-        return _("“%(name)s” is larger than the limit of %(limit)s.", name=name, limit=human_size(error.details["limit"]))
-    if error.code == "empty":
-        return _("“%(name)s” is empty.", name=name)
-    if error.code == "extension":
-        return _("“%(name)s” is not an allowed type (allowed: %(types)s).", name=name,
-                 types=", ".join(e.upper() for e in ALLOWED_EXTENSIONS if e != "jpeg"))
-    if error.code == "mismatch":
-        return _("“%(name)s” contains a %(kind)s file, which does not match its extension .%(ext)s.", name=name,
-                 kind=FILE_KIND_LABELS.get(error.details["kind"], error.details["kind"]), ext=error.details["ext"])
-    return _("The content of “%(name)s” is not a valid %(ext)s file.", name=name,
-             ext=str(error.details.get("ext", "")).upper())
-
-
-def human_size(size: int) -> str:
-    """1.5 MB, 20 MB, 800 KB …"""
-    if size >= 1024 * 1024:
-        value = size / (1024 * 1024)
-        return f"{value:.1f} MB".replace(".0 MB", " MB")
-    if size >= 1024:
-        return f"{size // 1024} KB"
-    return f"{size} B"
-
-
-def prepare_uploads(files: Iterable[Upload]) -> list[PreparedUpload]:
-    """Check every file of one upload against the evidence rules (allow-list, sniffed type,
-    size) and spool it; one bad file and nothing is stored (``ValidationError`` on
-    ``files`` listing every problem).  Findings evidence uses the same rules."""
-    files = [f for f in files if f is not None and (f.filename or "").strip()]
-    if len(files) > MAX_FILES_PER_UPLOAD:
-        raise ValidationError(_("The files could not be saved."),
-                              {"files": [_("Upload at most %(n)s files at a time.", n=MAX_FILES_PER_UPLOAD)]})
-    store = blob_store()
-    spool = store.spool_dir(current_slug())
-    limit = max_bytes()
-    prepared: list[PreparedUpload] = []
-    problems: list[str] = []
-    for upload in files:
-        try:
-            prepared.append(prepare_upload(upload.stream, upload.filename, limit, spool))
-        except UploadRejected as error:
-            problems.append(upload_message(error))
-    if problems:
-        for ready in prepared:
-            ready.discard()
-        raise ValidationError(_("The files could not be saved."), {"files": problems})
-    return prepared
 
 
 def _attach(record: ProgressRecord, prepared: list[PreparedUpload], actor: Actor) -> list[Attachment]:
@@ -820,7 +618,7 @@ def delete_record(record: ProgressRecord, *, version: Any, actor: Actor) -> None
     record_bureau("duty_record.delete", "progress_record", record.id,
                   summary=f"删除履责记录：{_short(record.item.content)}", before=_record_snapshot(record), actor=actor)
     db.session.delete(record)
-    after_commit(lambda: _release_blobs(shas))
+    after_commit(lambda: release_blobs(shas))
 
 
 @writes
@@ -852,7 +650,7 @@ def delete_attachment(attachment: Attachment, *, actor: Actor) -> None:
                   summary=f"删除佐证材料“{attachment.original_name}”",
                   before={"name": attachment.original_name, "sha256": sha, "size": attachment.size}, actor=actor)
     db.session.delete(attachment)
-    after_commit(lambda: _release_blobs({sha}))
+    after_commit(lambda: release_blobs({sha}))
 
 
 def open_attachment(attachment: Attachment) -> BinaryIO:
@@ -865,18 +663,6 @@ def open_attachment(attachment: Attachment) -> BinaryIO:
 
 def _shas_of(query) -> set[str]:
     return set(db.session.scalars(query))
-
-
-def _release_blobs(shas: Iterable[str]) -> None:
-    """After a commit: delete the bytes of files no attachment row uses any more."""
-    shas = set(shas)
-    if not shas:
-        return
-    used = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(shas)).distinct()))
-    store = blob_store()
-    slug = current_slug()
-    for sha in shas - used:
-        store.delete(slug, sha)
 
 
 # -- derived state ---------------------------------------------------------------------
@@ -1097,3 +883,73 @@ def metrics(year: int, as_of: date | None = None) -> dict:
                    completion_rate=None if rate is None else round(rate, 4), evidence_count=summary.evidence,
                    records=summary.records)
     return figures
+
+
+# -- what other features read of duties -------------------------------------------------
+# Findings and scoring link to duty items and their evidence; they read them here, never
+# through duties' models.
+def open_items(*, include: int | None = None) -> list[DutyItem]:
+    """Items of the bureau's lists that are not archived (plus ``include``), newest year first."""
+    condition = DutyList.status != "archived"
+    if include is not None:
+        condition = or_(condition, DutyItem.id == include)
+    query = (select(DutyItem).join(DutyList, DutyList.id == DutyItem.list_id).where(condition)
+             .order_by(DutyList.year.desc(), DutyItem.sort_order, DutyItem.id))
+    return list(db.session.scalars(query).unique())
+
+
+def find_item(item_id: int) -> DutyItem | None:
+    """The item with this id, or ``None``."""
+    return db.session.get(DutyItem, item_id)
+
+
+def with_list(path):
+    """A loader option that loads an item relationship's list too (``path`` is a
+    ``selectinload`` of a relationship to :class:`DutyItem`), so rows showing
+    "2026 · content" cost one query per level."""
+    return path.selectinload(DutyItem.duty_list)
+
+
+def item_attachments(item_id: int, limit: int = 50) -> list[Attachment]:
+    """The evidence of an item's records, newest first (at most ``limit``)."""
+    return list(db.session.scalars(
+        select(Attachment).join(ProgressRecord, ProgressRecord.id == Attachment.record_id)
+        .where(ProgressRecord.item_id == item_id).order_by(Attachment.id.desc()).limit(limit)))
+
+
+def year_attachments(year: int, limit: int) -> list[Attachment]:
+    """The evidence of the records of a year's list, newest first (at most ``limit``)."""
+    query = (select(Attachment).join(ProgressRecord, Attachment.record_id == ProgressRecord.id)
+             .join(DutyItem, ProgressRecord.item_id == DutyItem.id).join(DutyList, DutyItem.list_id == DutyList.id)
+             .where(DutyList.year == year).order_by(Attachment.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def _due_by(last: date):
+    """Items whose effective due date is on or before ``last`` (SQL)."""
+    # An item without a due date is due on 31 December of its list's year.
+    last_full_year = last.year if (last.month, last.day) == (12, 31) else last.year - 1
+    return or_(DutyItem.due_date <= last, and_(DutyItem.due_date.is_(None), DutyList.year <= last_full_year))
+
+
+def count_due_not_done(last: date, *, owners=None):
+    """A ``SELECT`` counting the items of lists not archived that are not done and due on
+    or before ``last`` (of the people ``owners`` selects, when given), to embed in one
+    statement (the reminders' navigation badge).  Mirrors :func:`app.duties.status.is_done`:
+    done = expected count reached, or marked done with evidence."""
+    recorded = (select(func.coalesce(func.sum(ProgressRecord.count), 0))
+                .where(ProgressRecord.item_id == DutyItem.id).correlate(DutyItem).scalar_subquery())
+    has_evidence = exists(select(Attachment.id).join(ProgressRecord, ProgressRecord.id == Attachment.record_id)
+                          .where(ProgressRecord.item_id == DutyItem.id).correlate(DutyItem))
+    done = or_(and_(DutyItem.expected_count > 0, recorded >= DutyItem.expected_count),
+               and_(DutyItem.marked_done.is_(True), has_evidence))
+    items = (select(func.count(DutyItem.id)).join(DutyList, DutyList.id == DutyItem.list_id)
+             .where(DutyList.status != "archived", _due_by(last), not_(done)))
+    if owners is not None:
+        items = items.where(DutyItem.owner_id.in_(owners))
+    return items
+
+
+def all_items() -> list[DutyItem]:
+    """Every item of the bureau, in the order they were created (the demo's findings)."""
+    return list(db.session.scalars(select(DutyItem).order_by(DutyItem.id)))

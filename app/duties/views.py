@@ -19,10 +19,14 @@ from app.web import answer_error, current_actor, flash_field_errors, show_error
 from . import bp, catalog, services, xlsx
 from .forms import (ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm, NewListForm,
                     PersonForm, RecordForm, choices, status_choices)
-from .labels import (CADENCE_LABELS, CATEGORIES, FILE_KIND_LABELS, LIST_STATUS_LABELS, PERSON_KIND_LABELS,
-                     STATUS_BADGES, STATUS_LABELS)
+from app.evidence.labels import FILE_KIND_LABELS
+from app.evidence.services import human_size
+from app.evidence.storage import KINDS, max_bytes
+from app.people import services as people_services
+from app.people.labels import PERSON_KIND_LABELS
+
+from .labels import CADENCE_LABELS, CATEGORIES, LIST_STATUS_LABELS, STATUS_BADGES, STATUS_LABELS
 from .services import Filters, Upload
-from .storage import KINDS, max_bytes
 
 #: Endpoints that receive files: their request size limit follows the attachment limit.
 UPLOAD_ENDPOINTS = {"duties.add_record", "duties.add_files", "duties.import_items"}
@@ -49,7 +53,7 @@ def labels() -> dict:
             "STATUS_LABELS": plain(STATUS_LABELS), "STATUS_BADGES": STATUS_BADGES,
             "LIST_STATUS_LABELS": plain(LIST_STATUS_LABELS), "PERSON_KIND_LABELS": plain(PERSON_KIND_LABELS),
             "FILE_KIND_LABELS": FILE_KIND_LABELS, "BEHIND_LABEL": _("Behind schedule"),
-            "human_size": services.human_size}
+            "human_size": human_size}
 
 
 
@@ -116,7 +120,7 @@ def new_list():
 @bureau_role()
 def show_list(list_id: int):
     duty_list = services.get_list(list_id)
-    people = services.list_people()
+    people = people_services.list_people()
     rows = services.item_rows(duty_list)
     filters = Filters.from_args(request.args)
     shown = services.filter_rows(rows, filters)
@@ -190,7 +194,7 @@ def delete_list(list_id: int):
 # -- items ----------------------------------------------------------------------------
 def _item_form_choices(form: ItemForm, duty_list) -> None:
     form.area.choices = choices({a["code"]: a["label"] for a in duty_list.areas})
-    people = services.list_people()
+    people = people_services.list_people()
     form.owner_id.choices = choices({str(p.id): p.label + ("" if p.active else _(" (inactive)")) for p in people},
                                     blank=_("Nobody yet"))
 
@@ -490,7 +494,7 @@ def people():
             abort(403)
         if form.validate_on_submit():
             try:
-                person = services.save_person(None, _person_data(form), actor=current_actor(), linkable_user_ids=linkable)
+                person = people_services.save_person(None, _person_data(form), actor=current_actor(), linkable_user_ids=linkable)
             except DomainError as error:
                 answer_error(error, form)
             else:
@@ -498,7 +502,7 @@ def people():
                 return redirect(url_for("duties.people"))
     elif not form.kind.data:
         form.kind.data = "member"
-    everyone = services.list_people()
+    everyone = people_services.list_people()
     users = {u.id: u for u, _role in _linkable_users()}
     return render_template("duties/people.html", people=everyone, users=users, form=form, actor=current_actor())
 
@@ -506,7 +510,7 @@ def people():
 @bp.route("/people/<int:person_id>", methods=["GET", "POST"])
 @bureau_role("bureau_admin")
 def edit_person(person_id: int):
-    person = services.get_person(person_id)
+    person = people_services.get_person(person_id)
     form = PersonForm()
     linkable = _person_form_choices(form)
     submitted = None
@@ -519,7 +523,7 @@ def edit_person(person_id: int):
         form.version.data = person.version
     elif form.validate_on_submit():
         try:
-            services.save_person(person, _person_data(form), version=form.version.data, actor=current_actor(),
+            people_services.save_person(person, _person_data(form), version=form.version.data, actor=current_actor(),
                                  linkable_user_ids=linkable)
         except Conflict as error:
             show_error(form, error)
@@ -538,10 +542,10 @@ def edit_person(person_id: int):
 @bp.route("/people/<int:person_id>/delete", methods=["POST"])
 @bureau_role("bureau_admin")
 def delete_person(person_id: int):
-    person = services.get_person(person_id)
+    person = people_services.get_person(person_id)
     form = ConfirmVersionForm()
     try:
-        services.delete_person(person, version=form.version.data, actor=current_actor())
+        people_services.delete_person(person, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
         return redirect(url_for("duties.edit_person", person_id=person_id))
@@ -571,7 +575,7 @@ def import_template():
     year = services.today().year
     duty_list = services.list_for_year(year)
     areas = duty_list.areas if duty_list else None
-    return _xlsx_response(xlsx.import_template(year, areas=areas, people=services.list_people(active_only=True)),
+    return _xlsx_response(xlsx.import_template(year, areas=areas, people=people_services.list_people(active_only=True)),
                           "责任清单导入模板.xlsx")
 
 
@@ -597,4 +601,4 @@ def import_items(list_id: int):
                     added=result.added, changed=result.changed, same=result.unchanged), "success")
             return redirect(url_for("duties.show_list", list_id=duty_list.id))
     return render_template("duties/import.html", duty_list=duty_list, form=form, problems=problems,
-                           limit=services.human_size(xlsx.MAX_WORKBOOK_BYTES)), 400 if problems else 200
+                           limit=human_size(xlsx.MAX_WORKBOOK_BYTES)), 400 if problems else 200

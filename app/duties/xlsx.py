@@ -34,11 +34,12 @@ from app.core.actor import Actor, require
 from app.audit.services import record_bureau
 from app.extensions import db
 from app.core.unit_of_work import writes
+from app.people.models import Person
 
 from . import services
 from . import status as rules
 from .labels import CADENCE_LABELS, CATEGORIES, STATUS_LABELS, default_areas
-from .models import DutyItem, DutyList, Person
+from .models import DutyItem, DutyList
 
 SHEET = "责任清单"
 HELP_SHEET = "填写说明"

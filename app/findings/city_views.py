@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.accounts import services as accounts
 from app.accounts.decorators import city_role
-from app.duties.storage import KINDS
+from app.evidence.storage import KINDS
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.tenancy import services as tenancy

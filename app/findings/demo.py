@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.audit.services import record_bureau
-from app.duties.demo import minimal_pdf
-from app.duties.models import DutyItem, Person
+from app.duties import services as duties
+from app.evidence.demo import minimal_pdf
 from app.extensions import db
+from app.people.models import Person
 from app.tenancy.models import Tenant
 
 from . import services
@@ -126,8 +127,8 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     anchor = services.today()
     year = anchor.year
     people = list(db.session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.sort_order)))
-    items = list(db.session.scalars(select(DutyItem)))
-    by_area: dict[str, list[DutyItem]] = {}
+    items = duties.all_items()
+    by_area: dict[str, list] = {}
     for item in items:
         by_area.setdefault(item.area, []).append(item)
     liaison = next((p for p in people if p.user_id is not None), None)

@@ -9,9 +9,9 @@ Bureau database:
   (append-only, shown on the finding's page; the audit trail records the same changes
   with before/after snapshots).
 * :class:`FindingNote` — a progress note of the rectification (append-only).
-* :class:`FindingEvidence` — an evidence file of a note.  Uploads go through the duties
-  storage service (same allow-list, sniffing and size limit); a file can also be linked
-  from the evidence of a duty record (``attachment_id``).  See ``blob_key``.
+* :class:`FindingEvidence` — an evidence file of a note.  Uploads follow the rules of
+  :mod:`app.evidence` (same allow-list, sniffing and size limit); a file can also be
+  linked from the evidence of a duty record (``attachment_id``).  See ``blob_key``.
 
 Catalog:
 
@@ -29,8 +29,9 @@ from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, 
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.duties.models import Attachment, DutyItem, Person
+from app.evidence.models import Attachment
 from app.models import BigId, CatalogModel, IdMixin, TenantModel, TimestampMixin, VersionMixin, utcnow
+from app.people.models import Person
 
 
 class Finding(IdMixin, TimestampMixin, VersionMixin, TenantModel):
@@ -67,7 +68,9 @@ class Finding(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     person: Mapped[Person | None] = relationship(lazy="joined")
-    duty_item: Mapped[DutyItem | None] = relationship(lazy="select")
+    # The duty item (app.duties.models.DutyItem), named by string: findings read duty
+    # items through duties' services only, never its models.
+    duty_item = relationship("DutyItem", lazy="select")
     events: Mapped[list["FindingEvent"]] = relationship(
         back_populates="finding", cascade="all, delete-orphan", passive_deletes=True,
         order_by="FindingEvent.id")
@@ -120,10 +123,10 @@ class FindingEvidence(IdMixin, TimestampMixin, TenantModel):
     """An evidence file of a progress note.
 
     ``sha256`` is the digest of the content.  The bytes are stored in the bureau's blob
-    store under ``blob_key``, a key derived from the digest in the findings' own namespace
-    (:func:`app.findings.services.evidence_key`): the duties package deletes a blob when
-    its last duty attachment goes, and must not be able to remove a finding's evidence.
-    ``attachment_id`` names the duty attachment a file was linked from, if any.
+    store under ``blob_key`` (:func:`app.findings.services.evidence_key`, derived from the
+    digest).  ``blob_key`` is a registered blob reference (see :mod:`app.evidence.services`):
+    a blob is deleted only when neither this column nor any other registered one holds
+    its key.  ``attachment_id`` names the duty attachment a file was linked from, if any.
     """
 
     __tablename__ = "finding_evidence"

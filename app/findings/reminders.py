@@ -31,7 +31,7 @@ from typing import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -39,8 +39,8 @@ from app.accounts.models import CITY_ADMIN, Membership, User
 from app.duties import services as duties
 from app.duties import status as duty_rules
 from app.duties.labels import STATUS_LABELS as DUTY_STATUS_LABELS
-from app.duties.models import Attachment, DutyItem, DutyList, Person, ProgressRecord
 from app.extensions import db
+from app.people.models import Person
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
 
@@ -102,14 +102,6 @@ def finding_reminders(day: date, *, user_id: int | None = None) -> list[Reminder
     return result
 
 
-def _duty_due_condition(day: date):
-    """Items whose effective due date is on or before the horizon (SQL)."""
-    last = horizon(day)
-    # An item without a due date is due on 31 December of its list's year.
-    last_full_year = last.year if (last.month, last.day) == (12, 31) else last.year - 1
-    return or_(DutyItem.due_date <= last, and_(DutyItem.due_date.is_(None), DutyList.year <= last_full_year))
-
-
 def duty_reminders(day: date, *, user_id: int | None = None) -> list[Reminder]:
     """Duty items of the current bureau (lists not archived) that are not done and due
     within the window or overdue, by the duties package's own rules."""
@@ -154,16 +146,7 @@ def count_for(day: date, *, user_id: int, role: str) -> int:
     findings = select(func.count(Finding.id)).where(due_soon_clause(day))
     if mine:
         findings = findings.where(Finding.person_id.in_(_owned_people(user_id)))
-    recorded = (select(func.coalesce(func.sum(ProgressRecord.count), 0))
-                .where(ProgressRecord.item_id == DutyItem.id).correlate(DutyItem).scalar_subquery())
-    has_evidence = exists(select(Attachment.id).join(ProgressRecord, ProgressRecord.id == Attachment.record_id)
-                          .where(ProgressRecord.item_id == DutyItem.id).correlate(DutyItem))
-    done = or_(and_(DutyItem.expected_count > 0, recorded >= DutyItem.expected_count),
-               and_(DutyItem.marked_done.is_(True), has_evidence))
-    items = (select(func.count(DutyItem.id)).join(DutyList, DutyList.id == DutyItem.list_id)
-             .where(DutyList.status != "archived", _duty_due_condition(day), not_(done)))
-    if mine:
-        items = items.where(DutyItem.owner_id.in_(_owned_people(user_id)))
+    items = duties.count_due_not_done(horizon(day), owners=_owned_people(user_id) if mine else None)
     row = db.session.execute(select(findings.scalar_subquery().label("f"), items.scalar_subquery().label("d"))).one()
     return int(row.f or 0) + int(row.d or 0)
 

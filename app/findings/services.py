@@ -29,9 +29,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import changes, record_bureau, record_city
-from app.duties.models import Attachment, DutyItem, DutyList, Person, ProgressRecord
-from app.duties.services import Upload, parse_date, prepare_uploads
-from app.duties.storage import PreparedUpload, blob_store, prepare_upload
+from app.duties import services as duties
+from app.evidence.models import Attachment
+from app.evidence.services import Upload, prepare_uploads, release_blobs
+from app.evidence.storage import PreparedUpload, blob_store, prepare_upload
+from app.people.models import Person
+from app.text import parse_date
 from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
 from app.extensions import db
 from app.core.actor import Actor, require
@@ -159,17 +162,12 @@ def people(*, include: int | None = None) -> list[Person]:
     return list(db.session.scalars(query))
 
 
-def duty_items(*, include: int | None = None) -> list[DutyItem]:
+def duty_items(*, include: int | None = None) -> list:
     """Items of the bureau's lists that are not archived (plus ``include``), newest year first."""
-    condition = DutyList.status != "archived"
-    if include is not None:
-        condition = or_(condition, DutyItem.id == include)
-    query = (select(DutyItem).join(DutyList, DutyList.id == DutyItem.list_id).where(condition)
-             .order_by(DutyList.year.desc(), DutyItem.sort_order, DutyItem.id))
-    return list(db.session.scalars(query).unique())
+    return duties.open_items(include=include)
 
 
-def duty_item_label(item: DutyItem) -> str:
+def duty_item_label(item) -> str:
     """How a duty item is named in choices and the ledger: "2026 · content"."""
     return f"{item.duty_list.year} · {short(item.content, 60)}"
 
@@ -203,9 +201,7 @@ def linkable_attachments(finding: Finding) -> list[Attachment]:
     """Evidence of the related duty item's records, which a progress note may link to."""
     if finding.duty_item_id is None:
         return []
-    return list(db.session.scalars(
-        select(Attachment).join(ProgressRecord, ProgressRecord.id == Attachment.record_id)
-        .where(ProgressRecord.item_id == finding.duty_item_id).order_by(Attachment.id.desc()).limit(50)))
+    return duties.item_attachments(finding.duty_item_id, limit=50)
 
 
 # -- snapshots and history ------------------------------------------------------------
@@ -325,7 +321,7 @@ def _clean_plan(data: dict, *, current: Finding | None = None) -> tuple[dict, di
         item_id = parse_id(data.get("duty_item_id"))
     except (TypeError, ValueError):
         item_id, errors["duty_item_id"] = None, [_("Choose a duty item from the list.")]
-    if item_id is not None and db.session.get(DutyItem, item_id) is None:
+    if item_id is not None and duties.find_item(item_id) is None:
         errors["duty_item_id"] = [_("Choose a duty item from the list.")]
     clean["duty_item_id"] = item_id
     measures = _text(data.get("measures"))
@@ -534,9 +530,9 @@ def delete_finding(finding: Finding, *, version: Any, actor: Actor) -> None:
 def evidence_key(sha256: str) -> str:
     """The blob-store key of a finding's evidence with content digest ``sha256``.
 
-    Derived from the digest (so identical files are stored once among findings) but in
-    the findings' own namespace, so that the duties package, which removes a blob when
-    its last duty attachment is deleted, can never remove a finding's evidence.
+    Derived from the digest, so identical files are stored once among findings.  (The
+    key no longer protects anything by its naming: clean-up keeps every blob that a
+    registered reference holds, see :mod:`app.evidence.services`.)
     """
     return hashlib.sha256(b"zeren-findings-evidence:" + sha256.encode("ascii")).hexdigest()
 
@@ -652,7 +648,8 @@ def add_note(finding: Finding, data: dict, *, files: Iterable[Upload] = (), link
 @writes
 def remove_evidence(evidence: FindingEvidence, *, actor: Actor) -> None:
     """Remove one evidence file (bureau workers, while the finding is open or being
-    rectified); the bytes go when no finding uses them any more."""
+    rectified); the bytes go when no registered reference (see
+    :func:`app.evidence.services.release_blobs`) holds their key any more."""
     finding = get_finding(evidence.finding_id)
     require(rules.can_work_on(finding.status, who(actor, finding)))
     ensure_open(finding.year)
@@ -662,13 +659,7 @@ def remove_evidence(evidence: FindingEvidence, *, actor: Actor) -> None:
            before={"name": evidence.original_name, "sha256": evidence.sha256, "size": evidence.size})
     db.session.delete(evidence)
     finding.updated_at = utcnow()
-    after_commit(lambda: _release_blob(key))
-
-
-def _release_blob(key: str) -> None:
-    """After a commit: delete the bytes no finding's evidence uses any more."""
-    if not db.session.scalar(select(func.count(FindingEvidence.id)).where(FindingEvidence.blob_key == key)):
-        blob_store().delete(current_slug(), key)
+    after_commit(lambda: release_blobs({key}))
 
 
 def _store_after_commit(prepared: list[PreparedUpload], slug: str) -> None:
@@ -755,7 +746,7 @@ def finding_rows(filters: Filters | None = None, day: date | None = None) -> lis
     in ledger order: batch date, date found, id."""
     filters = filters or Filters()
     day = day or today()
-    query = select(Finding).options(selectinload(Finding.duty_item).selectinload(DutyItem.duty_list))
+    query = select(Finding).options(duties.with_list(selectinload(Finding.duty_item)))
     if filters.year:
         query = query.where(Finding.year == filters.year)
     if filters.batch:

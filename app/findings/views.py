@@ -18,8 +18,8 @@ from werkzeug.routing import BuildError
 
 from app.accounts import services as accounts
 from app.accounts.decorators import bureau_role
-from app.duties.services import human_size
-from app.duties.storage import KINDS, max_bytes
+from app.evidence.services import human_size
+from app.evidence.storage import KINDS, max_bytes
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.core.actor import Actor

@@ -24,7 +24,7 @@ from sqlalchemy import (JSON, Column, Date, DateTime, ForeignKey, Integer, Numer
                         UniqueConstraint, event, inspect)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.duties.models import Attachment  # the evidence linked to a ScoreEntry
+from app.evidence.models import Attachment  # the evidence linked to a ScoreEntry
 from app.models import BigId, CatalogModel, IdMixin, TenantModel, TimestampMixin, VersionMixin
 
 # ScoreSheet.status, in workflow order.
@@ -168,7 +168,7 @@ class ScoreEntry(IdMixin, TimestampMixin, VersionMixin, TenantModel):
 
     Per part the value that counts depends on the indicator's method: ``*_points`` for
     ``points``, ``*_level`` for ``levels``, ``*_deductions`` ({rule code: occurrences})
-    for ``deduct``.  Evidence links the bureau's attachments (duties' ``Attachment``).
+    for ``deduct``.  Evidence links the bureau's attachments (:class:`app.evidence.models.Attachment`).
     """
 
     __tablename__ = "score_entries"

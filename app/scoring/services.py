@@ -30,7 +30,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.audit.services import record_bureau, record_city
-from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
+from app.duties import services as duties
+from app.evidence.models import Attachment
 from app.errors import Conflict, NotFound, ValidationError, check_version
 from app.extensions import db
 from app.jsonsafe import jsonable, whole_or_float
@@ -704,10 +705,7 @@ def _attachments(ids: Iterable[int]) -> list[Attachment]:
 def evidence_choices(year: int) -> list[Attachment]:
     """The bureau's attachments that can be linked as evidence of a ``year`` sheet: the
     files of the progress records of that year's responsibility list, newest first."""
-    query = (select(Attachment).join(ProgressRecord, Attachment.record_id == ProgressRecord.id)
-             .join(DutyItem, ProgressRecord.item_id == DutyItem.id).join(DutyList, DutyItem.list_id == DutyList.id)
-             .where(DutyList.year == year).order_by(Attachment.id.desc()).limit(EVIDENCE_CHOICES_LIMIT))
-    return list(db.session.scalars(query))
+    return duties.year_attachments(year, EVIDENCE_CHOICES_LIMIT)
 
 
 def _snapshot(entry: ScoreEntry, part: str, method: str) -> dict:

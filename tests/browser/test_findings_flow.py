@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.duties.models import Person
+from app.people.models import Person
 from app.extensions import db
 from app.findings import services
 from app.tenancy.session import tenant_context

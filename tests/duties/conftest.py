@@ -11,8 +11,8 @@ import pytest
 
 from app.core.actor import Actor
 from app.duties import catalog, services
-from app.duties.demo import minimal_pdf
-from app.duties.models import Person
+from app.evidence.demo import minimal_pdf
+from app.people.models import Person
 from app.extensions import db
 from app.tenancy.session import tenant_context
 

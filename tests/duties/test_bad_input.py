@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from app.duties import catalog, services
-from app.duties.models import Attachment, DutyItem, Person, ProgressRecord
+from app.evidence.models import Attachment
+from app.duties.models import DutyItem, ProgressRecord
+from app.people.models import Person
 from app.extensions import db
 from app.tenancy.session import tenant_context
 from tests.conftest import login

@@ -7,9 +7,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.duties import catalog, services
-from app.duties.demo import minimal_pdf
-from app.duties.models import Attachment, Person, ProgressRecord
-from app.duties.storage import sniff
+from app.evidence.demo import minimal_pdf
+from app.evidence.models import Attachment
+from app.duties.models import ProgressRecord
+from app.people.models import Person
+from app.evidence.storage import sniff
 from app.extensions import db
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context

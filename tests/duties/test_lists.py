@@ -7,7 +7,9 @@ from sqlalchemy import select
 from app.core.actor import Actor
 from app.audit.models import TenantAuditEvent
 from app.duties import services
-from app.duties.models import DutyItem, Person
+from app.duties.models import DutyItem
+from app.people import services as people_services
+from app.people.models import Person
 from app.errors import Conflict, Locked, PermissionDenied, ValidationError
 from app.extensions import db
 from app.tenancy.session import tenant_context
@@ -118,7 +120,7 @@ def test_a_stale_version_is_refused_for_every_editable_row(app, bureau_a, bureau
             services.update_list(duty_list, title="新标题", version=duty_list.version + 1, actor=SYSTEM)
         person = db.session.get(Person, bureau_list["people"]["liaison"])
         with pytest.raises(Conflict):
-            services.save_person(person, {"name": "改名", "kind": "staff"}, version="", actor=SYSTEM)
+            people_services.save_person(person, {"name": "改名", "kind": "staff"}, version="", actor=SYSTEM)
         record = services.add_record(item, {"occurred_on": "2026-03-01", "summary": "召开会议", "count": "1"},
                                      actor=SYSTEM)
         with pytest.raises(Conflict):
@@ -188,21 +190,21 @@ def test_split_per_member(app, bureau_a, template):
 
 def test_people(app, bureau_a, bureau_list):
     with tenant_context(bureau_a.tenant):
-        person = services.save_person(None, {"name": "赵卫东", "post": "党组成员、副局长", "kind": "member",
+        person = people_services.save_person(None, {"name": "赵卫东", "post": "党组成员、副局长", "kind": "member",
                                              "user_id": str(bureau_a.viewer.id)},
                                       linkable_user_ids={bureau_a.viewer.id}, actor=SYSTEM)
         assert person.user_id == bureau_a.viewer.id and person.sort_order > 0
         with pytest.raises(ValidationError) as error:
-            services.save_person(None, {"name": "", "kind": "king", "user_id": str(bureau_a.viewer.id),
+            people_services.save_person(None, {"name": "", "kind": "king", "user_id": str(bureau_a.viewer.id),
                                         "sort_order": "-1", "post": "职" * 101},
                                  linkable_user_ids={bureau_a.viewer.id}, actor=SYSTEM)
         assert set(error.value.errors) == {"name", "kind", "user_id", "sort_order", "post"}
         with pytest.raises(ValidationError):
-            services.save_person(None, {"name": "x", "kind": "staff", "user_id": "12345"},
+            people_services.save_person(None, {"name": "x", "kind": "staff", "user_id": "12345"},
                                  linkable_user_ids={bureau_a.viewer.id}, actor=SYSTEM)
         owner = db.session.get(Person, bureau_list["people"]["secretary"])
         with pytest.raises(ValidationError):  # owns items
-            services.delete_person(owner, version=owner.version, actor=SYSTEM)
-        services.delete_person(person, version=person.version, actor=SYSTEM)
+            people_services.delete_person(owner, version=owner.version, actor=SYSTEM)
+        people_services.delete_person(person, version=person.version, actor=SYSTEM)
         actions = db.session.scalars(select(TenantAuditEvent.action).where(TenantAuditEvent.entity_type == "person"))
         assert set(actions) == {"person.create", "person.delete"}

@@ -7,7 +7,8 @@ import re
 from sqlalchemy import select
 
 from app.duties import catalog, services
-from app.duties.models import DutyItem, DutyList, Person
+from app.duties.models import DutyItem, DutyList
+from app.people.models import Person
 from app.extensions import db
 from app.tenancy.session import tenant_context
 from tests.conftest import login

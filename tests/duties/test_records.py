@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from app.core.actor import Actor
 from app.audit.models import TenantAuditEvent
 from app.duties import services
-from app.duties.models import Attachment, DutyItem, ProgressRecord
+from app.evidence.models import Attachment
+from app.duties.models import DutyItem, ProgressRecord
 from app.extensions import db
 from app.tenancy.session import tenant_context
 from tests.conftest import login

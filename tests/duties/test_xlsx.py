@@ -196,7 +196,7 @@ def test_import_page_and_template_download(app, client, bureau_a, bureau_list, t
 
 
 def test_people_with_the_same_name_are_exported_with_their_post(app, bureau_a, bureau_list, today):
-    from app.duties.models import Person
+    from app.people.models import Person
 
     with tenant_context(bureau_a.tenant):
         twin = Person(name="王建国", post="二级调研员", kind="staff")

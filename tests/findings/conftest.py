@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.duties.models import Person
+from app.people.models import Person
 from app.extensions import db
 from app.findings import services
 from app.core.actor import Actor

@@ -10,7 +10,8 @@ from email.policy import default as default_policy
 import pytest
 from sqlalchemy import select
 
-from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
+from app.evidence.models import Attachment
+from app.duties.models import DutyItem, DutyList, ProgressRecord
 from app.extensions import db
 from app.findings import reminders, services
 from app.findings.models import ReminderDigest

@@ -226,8 +226,9 @@ def test_uploads_follow_the_duties_rules(app, bureau_a):
 
 
 def test_linking_evidence_of_the_related_duty_item(app, bureau_a):
-    from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
-    from app.duties.storage import put_bytes
+    from app.evidence.models import Attachment
+    from app.duties.models import DutyItem, DutyList, ProgressRecord
+    from app.evidence.storage import put_bytes
 
     with tenant_context(bureau_a.tenant):
         duty_list = DutyList(year=services.today().year, title="2026年度主体责任清单", status="published", areas=[])

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.core.actor import Actor
 from app.audit.models import CatalogAuditEvent, TenantAuditEvent
-from app.duties.models import Attachment, DutyItem, DutyList, ProgressRecord
+from app.evidence.models import Attachment
+from app.duties.models import DutyItem, DutyList, ProgressRecord
 from app.errors import Conflict, Locked, ValidationError
 from app.extensions import db
 from app.scoring import engine, services

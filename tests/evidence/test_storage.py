@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.duties import storage
-from app.duties.storage import LocalBlobStore, UploadRejected, prepare_upload, sanitise_filename, sniff
+from app.evidence import storage
+from app.evidence.storage import LocalBlobStore, UploadRejected, prepare_upload, sanitise_filename, sniff
 from tests.duties.conftest import EXE, JPG, PNG, docx_bytes, ofd_bytes, ole2_bytes, pdf_bytes, xlsx_bytes, zip_bytes
 
 
