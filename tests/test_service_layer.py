@@ -25,8 +25,8 @@ from sqlalchemy.orm.exc import StaleDataError
 import app as app_package
 from app.core.actor import Actor
 from app.core.unit_of_work import WRITES_MARK, unit_of_work
-from app.duties import services as duties
-from app.duties.models import Person
+from app.people import services as people
+from app.people.models import Person
 from app.errors import Conflict, ValidationError
 from app.extensions import db
 from app.tenancy import services as tenancy
@@ -110,21 +110,21 @@ def _people_count(app, slug: str) -> int:
 
 def test_a_service_called_alone_commits(app, bureau_a):
     with app.app_context(), tenant_context(tenancy.get_tenant(bureau_a.slug)):
-        duties.save_person(None, {"name": "张三", "kind": "member", "post": "党组成员"}, actor=SYSTEM)
+        people.save_person(None, {"name": "张三", "kind": "member", "post": "党组成员"}, actor=SYSTEM)
     assert _people_count(app, bureau_a.slug) == 1
 
 
 def test_one_unit_of_work_commits_all_or_nothing(app, bureau_a):
     with app.app_context(), tenant_context(tenancy.get_tenant(bureau_a.slug)):
         with unit_of_work():
-            duties.save_person(None, {"name": "张三", "kind": "member", "post": "党组成员"}, actor=SYSTEM)
-            duties.save_person(None, {"name": "李四", "kind": "member", "post": "党组成员"}, actor=SYSTEM)
+            people.save_person(None, {"name": "张三", "kind": "member", "post": "党组成员"}, actor=SYSTEM)
+            people.save_person(None, {"name": "李四", "kind": "member", "post": "党组成员"}, actor=SYSTEM)
             assert _people_count(app, bureau_a.slug) == 0  # flushed, not committed
     assert _people_count(app, bureau_a.slug) == 2
     with app.app_context(), tenant_context(tenancy.get_tenant(bureau_a.slug)):
         with pytest.raises(ValidationError), unit_of_work():
-            duties.save_person(None, {"name": "王五", "kind": "member", "post": "党组成员"}, actor=SYSTEM)
-            duties.save_person(None, {"name": "", "kind": "member"}, actor=SYSTEM)
+            people.save_person(None, {"name": "王五", "kind": "member", "post": "党组成员"}, actor=SYSTEM)
+            people.save_person(None, {"name": "", "kind": "member"}, actor=SYSTEM)
     assert _people_count(app, bureau_a.slug) == 2  # the first of the failed unit is gone too
 
 

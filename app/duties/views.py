@@ -20,7 +20,7 @@ from . import bp, catalog, services, xlsx
 from .forms import (ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm, NewListForm,
                     PersonForm, RecordForm, choices, status_choices)
 from app.evidence.labels import FILE_KIND_LABELS
-from app.evidence.services import human_size
+from app.evidence.services import MAX_FILES_PER_UPLOAD, human_size
 from app.evidence.storage import KINDS, max_bytes
 from app.people import services as people_services
 from app.people.labels import PERSON_KIND_LABELS
@@ -38,7 +38,7 @@ def allow_uploads(endpoint: str | None, _values: dict | None) -> None:
     # Runs before Flask-WTF's CSRF check parses the body: a file a little over the
     # per-file limit then reaches the service and gets a form error instead of a 413 page.
     if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = max_bytes() * services.MAX_FILES_PER_UPLOAD + FORM_OVERHEAD
+        request.max_content_length = max_bytes() * MAX_FILES_PER_UPLOAD + FORM_OVERHEAD
 
 
 @bp.app_context_processor

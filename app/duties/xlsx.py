@@ -34,6 +34,7 @@ from app.core.actor import Actor, require
 from app.audit.services import record_bureau
 from app.extensions import db
 from app.core.unit_of_work import writes
+from app.people import services as people_services
 from app.people.models import Person
 
 from . import services
@@ -186,7 +187,7 @@ def export_list(duty_list: DutyList, rows: list[services.ItemRow], *, bureau_nam
     book, sheet = _workbook(title)
     areas = {a["code"]: a["label"] for a in duty_list.areas}
     ordered = [r for _category, group in services.group_by_category(rows) for r in group]
-    names = [p.name for p in services.list_people()]
+    names = [p.name for p in people_services.list_people()]
 
     def owner_cell(person) -> str:
         # a name two people share is written with the post, so that the import can tell them apart
@@ -211,7 +212,7 @@ def export_list(duty_list: DutyList, rows: list[services.ItemRow], *, bureau_nam
                 cell.fill = INFO_FILL
     last = max(3, 2 + len(ordered))
     sheet.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{last}"
-    ranges = _help_sheet(book, duty_list.areas, services.list_people(active_only=True))
+    ranges = _help_sheet(book, duty_list.areas, people_services.list_people(active_only=True))
     _validations(sheet, ranges, max(last, 500))
     return _save(book)
 
@@ -352,7 +353,7 @@ def import_items(duty_list: DutyList, stream: BinaryIO, *, actor: Actor) -> Impo
         raise ImportRefused(_("The workbook has no item rows."))
     labels = _labels()
     areas = {a["code"]: a["label"] for a in duty_list.areas}
-    people = services.list_people()
+    people = people_services.list_people()
     by_id = {p.id: p for p in people}
     by_name: dict[str, list[Person]] = {}
     for person in people:
