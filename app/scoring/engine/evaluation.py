@@ -274,15 +274,13 @@ def completeness(template: object, scores: Mapping[str, Any], *, final: bool = F
     * the **composite and the grade**: the sheet is final (``final``, the sheet's status
       — which the workflow only allows once every weighted part is complete).
 
-    ``scores`` is a scores document (``self``, ``reviewer``, ``ballot``); only the
-    presence and validity of entries count here, the arithmetic is :func:`score_part`'s.
+    ``scores`` is a scores document, of which only ``self`` and ``reviewer`` are read;
+    only the presence and validity of entries count, the arithmetic is :func:`score_part`'s.
     A figure that is not complete is never shown, ranked, averaged or printed as a score.
     """
     reviewer = scores.get("reviewer")
-    ballot = scores.get("ballot")
     return Completeness(
         self=score_part(template, scores.get("self"), "self"),
         reviewer=None if reviewer is None else score_part(template, reviewer, "reviewer"),
-        ballot=isinstance(ballot, Mapping) and any((whole_count(votes) or 0) > 0 for votes in ballot.values()),
         final=final,
     )

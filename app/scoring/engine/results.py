@@ -216,12 +216,11 @@ class Completeness:
     """How complete the figures of one sheet are (:func:`completeness`).
 
     ``self`` and ``reviewer`` are the parts as far as they go (``reviewer`` is ``None``
-    when the document has no reviewer part); ``ballot`` says whether votes are in.
+    when the document has no reviewer part); ``final`` is the sheet's status.
     """
 
     self: PartScore
     reviewer: PartScore | None
-    ballot: bool
     final: bool
 
     @property
