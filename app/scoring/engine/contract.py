@@ -280,7 +280,12 @@ def _semantic_template_problems(data: object) -> list[Problem]:
             )
         )
 
-    grade_labels = {grade.get("label") for grade in _items(data.get("grades")) if isinstance(grade, Mapping)}
+    # Text labels only: a label the schema rejects (a list, a mapping) is no grade, and
+    # would not even go into a set.
+    grade_labels = {
+        label for grade in _items(data.get("grades")) if isinstance(grade, Mapping)
+        and isinstance(label := grade.get("label"), str)
+    }
     gates = _items(data.get("gates"))
     if gates and not ballot_levels:
         problems.append(
