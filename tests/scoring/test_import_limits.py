@@ -81,13 +81,14 @@ HOSTILE = {
             for d in range(6)]), ensure_ascii=False).encode()),
     "long-title": ("sheet.json", json.dumps(dict(services.example_body(), name="长" * 20_000)).encode()),
     "huge-points": ("sheet.json", json.dumps(services.example_body()).replace('"max_points": 8', '"max_points": 1e300', 1).encode()),
+    "grade-label-list": ("sheet.yaml", b"name: x\nyear: 2026\ngrades: [{label: [1], min: 0}]\n"),
 }
 MESSAGES = {
     "yaml-aliases": "锚点和别名", "yaml-one-alias": "锚点和别名", "json-deep": "嵌套超过", "yaml-flow-deep": "嵌套超过",
     "yaml-block-deep": "嵌套超过", "yaml-5001-digits": "数字超出允许范围", "json-5001-digits": "数字超出允许范围",
     "json-1e309": "数字超出允许范围", "yaml-nan": "non-finite", "json-nan": "类型应为数字", "yaml-date": "不支持的取值类型",
     "yaml-binary": "不支持的取值类型", "nul": "NUL", "indicators-10000": "至多", "indicators-600": "至多 500 项",
-    "long-title": "不得超过 500 个字符", "huge-points": "数字超出允许范围",
+    "long-title": "不得超过 500 个字符", "huge-points": "数字超出允许范围", "grade-label-list": "类型应为字符串",
 }
 
 
