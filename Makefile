@@ -27,8 +27,11 @@ run: setup catalog demo
 	@echo "  (only when this demo city was seeded by make run; see 'flask demo seed --help')"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# The suite runs in parallel (pytest-xdist, one worker per core; PYTEST_WORKERS=0 runs
+# it in this process); a module's tests stay on one worker, so its module fixtures are built once.
+PYTEST_WORKERS ?= auto
 test: setup chromium
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 setup: python-check $(VENV)/.installed fonts translations
 

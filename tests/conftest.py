@@ -1,36 +1,37 @@
 """Fixtures shared by the whole suite.
 
 Every test gets its own data root and a fresh catalog.  With ``ZEREN_TEST_POSTGRES_URL``
-set (CI does), the catalog lives in a PostgreSQL database made for this test run and each
-bureau is a ``t_<slug>`` schema in it; otherwise everything is SQLite under ``tmp_path``.
+set (CI does), the catalog lives in a PostgreSQL database made for this test run (one
+per xdist worker) and each bureau is a ``t_<slug>`` schema in it; otherwise everything
+is SQLite under ``tmp_path``.  Plain helpers (``login``, ``make_app``, sample files, …)
+are in :mod:`tests.helpers`.
 """
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
-from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+from werkzeug.routing import Rule
 
-from flask.testing import FlaskClient
-
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
 from app.tenancy.migrations import upgrade_catalog
+from tests.helpers import MIGRATIONS_DIR, PASSWORD, SYSTEM, Bureau, People, add_people, make_app, make_bureau
 
-PASSWORD = "Correct-horse-battery"
 POSTGRES_URL = os.environ.get("ZEREN_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(scope="session")
 def postgres_database():
-    """A throw-away PostgreSQL database for this test run (None on SQLite)."""
+    """A throw-away PostgreSQL database for this test run (None on SQLite).
+
+    Each xdist worker runs this session fixture itself, and the name is random, so
+    workers never share a database.
+    """
     if not POSTGRES_URL:
         yield None
         return
@@ -47,15 +48,12 @@ def postgres_database():
         admin.dispose()
 
 
-MIGRATIONS_DIR = str(TestConfig.MIGRATIONS_DIR)
-
-
 @pytest.fixture(scope="session")
 def catalog_template(tmp_path_factory, postgres_database):
     """A catalog migrated to head once per session; each test starts from a copy of it.
 
     SQLite: a file copied into the test's data root.  PostgreSQL: the test run's database,
-    migrated here once and emptied by :func:`_reset_postgres` before each test.
+    migrated here once and emptied by ``make_app`` before each test.
     """
     if postgres_database:
         engine = create_engine(postgres_database, poolclass=NullPool)
@@ -72,54 +70,35 @@ def catalog_template(tmp_path_factory, postgres_database):
     return path
 
 
-def _reset_postgres(url: str) -> None:
-    """Empty the migrated catalog and drop every bureau schema (much faster than migrating)."""
-    engine = create_engine(url, poolclass=NullPool)
-    with engine.begin() as connection:
-        schemas = connection.execute(text(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")).scalars().all()
-        for schema in schemas:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        tables = connection.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
-        ).scalars().all()
-        if tables:
-            connection.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-    engine.dispose()
+@pytest.fixture(scope="session", autouse=True)
+def _shared_url_builders():
+    """Compile each URL rule's builders once per test process instead of once per application.
 
-
-def make_app(tmp_path, postgres_database, catalog_template=None, **overrides):
-    """An application on a fresh data root; with ``catalog_template`` its catalog starts migrated."""
-    settings = {"TENANTS_DIR": str(tmp_path / "tenants"), "DATABASE_URL": None, "TENANT_SERVERS": "",
-                "REDIS_URL": None}
-    if postgres_database:
-        _reset_postgres(postgres_database)
-        settings["DATABASE_URL"] = postgres_database
-    elif catalog_template is not None:
-        (tmp_path / "tenants").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(catalog_template, tmp_path / "tenants" / "catalog.sqlite3")
-    settings.update(overrides)
-    application = create_app(_config_class(settings))
-    application.test_client_class = FreshContextClient
-    return application
-
-
-class FreshContextClient(FlaskClient):
-    """Runs every request in its own application context, as in production.
-
-    Flask reuses an already pushed app context for a request, which would share ``g``
-    (Flask-Login's cached user) and the database session between the test body and every
-    request.  Pushing a fresh context per request keeps requests independent.
+    Each test builds its own application (own data root, own configuration), and adding
+    the ~645 rules used to be most of ``create_app``: Werkzeug generates and compiles
+    Python code for two builders of each rule.  ``Rule._compile_builder`` returns a plain
+    function of the rule's parsed parts (``_trace``), its defaults (a default of a
+    variable in the rule becomes a constant through that variable's converter) and
+    ``append_unknown``; the function reaches its rule only through its ``self`` argument.
+    Equal inputs give the same function, so it is cached on exactly those inputs.
+    Subprocess servers (tests/support/live.py) are untouched.
     """
+    original = Rule._compile_builder
+    builders: dict[tuple, object] = {}
 
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+    def compile_builder(self, append_unknown=True):
+        defaults = self.defaults or {}
+        key = (self.rule, tuple(self._trace), append_unknown,
+               tuple(sorted((name, repr(value), type(self._converters.get(name)).__qualname__)
+                            for name, value in defaults.items())))
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = original(self, append_unknown)
+        return builder
 
-
-def _config_class(settings: dict) -> type:
-    # A subclass per test: create_app reads a class, then the environment, then finalises.
-    return type("PerTestConfig", (TestConfig,), settings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", compile_builder)
+        yield
 
 
 @pytest.fixture
@@ -138,41 +117,76 @@ def app(tmp_path, postgres_database, catalog_template, monkeypatch):
 
 @pytest.fixture
 def client(app):
+    """A test client that runs each request in a fresh application context."""
     return app.test_client()
 
 
-@dataclass
-class Bureau:
-    tenant: object
-    slug: str
-    admin: object
-    editor: object
-    viewer: object
+@pytest.fixture(scope="session")
+def bureau_template(tmp_path_factory, postgres_database, catalog_template):
+    """A bureau database at head, built once per session by the real provisioning code.
 
-
-def _bureau(slug: str, name: str) -> Bureau:
-    from app.accounts import services as accounts
+    SQLite only (None on PostgreSQL, where a bureau is a schema and is built each time):
+    the file is what ``_build_database`` makes, closed so its write-ahead log is folded in.
+    """
+    if postgres_database:
+        return None
     from app.tenancy import services as tenancy
 
-    tenant = tenancy.create_tenant(slug, name)
-    admin = accounts.create_user(f"{slug}-admin", f"{name}管理员", PASSWORD, tenant=tenant, role="bureau_admin")
-    editor = accounts.create_user(f"{slug}-editor", f"{name}联络员", PASSWORD, tenant=tenant, role="bureau_editor")
-    viewer = accounts.create_user(f"{slug}-viewer", f"{name}查看", PASSWORD, tenant=tenant, role="bureau_viewer")
-    return Bureau(tenant=tenant, slug=slug, admin=admin, editor=editor, viewer=viewer)
+    application = make_app(tmp_path_factory.mktemp("bureau-template"), None, catalog_template)
+    with application.app_context():
+        store = tenancy.store()
+        ref = store.placement_for("template")
+        tenancy._build_database(ref)
+        store.dispose_all()
+        path = store.sqlite_path(ref)
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
 
 
 @pytest.fixture
-def bureau_a(app) -> Bureau:
-    return _bureau("bureau-a", "市财政局")
+def bureau_factory(app, bureau_template, monkeypatch):
+    """Make a bureau with its three accounts: ``bureau_factory(slug, name) -> Bureau``.
+
+    Everything goes through the services as in production, except that on SQLite the
+    bureau's database file is copied from :func:`bureau_template` instead of being built
+    table by table (the same file, an order of magnitude faster).
+    """
+    from app.tenancy import services as tenancy
+    from app.tenancy.store import SQLITE
+
+    build = tenancy._build_database
+
+    def copy_or_build(ref):
+        if bureau_template is None or ref.backend != SQLITE:
+            return build(ref)
+        store = tenancy.store()
+        store.files_dir(ref.slug).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bureau_template, store.sqlite_path(ref))
+        return tenancy.tenant_head()
+
+    def factory(slug: str, name: str) -> Bureau:
+        with monkeypatch.context() as patch:
+            patch.setattr(tenancy, "_build_database", copy_or_build)
+            return make_bureau(slug, name)
+
+    return factory
 
 
 @pytest.fixture
-def bureau_b(app) -> Bureau:
-    return _bureau("bureau-b", "市教育局")
+def bureau_a(bureau_factory) -> Bureau:
+    """市财政局 (``bureau-a``) with its admin, editor and viewer."""
+    return bureau_factory("bureau-a", "市财政局")
+
+
+@pytest.fixture
+def bureau_b(bureau_factory) -> Bureau:
+    """市教育局 (``bureau-b``) with its admin, editor and viewer."""
+    return bureau_factory("bureau-b", "市教育局")
 
 
 @pytest.fixture
 def city_admin(app):
+    """The city committee's administrator (``city``)."""
     from app.accounts import services as accounts
 
     return accounts.create_user("city", "工委管理员", PASSWORD, role="city_admin")
@@ -180,18 +194,44 @@ def city_admin(app):
 
 @pytest.fixture
 def city_viewer(app):
+    """A city leader with read-only access (``leader``)."""
     from app.accounts import services as accounts
 
     return accounts.create_user("leader", "工委领导", PASSWORD, role="city_viewer")
 
 
-def login(client, username: str, password: str = PASSWORD, follow: bool = False):
-    """Log in through the real form; returns the response."""
-    return client.post("/login", data={"username": username, "password": password}, follow_redirects=follow)
+# -- feature data used by tests of several packages -------------------------------------
+@pytest.fixture
+def template(app):
+    """The default duty-list template, published for 2026 (what a new city starts with)."""
+    from app.duties import catalog
+
+    return catalog.ensure_default_published(2026)
 
 
-def csrf_token_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
+@pytest.fixture
+def bureau_list(app, bureau_a, template):
+    """Bureau A with people and its 2026 duty list copied from the template; returns ids."""
+    from app.duties import services
+    from app.tenancy.session import tenant_context
+
+    with tenant_context(bureau_a.tenant):
+        people = add_people(bureau_a.editor)
+        duty_list = services.create_list(2026, template_id=template.id, actor=SYSTEM)
+        return {"list_id": duty_list.id, "people": {k: p.id for k, p in people.items()},
+                "item_ids": [i.id for i in duty_list.items]}
+
+
+@pytest.fixture
+def people(bureau_a) -> People:
+    """Three people in bureau A (the liaison linked to its editor), for findings."""
+    from app.people.models import Person
+    from app.tenancy.session import tenant_context
+
+    with tenant_context(bureau_a.tenant):
+        liaison = Person(name="孙联络", post="机关党委专职副书记", kind="staff", user_id=bureau_a.editor.id, sort_order=30)
+        secretary = Person(name="王书记", post="党组书记、局长", kind="secretary", sort_order=10)
+        member = Person(name="李成员", post="党组成员、副局长", kind="member", sort_order=20)
+        db.session.add_all([liaison, secretary, member])
+        db.session.commit()
+        return People(liaison=liaison.id, secretary=secretary.id, member=member.id)

@@ -29,9 +29,7 @@ from sqlalchemy import func, select
 from app.audit.models import CatalogAuditEvent, TenantAuditEvent
 from app.extensions import db
 from app.tenancy.session import tenant_context
-from tests.conftest import PASSWORD, csrf_token_from, login
-from tests.duties.conftest import bureau_list, template  # noqa: F401 - fixtures
-from tests.findings.conftest import make_finding
+from tests.helpers import PASSWORD, csrf_token_from, login, make_finding
 
 # -- hostile workbooks ---------------------------------------------------------------------
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

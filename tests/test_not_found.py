@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login
+from tests.helpers import login
 
 
 @pytest.mark.parametrize("path", [

@@ -31,7 +31,7 @@ from app.errors import Conflict, ValidationError
 from app.extensions import db
 from app.tenancy import services as tenancy
 from app.tenancy.session import BureauArchived, tenant_context
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 SYSTEM = Actor.system()
 

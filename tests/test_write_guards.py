@@ -30,7 +30,7 @@ OF_NO_YEAR = [model for model in BUREAU_MODELS if model.lock_year_path is None]
 @pytest.fixture(scope="module")
 def demo_city(tmp_path_factory, postgres_database, catalog_template):
     """One demo city shared by this module's tests (they change nothing that stays)."""
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     application = make_app(tmp_path_factory.mktemp("guards"), postgres_database, catalog_template)
     with application.app_context():

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.extensions import db
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 HOSTILE = {
     "crlf": "a\r\nb",

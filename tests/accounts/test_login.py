@@ -8,7 +8,7 @@ from app.accounts import services as accounts
 from app.audit.models import CatalogAuditEvent
 from app.errors import ValidationError
 from app.extensions import db
-from tests.conftest import PASSWORD, csrf_token_from, login, make_app
+from tests.helpers import PASSWORD, csrf_token_from, login, make_app
 
 
 def test_login_page_is_chinese_by_default(client):

@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.accounts.passwords import character_classes, common_passwords, password_problems, random_password
 from app.errors import ValidationError
 from app.extensions import db
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 WEAK = {
     "1234567890": "三类",  # digits only (and common)

@@ -18,7 +18,7 @@ import pytest
 from app import create_app
 from app.accounts.ratelimit import CatalogStorage
 from app.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 GUNICORN = Path(sys.executable).with_name("gunicorn")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.audit.models import CatalogAuditEvent
 from app.extensions import db
 from app.web import safe_next
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 HOSTILE_TARGETS = [
     "/x\ny", "/a\r\nb", "/a\r\nSet-Cookie: planted=1", "/x\x00y", "/x\ty", "/x\x7f", "/\u2028x", "/\u202eevil",

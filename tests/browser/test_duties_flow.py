@@ -7,8 +7,7 @@ import re
 
 from app.duties import catalog
 from app.duties import services as duties
-from tests.browser.test_shell_flow import log_in
-from tests.duties.conftest import pdf_bytes
+from tests.helpers import log_in, pdf_bytes
 
 
 def test_list_from_template_owner_record_with_pdf(live_server, page, bureau_a, tmp_path):

@@ -9,7 +9,7 @@ from app.people.models import Person
 from app.extensions import db
 from app.findings import services
 from app.tenancy.session import tenant_context
-from tests.browser.test_shell_flow import log_in
+from tests.helpers import log_in
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

@@ -2,7 +2,7 @@
 under the server's file name; no script is blocked by the CSP."""
 from __future__ import annotations
 
-from tests.browser.test_shell_flow import log_in
+from tests.helpers import log_in
 
 
 def test_download_shows_progress_and_saves_the_pdf(live_server, page, bureau_a, tmp_path):

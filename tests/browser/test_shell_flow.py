@@ -1,14 +1,7 @@
 """A city admin creates a bureau in the browser; its admin logs in and manages users."""
 from __future__ import annotations
 
-from tests.conftest import PASSWORD
-
-
-def log_in(page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#submit")
+from tests.helpers import log_in
 
 
 def test_city_admin_creates_a_bureau_and_its_admin_takes_over(live_server, page, city_admin, bureau_b):

@@ -9,7 +9,7 @@ from app.accounts.models import User
 from app.audit.models import CatalogAuditEvent
 from app.extensions import db
 from app.tenancy.models import Tenant
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 
 def test_city_admin_creates_a_bureau_with_its_admin_in_the_browser(app, client, city_admin):

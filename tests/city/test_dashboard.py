@@ -13,7 +13,7 @@ from app.city import metrics
 from app.extensions import db
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
-from tests.conftest import login
+from tests.helpers import login
 
 
 def _write(tenant, n: int = 1) -> None:
@@ -108,7 +108,7 @@ def test_changing_a_duty_item_moves_that_bureaus_row_only(app, client, city_admi
     """Acceptance: one bureau records progress; the dashboard's next load shows its new
     completion, without any refresh command, and the other bureau's row is unchanged."""
     from app.duties import services as duties
-    from tests.duties.conftest import SYSTEM
+    from tests.helpers import SYSTEM
 
     year = metrics.today().year - 1  # last year's list: its deadline has passed whatever today is
     items = {}

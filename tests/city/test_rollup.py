@@ -84,7 +84,7 @@ def test_backfill_reconstructs_past_days_from_dated_records(app, bureau_a):
     from datetime import date, timedelta
 
     from app.duties import services as duties
-    from tests.duties.conftest import SYSTEM
+    from tests.helpers import SYSTEM
 
     year = metrics.today().year - 1
     with tenant_context(bureau_a.tenant):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.extensions import db
 from app.tenancy.models import Tenant
-from tests.conftest import login
+from tests.helpers import login
 
 
 def test_seed_builds_a_city_and_prints_credentials(app):

@@ -13,8 +13,7 @@ from app.duties.models import DutyItem, ProgressRecord
 from app.people.models import Person
 from app.extensions import db
 from app.tenancy.session import tenant_context
-from tests.conftest import login
-from tests.duties.conftest import SYSTEM, pdf_bytes
+from tests.helpers import SYSTEM, login, pdf_bytes
 
 FIELDS = ["category", "area", "content", "measures", "owner_id", "lead_unit", "cadence", "expected_count", "due_date",
           "occurred_on", "summary", "count", "version", "name", "post", "kind", "user_id", "sort_order", "active",

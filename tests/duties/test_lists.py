@@ -13,7 +13,7 @@ from app.people.models import Person
 from app.errors import Conflict, Locked, PermissionDenied, ValidationError
 from app.extensions import db
 from app.tenancy.session import tenant_context
-from tests.duties.conftest import SYSTEM, add_people
+from tests.helpers import SYSTEM, add_people
 
 EDITOR = Actor(id=999, username="someone", display_name="某人", side="bureau", role="bureau_editor")
 

@@ -7,7 +7,7 @@ from app.duties import services
 from app.duties.models import DutyItem
 from app.extensions import db
 from app.tenancy.session import tenant_context
-from tests.duties.conftest import SYSTEM
+from tests.helpers import SYSTEM
 
 
 def _record(item, day: str, count: int = 1, files=()):
@@ -36,7 +36,7 @@ def test_metrics_follow_the_formula(app, bureau_a):
         _record(quarterly, "2026-02-01", 3)                        # 3, but only 2 owed: credited 2
         from io import BytesIO
 
-        from tests.duties.conftest import pdf_bytes
+        from tests.helpers import pdf_bytes
 
         _record(once_done, "2026-06-01", files=[services.Upload(BytesIO(pdf_bytes()), "完成.pdf")])
         figures = services.metrics(2026, as_of=date(2026, 7, 1))

@@ -11,8 +11,7 @@ from app.duties.models import DutyItem, DutyList
 from app.people.models import Person
 from app.extensions import db
 from app.tenancy.session import tenant_context
-from tests.conftest import login
-from tests.duties.conftest import SYSTEM, add_people, pdf_bytes
+from tests.helpers import SYSTEM, add_people, login, pdf_bytes
 
 
 def _text(response) -> str:

@@ -8,7 +8,7 @@ import pytest
 from app.duties import services
 from app.errors import ValidationError
 from app.tenancy.session import tenant_context
-from tests.duties.conftest import SYSTEM
+from tests.helpers import SYSTEM
 
 
 def test_records_dated_in_the_future_are_refused(app, bureau_a):

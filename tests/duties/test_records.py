@@ -14,8 +14,7 @@ from app.evidence.models import Attachment
 from app.duties.models import DutyItem, ProgressRecord
 from app.extensions import db
 from app.tenancy.session import tenant_context
-from tests.conftest import login
-from tests.duties.conftest import EXE, SYSTEM, pdf_bytes
+from tests.helpers import EXE, SYSTEM, login, pdf_bytes
 
 
 def _files_dir(app, slug: str) -> Path:

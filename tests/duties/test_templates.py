@@ -10,8 +10,7 @@ from app.duties.models import DutyItem, DutyTemplate, TemplateImmutable
 from app.errors import Conflict, Locked, ValidationError
 from app.extensions import db
 from app.tenancy.session import tenant_context
-from tests.conftest import login
-from tests.duties.conftest import SYSTEM
+from tests.helpers import SYSTEM, login
 
 
 def test_the_default_template_covers_every_category_and_the_usual_areas():

@@ -13,8 +13,7 @@ from app.duties import services, xlsx
 from app.duties.models import DutyItem
 from app.extensions import db
 from app.tenancy.session import tenant_context
-from tests.conftest import login
-from tests.duties.conftest import SYSTEM
+from tests.helpers import SYSTEM, login
 
 HEADERS = [c.header for c in xlsx.COLUMNS]
 

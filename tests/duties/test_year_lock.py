@@ -18,8 +18,7 @@ from app.extensions import db
 from app.models import TenantModel
 from app.tenancy.session import tenant_context
 from app.years import services as years
-from tests.conftest import login
-from tests.duties.conftest import SYSTEM, add_people
+from tests.helpers import SYSTEM, add_people, login
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from app.evidence import storage
 from app.evidence.storage import LocalBlobStore, UploadRejected, prepare_upload, sanitise_filename, sniff
-from tests.duties.conftest import EXE, JPG, PNG, docx_bytes, ofd_bytes, ole2_bytes, pdf_bytes, xlsx_bytes, zip_bytes
+from tests.helpers import EXE, JPG, PNG, docx_bytes, ofd_bytes, ole2_bytes, pdf_bytes, xlsx_bytes, zip_bytes
 
 
 def _sniff(data: bytes, tmp_path: Path) -> str | None:

@@ -12,9 +12,9 @@ import pytest
 from app.core.actor import Actor
 from app.findings import services
 from app.tenancy.session import tenant_context
-from tests.conftest import login
+from tests.helpers import login
 
-from .conftest import add_evidence, admin_of, make_finding
+from tests.helpers import add_evidence, admin_of, make_finding
 
 HUGE = "问" * 100_000
 FIELDS = ("source", "batch", "batch_date", "description", "area", "severity", "found_on", "due_on", "person_id",

@@ -17,7 +17,7 @@ from app.findings import reminders, services
 from app.findings.models import ReminderDigest
 from app.tenancy.session import tenant_context
 
-from .conftest import add_evidence, admin_of, city_of, make_finding
+from tests.helpers import add_evidence, admin_of, city_of, make_finding
 
 
 def _free_port() -> int:
@@ -210,7 +210,7 @@ def test_no_address_no_mail_and_a_broken_server_is_reported(app, bureau_a, scena
 
 
 def test_users_set_their_own_address(app, client, bureau_a):
-    from tests.conftest import login
+    from tests.helpers import login
 
     login(client, bureau_a.editor.username)
     bad = client.post(f"/b/{bureau_a.slug}/reminders/email", data={"email": "not an address"})
@@ -225,7 +225,7 @@ def test_users_set_their_own_address(app, client, bureau_a):
 
 
 def test_new_users_can_get_an_address(app, client, bureau_a, city_admin):
-    from tests.conftest import login
+    from tests.helpers import login
 
     login(client, bureau_a.admin.username)
     response = client.post(f"/b/{bureau_a.slug}/users", data={

@@ -15,7 +15,7 @@ from app.findings.models import CityFinding, Finding, FindingEvidence
 from app.tenancy.session import tenant_context
 from app.years import services as years
 
-from .conftest import PDF, add_evidence, admin_of, city_of, editor_of, finding_data, make_finding
+from tests.helpers import PDF, add_evidence, admin_of, city_of, editor_of, finding_data, make_finding
 
 
 def _get(bureau, finding_id):

@@ -10,9 +10,9 @@ from app.core.actor import Actor
 from app.findings import services
 from app.findings.models import CityFinding, Finding
 from app.tenancy.session import tenant_context
-from tests.conftest import login
+from tests.helpers import login
 
-from .conftest import PDF, add_evidence, admin_of, make_finding
+from tests.helpers import PDF, add_evidence, admin_of, make_finding
 
 
 def _version(bureau, fid):

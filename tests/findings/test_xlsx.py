@@ -13,9 +13,9 @@ from app.extensions import db
 from app.findings import services, xlsx
 from app.findings.models import Finding
 from app.tenancy.session import tenant_context
-from tests.conftest import login
+from tests.helpers import login
 
-from .conftest import admin_of, make_finding
+from tests.helpers import admin_of, make_finding
 
 HEADERS = ["问题来源*", "督查批次", "督查日期", "问题描述*", "问题领域", "严重程度", "责任人", "发现日期*", "整改时限*", "整改措施"]
 

@@ -12,8 +12,7 @@ from pypdf import PdfReader
 
 from app.findings import services
 from app.tenancy.session import tenant_context
-from tests.conftest import login
-from tests.findings.conftest import admin_of, make_finding, people  # noqa: F401 - fixture
+from tests.helpers import admin_of, login, make_finding
 
 HOSTILE = "整改问题 \U0001F600 \U00020000 \ue000 \x07 \U0010ffff"
 

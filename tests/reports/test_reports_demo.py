@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from app.core.actor import Actor
 from app.extensions import db
 from app.tenancy.migrations import upgrade_catalog
-from tests.conftest import make_app
+from tests.helpers import make_app
 
 PASSWORD = "demo-password-1"
 MM = 72 / 25.4

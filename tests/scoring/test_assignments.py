@@ -11,12 +11,12 @@ from app.core.actor import Actor
 from app.errors import ValidationError
 from app.scoring import services
 from app.scoring.forms import IdsField
-from tests.conftest import _bureau, login
+from tests.helpers import login
 
 
 @pytest.fixture
-def bureaus(app, bureau_a, bureau_b):
-    return [bureau_a, bureau_b, _bureau("bureau-c", "市审计局")]
+def bureaus(app, bureau_a, bureau_b, bureau_factory):
+    return [bureau_a, bureau_b, bureau_factory("bureau-c", "市审计局")]
 
 
 def _assigned_slugs(template) -> set[str]:

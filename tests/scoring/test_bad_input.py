@@ -10,8 +10,7 @@ import pytest
 
 from app.core.actor import Actor
 from app.scoring import services
-from tests.conftest import login
-from tests.scoring.conftest import start_and_fill, version_of
+from tests.helpers import login, start_and_fill, version_of
 
 BAD_VALUES = ["", " ", "abc", "-1", "1e999", "NaN", "Infinity", "-0", "0x10", "1,5", "９", "5.555", "3.",
               "99999999999999999999", "<script>alert(1)</script>", "\x00\x01", "' OR 1=1 --", "../../etc/passwd",
@@ -89,7 +88,7 @@ def test_garbage_in_the_self_form_saves_nothing(app, client, bureau_a, stage):
     login(client, bureau_a.admin.username)
     for data in payloads(version_of(bureau_a.tenant)):
         client.post(f"/b/{bureau_a.slug}/scoring/2026", data=data)
-    from tests.scoring.conftest import sheet_of
+    from tests.helpers import sheet_of
 
     entry = sheet_of(bureau_a.tenant).entry_for("SX1")
     assert str(entry.self_points) == "3.00" and entry.self_note == ""

@@ -9,7 +9,7 @@ from app.scoring import services
 from app.scoring.models import ScoreTemplate, TemplateAssignment
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
-from tests.conftest import login
+from tests.helpers import login
 
 
 def test_the_demo_city_has_sheets_at_every_stage(app):

@@ -16,8 +16,7 @@ from app.extensions import db
 from app.scoring import services
 from app.scoring.models import ScoreTemplate, TemplateAssignment
 from app.tenancy.session import tenant_context
-from tests.conftest import login
-from tests.scoring.conftest import YEAR, sheet_of, start_and_fill
+from tests.helpers import YEAR, login, sheet_of, start_and_fill
 
 HOSTILE = [
     "[" * 5000, '{"a":' * 3000, "a: &x [*x]", "*a", "1e309", "9" * 5000, "NaN", "-0", "-1", "1.005", "0x1F",
@@ -193,7 +192,7 @@ def test_version_fields_are_conflicts_not_5xx(app, client, bureau_a, assigned, v
 def test_control_characters_are_dropped_from_what_is_saved(app, client, bureau_a, assigned, city_admin):
     # PostgreSQL refuses NUL in text: posted notes, names and file names lose their
     # control characters (tab and line breaks stay).
-    from tests.scoring.conftest import form_fields, version_of
+    from tests.helpers import form_fields, version_of
 
     start_and_fill(client, bureau_a, {"SX1": "5"})
     login(client, bureau_a.admin.username)

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.scoring import engine, services, xlsx
 from app.scoring.cli import scoring_cli
 from app.scoring.models import ScoreTemplate
-from tests.conftest import login
+from tests.helpers import login
 
 SECONDS = 10
 

@@ -13,8 +13,7 @@ from decimal import Decimal
 import pytest
 
 from app.scoring import engine
-from tests.conftest import login
-from tests.scoring.conftest import EXAMPLE_SCORES, page_figures, review_fully, start_and_fill
+from tests.helpers import EXAMPLE_SCORES, login, page_figures, review_fully, start_and_fill
 
 # A second case: 好 by score (97.23) held back to 较好 by the ballot gate (77.78 % approval),
 # bonuses of 7.5 capped at 5, a deduction, and quarter points.

@@ -17,8 +17,7 @@ from app.extensions import db
 from app.reports import services as reports
 from app.scoring import services
 from app.tenancy.session import tenant_context
-from tests.conftest import login
-from tests.scoring.conftest import YEAR, form_fields, review_fully, sheet_of, start_and_fill, version_of
+from tests.helpers import YEAR, form_fields, login, review_fully, sheet_of, start_and_fill, version_of
 
 PARTIAL_REVIEW = {"SX1": "5", "SX2": {}}  # 2 of 15 indicators (a deduction item checked); the others untouched
 STATE = "评分中 2/15"

@@ -18,9 +18,8 @@ from app.scoring import engine, services
 from app.scoring.models import ScoreEntry
 from app.tenancy.session import tenant_context
 from app.years import services as years
-from tests.conftest import login
-from tests.scoring.conftest import (EXAMPLE_SCORES, YEAR, form_fields, page_figures, review_fully, sheet_of,
-                                    start_and_fill, version_of)
+from tests.helpers import (EXAMPLE_SCORES, YEAR, form_fields, login, page_figures, review_fully, sheet_of,
+                           start_and_fill, version_of)
 
 SECRET_COMMENT = "考核组内部意见：台账归档不规范"
 

@@ -18,8 +18,7 @@ from app.extensions import db
 from app.scoring import services, xlsx
 from app.scoring.engine import load_document
 from app.scoring.models import ScoreTemplate, TemplateAssignment, TemplateImmutable
-from tests.conftest import login
-from tests.scoring.conftest import EXAMPLES
+from tests.helpers import EXAMPLES, login
 
 
 def invalid_body() -> dict:

@@ -9,7 +9,7 @@ from app.errors import Locked, NotFound, ValidationError
 from app.extensions import db
 from app.years import services as years
 from app.years.models import YearLock
-from tests.conftest import login
+from tests.helpers import login
 
 
 def test_lock_and_unlock_with_reasons_are_audited(app, city_admin):

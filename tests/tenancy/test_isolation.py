@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import FloatConverter, IntegerConverter, Rule, UUIDConverter
 
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 def bureau_rules(app) -> list[Rule]:
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/b/<slug>")]

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.tenancy import migrations
 from app.tenancy import services as tenancy
 from app.tenancy.models import Tenant
-from tests.conftest import login
+from tests.helpers import login
 
 
 def test_each_environment_has_exactly_one_head(app):

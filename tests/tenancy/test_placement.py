@@ -14,7 +14,7 @@ from app.tenancy import services as tenancy
 from app.tenancy.migrations import upgrade_catalog
 from app.tenancy.session import tenant_context
 from app.audit.services import record_bureau
-from tests.conftest import login, make_app
+from tests.helpers import login, make_app
 
 
 def test_a_bureau_lives_on_the_server_its_placement_names(tmp_path, postgres_database, monkeypatch):

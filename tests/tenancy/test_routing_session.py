@@ -10,7 +10,7 @@ from app.extensions import db
 from app.tenancy.models import Tenant
 from app.tenancy.session import NoTenantContext, TenantSwitchError, bind_tenant, tenant_context
 from app.tenancy.store import SQLITE, InvalidSlug, TenantRef, TenantStore, validate_slug
-from tests.conftest import login
+from tests.helpers import login
 
 
 @pytest.mark.parametrize("slug", ["../x", "A", "a/b", "a" * 41, "", "1abc", "a", "ab_c", "a b", "t\x00x", None, 42])
