@@ -99,28 +99,31 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, audit, bureau, city
+    """Every page's blueprint, under the parent that gives it its scope.
 
-    app.register_blueprint(accounts.bp)
-    app.register_blueprint(city.bp)
-    app.register_blueprint(bureau.bp)
-    app.register_blueprint(audit.city_bp)
-    app.register_blueprint(audit.bureau_bp)
-    from . import duties
-    app.register_blueprint(duties.bp)
-    app.register_blueprint(duties.city_bp)
-    from . import years
+    ``/b/<slug>/…``: the ``bureau`` parent resolves the bureau, checks membership and
+    binds the session (:func:`app.tenancy.routing.bureau_scope`) for every page of its
+    children, whatever their URL variables are called.  ``/city/…``: the ``city`` parent;
+    each view says which city role it needs.  Endpoints are ``bureau.<feature>.<view>``
+    and ``city.<feature>.<view>``.  The parents are built here, once per application:
+    a blueprint cannot gain children after it was registered.
+    """
+    from flask import Blueprint
+
+    from . import accounts, audit, bureau, city, duties, findings, reports, years
     from .scoring import views as scoring_views
-    app.register_blueprint(scoring_views.city_bp)
-    app.register_blueprint(scoring_views.bureau_bp)
-    app.register_blueprint(years.bp)
-    from . import findings
-    app.register_blueprint(findings.bp)
-    app.register_blueprint(findings.reminders_bp)
-    app.register_blueprint(findings.city_bp)
-    from . import reports
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(reports.city_bp)
+    from .tenancy.routing import bureau_scope
+
+    bureau_pages = bureau_scope(Blueprint("bureau", __name__, url_prefix="/b/<slug>"))
+    for child in (bureau.bp, duties.bp, scoring_views.bureau_bp, findings.bp, findings.reminders_bp, reports.bp,
+                  audit.bureau_bp):
+        bureau_pages.register_blueprint(child)
+    city_pages = Blueprint("city", __name__, url_prefix="/city")
+    for child in (city.bp, duties.city_bp, scoring_views.city_bp, findings.city_bp, reports.city_bp, years.bp,
+                  audit.city_bp):
+        city_pages.register_blueprint(child)
+    for blueprint in (accounts.bp, bureau_pages, city_pages):
+        app.register_blueprint(blueprint)
 
 
 def _register_demo_seeders(app: Flask) -> None:

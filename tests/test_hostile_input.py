@@ -163,7 +163,7 @@ HOSTILE_TEXT = {
 #: field a hostile value could reach.
 EXCLUDED = {
     "accounts.logout": "ends the session the crawl runs in",
-    "city.delete_bureau": "deletes the bureau the other forms work on (a confirm-only form)",
+    "city.dashboard.delete_bureau": "deletes the bureau the other forms work on (a confirm-only form)",
 }
 #: Forms posted last: they archive or delete what the other forms work on.
 LAST = re.compile(r"delete|remove|archive|status|lock")

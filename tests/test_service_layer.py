@@ -53,7 +53,7 @@ WRITE_SERVICES = _write_services()
 def test_introspection_finds_the_write_services_of_every_feature():
     names = {name for name, _ in WRITE_SERVICES}
     for expected in ("app.duties.services.add_record", "app.findings.services.add_note",
-                     "app.scoring.services.save_self", "app.years.services.lock_year",
+                     "app.scoring.services.sheets.save_self", "app.years.services.lock_year",
                      "app.accounts.services.create_user", "app.duties.xlsx.import_items"):
         assert expected in names
     assert len(names) >= 50

@@ -29,10 +29,10 @@ def _login_limit() -> str:
 def home_for(user) -> str:
     """Where a user lands after log-in: the city, their only bureau, or a chooser."""
     if user.city_role:
-        return url_for("city.dashboard")
+        return url_for("city.dashboard.dashboard")
     bureaus = [m.tenant for m in user.memberships if m.tenant is not None and m.tenant.status == "active"]
     if len(bureaus) == 1:
-        return url_for("bureau.home", slug=bureaus[0].slug)
+        return url_for("bureau.home.home", slug=bureaus[0].slug)
     return url_for("accounts.choose")
 
 

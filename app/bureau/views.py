@@ -50,7 +50,7 @@ def users():
             show_error(form, error)
         else:
             flash(_("User %(name)s has been added.", name=user.username), "success")
-            return redirect(url_for("bureau.users"))
+            return redirect(url_for("bureau.home.users"))
     return render_template("bureau/users.html", form=form, members=accounts.bureau_members(_tenant()),
                            role_form=MemberRoleForm(), confirm_form=ConfirmForm())
 
@@ -72,7 +72,7 @@ def set_role(user_id: int):
             flash(_("Role of %(name)s updated.", name=user.username), "success")
     else:
         flash_field_errors(form)
-    return redirect(url_for("bureau.users"))
+    return redirect(url_for("bureau.home.users"))
 
 
 @bp.route("/users/<int:user_id>/remove", methods=["POST"])
@@ -82,14 +82,14 @@ def remove(user_id: int):
     ConfirmForm()
     if user.id == current_user.id:
         flash(_("You cannot remove yourself."), "danger")
-        return redirect(url_for("bureau.users"))
+        return redirect(url_for("bureau.home.users"))
     try:
         accounts.revoke_bureau_role(user, _tenant(), actor=current_user)
     except DomainError as error:
         flash(str(error.message), "danger")
     else:
         flash(_("%(name)s no longer has access to this bureau.", name=user.username), "success")
-    return redirect(url_for("bureau.users"))
+    return redirect(url_for("bureau.home.users"))
 
 
 @bp.route("/users/<int:user_id>/reset", methods=["POST"])
@@ -100,4 +100,4 @@ def reset_password(user_id: int):
     password = accounts.reset_password(user, actor=current_user, tenant=_tenant())
     flash(_("New password for %(user)s: %(password)s — give it to them in person; it is shown only once.",
             user=user.username, password=password), "warning")
-    return redirect(url_for("bureau.users"))
+    return redirect(url_for("bureau.home.users"))

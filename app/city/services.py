@@ -15,6 +15,7 @@ from app.reports import charts, xlsx
 from app.tenancy.models import Tenant
 
 from . import metrics, rollup
+from .models import TenantMetrics
 
 
 def create_bureau(*, slug: str, name: str, category: str, admin_username: str | None,
@@ -34,6 +35,17 @@ def create_bureau(*, slug: str, name: str, category: str, admin_username: str | 
         accounts.create_user(admin_username, admin_display_name or "", admin_password or "",
                              actor=actor, tenant=tenant, role="bureau_admin")
     return tenant
+
+
+def rollup_stamps(year: int) -> list[list]:
+    """Per active bureau, what its roll-up row of ``year`` was computed from: slug, catalog
+    version, data version, and the data version and time of its figures (the reports'
+    cache keys are made of these, read from the catalog only)."""
+    rows = db.session.execute(
+        select(Tenant.slug, Tenant.version, Tenant.data_version, TenantMetrics.data_version, TenantMetrics.computed_at)
+        .outerjoin(TenantMetrics, (TenantMetrics.tenant_id == Tenant.id) & (TenantMetrics.year == year))
+        .where(Tenant.status == "active").order_by(Tenant.id)).all()
+    return [list(row) for row in rows]
 
 
 def bureau_overview() -> list[dict]:

@@ -127,7 +127,7 @@ def bureaus():
                 show_error(form, error)
             else:
                 flash(_("Bureau %(name)s has been created.", name=tenant.name), "success")
-                return redirect(url_for("city.bureau_detail", bureau=tenant.slug))
+                return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
     return render_template("city/bureaus.html", rows=services.bureau_overview(), form=form)
 
 
@@ -149,7 +149,7 @@ def bureau_detail(bureau: str):
             form.version.data = tenant.version
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("city.bureau_detail", bureau=tenant.slug))
+            return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
     return render_template("city/bureau_detail.html", tenant=tenant, form=form,
                            members=accounts.bureau_members(tenant), admin_form=BureauAdminForm(),
                            delete_form=DeleteBureauForm(), confirm_form=ConfirmForm())
@@ -171,7 +171,7 @@ def add_bureau_admin(bureau: str):
             flash(_("Administrator %(name)s has been added.", name=form.username.data), "success")
     else:
         flash_field_errors(form)
-    return redirect(url_for("city.bureau_detail", bureau=tenant.slug))
+    return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
 
 
 @bp.route("/bureaus/<bureau>/users/<int:user_id>/reset", methods=["POST"])
@@ -182,7 +182,7 @@ def reset_member_password(bureau: str, user_id: int):
     password = accounts.reset_password(user, actor=current_user, tenant=tenant)
     flash(_("New password for %(user)s: %(password)s — give it to them in person; it is shown only once.",
             user=user.username, password=password), "warning")
-    return redirect(url_for("city.bureau_detail", bureau=tenant.slug))
+    return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
 
 
 def _member_or_404(tenant, user_id: int):
@@ -204,7 +204,7 @@ def set_bureau_status(bureau: str):
     tenancy.set_status(tenant, status, actor=current_user)
     flash(_("Bureau archived: it is read-only and hidden from its users.") if status == "archived"
           else _("Bureau re-activated."), "success")
-    return redirect(url_for("city.bureau_detail", bureau=tenant.slug))
+    return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
 
 
 @bp.route("/bureaus/<bureau>/delete", methods=["POST"])
@@ -220,10 +220,10 @@ def delete_bureau(bureau: str):
             flash(str(error.message), "danger")
         else:
             flash(_("Bureau %(name)s and all its data have been deleted.", name=name), "success")
-            return redirect(url_for("city.bureaus"))
+            return redirect(url_for("city.dashboard.bureaus"))
     else:
         flash(_("Type the short name %(slug)s to confirm.", slug=tenant.slug), "danger")
-    return redirect(url_for("city.bureau_detail", bureau=tenant.slug))
+    return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -238,7 +238,7 @@ def users():
             show_error(form, error)
         else:
             flash(_("User %(name)s has been added.", name=user.username), "success")
-            return redirect(url_for("city.users"))
+            return redirect(url_for("city.dashboard.users"))
     return render_template("city/users.html", form=form, members=accounts.city_members(),
                            confirm_form=ConfirmForm())
 
@@ -254,4 +254,4 @@ def toggle_city_user(user_id: int):
         accounts.set_active(user, not user.active, actor=current_user)
     except DomainError as error:
         flash(str(error.message), "danger")
-    return redirect(url_for("city.users"))
+    return redirect(url_for("city.dashboard.users"))

@@ -6,7 +6,7 @@ Two blueprints: ``bp`` serves ``/b/<slug>/duties/...`` (the bureau's pages) and
 """
 from flask import Blueprint
 
-bp = Blueprint("duties", __name__, url_prefix="/b/<slug>/duties", template_folder="templates")
-city_bp = Blueprint("duty_templates", __name__, url_prefix="/city/duty-templates", template_folder="templates")
+bp = Blueprint("duties", __name__, url_prefix="/duties", template_folder="templates")
+city_bp = Blueprint("duty_templates", __name__, url_prefix="/duty-templates", template_folder="templates")
 
 from . import city_views, views  # noqa: E402,F401

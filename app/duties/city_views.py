@@ -46,7 +46,7 @@ def create():
         else:
             flash(_("Draft version %(n)s of %(year)s has been created.", n=template.edition, year=template.year),
                   "success")
-            return redirect(url_for("duty_templates.show", template_id=template.id))
+            return redirect(url_for("city.duty_templates.show", template_id=template.id))
     return render_template("duties/city/index.html", templates=catalog.list_templates(), form=form), 400
 
 
@@ -90,14 +90,14 @@ def edit_header(template_id: int):
             answer_error(error, form)
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("duty_templates.show", template_id=template.id))
+            return redirect(url_for("city.duty_templates.show", template_id=template.id))
     return _render(template, header_form=form, status=400)
 
 
 def _frozen(template):
     """A published edition has no item forms: say so and go back to it."""
     flash(_("A published template cannot be changed; start a new version instead."), "warning")
-    return redirect(url_for("duty_templates.show", template_id=template.id))
+    return redirect(url_for("city.duty_templates.show", template_id=template.id))
 
 
 def _item_form(template, formdata=True) -> TemplateItemForm:
@@ -132,7 +132,7 @@ def new_item(template_id: int):
             form.version.data = template.version
         else:
             flash(_("Item %(key)s has been added.", key=item["key"]), "success")
-            return redirect(url_for("duty_templates.show", template_id=template.id, _anchor=item["key"]))
+            return redirect(url_for("city.duty_templates.show", template_id=template.id, _anchor=item["key"]))
     return render_template("duties/city/item.html", template=template, form=form, key=None, submitted=None)
 
 
@@ -170,7 +170,7 @@ def edit_item(template_id: int, key: str):
             form.version.data = template.version
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("duty_templates.show", template_id=template.id, _anchor=key))
+            return redirect(url_for("city.duty_templates.show", template_id=template.id, _anchor=key))
     return render_template("duties/city/item.html", template=template, form=form, key=key, submitted=submitted,
                            confirm_form=ConfirmVersionForm(formdata=None, version=template.version))
 
@@ -186,7 +186,7 @@ def delete_item(template_id: int, key: str):
         answer_error(error)
     else:
         flash(_("Item %(key)s has been removed.", key=key), "success")
-    return redirect(url_for("duty_templates.show", template_id=template.id))
+    return redirect(url_for("city.duty_templates.show", template_id=template.id))
 
 
 @city_bp.route("/<int:template_id>/items/<key>/move", methods=["POST"])
@@ -199,7 +199,7 @@ def move_item(template_id: int, key: str):
                           actor=current_user)
     except DomainError as error:
         answer_error(error)
-    return redirect(url_for("duty_templates.show", template_id=template.id, _anchor=key))
+    return redirect(url_for("city.duty_templates.show", template_id=template.id, _anchor=key))
 
 
 @city_bp.route("/<int:template_id>/publish", methods=["POST"])
@@ -214,7 +214,7 @@ def publish(template_id: int):
     else:
         flash(_("Version %(n)s of %(year)s is published; bureaus can now create their list from it.",
                 n=template.edition, year=template.year), "success")
-    return redirect(url_for("duty_templates.show", template_id=template.id))
+    return redirect(url_for("city.duty_templates.show", template_id=template.id))
 
 
 @city_bp.route("/<int:template_id>/new-version", methods=["POST"])
@@ -226,11 +226,11 @@ def new_version(template_id: int):
         draft = catalog.new_edition(template, actor=current_user)
     except DomainError as error:
         answer_error(error)
-        return redirect(url_for("duty_templates.show", template_id=template.id))
+        return redirect(url_for("city.duty_templates.show", template_id=template.id))
     if draft.id != template.id:
         flash(_("You are editing draft version %(n)s; the published versions stay as they are.", n=draft.edition),
               "info")
-    return redirect(url_for("duty_templates.show", template_id=draft.id))
+    return redirect(url_for("city.duty_templates.show", template_id=draft.id))
 
 
 @city_bp.route("/<int:template_id>/delete", methods=["POST"])
@@ -242,6 +242,6 @@ def delete(template_id: int):
         catalog.delete_draft(template, version=form.version.data, actor=current_user)
     except DomainError as error:
         answer_error(error)
-        return redirect(url_for("duty_templates.show", template_id=template.id))
+        return redirect(url_for("city.duty_templates.show", template_id=template.id))
     flash(_("The draft has been deleted."), "success")
-    return redirect(url_for("duty_templates.index"))
+    return redirect(url_for("city.duty_templates.index"))

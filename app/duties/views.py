@@ -29,7 +29,7 @@ from .labels import CADENCE_LABELS, CATEGORIES, LIST_STATUS_LABELS, STATUS_BADGE
 from .services import Filters, Upload
 
 #: Endpoints that receive files: their request size limit follows the attachment limit.
-UPLOAD_ENDPOINTS = {"duties.add_record", "duties.add_files", "duties.import_items"}
+UPLOAD_ENDPOINTS = {"bureau.duties.add_record", "bureau.duties.add_files", "bureau.duties.import_items"}
 FORM_OVERHEAD = 1024 * 1024
 
 
@@ -112,7 +112,7 @@ def new_list():
         else:
             flash(_("The %(year)s list has been created with %(n)s items.", year=duty_list.year,
                     n=len(duty_list.items)), "success")
-            return redirect(url_for("duties.show_list", list_id=duty_list.id))
+            return redirect(url_for("bureau.duties.show_list", list_id=duty_list.id))
     return render_template("duties/new_list.html", form=form)
 
 
@@ -157,7 +157,7 @@ def edit_list(list_id: int):
             answer_error(error, form)
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("duties.show_list", list_id=duty_list.id))
+            return redirect(url_for("bureau.duties.show_list", list_id=duty_list.id))
     return render_template("duties/edit_list.html", duty_list=duty_list, form=form, submitted=submitted,
                            confirm_form=ConfirmVersionForm(formdata=None, version=duty_list.version))
 
@@ -174,7 +174,7 @@ def set_list_status(list_id: int):
         answer_error(error)
     else:
         flash(_("The list is now: %(status)s.", status=LIST_STATUS_LABELS[duty_list.status]), "success")
-    return redirect(url_for("duties.show_list", list_id=duty_list.id))
+    return redirect(url_for("bureau.duties.show_list", list_id=duty_list.id))
 
 
 @bp.route("/<int:list_id>/delete", methods=["POST"])
@@ -186,9 +186,9 @@ def delete_list(list_id: int):
         services.delete_list(duty_list, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
-        return redirect(url_for("duties.edit_list", list_id=list_id))
+        return redirect(url_for("bureau.duties.edit_list", list_id=list_id))
     flash(_("The draft list has been deleted."), "success")
-    return redirect(url_for("duties.index"))
+    return redirect(url_for("bureau.duties.index"))
 
 
 # -- items ----------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def new_item(list_id: int):
             answer_error(error, form)
         else:
             flash(_("The item has been added."), "success")
-            return redirect(url_for("duties.show_item", item_id=item.id))
+            return redirect(url_for("bureau.duties.show_item", item_id=item.id))
     return render_template("duties/edit_item.html", duty_list=duty_list, item=None, form=form, submitted=None)
 
 
@@ -243,7 +243,7 @@ def edit_item(item_id: int):
             answer_error(error, form)
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("duties.show_item", item_id=item.id))
+            return redirect(url_for("bureau.duties.show_item", item_id=item.id))
     return render_template("duties/edit_item.html", duty_list=item.duty_list, item=item, form=form,
                            submitted=submitted, confirm_form=ConfirmVersionForm(formdata=None, version=item.version))
 
@@ -262,7 +262,7 @@ def _fill_item_form(form: ItemForm, item) -> None:
 
 
 def _back_to_item(item_id: int):
-    return redirect(url_for("duties.show_item", item_id=item_id))
+    return redirect(url_for("bureau.duties.show_item", item_id=item_id))
 
 
 @bp.route("/items/<int:item_id>/delete", methods=["POST"])
@@ -277,7 +277,7 @@ def delete_item(item_id: int):
         answer_error(error)
         return _back_to_item(item_id)
     flash(_("The item has been deleted."), "success")
-    return redirect(url_for("duties.show_list", list_id=list_id))
+    return redirect(url_for("bureau.duties.show_list", list_id=list_id))
 
 
 @bp.route("/items/<int:item_id>/move", methods=["POST"])
@@ -290,7 +290,7 @@ def move_item(item_id: int):
         services.move_item(item, form.direction.data or "", actor=current_actor())
     except DomainError as error:
         answer_error(error)
-    return redirect(url_for("duties.show_list", list_id=list_id, arrange=1, _anchor=anchor))
+    return redirect(url_for("bureau.duties.show_list", list_id=list_id, arrange=1, _anchor=anchor))
 
 
 @bp.route("/items/<int:item_id>/split", methods=["POST"])
@@ -499,7 +499,7 @@ def people():
                 answer_error(error, form)
             else:
                 flash(_("%(name)s has been added.", name=person.name), "success")
-                return redirect(url_for("duties.people"))
+                return redirect(url_for("bureau.duties.people"))
     elif not form.kind.data:
         form.kind.data = "member"
     everyone = people_services.list_people()
@@ -534,7 +534,7 @@ def edit_person(person_id: int):
             answer_error(error, form)
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("duties.people"))
+            return redirect(url_for("bureau.duties.people"))
     return render_template("duties/edit_person.html", person=person, form=form, submitted=submitted,
                            confirm_form=ConfirmVersionForm(formdata=None, version=person.version))
 
@@ -548,9 +548,9 @@ def delete_person(person_id: int):
         people_services.delete_person(person, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
-        return redirect(url_for("duties.edit_person", person_id=person_id))
+        return redirect(url_for("bureau.duties.edit_person", person_id=person_id))
     flash(_("The person has been removed."), "success")
-    return redirect(url_for("duties.people"))
+    return redirect(url_for("bureau.duties.people"))
 
 
 # -- Excel ------------------------------------------------------------------------------
@@ -599,6 +599,6 @@ def import_items(list_id: int):
         else:
             flash(_("Imported: %(added)s new items, %(changed)s changed, %(same)s unchanged.",
                     added=result.added, changed=result.changed, same=result.unchanged), "success")
-            return redirect(url_for("duties.show_list", list_id=duty_list.id))
+            return redirect(url_for("bureau.duties.show_list", list_id=duty_list.id))
     return render_template("duties/import.html", duty_list=duty_list, form=form, problems=problems,
                            limit=human_size(xlsx.MAX_WORKBOOK_BYTES)), 400 if problems else 200

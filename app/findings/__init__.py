@@ -13,8 +13,8 @@ Commands: ``flask reminders send`` and ``flask findings reindex`` (:mod:`.cli`).
 """
 from flask import Blueprint
 
-bp = Blueprint("findings", __name__, url_prefix="/b/<slug>/findings", template_folder="templates")
-reminders_bp = Blueprint("reminders", __name__, url_prefix="/b/<slug>/reminders", template_folder="templates")
-city_bp = Blueprint("city_findings", __name__, url_prefix="/city/findings", template_folder="templates")
+bp = Blueprint("findings", __name__, url_prefix="/findings", template_folder="templates")
+reminders_bp = Blueprint("reminders", __name__, url_prefix="/reminders", template_folder="templates")
+city_bp = Blueprint("findings", __name__, url_prefix="/findings", template_folder="templates")
 
 from . import city_views, views  # noqa: E402,F401

@@ -92,7 +92,7 @@ def set_email():
     else:
         for message in form.email.errors:
             flash(str(message), "danger")
-    return redirect(url_for("city_findings.index"))
+    return redirect(url_for("city.findings.index"))
 
 
 @city_bp.route("/go", methods=["GET"])
@@ -103,8 +103,8 @@ def choose_bureau():
     tenant = tenancy.get_tenant(bureau) if bureau else None
     if tenant is None:
         flash(_("Choose a bureau."), "danger")
-        return redirect(url_for("city_findings.index"))
-    target = "city_findings.import_findings" if request.args.get("to") == "import" else "city_findings.new"
+        return redirect(url_for("city.findings.index"))
+    target = "city.findings.import_findings" if request.args.get("to") == "import" else "city.findings.new"
     return redirect(url_for(target, bureau=tenant.slug))
 
 
@@ -115,7 +115,7 @@ def new(bureau: str):
     """Log a finding of a city inspection into the bureau's ledger."""
     tenant = tenancy.get_tenant(bureau)
     if request.method == "POST" and not _writable(tenant):
-        return redirect(url_for("city_findings.index"))
+        return redirect(url_for("city.findings.index"))
     with tenant_context(tenant):
         form = FindingForm()
         _fill(form)
@@ -131,11 +131,11 @@ def new(bureau: str):
                 status = error.http_status
             else:
                 flash(_("The finding has been logged into the ledger of %(name)s.", name=tenant.name), "success")
-                return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id))
+                return redirect(url_for("city.findings.detail", bureau=tenant.slug, finding_id=finding.id))
         elif request.method == "POST":
             status = 400
         return render_template("findings/form.html", form=form, finding=None, side="city", tenant=tenant,
-                               back_url=url_for("city_findings.index")), status
+                               back_url=url_for("city.findings.index")), status
 
 
 def _render_detail(tenant: Tenant, finding, status: int = 200, **overrides):
@@ -158,12 +158,12 @@ def edit(bureau: str, finding_id: int):
     """Change a city finding's own fields."""
     tenant = tenancy.get_tenant(bureau)
     if request.method == "POST" and not _writable(tenant):
-        return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding_id))
+        return redirect(url_for("city.findings.detail", bureau=tenant.slug, finding_id=finding_id))
     with tenant_context(tenant):
         finding = services.get_finding(finding_id)
         if not services.may_edit_details(finding, current_actor()):
             abort(403)
-        done = url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id)
+        done = url_for("city.findings.detail", bureau=tenant.slug, finding_id=finding.id)
         return edit_details(finding, current_actor(), side="city", back_url=done, done_url=done, tenant=tenant)
 
 
@@ -175,7 +175,7 @@ def transition(bureau: str, finding_id: int, action: str):
     if action not in rules.ACTIONS:
         abort(404)
     if not _writable(tenant):
-        return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding_id))
+        return redirect(url_for("city.findings.detail", bureau=tenant.slug, finding_id=finding_id))
     with tenant_context(tenant):
         finding = services.get_finding(finding_id)
         form = TransitionForm(prefix=action)
@@ -192,7 +192,7 @@ def transition(bureau: str, finding_id: int, action: str):
             show_error(form, error)
             return _render_detail(tenant, finding, error.http_status, transition_forms={action: form})
         flash(_("Done: %(action)s.", action=label(ACTION_LABELS, action)), "success")
-        return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding.id))
+        return redirect(url_for("city.findings.detail", bureau=tenant.slug, finding_id=finding.id))
 
 
 @city_bp.route("/<bureau>/<int:finding_id>/delete", methods=["POST"])
@@ -201,7 +201,7 @@ def delete(bureau: str, finding_id: int):
     """Delete a city finding logged by mistake (open, no progress yet)."""
     tenant = tenancy.get_tenant(bureau)
     if not _writable(tenant):
-        return redirect(url_for("city_findings.detail", bureau=tenant.slug, finding_id=finding_id))
+        return redirect(url_for("city.findings.detail", bureau=tenant.slug, finding_id=finding_id))
     with tenant_context(tenant):
         finding = services.get_finding(finding_id)
         form = VersionForm()
@@ -212,7 +212,7 @@ def delete(bureau: str, finding_id: int):
             show_error(None, error)
             return _render_detail(tenant, finding, error.http_status)
     flash(_("The finding has been deleted."), "success")
-    return redirect(url_for("city_findings.index"))
+    return redirect(url_for("city.findings.index"))
 
 
 @city_bp.route("/<bureau>/evidence/<int:evidence_id>")
@@ -248,7 +248,7 @@ def import_findings(bureau: str):
     """Log a whole inspection's findings into the bureau's ledger from a workbook."""
     tenant = tenancy.get_tenant(bureau)
     if request.method == "POST" and not _writable(tenant):
-        return redirect(url_for("city_findings.index"))
+        return redirect(url_for("city.findings.index"))
     form = ImportForm()
     status = 200
     problems: list[str] = []
@@ -267,10 +267,10 @@ def import_findings(bureau: str):
             else:
                 flash(_("%(n)s findings imported into the ledger of %(name)s.", n=len(result.findings),
                         name=tenant.name), "success")
-                return redirect(url_for("city_findings.index", bureau=tenant.slug))
+                return redirect(url_for("city.findings.index", bureau=tenant.slug))
     elif request.method == "POST":
         status = 400
     return render_template("findings/import.html", form=form, problems=problems, side="city", tenant=tenant,
-                           template_url=url_for("city_findings.template", bureau=tenant.slug),
-                           back_url=url_for("city_findings.index")), status
+                           template_url=url_for("city.findings.template", bureau=tenant.slug),
+                           back_url=url_for("city.findings.index")), status
 

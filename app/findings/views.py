@@ -32,10 +32,10 @@ from .labels import (ACTION_BUTTONS, ACTION_LABELS, AREAS, EVENT_LABELS, SEVERIT
                      SOURCES, STATUS_BADGES, STATUS_LABELS, label, ledger_subtitle)
 from .services import Filters, Upload
 
-UPLOAD_ENDPOINTS = {"findings.add_note", "findings.import_findings", "city_findings.import_findings"}
+UPLOAD_ENDPOINTS = {"bureau.findings.add_note", "bureau.findings.import_findings", "city.findings.import_findings"}
 FORM_OVERHEAD = 1024 * 1024
 #: The duties package's page of one item (reminders link to it).
-DUTY_ITEM_ENDPOINT = "duties.show_item"
+DUTY_ITEM_ENDPOINT = "bureau.duties.show_item"
 
 
 @bp.url_value_preprocessor
@@ -174,7 +174,7 @@ def ledger():
     rows = services.finding_rows(filters)
     return render_template("findings/ledger_print.html", rows=rows, summary=services.summarise(rows),
                            bureau_name=g.bureau.name, subtitle=ledger_subtitle(filters), today=services.today(),
-                           filters=filters, back_url=url_for("findings.index", **filters.args()))
+                           filters=filters, back_url=url_for("bureau.findings.index", **filters.args()))
 
 
 @bp.route("/export.xlsx")
@@ -218,11 +218,11 @@ def import_findings():
             status = error.http_status
         else:
             flash(_("%(n)s findings imported.", n=len(result.findings)), "success")
-            return redirect(url_for("findings.index"))
+            return redirect(url_for("bureau.findings.index"))
     elif request.method == "POST":
         status = 400
     return render_template("findings/import.html", form=form, problems=problems, side="bureau",
-                           template_url=url_for("findings.template"), back_url=url_for("findings.index")), status
+                           template_url=url_for("bureau.findings.template"), back_url=url_for("bureau.findings.index")), status
 
 
 # -- one finding ---------------------------------------------------------------------------
@@ -243,11 +243,11 @@ def new():
             status = error.http_status
         else:
             flash(_("The finding has been recorded."), "success")
-            return redirect(url_for("findings.detail", finding_id=finding.id))
+            return redirect(url_for("bureau.findings.detail", finding_id=finding.id))
     elif request.method == "POST":
         status = 400
     return render_template("findings/form.html", form=form, finding=None, side="bureau",
-                           back_url=url_for("findings.index")), status
+                           back_url=url_for("bureau.findings.index")), status
 
 
 @bp.route("/<int:finding_id>")
@@ -265,8 +265,8 @@ def edit(finding_id: int):
     finding = services.get_finding(finding_id)
     if not services.may_edit_details(finding, current_actor()):
         abort(403)
-    return edit_details(finding, current_actor(), side="bureau", back_url=url_for("findings.detail", finding_id=finding.id),
-                        done_url=url_for("findings.detail", finding_id=finding.id))
+    return edit_details(finding, current_actor(), side="bureau", back_url=url_for("bureau.findings.detail", finding_id=finding.id),
+                        done_url=url_for("bureau.findings.detail", finding_id=finding.id))
 
 
 def edit_details(finding, actor: Actor, *, side: str, back_url: str, done_url: str, **context):
@@ -315,7 +315,7 @@ def plan(finding_id: int):
         show_error(form, error)
         return _render_detail(finding, error.http_status, plan_form=form)
     flash(_("Saved."), "success")
-    return redirect(url_for("findings.detail", finding_id=finding.id))
+    return redirect(url_for("bureau.findings.detail", finding_id=finding.id))
 
 
 @bp.route("/<int:finding_id>/notes", methods=["POST"])
@@ -333,7 +333,7 @@ def add_note(finding_id: int):
         show_error(form, error)
         return _render_detail(finding, error.http_status, note_form=form)
     flash(_("Progress recorded."), "success")
-    return redirect(url_for("findings.detail", finding_id=finding.id))
+    return redirect(url_for("bureau.findings.detail", finding_id=finding.id))
 
 
 @bp.route("/<int:finding_id>/transition/<action>", methods=["POST"])
@@ -356,7 +356,7 @@ def transition(finding_id: int, action: str):
         show_error(form, error)
         return _render_detail(finding, error.http_status, transition_forms={action: form})
     flash(_("Done: %(action)s.", action=label(ACTION_LABELS, action)), "success")
-    return redirect(url_for("findings.detail", finding_id=finding.id))
+    return redirect(url_for("bureau.findings.detail", finding_id=finding.id))
 
 
 @bp.route("/<int:finding_id>/delete", methods=["POST"])
@@ -372,7 +372,7 @@ def delete(finding_id: int):
         show_error(None, error)
         return _render_detail(finding, error.http_status)
     flash(_("The finding has been deleted."), "success")
-    return redirect(url_for("findings.index"))
+    return redirect(url_for("bureau.findings.index"))
 
 
 @bp.route("/evidence/<int:evidence_id>")
@@ -408,7 +408,7 @@ def delete_evidence(evidence_id: int):
         show_error(None, error)
         return _render_detail(services.get_finding(finding_id), error.http_status)
     flash(_("The file has been removed."), "success")
-    return redirect(url_for("findings.detail", finding_id=finding_id))
+    return redirect(url_for("bureau.findings.detail", finding_id=finding_id))
 
 
 # -- reminders ---------------------------------------------------------------------------------
@@ -435,7 +435,7 @@ def set_email():
             form.email.errors = [_("Enter an e-mail address such as name@example.gov.cn.")]
         else:
             flash(_("Your e-mail address has been saved."), "success")
-            return redirect(url_for("reminders.reminder_list"))
+            return redirect(url_for("bureau.reminders.reminder_list"))
     day = services.today()
     items = reminders.reminders_for(day, user_id=current_user.id, role=g.bureau.role)
     return render_template("findings/reminders.html", items=items, today=day, form=form,

@@ -8,7 +8,7 @@ renders them from the command line.
 """
 from flask import Blueprint
 
-bp = Blueprint("reports", __name__, url_prefix="/b/<slug>/reports", template_folder="templates")
-city_bp = Blueprint("city_reports", __name__, url_prefix="/city/reports", template_folder="templates")
+bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
+city_bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
 from . import views  # noqa: E402,F401

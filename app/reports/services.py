@@ -557,13 +557,10 @@ def city_summary_html(summary: dict) -> str:
 def city_key(year: int, day: date, kind: str) -> str:
     """The cache key of the city summary: every active bureau's versions and the
     roll-up's computation stamp of its row (read from the catalog only)."""
-    from app.city.models import TenantMetrics
+    from app.city import services as city_services
 
-    rows = db.session.execute(
-        select(Tenant.slug, Tenant.version, Tenant.data_version, TenantMetrics.data_version, TenantMetrics.computed_at)
-        .outerjoin(TenantMetrics, (TenantMetrics.tenant_id == Tenant.id) & (TenantMetrics.year == year))
-        .where(Tenant.status == "active").order_by(Tenant.id)).all()
-    return make_key("city-summary", kind, template_version(), locale(), day, year, [list(r) for r in rows])
+    rows = city_services.rollup_stamps(year)
+    return make_key("city-summary", kind, template_version(), locale(), day, year, rows)
 
 
 def city_pdf(year: int, *, use_cache: bool = True) -> Rendered:

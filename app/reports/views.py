@@ -117,7 +117,7 @@ def score_sheet(year: int):
         abort(404)
     if not scoring.review_visible(sheet, city=g.bureau.is_city):
         flash(_("The result is published when the city finalises the sheet."), "info")
-        return redirect(url_for("reports.index", year=year))
+        return redirect(url_for("bureau.reports.index", year=year))
     tenant = _tenant()
     return _send(_render(lambda: services.score_sheet(tenant, year)))
 

@@ -2,9 +2,9 @@
 
 Two blueprints:
 
-* ``scoring_city`` (``/city/scoring/...``): the city's templates — list, tree editor,
+* ``city_bp``, endpoints ``city.scoring.*`` (``/city/scoring/...``): the city's templates — list, tree editor,
   import, publication, new editions, assignment, export;
-* ``scoring`` (``/b/<slug>/scoring/...``): a bureau's sheets — self-assessment and
+* ``bureau_bp``, endpoints ``bureau.scoring.*`` (``/b/<slug>/scoring/...``): a bureau's sheets — self-assessment and
   submission for the bureau, review/ballot/adjustments/finalisation for the city's
   assessor, the result page and the printout.
 
@@ -42,8 +42,8 @@ from .forms import (AssignForm, BadOperation, EditionActionForm, ImportTemplateF
 from .labels import KIND_LABELS, METHOD_LABELS, PART_LABELS, STATUS_BADGES, STATUS_LABELS
 from .models import DRAFT
 
-city_bp = Blueprint("scoring_city", __name__, url_prefix="/city/scoring", template_folder="templates")
-bureau_bp = Blueprint("scoring", __name__, url_prefix="/b/<slug>/scoring", template_folder="templates")
+city_bp = Blueprint("scoring", __name__, url_prefix="/scoring", template_folder="templates")
+bureau_bp = Blueprint("scoring", __name__, url_prefix="/scoring", template_folder="templates")
 
 MAX_UPLOAD = engine.MAX_DOCUMENT_BYTES
 
@@ -108,7 +108,7 @@ def new_template():
             show_error(form, error)
         else:
             flash(_("Draft %(label)s created.", label=template.label), "success")
-            return redirect(url_for("scoring_city.template", template_id=template.id))
+            return redirect(url_for("city.scoring.template", template_id=template.id))
     return _city_index(new_form=form)
 
 
@@ -131,7 +131,7 @@ def import_template():
             show_error(None, error)
         else:
             flash(_("Imported as draft %(label)s.", label=template.label), "success")
-            return redirect(url_for("scoring_city.template", template_id=template.id))
+            return redirect(url_for("city.scoring.template", template_id=template.id))
     return _city_index(import_form=form)
 
 
@@ -213,7 +213,7 @@ def template(template_id: int):
         problems = services.save_draft(template, body, version=form.version.data, actor=current_actor())
     except Conflict as error:
         flash(str(error.message), "danger")
-        return redirect(url_for("scoring_city.template", template_id=template.id))
+        return redirect(url_for("city.scoring.template", template_id=template.id))
     except DomainError as error:
         show_error(None, error)
         return _render_editor(template, form, [])
@@ -223,7 +223,7 @@ def template(template_id: int):
                     n=len(problems)), "warning")
         else:
             flash(_("Saved. The template is valid and can be published."), "success")
-    return redirect(url_for("scoring_city.template", template_id=template.id) + (f"#{anchor}" if anchor else ""))
+    return redirect(url_for("city.scoring.template", template_id=template.id) + (f"#{anchor}" if anchor else ""))
 
 
 @city_bp.route("/templates/<int:template_id>/publish", methods=["POST"])
@@ -241,7 +241,7 @@ def publish(template_id: int):
         show_error(None, error)
     else:
         flash(_("%(label)s is published. Assign it to the bureaus now.", label=template.label), "success")
-    return redirect(url_for("scoring_city.template", template_id=template.id))
+    return redirect(url_for("city.scoring.template", template_id=template.id))
 
 
 @city_bp.route("/templates/<int:template_id>/new-edition", methods=["POST"])
@@ -251,7 +251,7 @@ def new_edition(template_id: int):
     EditionActionForm()
     copy = services.new_edition(template, actor=current_actor())
     flash(_("Draft %(label)s created from the previous edition.", label=copy.label), "success")
-    return redirect(url_for("scoring_city.template", template_id=copy.id))
+    return redirect(url_for("city.scoring.template", template_id=copy.id))
 
 
 @city_bp.route("/templates/<int:template_id>/delete", methods=["POST"])
@@ -264,9 +264,9 @@ def delete_template(template_id: int):
         services.delete_draft(template, version=form.version.data, actor=current_actor())
     except DomainError as error:
         show_error(None, error)
-        return redirect(url_for("scoring_city.template", template_id=template.id))
+        return redirect(url_for("city.scoring.template", template_id=template.id))
     flash(_("Draft %(label)s deleted.", label=label), "success")
-    return redirect(url_for("scoring_city.city_index"))
+    return redirect(url_for("city.scoring.city_index"))
 
 
 @city_bp.route("/templates/<int:template_id>/assign", methods=["POST"])
@@ -303,7 +303,7 @@ def assign(template_id: int):
                     added=len(change["added"]), removed=len(change["removed"])), "success")
         else:
             flash(_("Nothing changed: the assignment is as it was."), "info")
-    return redirect(url_for("scoring_city.template", template_id=template.id))
+    return redirect(url_for("city.scoring.template", template_id=template.id))
 
 
 def _download(data: bytes, filename: str, mimetype: str) -> Response:
@@ -370,9 +370,9 @@ def start(year: int):
         services.start_sheet(year, tenant_id=g.bureau.tenant_id, assessee_name=g.bureau.name, actor=current_actor())
     except DomainError as error:
         show_error(None, error)
-        return redirect(url_for("scoring.index"))
+        return redirect(url_for("bureau.scoring.index"))
     flash(_("The %(year)s self-assessment has been started.", year=year), "success")
-    return redirect(url_for("scoring.sheet", year=year))
+    return redirect(url_for("bureau.scoring.sheet", year=year))
 
 
 def _self_editable(sheet) -> bool:
@@ -435,7 +435,7 @@ def sheet(year: int):
         show_error(None, error)
         return _render_sheet(sheet)
     flash(_("Saved."), "success")
-    return redirect(url_for("scoring.sheet", year=year))
+    return redirect(url_for("bureau.scoring.sheet", year=year))
 
 
 @bureau_bp.route("/<int:year>/refresh", methods=["POST"])
@@ -450,7 +450,7 @@ def refresh(year: int):
         show_error(None, error)
     else:
         flash(_("The sheet now uses edition %(n)s of the template.", n=sheet.template_edition), "success")
-    return redirect(url_for("scoring.sheet", year=year))
+    return redirect(url_for("bureau.scoring.sheet", year=year))
 
 
 @bureau_bp.route("/<int:year>/submit", methods=["POST"])
@@ -464,7 +464,7 @@ def submit(year: int):
         show_error(None, error)
     else:
         flash(_("The self-assessment has been submitted to the city. It can no longer be changed."), "success")
-    return redirect(url_for("scoring.sheet", year=year))
+    return redirect(url_for("bureau.scoring.sheet", year=year))
 
 
 # ---------------------------------------------------------------------------- review
@@ -528,7 +528,7 @@ def review(year: int):
         show_error(None, error)
         return _render_review(sheet)
     flash(_("The review has been saved."), "success")
-    return redirect(url_for("scoring.review", year=year))
+    return redirect(url_for("bureau.scoring.review", year=year))
 
 
 @bureau_bp.route("/<int:year>/review/ballot", methods=["POST"])
@@ -556,7 +556,7 @@ def save_ballot(year: int):
         show_error(None, error)
         return _render_review(sheet)
     flash(_("The ballot has been saved."), "success")
-    return redirect(url_for("scoring.review", year=year) + "#ballot")
+    return redirect(url_for("bureau.scoring.review", year=year) + "#ballot")
 
 
 @bureau_bp.route("/<int:year>/review/adjustments", methods=["POST"])
@@ -586,7 +586,7 @@ def add_adjustment(year: int):
         show_error(None, error)
         return _render_review(sheet)
     flash(_("The adjustment has been added."), "success")
-    return redirect(url_for("scoring.review", year=year) + "#adjustments")
+    return redirect(url_for("bureau.scoring.review", year=year) + "#adjustments")
 
 
 @bureau_bp.route("/<int:year>/review/adjustments/<int:adjustment_id>/delete", methods=["POST"])
@@ -601,7 +601,7 @@ def delete_adjustment(year: int, adjustment_id: int):
         show_error(None, error)
     else:
         flash(_("The adjustment has been removed."), "success")
-    return redirect(url_for("scoring.review", year=year) + "#adjustments")
+    return redirect(url_for("bureau.scoring.review", year=year) + "#adjustments")
 
 
 def _status_action(year: int, action: Callable, done: str):
@@ -613,7 +613,7 @@ def _status_action(year: int, action: Callable, done: str):
         show_error(None, error)
     else:
         flash(done, "success")
-    return redirect(url_for("scoring.review", year=year))
+    return redirect(url_for("bureau.scoring.review", year=year))
 
 
 @bureau_bp.route("/<int:year>/review/complete", methods=["POST"])
@@ -647,7 +647,7 @@ def reopen(year: int):
         show_error(None, error)
     else:
         flash(_("The sheet has been reopened."), "success")
-    return redirect(url_for("scoring.review", year=year))
+    return redirect(url_for("bureau.scoring.review", year=year))
 
 
 # ---------------------------------------------------------------------------- results
@@ -655,7 +655,7 @@ def _visible_sheet_or_redirect(year: int):
     sheet = services.get_sheet(year)
     if not services.review_visible(sheet, city=g.bureau.is_city):
         flash(_("The result is published when the city finalises the sheet."), "info")
-        return sheet, redirect(url_for("scoring.sheet", year=year))
+        return sheet, redirect(url_for("bureau.scoring.sheet", year=year))
     return sheet, None
 
 

@@ -1,9 +1,11 @@
 """Resolving ``/b/<slug>/...`` once per request.
 
-Every bureau-scoped route has ``<slug>`` in its rule (the blueprint's ``url_prefix`` is
-``/b/<slug>/...``).  The URL value preprocessor pops the slug, checks that the user may
-see that bureau, checks the bureau's schema revision, and binds the request's session to
-the bureau.  Views never receive ``slug``; ``url_for`` fills it in from the request.
+Every bureau page belongs to a child of the ``bureau`` parent blueprint (``/b/<slug>``,
+built in :func:`app.create_app`).  Its URL value preprocessor (:func:`bureau_scope`) pops
+the slug, checks that the user may see that bureau, checks the bureau's schema revision,
+and binds the request's session to the bureau: scope comes from where a page is
+registered, not from what its URL variables are called.  Views never receive ``slug``;
+``url_for`` fills it in from the request.
 Unknown bureau and "no membership" look the same (404), so a URL never confirms that a
 bureau exists.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, abort, current_app, g
+from flask import Blueprint, Flask, abort, current_app, g
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -87,21 +89,26 @@ def _resolve(slug: str) -> None:
     bind_tenant(db.session(), tenant.ref)
 
 
-def init_app(app: Flask) -> None:
-    """Register the URL processors and the template variable `bureau`."""
+def bureau_scope(parent: Blueprint) -> Blueprint:
+    """Make ``parent`` (``/b/<slug>``) resolve its bureau for every page of its children."""
 
-    @app.url_value_preprocessor
+    @parent.url_value_preprocessor
     def pull_bureau_slug(endpoint: str | None, values: dict | None) -> None:
-        if values and "slug" in values:
-            _resolve(values.pop("slug"))
+        if values is None or "slug" not in values:
+            abort(404)
+        _resolve(values.pop("slug"))
 
-    @app.url_defaults
+    @parent.url_defaults
     def add_bureau_slug(endpoint: str, values: dict) -> None:
-        if "slug" in values or not app.url_map.is_endpoint_expecting(endpoint, "slug"):
-            return
         bureau = g.get("bureau")
-        if bureau is not None:
+        if "slug" not in values and bureau is not None:
             values["slug"] = bureau.slug
+
+    return parent
+
+
+def init_app(app: Flask) -> None:
+    """Register the template variable ``bureau`` (the current bureau, on its pages)."""
 
     @app.context_processor
     def inject_bureau() -> dict:

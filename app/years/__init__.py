@@ -7,6 +7,6 @@ city's page to lock and unlock years is :mod:`app.years.views`.
 """
 from flask import Blueprint
 
-bp = Blueprint("years", __name__, url_prefix="/city/years", template_folder="templates")
+bp = Blueprint("years", __name__, url_prefix="/years", template_folder="templates")
 
 from . import guard, views  # noqa: E402,F401

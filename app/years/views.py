@@ -35,7 +35,7 @@ def lock():
             show_error(form, error)
         else:
             flash(_("The year %(year)s is locked.", year=form.year.data), "success")
-            return redirect(url_for("years.index"))
+            return redirect(url_for("city.years.index"))
     return _page(form)
 
 
@@ -55,4 +55,4 @@ def unlock(year: int):
             flash(_("The year %(year)s is unlocked.", year=year), "success")
     else:
         flash_field_errors(form)
-    return redirect(url_for("years.index"))
+    return redirect(url_for("city.years.index"))

@@ -30,7 +30,7 @@ ERROR_MARKERS = ("is-invalid", "invalid-feedback", "alert-danger", "text-danger"
 
 def scoring_post_rules(app) -> list:
     return [rule for rule in app.url_map.iter_rules()
-            if "POST" in rule.methods and rule.endpoint.split(".")[0] in ("scoring", "scoring_city", "years")]
+            if "POST" in rule.methods and rule.endpoint.rsplit(".", 1)[0] in ("bureau.scoring", "city.scoring", "city.years")]
 
 
 def url_of(rule, template_id: int, slug: str) -> str:
@@ -68,8 +68,8 @@ def test_every_form_survives_malformed_and_oversized_values(app, client, bureau_
     for rule in rules:
         bureau_route = rule.rule.startswith("/b/<slug>")
         # self-assessment routes on the draft sheet as its admin; review routes on the submitted one as the city
-        review_route = bureau_route and ("/review" in rule.rule or rule.endpoint in ("scoring.finalise",
-                                                                                    "scoring.reopen"))
+        review_route = bureau_route and ("/review" in rule.rule or rule.endpoint in ("bureau.scoring.finalise",
+                                                                                    "bureau.scoring.reopen"))
         bureau = bureau_b if review_route else bureau_a
         client.post("/logout")
         login(client, "city" if review_route or not bureau_route else bureau.admin.username)
