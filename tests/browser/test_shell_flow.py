@@ -45,5 +45,6 @@ def test_the_page_runs_no_blocked_script(live_server, page, bureau_b):
     log_in(page, live_server, bureau_b.admin.username)
     page.goto(f"{live_server}/b/{bureau_b.slug}/users")
     assert not [e for e in errors if "Content Security Policy" in e]
-    page.click("text=English")
+    with page.expect_navigation():  # the switch posts, then returns to this page
+        page.click("text=English")
     assert "Users of" in page.content()
