@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit.services import record_city
+from app.core.loading import load
 from app.core.unit_of_work import writes
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
@@ -246,10 +247,8 @@ def set_active(user: User, active: bool, *, actor: User, tenant: Tenant | None =
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_("No such user."))
-    return user
+    """The account with this id (:class:`NotFound` otherwise)."""
+    return load(User, user_id, _("No such user."))
 
 
 def bureau_members(tenant: Tenant) -> list[tuple[User, str]]:

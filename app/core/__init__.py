@@ -8,9 +8,9 @@
   once or rolls back; a concurrent edit becomes :class:`app.errors.Conflict`; a write into
   an archived or replaced bureau is refused before the service runs.
 - :mod:`app.core.clock` — today's date in the configured time zone.
-- :mod:`app.errors` (beside this package, imported by everything) — the domain errors,
-  ``NotFound`` included: a service that cannot find what it was asked for raises it and the
-  application answers 404 (:mod:`app.web_shell`).
+- :mod:`app.core.loading` — :func:`~app.core.loading.load`: a row by id, or ``NotFound``,
+  which the application answers with a 404 page (:mod:`app.web_shell`).
+- :mod:`app.errors` (beside this package, imported by everything) — the domain errors.
 
 The cross-cutting guards that must hold for every write of bureau data whatever the code
 path run inside the flush itself: the year lock (:mod:`app.years.guard`), the archived

@@ -71,11 +71,6 @@ def _state() -> _State | None:
     return db.session.info.get(_STATE_KEY)
 
 
-def in_unit_of_work() -> bool:
-    """Whether a unit of work is open on the current session."""
-    return _state() is not None
-
-
 def commit() -> None:
     """Commit the session; a concurrent writer that got there first is a ``Conflict``.
 

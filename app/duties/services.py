@@ -24,6 +24,7 @@ from app.audit.services import changes, record_bureau
 from app.errors import Conflict, Locked, NotFound, ValidationError, check_version
 from app.extensions import db
 from app.core.actor import Actor, require
+from app.core.loading import load
 from app.core.unit_of_work import after_commit, after_rollback, writes
 from app.models import utcnow
 from app.tenancy.session import current_slug
@@ -91,14 +92,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _fetch(model: type, row_id: int, missing: str):
-    """The row of ``model`` with this id, or :class:`NotFound` with ``missing`` as message."""
-    row = db.session.get(model, row_id)
-    if row is None:
-        raise NotFound(missing)
-    return row
-
-
 # -- lists ---------------------------------------------------------------------------
 def list_lists() -> list[DutyList]:
     """Every list of the bureau, newest year first."""
@@ -106,7 +99,7 @@ def list_lists() -> list[DutyList]:
 
 
 def get_list(list_id: int) -> DutyList:
-    return _fetch(DutyList, list_id, _("No such list."))
+    return load(DutyList, list_id, _("No such list."))
 
 
 def list_for_year(year: int) -> DutyList | None:
@@ -267,7 +260,7 @@ ITEM_FIELDS = ("category", "area", "content", "measures", "owner_id", "lead_unit
 
 
 def get_item(item_id: int) -> DutyItem:
-    return _fetch(DutyItem, item_id, _("No such item."))
+    return load(DutyItem, item_id, _("No such item."))
 
 
 def item_snapshot(item: DutyItem) -> dict:
@@ -492,11 +485,11 @@ def _evidence_count(item_id: int) -> int:
 
 # -- records and evidence -------------------------------------------------------------
 def get_record(record_id: int) -> ProgressRecord:
-    return _fetch(ProgressRecord, record_id, _("No such record."))
+    return load(ProgressRecord, record_id, _("No such record."))
 
 
 def get_attachment(attachment_id: int) -> Attachment:
-    return _fetch(Attachment, attachment_id, _("No such file."))
+    return load(Attachment, attachment_id, _("No such file."))
 
 
 def _record_snapshot(record: ProgressRecord) -> dict:

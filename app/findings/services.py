@@ -38,6 +38,7 @@ from app.text import parse_date
 from app.errors import Conflict, Locked, NotFound, PermissionDenied, ValidationError, check_version
 from app.extensions import db
 from app.core.actor import Actor, require
+from app.core.loading import load
 from app.core.unit_of_work import after_commit, after_rollback, writes
 from app.models import utcnow
 from app.tenancy.models import Tenant
@@ -138,18 +139,12 @@ def parse_id(value: Any) -> int | None:
 # -- reading ---------------------------------------------------------------------------
 def get_finding(finding_id: int) -> Finding:
     """The finding with this id in the current bureau (:class:`NotFound` otherwise)."""
-    finding = db.session.get(Finding, finding_id)
-    if finding is None:
-        raise NotFound(_("No such finding."))
-    return finding
+    return load(Finding, finding_id, _("No such finding."))
 
 
 def get_evidence(evidence_id: int) -> FindingEvidence:
     """An evidence file of a finding (:class:`NotFound` otherwise)."""
-    evidence = db.session.get(FindingEvidence, evidence_id)
-    if evidence is None:
-        raise NotFound(_("No such file."))
-    return evidence
+    return load(FindingEvidence, evidence_id, _("No such file."))
 
 
 def people(*, include: int | None = None) -> list[Person]:

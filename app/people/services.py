@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 
 from app.audit.services import changes, record_bureau
 from app.core.actor import Actor, require
+from app.core.loading import load
 from app.core.unit_of_work import writes
-from app.errors import NotFound, ValidationError, check_version
+from app.errors import ValidationError, check_version
 from app.extensions import db
 from app.text import parse_int
 
@@ -58,10 +59,7 @@ def list_people(*, active_only: bool = False) -> list[Person]:
 
 def get_person(person_id: int) -> Person:
     """The person with this id, or :class:`NotFound`."""
-    person = db.session.get(Person, person_id)
-    if person is None:
-        raise NotFound(_("No such person."))
-    return person
+    return load(Person, person_id, _("No such person."))
 
 
 def _person_snapshot(person: Person) -> dict:

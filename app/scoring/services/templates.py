@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.audit.services import record_city
-from app.errors import Conflict, NotFound, ValidationError, check_version
+from app.errors import Conflict, ValidationError, check_version
 from app.extensions import db
 from app.core.actor import Actor
+from app.core.loading import load
 from app.core.unit_of_work import writes
 from app.models import utcnow
 from app.tenancy.models import Tenant
@@ -40,10 +41,7 @@ def _plausible_year(year: int) -> bool:
 
 def get_template(template_id: int) -> ScoreTemplate:
     """A template edition by id (:class:`NotFound` otherwise)."""
-    template = db.session.get(ScoreTemplate, template_id) if 0 < template_id < 2**63 else None
-    if template is None:
-        raise NotFound(_("No such score-sheet template."))
-    return template
+    return load(ScoreTemplate, template_id, _("No such score-sheet template."))
 
 
 def published_template(year: int) -> ScoreTemplate | None:
