@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.core.actor import Actor
 from app.audit.services import record_city
 from app.core.loading import load
 from app.core.unit_of_work import writes
@@ -143,7 +144,7 @@ def new_user_problems(username: str, display_name: str | None, password: str,
 
 
 @writes
-def create_user(username: str, display_name: str, password: str, *, actor: User | None = None,
+def create_user(username: str, display_name: str, password: str, *, actor: Actor | None = None,
                 tenant: Tenant | None = None, role: str | None = None, email: str | None = None,
                 one_time_password: bool | None = None) -> User:
     """Create an account, optionally with a first role (city role, or role in ``tenant``)
@@ -177,7 +178,7 @@ def create_user(username: str, display_name: str, password: str, *, actor: User 
 
 
 @writes
-def grant_role(user: User, role: str, *, tenant: Tenant | None = None, actor: User | None = None) -> Membership:
+def grant_role(user: User, role: str, *, tenant: Tenant | None = None, actor: Actor | None = None) -> Membership:
     """Give ``user`` a city role (``tenant`` None) or a role in ``tenant`` (replacing the old one)."""
     if role in CITY_ROLES and tenant is not None or role in BUREAU_ROLES and tenant is None or role not in ROLES:
         raise ValidationError(_("Choose a role from the list."), {"role": [_("Choose a role from the list.")]})
@@ -198,7 +199,7 @@ def grant_role(user: User, role: str, *, tenant: Tenant | None = None, actor: Us
 
 
 @writes
-def revoke_bureau_role(user: User, tenant: Tenant, *, actor: User | None = None) -> None:
+def revoke_bureau_role(user: User, tenant: Tenant, *, actor: Actor | None = None) -> None:
     """Remove a user from a bureau (the account itself stays)."""
     rows = list(db.session.scalars(select(Membership).where(Membership.user_id == user.id,
                                                            Membership.tenant_id == tenant.id)))
@@ -220,7 +221,7 @@ def count_bureau_admins(tenant: Tenant) -> int:
 
 
 @writes
-def reset_password(user: User, *, actor: User, tenant: Tenant | None = None) -> str:
+def reset_password(user: User, *, actor: Actor, tenant: Tenant | None = None) -> str:
     """Give ``user`` a new random, one-time password (shown once to the admin) and end
     their sessions; they must choose their own at the next log-in."""
     password = random_password()
@@ -233,7 +234,7 @@ def reset_password(user: User, *, actor: User, tenant: Tenant | None = None) -> 
 
 
 @writes
-def set_active(user: User, active: bool, *, actor: User, tenant: Tenant | None = None) -> None:
+def set_active(user: User, active: bool, *, actor: Actor, tenant: Tenant | None = None) -> None:
     """Disable or re-enable an account (disabling ends its sessions)."""
     if user.id == actor.id and not active:
         raise Conflict(_("You cannot disable your own account."))

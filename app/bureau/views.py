@@ -10,7 +10,7 @@ from app.accounts.decorators import bureau_role
 from app.accounts.forms import ConfirmForm, MemberRoleForm, NewMemberForm
 from app.errors import DomainError, NotFound
 from app.tenancy import services as tenancy
-from app.web import flash_field_errors, show_error
+from app.web import current_actor, flash_field_errors, show_error
 
 from . import bp
 
@@ -44,7 +44,7 @@ def users():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.username.data, form.display_name.data, form.password.data,
-                                        actor=current_user, tenant=_tenant(), role=form.role.data,
+                                        actor=current_actor(), tenant=_tenant(), role=form.role.data,
                                         email=form.email.data)
         except DomainError as error:
             show_error(form, error)
@@ -68,7 +68,7 @@ def set_role(user_id: int):
               and accounts.count_bureau_admins(tenant) <= 1):
             flash(_("A bureau must keep at least one administrator."), "danger")
         else:
-            accounts.grant_role(user, form.role.data, tenant=tenant, actor=current_user)
+            accounts.grant_role(user, form.role.data, tenant=tenant, actor=current_actor())
             flash(_("Role of %(name)s updated.", name=user.username), "success")
     else:
         flash_field_errors(form)
@@ -84,7 +84,7 @@ def remove(user_id: int):
         flash(_("You cannot remove yourself."), "danger")
         return redirect(url_for("bureau.home.users"))
     try:
-        accounts.revoke_bureau_role(user, _tenant(), actor=current_user)
+        accounts.revoke_bureau_role(user, _tenant(), actor=current_actor())
     except DomainError as error:
         flash(str(error.message), "danger")
     else:
@@ -97,7 +97,7 @@ def remove(user_id: int):
 def reset_password(user_id: int):
     user = _member_or_404(user_id)
     ConfirmForm()
-    password = accounts.reset_password(user, actor=current_user, tenant=_tenant())
+    password = accounts.reset_password(user, actor=current_actor(), tenant=_tenant())
     flash(_("New password for %(user)s: %(password)s — give it to them in person; it is shown only once.",
             user=user.username, password=password), "warning")
     return redirect(url_for("bureau.home.users"))

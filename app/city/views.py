@@ -13,7 +13,7 @@ from app.accounts.forms import ConfirmForm, NewCityUserForm
 from app.errors import DomainError, NotFound
 from app.tenancy import services as tenancy
 from app.tenancy.models import BUREAU_CATEGORIES
-from app.web import flash_field_errors, show_error
+from app.web import current_actor, flash_field_errors, show_error
 
 from . import bp, metrics, rollup, services
 from .forms import BureauAdminForm, DeleteBureauForm, EditBureauForm, NewBureauForm
@@ -122,7 +122,7 @@ def bureaus():
                 tenant = services.create_bureau(
                     slug=form.slug.data.strip(), name=form.name.data, category=form.category.data,
                     admin_username=form.admin_username.data, admin_display_name=form.admin_display_name.data,
-                    admin_password=form.admin_password.data, actor=current_user)
+                    admin_password=form.admin_password.data, actor=current_actor())
             except DomainError as error:
                 show_error(form, error)
             else:
@@ -143,7 +143,7 @@ def bureau_detail(bureau: str):
     elif form.validate_on_submit():
         try:
             tenancy.update_tenant(tenant, name=form.name.data, category=form.category.data,
-                                  version=form.version.data, actor=current_user)
+                                  version=form.version.data, actor=current_actor())
         except DomainError as error:
             show_error(form, error)
             form.version.data = tenant.version
@@ -163,7 +163,7 @@ def add_bureau_admin(bureau: str):
     if form.validate_on_submit():
         try:
             accounts.create_user(form.username.data, form.display_name.data, form.password.data,
-                                 actor=current_user, tenant=tenant, role="bureau_admin", email=form.email.data)
+                                 actor=current_actor(), tenant=tenant, role="bureau_admin", email=form.email.data)
         except DomainError as error:
             show_error(form, error)
             flash_field_errors(form)
@@ -179,7 +179,7 @@ def add_bureau_admin(bureau: str):
 def reset_member_password(bureau: str, user_id: int):
     tenant = tenancy.get_tenant(bureau)
     user = _member_or_404(tenant, user_id)
-    password = accounts.reset_password(user, actor=current_user, tenant=tenant)
+    password = accounts.reset_password(user, actor=current_actor(), tenant=tenant)
     flash(_("New password for %(user)s: %(password)s — give it to them in person; it is shown only once.",
             user=user.username, password=password), "warning")
     return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
@@ -201,7 +201,7 @@ def set_bureau_status(bureau: str):
     tenant = tenancy.get_tenant(bureau)
     ConfirmForm()
     status = "archived" if tenant.status == "active" else "active"
-    tenancy.set_status(tenant, status, actor=current_user)
+    tenancy.set_status(tenant, status, actor=current_actor())
     flash(_("Bureau archived: it is read-only and hidden from its users.") if status == "archived"
           else _("Bureau re-activated."), "success")
     return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
@@ -215,7 +215,7 @@ def delete_bureau(bureau: str):
     if form.validate_on_submit():
         try:
             name = tenant.name
-            tenancy.delete_tenant(tenant, confirm_slug=form.confirm.data.strip(), actor=current_user)
+            tenancy.delete_tenant(tenant, confirm_slug=form.confirm.data.strip(), actor=current_actor())
         except DomainError as error:
             flash(str(error.message), "danger")
         else:
@@ -233,7 +233,7 @@ def users():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.username.data, form.display_name.data, form.password.data,
-                                        actor=current_user, role=form.role.data, email=form.email.data)
+                                        actor=current_actor(), role=form.role.data, email=form.email.data)
         except DomainError as error:
             show_error(form, error)
         else:
@@ -251,7 +251,7 @@ def toggle_city_user(user_id: int):
         abort(404)
     ConfirmForm()
     try:
-        accounts.set_active(user, not user.active, actor=current_user)
+        accounts.set_active(user, not user.active, actor=current_actor())
     except DomainError as error:
         flash(str(error.message), "danger")
     return redirect(url_for("city.dashboard.users"))

@@ -27,6 +27,7 @@ import yaml
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.core.actor import Actor
 from app.audit.services import changes, record_city
 from app.errors import Conflict, Locked, NotFound, ValidationError, check_version
 from app.extensions import db
@@ -200,7 +201,7 @@ def _snapshot(template: DutyTemplate) -> dict:
 
 # -- changes --------------------------------------------------------------------------
 @writes
-def create_template(year: Any, *, title: str | None = None, source: str = "default", actor=None) -> DutyTemplate:
+def create_template(year: Any, *, title: str | None = None, source: str = "default", actor: Actor | None = None) -> DutyTemplate:
     """Start a draft edition for ``year`` from the default content, the latest published
     edition (``source="latest"``) or nothing (``"empty"``).  One draft per year at a time."""
     try:
@@ -250,7 +251,7 @@ def _save_body(template: DutyTemplate, body: dict) -> None:
 
 
 @writes
-def update_header(template: DutyTemplate, *, title: str, areas_text: str, version: Any, actor=None) -> DutyTemplate:
+def update_header(template: DutyTemplate, *, title: str, areas_text: str, version: Any, actor: Actor | None = None) -> DutyTemplate:
     """Rename a draft and replace its areas (one ``code 名称`` per line)."""
     _editable(template, version)
     errors: dict[str, list[str]] = {}
@@ -295,7 +296,7 @@ def _new_key(template: DutyTemplate, category: str) -> str:
 
 
 @writes
-def save_item(template: DutyTemplate, data: dict, *, key: str | None, version: Any, actor=None) -> dict:
+def save_item(template: DutyTemplate, data: dict, *, key: str | None, version: Any, actor: Actor | None = None) -> dict:
     """Add an item (``key=None``) or change the item ``key`` of a draft."""
     _editable(template, version)
     items = template.items
@@ -325,7 +326,7 @@ def save_item(template: DutyTemplate, data: dict, *, key: str | None, version: A
 
 
 @writes
-def remove_item(template: DutyTemplate, key: str, *, version: Any, actor=None) -> None:
+def remove_item(template: DutyTemplate, key: str, *, version: Any, actor: Actor | None = None) -> None:
     """Remove an item from a draft."""
     _editable(template, version)
     items = template.items
@@ -339,7 +340,7 @@ def remove_item(template: DutyTemplate, key: str, *, version: Any, actor=None) -
 
 
 @writes
-def move_item(template: DutyTemplate, key: str, direction: str, *, version: Any, actor=None) -> None:
+def move_item(template: DutyTemplate, key: str, direction: str, *, version: Any, actor: Actor | None = None) -> None:
     """Move an item one place up or down among the items of its category."""
     _editable(template, version)
     items = template.items
@@ -360,7 +361,7 @@ def move_item(template: DutyTemplate, key: str, direction: str, *, version: Any,
 
 
 @writes
-def publish(template: DutyTemplate, *, version: Any, actor=None) -> DutyTemplate:
+def publish(template: DutyTemplate, *, version: Any, actor: Actor | None = None) -> DutyTemplate:
     """Publish a draft: bureaus can copy it from now on and it never changes again."""
     _editable(template, version)
     if not template.items:
@@ -374,7 +375,7 @@ def publish(template: DutyTemplate, *, version: Any, actor=None) -> DutyTemplate
 
 
 @writes
-def new_edition(template: DutyTemplate, *, actor=None) -> DutyTemplate:
+def new_edition(template: DutyTemplate, *, actor: Actor | None = None) -> DutyTemplate:
     """The next draft edition of a published template's year, copied from it.
 
     If a draft of that year exists already, it is returned unchanged.
@@ -395,7 +396,7 @@ def new_edition(template: DutyTemplate, *, actor=None) -> DutyTemplate:
 
 
 @writes
-def delete_draft(template: DutyTemplate, *, version: Any, actor=None) -> None:
+def delete_draft(template: DutyTemplate, *, version: Any, actor: Actor | None = None) -> None:
     """Throw a draft edition away (published editions are kept for ever)."""
     _editable(template, version)
     snapshot = _snapshot(template)
@@ -404,7 +405,7 @@ def delete_draft(template: DutyTemplate, *, version: Any, actor=None) -> None:
     db.session.delete(template)
 
 
-def ensure_default_published(year: int, *, actor=None) -> DutyTemplate:
+def ensure_default_published(year: int, *, actor: Actor | None = None) -> DutyTemplate:
     """The published default template of ``year``, created and published if missing
     (``flask demo seed`` and ``flask duties default-template``)."""
     found = published_templates(year)

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.accounts.decorators import city_role
 from app.errors import Conflict, DomainError
-from app.web import answer_error, show_error
+from app.web import answer_error, current_actor, show_error
 
 from . import catalog, city_bp, services
 from .forms import ConfirmVersionForm, MoveForm, NewTemplateForm, TemplateHeaderForm, TemplateItemForm, choices
@@ -40,7 +40,7 @@ def create():
     if form.validate_on_submit():
         try:
             template = catalog.create_template(form.year.data, title=form.title.data, source=form.source.data,
-                                               actor=current_user)
+                                               actor=current_actor())
         except DomainError as error:
             answer_error(error, form)
         else:
@@ -80,7 +80,7 @@ def edit_header(template_id: int):
     if form.validate_on_submit():
         try:
             catalog.update_header(template, title=form.title.data, areas_text=form.areas.data,
-                                  version=form.version.data, actor=current_user)
+                                  version=form.version.data, actor=current_actor())
         except Conflict as error:
             show_error(form, error)
             fresh = _header_form(template)
@@ -126,7 +126,7 @@ def new_item(template_id: int):
     elif form.validate_on_submit():
         try:
             item = catalog.save_item(template, _item_data(form), key=None, version=form.version.data,
-                                     actor=current_user)
+                                     actor=current_actor())
         except DomainError as error:
             answer_error(error, form)
             form.version.data = template.version
@@ -155,7 +155,7 @@ def edit_item(template_id: int, key: str):
         form.version.data = template.version
     elif form.validate_on_submit():
         try:
-            catalog.save_item(template, _item_data(form), key=key, version=form.version.data, actor=current_user)
+            catalog.save_item(template, _item_data(form), key=key, version=form.version.data, actor=current_actor())
         except Conflict as error:
             show_error(form, error)
             submitted = {}
@@ -181,7 +181,7 @@ def delete_item(template_id: int, key: str):
     template = catalog.get_template(template_id)
     form = ConfirmVersionForm()
     try:
-        catalog.remove_item(template, key, version=form.version.data, actor=current_user)
+        catalog.remove_item(template, key, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
     else:
@@ -196,7 +196,7 @@ def move_item(template_id: int, key: str):
     form = ConfirmVersionForm()
     try:
         catalog.move_item(template, key, request.form.get("direction", ""), version=form.version.data,
-                          actor=current_user)
+                          actor=current_actor())
     except DomainError as error:
         answer_error(error)
     return redirect(url_for("city.duty_templates.show", template_id=template.id, _anchor=key))
@@ -208,7 +208,7 @@ def publish(template_id: int):
     template = catalog.get_template(template_id)
     form = ConfirmVersionForm()
     try:
-        catalog.publish(template, version=form.version.data, actor=current_user)
+        catalog.publish(template, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
     else:
@@ -223,7 +223,7 @@ def new_version(template_id: int):
     template = catalog.get_template(template_id)
     ConfirmVersionForm()
     try:
-        draft = catalog.new_edition(template, actor=current_user)
+        draft = catalog.new_edition(template, actor=current_actor())
     except DomainError as error:
         answer_error(error)
         return redirect(url_for("city.duty_templates.show", template_id=template.id))
@@ -239,7 +239,7 @@ def delete(template_id: int):
     template = catalog.get_template(template_id)
     form = ConfirmVersionForm()
     try:
-        catalog.delete_draft(template, version=form.version.data, actor=current_user)
+        catalog.delete_draft(template, version=form.version.data, actor=current_actor())
     except DomainError as error:
         answer_error(error)
         return redirect(url_for("city.duty_templates.show", template_id=template.id))

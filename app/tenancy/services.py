@@ -29,6 +29,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.actor import Actor
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.models import TenantModel, utcnow
@@ -95,7 +96,7 @@ def _build_database(ref: TenantRef) -> str:
 
 
 def create_tenant(slug: str, name: str, *, category: str = "general", server: str | None = None,
-                  actor: object | None = None) -> Tenant:
+                  actor: Actor | None = None) -> Tenant:
     """Register a bureau in the catalog and build its database at head.
 
     The catalog row is committed only once the database exists; if building it fails, the
@@ -146,7 +147,7 @@ def create_tenant(slug: str, name: str, *, category: str = "general", server: st
 
 
 def update_tenant(tenant: Tenant, *, name: str, category: str, version: int | str | None,
-                  actor: object | None = None) -> Tenant:
+                  actor: Actor | None = None) -> Tenant:
     """Rename or re-categorise a bureau (optimistic locking on ``version``)."""
     from app.audit.services import changes, record_city
     from app.errors import check_version
@@ -173,7 +174,7 @@ def update_tenant(tenant: Tenant, *, name: str, category: str, version: int | st
     return tenant
 
 
-def set_status(tenant: Tenant, status: str, *, actor: object | None = None) -> Tenant:
+def set_status(tenant: Tenant, status: str, *, actor: Actor | None = None) -> Tenant:
     """Archive (read-only, hidden from bureau users) or re-activate a bureau."""
     from app.audit.services import record_city
 
@@ -203,7 +204,7 @@ def _destroy_database(ref: TenantRef) -> None:
         shutil.rmtree(folder)
 
 
-def delete_tenant(tenant: Tenant, *, confirm_slug: str, actor: object | None = None) -> None:
+def delete_tenant(tenant: Tenant, *, confirm_slug: str, actor: Actor | None = None) -> None:
     """Delete a bureau for good: its database/schema, its files and its catalog rows.
 
     ``confirm_slug`` must repeat the slug (the CLI and the page both ask for it).
@@ -405,7 +406,7 @@ def _memberships_to_link(proposed: list) -> tuple[list[tuple[object, str]], list
     return linked, skipped
 
 
-def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: object | None = None) -> Restored:
+def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: Actor | None = None) -> Restored:
     """Restore a bureau from :func:`backup_tenant`'s file, as ``slug`` (default: the original).
 
     Refuses to overwrite an existing bureau: delete it first, or restore under a new slug.

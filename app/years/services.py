@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core.actor import Actor
 from app.core.unit_of_work import writes
 from app.errors import Locked, NotFound, ValidationError
 from app.extensions import db
@@ -85,7 +86,7 @@ def _actor_fields(actor: object | None) -> tuple[int | None, str]:
 
 
 @writes
-def lock_year(year: int, reason: str, *, actor: object | None = None) -> YearLock:
+def lock_year(year: int, reason: str, *, actor: Actor | None = None) -> YearLock:
     """Lock ``year`` (city admins): from now on no bureau record of that year changes."""
     from app.audit.services import record_city
 
@@ -103,7 +104,7 @@ def lock_year(year: int, reason: str, *, actor: object | None = None) -> YearLoc
 
 
 @writes
-def unlock_year(year: int, reason: str, *, actor: object | None = None) -> None:
+def unlock_year(year: int, reason: str, *, actor: Actor | None = None) -> None:
     """Unlock ``year`` again; the reason goes to the audit trail."""
     from app.audit.services import record_city
 

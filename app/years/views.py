@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from app.accounts.decorators import city_role
 from app.errors import DomainError
-from app.web import flash_field_errors, show_error
+from app.web import current_actor, flash_field_errors, show_error
 
 from . import bp, services
 from .forms import LockYearForm, UnlockYearForm
@@ -30,7 +29,7 @@ def lock():
     form = LockYearForm()
     if form.validate_on_submit():
         try:
-            services.lock_year(int(form.year.data), form.reason.data, actor=current_user)
+            services.lock_year(int(form.year.data), form.reason.data, actor=current_actor())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -45,7 +44,7 @@ def unlock(year: int):
     form = UnlockYearForm()
     if form.validate_on_submit():
         try:
-            services.unlock_year(year, form.reason.data, actor=current_user)
+            services.unlock_year(year, form.reason.data, actor=current_actor())
         except DomainError as error:
             flash(str(error.message), "danger")
             for messages in getattr(error, "errors", {}).values():
