@@ -39,9 +39,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     _register_demo_seeders(app)
     _register_references(app)
 
+    from .ops import init_app as init_ops
     from .web_shell import init_app as init_shell
 
     init_shell(app)
+    init_ops(app)
     return app
 
 

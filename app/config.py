@@ -37,6 +37,14 @@ class Config:
     SECRET_KEY: str | None = None
     REDIS_URL: str | None = None
 
+    # How many reverse proxies in front are trusted for the client address, scheme and
+    # host (X-Forwarded-*): 0 when users reach gunicorn directly, 1 behind nginx.
+    PROXY_HOPS: int = 0
+    # ``text`` (Flask's format) or ``json`` (one object per line, with the request id,
+    # user and bureau: for a log collector).  Production defaults to ``json``.
+    LOG_FORMAT: str = "text"
+    LOG_LEVEL: str = "INFO"
+
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
@@ -107,6 +115,7 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    LOG_FORMAT = "json"
 
 
 class TestConfig(Config):
@@ -129,6 +138,9 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "TENANT_SERVERS": str,
     "DEFAULT_TENANT_SERVER": str,
     "REDIS_URL": str,
+    "PROXY_HOPS": int,
+    "LOG_FORMAT": str,
+    "LOG_LEVEL": str,
     "TENANT_ENGINE_CACHE": int,
     "MIGRATIONS_DIR": str,
     "LOGIN_RATE_LIMIT": str,
@@ -176,12 +188,32 @@ def finalise(config: dict) -> None:
     production = config.get("ENV_NAME") == "production"
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _development_secret(tenants_dir, production=production)
+    elif production:
+        _refuse_weak_secret(config["SECRET_KEY"])
+    if config.get("LOG_FORMAT") not in ("text", "json"):
+        raise RuntimeError("ZEREN_LOG_FORMAT must be text or json.")
+    if not 0 <= int(config.get("PROXY_HOPS") or 0) <= 5:
+        raise RuntimeError("ZEREN_PROXY_HOPS is the number of proxies in front (0 to 5).")
     storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "catalogdb://"
     config["RATELIMIT_STORAGE_URI"] = storage
     if production and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory:"):
         # Each process would count on its own: N workers give an attacker N times the attempts.
         raise RuntimeError("ZEREN_RATELIMIT_STORAGE_URI=memory:// counts per process and is refused in "
                            "production: set ZEREN_REDIS_URL, or leave it unset to count in the catalog database.")
+
+
+#: Secrets that are public (this repository's test key, examples from the docs).
+KNOWN_SECRETS = frozenset({TestConfig.SECRET_KEY, "change-me", "changeme", "secret", "dev", "development"})
+SECRET_MIN_LENGTH = 32
+
+
+def _refuse_weak_secret(secret: str) -> None:
+    """Production signs sessions with the key: a known or short one would let anyone forge
+    a log-in."""
+    if secret in KNOWN_SECRETS or len(secret) < SECRET_MIN_LENGTH:
+        raise RuntimeError(f"ZEREN_SECRET_KEY is a development or example key, or shorter than "
+                           f"{SECRET_MIN_LENGTH} characters: generate one with "
+                           "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.")
 
 
 def _development_secret(tenants_dir: Path, production: bool) -> str:

@@ -71,19 +71,6 @@ def _state() -> _State | None:
     return db.session.info.get(_STATE_KEY)
 
 
-def commit() -> None:
-    """Commit the session; a concurrent writer that got there first is a ``Conflict``.
-
-    For the few operations that must commit at steps of their own (provisioning a bureau's
-    storage, sending reminders one by one); everything else commits through
-    :func:`unit_of_work`."""
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise stale_conflict() from None
-
-
 @contextmanager
 def unit_of_work() -> Iterator[None]:
     """Run the block as one unit of work: commit once at the end, roll back on any error.
@@ -132,7 +119,9 @@ def writes(function: F) -> F:
     own), after the bureau it writes into was checked writable; a failure rolls back."""
     @wraps(function)
     def wrapper(*args, **kwargs):
-        _refuse_unwritable_bureau()
+        outer = _state()
+        if outer is None or not outer.services:  # a nested service was checked with its caller
+            _refuse_unwritable_bureau()
         with unit_of_work():
             state = _state()
             state.services += 1

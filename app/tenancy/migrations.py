@@ -62,6 +62,12 @@ def upgrade_catalog(engine: Engine, migrations_dir: str | Path, target: str = "h
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def catalog_revision(engine: Engine) -> str | None:
+    """The catalog database's current revision (``None`` before its first upgrade)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
 @contextmanager
 def migration_connection(store: TenantStore, ref: TenantRef) -> Iterator[Connection]:
     """A connection in a transaction for schema work on one bureau.

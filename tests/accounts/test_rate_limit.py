@@ -69,7 +69,7 @@ def _production_env(monkeypatch, tmp_path, **extra):
         if name.startswith("ZEREN_") and name != "ZEREN_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("ZEREN_ENV", "production")
-    monkeypatch.setenv("ZEREN_SECRET_KEY", "a-production-secret")
+    monkeypatch.setenv("ZEREN_SECRET_KEY", "a-production-secret-" + "k" * 32)
     monkeypatch.setenv("ZEREN_TENANTS_DIR", str(tmp_path / "data"))
     for name, value in extra.items():
         monkeypatch.setenv(f"ZEREN_{name}", value)
@@ -137,7 +137,7 @@ def _start_servers(app, tmp_path, count: int = 2, **env) -> list[tuple[subproces
     environment = {key: value for key, value in os.environ.items() if not key.startswith("ZEREN_")}
     environment.update({
         "ZEREN_ENV": "production",
-        "ZEREN_SECRET_KEY": "shared-secret-of-both-servers",
+        "ZEREN_SECRET_KEY": "shared-secret-of-both-servers-" + "k" * 32,
         "ZEREN_TENANTS_DIR": app.config["TENANTS_DIR"],
         "ZEREN_DATABASE_URL": app.config["DATABASE_URL"],
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),

@@ -48,7 +48,8 @@ def run_python(env: dict[str, str], code: str) -> str:
 
 @dataclass
 class LiveServer:
-    """One gunicorn master with ``workers`` sync workers on a loopback port."""
+    """One gunicorn master with ``workers`` sync workers on a loopback port, started with
+    the project's ``gunicorn.conf.py``."""
 
     env: dict[str, str]
     workers: int = 1
@@ -59,8 +60,11 @@ class LiveServer:
         self.port = self.port or free_port()
         log = open(Path(self.env["ZEREN_TENANTS_DIR"]).parent / f"gunicorn-{self.port}.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-             "--timeout", "60", "wsgi:app"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            # The project's own gunicorn.conf.py (preloaded app, forked workers), with the
+            # worker count and port of the test on the command line, which wins over it.
+            [sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
+             "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "wsgi:app"],
+            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -1,0 +1,54 @@
+"""gunicorn's settings for Zeren: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Every value can be changed without editing this file: ``ZEREN_BIND``, ``ZEREN_WORKERS``,
+``ZEREN_THREADS``, ``ZEREN_TIMEOUT`` (or gunicorn's own command-line options, which win
+over this file).  See docs/deploy.md.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+
+def _number(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = os.environ.get("ZEREN_BIND", "127.0.0.1:8000")
+# Sync workers, two per core and one more (gunicorn's own advice): a worker waiting on
+# SQLite's write lock or on PostgreSQL holds no other request hostage.
+workers = _number("ZEREN_WORKERS", 2 * multiprocessing.cpu_count() + 1)
+threads = _number("ZEREN_THREADS", 1)
+# Longer than the slowest page: a cold city summary is still laid out inside the request
+# until reports move to the job queue (it took 29–46 s for 100 bureaus on 2 cores).
+timeout = _number("ZEREN_TIMEOUT", 120)
+# On SIGHUP / SIGTERM a worker finishes the request it is serving before it goes.
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so the per-process caches (laid-out report pages) cannot
+# grow without bound; the jitter keeps them from restarting all at once.
+max_requests = 1000
+max_requests_jitter = 100
+# Import the application once in the master: workers fork ready (faster start, shared
+# memory pages) and a broken configuration stops the start instead of every worker.
+preload_app = True
+
+accesslog = "-"
+errorlog = "-"
+# The request id (app/ops/request_log.py) ties this line to the application's own log.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
+# Proxy headers are handled by the application (ZEREN_PROXY_HOPS, werkzeug's ProxyFix).
+forwarded_allow_ips = "127.0.0.1"
+
+
+def post_fork(server, worker):
+    """Connections opened in the master (none are, normally) must not be shared by the
+    forked workers: drop every pooled connection and cached bureau engine."""
+    from wsgi import app
+
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose(close=False)
+        app.extensions["zeren.tenant_store"].dispose_all()
