@@ -24,6 +24,13 @@ HEADER = "X-Request-ID"
 _TOKEN = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
+def _ensure_request_id() -> str:
+    if not g.get("request_id"):
+        offered = request.headers.get(HEADER, "")
+        g.request_id = offered if _TOKEN.fullmatch(offered) else uuid.uuid4().hex
+    return g.request_id
+
+
 def request_id() -> str | None:
     """The current request's id (``None`` outside a request)."""
     return g.get("request_id") if has_request_context() else None
@@ -34,13 +41,13 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def assign_request_id() -> None:
-        offered = request.headers.get(HEADER, "")
-        g.request_id = offered if _TOKEN.fullmatch(offered) else uuid.uuid4().hex
+        _ensure_request_id()
 
     @app.after_request
     def send_request_id(response):
-        if g.get("request_id"):
-            response.headers[HEADER] = g.request_id
+        # Also for a request refused before the before-request hooks ran (a bureau page's
+        # URL processor answering 404 or the log-in redirect).
+        response.headers[HEADER] = _ensure_request_id()
         return response
 
     if app.config["LOG_FORMAT"] == "json":

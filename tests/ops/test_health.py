@@ -63,6 +63,13 @@ def test_every_response_carries_a_request_id_and_a_forwarded_one_is_kept_only_if
         assert answered != hostile and re.fullmatch(r"[0-9a-f]{32}", answered)
 
 
+def test_a_request_refused_by_the_bureau_scope_still_gets_its_id(client, bureau_a):
+    # The bureau's URL processor answers before any before-request hook runs.
+    response = client.get(f"/b/{bureau_a.slug}/duties/", headers={"X-Request-ID": "scope-0123456789"})
+    assert response.status_code == 302 and response.headers["X-Request-ID"] == "scope-0123456789"
+    assert re.fullmatch(r"[0-9a-f]{32}", client.get("/b/no-such-bureau/").headers["X-Request-ID"])
+
+
 def _login_address(application, forwarded_for: str) -> str | None:
     client = application.test_client()
     client.post("/login", data={"username": "city", "password": PASSWORD},
