@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 
 def _number(name: str, default: int) -> int:
@@ -40,6 +42,33 @@ errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
 # Proxy headers are handled by the application (ZEREN_PROXY_HOPS, werkzeug's ProxyFix).
 forwarded_allow_ips = "127.0.0.1"
+
+
+# prometheus_client's multiprocess mode (app/ops/metrics.py): every worker writes its
+# samples into one directory, which must be set before the application is imported (here,
+# in the master, so every forked worker inherits it) and be empty when the server starts.
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="zeren-metrics-")
+
+
+def on_starting(server):
+    """Start the metrics of this run from nothing."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """A worker that exited (recycled, killed) no longer counts in the live figures."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def post_fork(server, worker):

@@ -44,6 +44,8 @@ class Config:
     # user and bureau: for a log collector).  Production defaults to ``json``.
     LOG_FORMAT: str = "text"
     LOG_LEVEL: str = "INFO"
+    # Addresses that may read /metrics (comma-separated in ZEREN_METRICS_ALLOW).
+    METRICS_ALLOW: tuple = ("127.0.0.1", "::1")
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
@@ -141,6 +143,7 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "PROXY_HOPS": int,
     "LOG_FORMAT": str,
     "LOG_LEVEL": str,
+    "METRICS_ALLOW": lambda value: tuple(part.strip() for part in value.split(",") if part.strip()),
     "TENANT_ENGINE_CACHE": int,
     "MIGRATIONS_DIR": str,
     "LOGIN_RATE_LIMIT": str,

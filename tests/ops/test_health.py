@@ -70,6 +70,25 @@ def test_a_request_refused_by_the_bureau_scope_still_gets_its_id(client, bureau_
     assert re.fullmatch(r"[0-9a-f]{32}", client.get("/b/no-such-bureau/").headers["X-Request-ID"])
 
 
+def test_metrics_time_requests_and_count_bureaus_behind_on_their_figures(app, client, bureau_a, bureau_b):
+    from app.city import metrics as rollup
+
+    for tenant in (bureau_a.tenant, bureau_b.tenant):
+        rollup.refresh_tenant(tenant.ref)
+    client.get("/healthz")
+    exported = client.get("/metrics").get_data(as_text=True)
+    assert 'zeren_request_duration_seconds_count{endpoint="ops.healthz",method="GET",status="2xx"}' in exported
+    assert "zeren_active_bureaus 2.0" in exported and "zeren_rollup_stale_bureaus 0.0" in exported
+    db.session.execute(update(Tenant).where(Tenant.id == bureau_a.tenant.id).values(data_version=Tenant.data_version + 5))
+    db.session.commit()
+    assert "zeren_rollup_stale_bureaus 1.0" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_metrics_answer_only_the_allowed_addresses(client):
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 404
+    assert client.get("/metrics").status_code == 200
+
+
 def _login_address(application, forwarded_for: str) -> str | None:
     client = application.test_client()
     client.post("/login", data={"username": "city", "password": PASSWORD},
@@ -127,8 +146,16 @@ def test_gunicorn_with_the_projects_configuration_serves_and_logs_the_request_id
             assert response.status == 200 and response.headers["X-Request-ID"] == "req-0123456789abcdef"
         with urllib.request.urlopen(f"{server.url}/readyz", timeout=30) as response:
             assert json.load(response)["checks"]["catalog"]["ok"]
+        for _ in range(20):  # spread over both workers by the kernel
+            urllib.request.urlopen(f"{server.url}/healthz", timeout=10).read()
+        with urllib.request.urlopen(f"{server.url}/metrics", timeout=10) as response:
+            exported = response.read().decode()
     finally:
         server.stop()
     log = Path(tmp_path / f"gunicorn-{server.port}.log").read_text()
     assert "request_id=req-0123456789abcdef" in log
     assert "Booting worker" in log and log.count("Booting worker") >= 2
+    # Every worker's requests in one export, whichever worker answered the scrape.
+    served = re.search(r'zeren_request_duration_seconds_count\{endpoint="ops.healthz",method="GET",status="2xx"\} (\S+)',
+                       exported)
+    assert served and float(served.group(1)) == 21.0
