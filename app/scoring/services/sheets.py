@@ -320,19 +320,29 @@ def save_self(sheet: ScoreSheet, inputs: Mapping[str, EntryInput], *, summary: s
     ensure_open(sheet.year)
     _require_status(sheet, (DRAFT,), _("The self-assessment has been submitted and can no longer be changed."))
     check_version(sheet, version)
-    errors = _check_inputs(sheet, "self", inputs)
-    if summary is not None and len(summary) > NOTE_MAX:
-        errors.setdefault("summary", []).append(_("At most %(n)s characters.", n=NOTE_MAX))
+    return _save_part(sheet, "self", inputs, note=summary, note_field="summary", note_attr="self_summary",
+                      refused=_("The score sheet could not be saved: check the marked indicators."),
+                      action="score_sheet.self_save", summary=lambda n: f"保存{sheet.year}年度自评（{n} 项）",
+                      actor=actor)
+
+
+def _save_part(sheet: ScoreSheet, part: str, inputs: Mapping[str, EntryInput], *, note: str | None,
+               note_field: str, note_attr: str, refused: str, action: str, summary, actor: Actor | None,
+               city: bool = False) -> ScoreSheet:
+    """Check and store one side's entries and its overall note (all errors at once, by
+    field), and audit what changed."""
+    errors = _check_inputs(sheet, part, inputs)
+    if note is not None and len(note) > NOTE_MAX:
+        errors.setdefault(note_field, []).append(_("At most %(n)s characters.", n=NOTE_MAX))
     if errors:
-        raise ValidationError(_("The score sheet could not be saved: check the marked indicators."), errors)
-    before, after = _apply(sheet, "self", inputs)
-    if summary is not None and summary.strip() != sheet.self_summary:
-        before["summary"], after["summary"] = sheet.self_summary, summary.strip()
-        sheet.self_summary = summary.strip()
+        raise ValidationError(refused, errors)
+    before, after = _apply(sheet, part, inputs)
+    if note is not None and note.strip() != getattr(sheet, note_attr):
+        before[note_field], after[note_field] = getattr(sheet, note_attr), note.strip()
+        setattr(sheet, note_attr, note.strip())
     if after:
         _touch(sheet)
-        _audit("score_sheet.self_save", sheet, f"保存{sheet.year}年度自评（{len(after)} 项）",
-               before=before, after=after, actor=actor)
+        _audit(action, sheet, summary(len(after)), before=before, after=after, actor=actor, city=city)
     return sheet
 
 
@@ -369,20 +379,11 @@ def save_review(sheet: ScoreSheet, inputs: Mapping[str, EntryInput], *, comment:
     """Save the reviewer's scores and comments (the city's assessor)."""
     _require_city_admin(actor)
     _review_write(sheet, version)
-    errors = _check_inputs(sheet, "reviewer", inputs)
-    if comment is not None and len(comment) > NOTE_MAX:
-        errors.setdefault("comment", []).append(_("At most %(n)s characters.", n=NOTE_MAX))
-    if errors:
-        raise ValidationError(_("The review could not be saved: check the marked indicators."), errors)
-    before, after = _apply(sheet, "reviewer", inputs)
-    if comment is not None and comment.strip() != sheet.reviewer_comment:
-        before["comment"], after["comment"] = sheet.reviewer_comment, comment.strip()
-        sheet.reviewer_comment = comment.strip()
-    if after:
-        _touch(sheet)
-        _audit("score_sheet.review_save", sheet, f"{sheet.assessee_name}{sheet.year}年度考核组评分（{len(after)} 项）",
-               before=before, after=after, actor=actor, city=True)
-    return sheet
+    return _save_part(sheet, "reviewer", inputs, note=comment, note_field="comment", note_attr="reviewer_comment",
+                      refused=_("The review could not be saved: check the marked indicators."),
+                      action="score_sheet.review_save",
+                      summary=lambda n: f"{sheet.assessee_name}{sheet.year}年度考核组评分（{n} 项）", actor=actor,
+                      city=True)
 
 
 def ballot_levels(sheet: ScoreSheet) -> list[str]:
