@@ -47,5 +47,14 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     tab = context.new_page()
     tab.set_default_timeout(10_000)
+    read = tab.content
+
+    def settled_content() -> str:
+        # A click that submits a form returns once the navigation has started, not when the
+        # next page has loaded; under load the page read then was empty.  Read it loaded.
+        tab.wait_for_load_state()
+        return read()
+
+    tab.content = settled_content
     yield tab
     context.close()
