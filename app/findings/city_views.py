@@ -185,7 +185,6 @@ def transition(bureau: str, finding_id: int, action: str):
             services.transition(finding, action, note=form.note.data or "", version=form.version.data,
                                  actor=current_actor())
         except Conflict as error:
-            db.session.rollback()
             show_error(None, error)
             return _render_detail(tenant, finding, 409)
         except DomainError as error:
@@ -208,7 +207,6 @@ def delete(bureau: str, finding_id: int):
         try:
             services.delete_finding(finding, version=form.version.data, actor=current_actor())
         except DomainError as error:
-            db.session.rollback()
             show_error(None, error)
             return _render_detail(tenant, finding, error.http_status)
     flash(_("The finding has been deleted."), "success")

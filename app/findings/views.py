@@ -21,7 +21,6 @@ from app.accounts.decorators import bureau_role
 from app.evidence.services import human_size
 from app.evidence.storage import KINDS, max_bytes
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from app.extensions import db
 from app.core.actor import Actor
 from app.web import current_actor, show_error
 
@@ -280,7 +279,6 @@ def edit_details(finding, actor: Actor, *, side: str, back_url: str, done_url: s
             try:
                 services.update_details(finding, form.data, version=form.version.data, actor=actor)
             except Conflict as error:
-                db.session.rollback()
                 show_error(form, error)
                 form = DetailsForm(formdata=None, obj=finding)
                 form.version.data = finding.version
@@ -308,7 +306,6 @@ def plan(finding_id: int):
     try:
         services.update_plan(finding, form.data, version=form.version.data, actor=current_actor())
     except Conflict as error:
-        db.session.rollback()
         show_error(None, error)
         return _render_detail(finding, 409)
     except DomainError as error:
@@ -349,7 +346,6 @@ def transition(finding_id: int, action: str):
     try:
         services.transition(finding, action, note=form.note.data or "", version=form.version.data, actor=current_actor())
     except Conflict as error:
-        db.session.rollback()
         show_error(None, error)
         return _render_detail(finding, 409)
     except DomainError as error:
@@ -368,7 +364,6 @@ def delete(finding_id: int):
     try:
         services.delete_finding(finding, version=form.version.data, actor=current_actor())
     except DomainError as error:
-        db.session.rollback()
         show_error(None, error)
         return _render_detail(finding, error.http_status)
     flash(_("The finding has been deleted."), "success")
@@ -404,7 +399,6 @@ def delete_evidence(evidence_id: int):
     except PermissionDenied:
         abort(403)
     except DomainError as error:
-        db.session.rollback()
         show_error(None, error)
         return _render_detail(services.get_finding(finding_id), error.http_status)
     flash(_("The file has been removed."), "success")

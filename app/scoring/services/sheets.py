@@ -593,10 +593,18 @@ def complete_review(sheet: ScoreSheet, *, version: object, actor: Actor | None =
     _review_write(sheet, version)
     _require_status(sheet, (SELF_SUBMITTED,), _("The review is already complete."))
     result = _require_result(sheet, _("The review is not complete yet."))
-    sheet.status, sheet.reviewed_at, sheet.reviewed_by = REVIEWED, utcnow(), _name(actor)
-    _audit("score_sheet.review_complete", sheet,
-           f"{sheet.assessee_name}{sheet.year}年度考核评分完成：综合得分 {result.composite_rounded}，等次 {result.grade}",
-           before={"status": SELF_SUBMITTED}, after=_result_summary(result, REVIEWED), actor=actor, city=True)
+    sheet.reviewed_at, sheet.reviewed_by = utcnow(), _name(actor)
+    return _conclude(sheet, result, REVIEWED, "score_sheet.review_complete", "考核评分完成", actor)
+
+
+def _conclude(sheet: ScoreSheet, result: Result, status: str, action: str, what: str,
+              actor: Actor | None) -> ScoreSheet:
+    """Move ``sheet`` to ``status`` on its computed ``result`` and audit it (both sides)."""
+    before = sheet.status
+    sheet.status = status
+    _audit(action, sheet,
+           f"{sheet.assessee_name}{sheet.year}年度{what}：综合得分 {result.composite_rounded}，等次 {result.grade}",
+           before={"status": before}, after=_result_summary(result, status), actor=actor, city=True)
     return sheet
 
 
@@ -614,11 +622,8 @@ def finalise(sheet: ScoreSheet, *, version: object, actor: Actor | None = None) 
     _require_status(sheet, (REVIEWED,), _("Only a reviewed sheet can be finalised."))
     check_version(sheet, version)
     result = _require_result(sheet, _("The sheet cannot be finalised."))
-    sheet.status, sheet.finalised_at, sheet.finalised_by = FINAL, utcnow(), _name(actor)
-    _audit("score_sheet.finalise", sheet,
-           f"{sheet.assessee_name}{sheet.year}年度考核结果确定：综合得分 {result.composite_rounded}，等次 {result.grade}",
-           before={"status": REVIEWED}, after=_result_summary(result, FINAL), actor=actor, city=True)
-    return sheet
+    sheet.finalised_at, sheet.finalised_by = utcnow(), _name(actor)
+    return _conclude(sheet, result, FINAL, "score_sheet.finalise", "考核结果确定", actor)
 
 
 REOPEN_TARGETS = {REVIEWED: (FINAL,), DRAFT: (SELF_SUBMITTED, REVIEWED, FINAL)}
