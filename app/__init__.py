@@ -42,8 +42,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .ops import init_app as init_ops
     from .web_shell import init_app as init_shell
 
+    from .jobs import init_app as init_jobs
+
     init_shell(app)
     init_ops(app)
+    init_jobs(app)
     return app
 
 
@@ -157,10 +160,11 @@ def _register_cli(app: Flask) -> None:
     from .demo.cli import demo_cli
     from .duties.cli import duties_cli
     from .findings.cli import findings_cli, reminders_cli
+    from .jobs.cli import jobs_cli
     from .reports.cli import reports_cli
     from .scoring.cli import scoring_cli
     from .tenancy.cli import catalog_cli, tenants_cli
 
     for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
-                  reminders_cli, reports_cli):
+                  reminders_cli, reports_cli, jobs_cli):
         app.cli.add_command(group)

@@ -7,6 +7,7 @@ reads these values.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Callable
@@ -101,7 +102,22 @@ class Config:
     REPORTS_PREPARE: bool | None = None
     TESTING = False
 
-    # Reminder e-mails (``flask reminders send``).
+    # The job queue (app/jobs): ``None`` means ``sqlite:///<TENANTS_DIR>/_queue/jobs.sqlite3``
+    # (embedded, no server); ``redis://…`` or ``postgresql://…`` in production; ``memory://``
+    # runs every job at once inside the caller (the test suite; refused in production).
+    QUEUE_URL: str | None = None
+    # A running job without a heartbeat for this long is presumed lost with its worker and
+    # queued again (a job beats at least every few seconds while it works).
+    JOBS_STALE_SECONDS: int = 180
+    # Scheduled jobs (local time, HH:MM): the nightly backup of every bureau, kept this many
+    # days under <TENANTS_DIR>/backups/nightly; the daily reminder digest.
+    BACKUP_AT: str = "02:00"
+    BACKUP_RETENTION_DAYS: int = 14
+    REMINDERS_AT: str = "07:30"
+    # Every bureau's figures recomputed after midnight (overdue counts move with the date).
+    ROLLUP_NIGHTLY_AT: str = "00:10"
+
+    # Reminder e-mails (``flask reminders send`` or the daily job).
     SMTP_HOST: str = "localhost"
     SMTP_PORT: int = 25
     SMTP_USER: str | None = None
@@ -130,6 +146,7 @@ class TestConfig(Config):
     TENANT_ENGINE_CACHE = 8
     SQLITE_BUSY_TIMEOUT_MS = 2000
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # fast hashes keep the suite quick
+    QUEUE_URL = "memory://"  # jobs run inside the request that submits them
 
 
 # Environment variables that map onto settings, with their type.
@@ -166,6 +183,12 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "REPORTS_CACHE_MB": int,
     "REPORTS_CACHE_FILES": int,
     "REPORTS_PREPARE": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "QUEUE_URL": str,
+    "JOBS_STALE_SECONDS": int,
+    "BACKUP_AT": str,
+    "BACKUP_RETENTION_DAYS": int,
+    "REMINDERS_AT": str,
+    "ROLLUP_NIGHTLY_AT": str,
 }
 
 
@@ -197,6 +220,14 @@ def finalise(config: dict) -> None:
         raise RuntimeError("ZEREN_LOG_FORMAT must be text or json.")
     if not 0 <= int(config.get("PROXY_HOPS") or 0) <= 5:
         raise RuntimeError("ZEREN_PROXY_HOPS is the number of proxies in front (0 to 5).")
+    if not config.get("QUEUE_URL"):
+        config["QUEUE_URL"] = f"sqlite:///{tenants_dir / '_queue' / 'jobs.sqlite3'}"
+    if production and config["QUEUE_URL"].startswith("memory:"):
+        raise RuntimeError("ZEREN_QUEUE_URL=memory:// runs reports inside the web workers and is refused in "
+                           "production: leave it unset (SQLite in the data root) or use redis:// or postgresql://.")
+    for setting in ("BACKUP_AT", "REMINDERS_AT", "ROLLUP_NIGHTLY_AT"):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(config.get(setting) or "")):
+            raise RuntimeError(f"ZEREN_{setting} is a local time of day, HH:MM (00:00 to 23:59).")
     storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "catalogdb://"
     config["RATELIMIT_STORAGE_URI"] = storage
     if production and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory:"):

@@ -235,3 +235,17 @@ def people(bureau_a) -> People:
         db.session.add_all([liaison, secretary, member])
         db.session.commit()
         return People(liaison=liaison.id, secretary=secretary.id, member=member.id)
+
+
+@pytest.fixture
+def queued(app, tmp_path):
+    """The app's job queue on a SQLite file of the test's own instead of the suite's
+    ``memory://`` (which runs every job inside its caller): a submitted job waits until
+    ``tests.helpers.work_queue()`` runs it, as a worker would."""
+    from app.jobs import queue
+
+    app.config["QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    queue.configure(app)
+    yield queue.queue
+    app.config["QUEUE_URL"] = "memory://"
+    queue.configure(app)

@@ -380,3 +380,16 @@ def log_in(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("#submit")
+
+
+# -- jobs ----------------------------------------------------------------------------
+def work_queue() -> int:
+    """Be the job worker: run every message waiting in the queue (the ``queued`` fixture's),
+    as the consumer does; return how many."""
+    from app.jobs import queue
+
+    count = 0
+    while (task := queue.queue.dequeue()) is not None:
+        queue.queue.execute(task)
+        count += 1
+    return count

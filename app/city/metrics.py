@@ -1,9 +1,14 @@
-"""The city's roll-up: push each bureau's figures into the catalog after its commits.
+"""The city's roll-up: each bureau's figures in the catalog, recomputed after its commits.
 
 City pages never open bureau databases.  After a commit that changed a bureau's rows,
-the tenancy layer sends ``tenant_changed``; :func:`on_tenant_changed` recomputes that
-bureau's figures in a fresh session (``tenant_context``) and upserts them into
-``tenant_metrics`` plus today's row of ``metric_snapshots``.  ``flask rollup refresh``
+the tenancy layer counts the change (``Tenant.data_version``), marks the features it
+touched (``TenantChange``) and sends ``tenant_changed``; :func:`on_tenant_changed`
+submits one job per bureau (``rollup.refresh``, :mod:`app.city.tasks`): a burst of
+writes while one is queued or running joins it.  The job (:func:`refresh_changed`)
+recomputes the marked features in a fresh session (``tenant_context``), upserts them
+into ``tenant_metrics`` stamped with the version it read, plus today's row of
+``metric_snapshots``, and deletes the marks it covered.  A figure computed from older
+data than the bureau holds is *stale*, and every page says so.  ``flask rollup refresh``
 rebuilds everything.
 
 Each feature defines its figures once, in ``<feature>.services.metrics(year)`` run
@@ -18,14 +23,14 @@ from datetime import date
 from typing import Callable, Iterable
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import utcnow
 from app.tenancy.models import Tenant
-from app.tenancy.session import tenant_changed, tenant_context
+from app.tenancy.session import ALL_SCOPES, tenant_changed, tenant_context
 from app.tenancy.store import TenantRef
 from app.core.clock import today
 from app.jsonsafe import jsonable  # figures: Decimals as floats (the features rounded them)
@@ -68,21 +73,48 @@ def years_to_refresh(tenant_id: int) -> list[int]:
     return sorted({current - 1, current, *known})
 
 
+#: The figures each feature's changes can move (``TenantChange.scope`` → sources); a
+#: scope not named here (people, years, anything new) moves every figure.
+SCOPE_SOURCES: dict[str, frozenset[str]] = {
+    "duties": frozenset({"duties", "activity"}),
+    "findings": frozenset({"findings", "activity"}),
+    "scoring": frozenset({"scoring", "activity"}),
+    "audit": frozenset({"activity"}),
+    "evidence": frozenset({"duties", "findings", "activity"}),
+}
+
+
+def sources_for(scopes: Iterable[str]) -> set[str]:
+    """The sources to recompute after changes in ``scopes``."""
+    every = set(sources())
+    wanted: set[str] = set()
+    for scope in scopes:
+        wanted |= SCOPE_SOURCES.get(scope, every)
+    return wanted & every
+
+
 def refresh_tenant(ref: TenantRef, *, years: Iterable[int] | None = None,
-                   data_version: int | None = None) -> list[int]:
+                   data_version: int | None = None, only: Iterable[str] | None = None) -> list[int]:
     """Recompute one bureau's figures and store them in the catalog; return the years done.
 
-    Runs in a fresh session bound to the bureau (safe from a request of another bureau and
-    from inside another session's ``after_commit``).
+    ``only``: the sources to recompute, merged into the stored figures (a year without
+    stored figures gets all of them).  Runs in a fresh session bound to the bureau (safe
+    from a request of another bureau and from inside another session's ``after_commit``).
     """
+    every = sources()
     with tenant_context(ref):
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == ref.slug))
         if tenant is None:  # deleted meanwhile
             return []
         version = tenant.data_version if data_version is None else data_version
+        stored = {row.year: row.figures for row in db.session.scalars(
+            select(TenantMetrics).where(TenantMetrics.tenant_id == tenant.id))}
         done = []
         for year in years or years_to_refresh(tenant.id):
-            figures = compute(year)
+            if only is None or year not in stored:
+                figures = compute(year, every)
+            else:
+                figures = {**stored[year], **compute(year, {name: every[name] for name in only if name in every})}
             now = utcnow()
             _upsert(TenantMetrics, {"tenant_id": tenant.id, "year": year, "figures": figures,
                                     "data_version": version, "computed_at": now},
@@ -118,18 +150,75 @@ def backfill_snapshots(ref: TenantRef, year: int, days: Iterable[date]) -> int:
     return written
 
 
-def on_tenant_changed(app: Flask, tenant: TenantRef, data_version: int | None = None, **_extra) -> None:
-    """Receiver of ``tenant_changed``: push the bureau's new figures.
+def refresh_changed(slug: str) -> list[int]:
+    """Recompute what changed in a bureau since its figures were stamped (its marks up to
+    the version read now), stamp that version and delete the marks it covered.
 
-    A failure is logged and never undoes the bureau's own (already committed) change; the
-    dashboard then shows the figures as stale until the next change or a refresh.
+    One job per bureau runs this at a time (the job's slot), so stamps only grow.  The
+    version is read before the marks: a change committed in between is counted in neither
+    and stays marked for the next run, which its own commit queued.
+    """
+    from app.tenancy.models import TenantChange
+
+    with db.engine.connect() as connection:
+        found = connection.execute(select(Tenant.id, Tenant.data_version).where(Tenant.slug == slug)).first()
+        if found is None:
+            return []
+        tenant_id, version = found
+        marks = dict(connection.execute(select(TenantChange.scope, TenantChange.version).where(
+            TenantChange.tenant_id == tenant_id, TenantChange.version <= version)).all())
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return []
+    only = None if not marks or ALL_SCOPES in marks else sources_for(marks)
+    done = refresh_tenant(tenant.ref, data_version=version, only=only)
+    with db.engine.begin() as connection:
+        for scope, marked in marks.items():
+            connection.execute(delete(TenantChange).where(
+                TenantChange.tenant_id == tenant_id, TenantChange.scope == scope, TenantChange.version <= marked))
+    return done
+
+
+def has_pending(slug: str) -> bool:
+    """Whether a bureau has changes its stored figures do not cover yet."""
+    from app.tenancy.models import TenantChange
+
+    with db.engine.connect() as connection:
+        return connection.scalar(select(TenantChange.version).join(Tenant, Tenant.id == TenantChange.tenant_id)
+                                 .where(Tenant.slug == slug).limit(1)) is not None
+
+
+def behind() -> list[str]:
+    """Active bureaus whose current-year figures are missing, stale or have unmarked changes
+    (the reconcile's list: after a crash, a lost job or a new day)."""
+    from app.tenancy.models import TenantChange
+
+    year = today().year
+    with db.engine.connect() as connection:
+        stamped = select(TenantMetrics.data_version).where(TenantMetrics.tenant_id == Tenant.id,
+                                                           TenantMetrics.year == year).scalar_subquery()
+        marked = select(TenantChange.tenant_id).where(TenantChange.tenant_id == Tenant.id).exists()
+        rows = connection.execute(select(Tenant.slug).where(
+            Tenant.status == "active", or_(stamped.is_(None), stamped < Tenant.data_version, marked))
+            .order_by(Tenant.id)).all()
+    return [slug for (slug,) in rows]
+
+
+def on_tenant_changed(app: Flask, tenant: TenantRef, data_version: int | None = None, **_extra) -> None:
+    """Receiver of ``tenant_changed``: ask for the bureau's figures to be recomputed.
+
+    A failure to reach the queue is logged and never undoes the bureau's own (already
+    committed) change: its figures show as stale until the scheduler's reconcile (every
+    minute) submits the job again.
     """
     if not app.config.get("ROLLUP_PUSH", True):
         return
+    from .tasks import submit_refresh
+
     try:
-        refresh_tenant(tenant, data_version=data_version)
+        submit_refresh(tenant.slug)
     except Exception:  # noqa: BLE001 - the write succeeded; the roll-up catches up later
-        log.exception("roll-up push failed for bureau %s", tenant.slug)
+        log.exception("roll-up job not submitted for bureau %s", tenant.slug)
 
 
 def init_app(app: Flask) -> None:

@@ -28,6 +28,7 @@ import os
 import tempfile
 import threading
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 from flask import current_app
@@ -41,9 +42,9 @@ _prune_lock = threading.Lock()
 
 @lru_cache(maxsize=8)
 def _digest_sources(root: str, families: tuple[str, ...]) -> str:
-    import weasyprint
-
-    digest = hashlib.sha256(f"weasyprint {weasyprint.__version__} {families}".encode())
+    # The installed version, read without importing WeasyPrint: a web worker computes
+    # report keys but never lays out a page, and need not load Pango for it.
+    digest = hashlib.sha256(f"weasyprint {metadata.version('weasyprint')} {families}".encode())
     base = Path(root)
     for file in sorted(p for p in base.rglob("*") if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts):
         digest.update(str(file.relative_to(base)).encode())

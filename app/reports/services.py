@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
@@ -289,13 +289,8 @@ def _filename(*parts: object, suffix: str) -> str:
 
 
 def bureau_report(tenant: Tenant, year: int, *, city: bool, use_cache: bool = True) -> Rendered:
-    """The annual report PDF of the bureau bound to the session."""
-    day = today()
-    key = make_key("bureau-report", template_version(), locale(), day, year, "city" if city else "bureau",
-                   _tenant_key(tenant))
-    return _cached(key, "pdf", lambda: pdf.html_pdf(bureau_report_html(tenant, year, city=city, day=day)),
-                   filename=_filename(tenant.name, year, _("annual report"), suffix="pdf"),
-                   mimetype="application/pdf", use_cache=use_cache)
+    """The annual report PDF, laid out in this process (``flask reports``; pages order it)."""
+    return render_now(bureau_report_order(tenant, year, city=city), use_cache=use_cache)
 
 
 def score_sheet_html(year: int) -> str | None:
@@ -305,13 +300,8 @@ def score_sheet_html(year: int) -> str | None:
 
 
 def score_sheet(tenant: Tenant, year: int, *, use_cache: bool = True) -> Rendered:
-    """The score-sheet printout as PDF (callers check that there is a sheet and that the
-    reader may see its review, as the printout page does)."""
-    day = today()
-    key = make_key("score-sheet", template_version(), locale(), day, year, _tenant_key(tenant))
-    return _cached(key, "pdf", lambda: pdf.html_pdf(score_sheet_html(year)),
-                   filename=_filename(tenant.name, year, _("score sheet"), suffix="pdf"),
-                   mimetype="application/pdf", use_cache=use_cache)
+    """The score-sheet printout as PDF, laid out in this process."""
+    return render_now(score_sheet_order(tenant, year), use_cache=use_cache)
 
 
 def ledger_html(tenant: Tenant, filters, day: date | None = None) -> str:
@@ -320,26 +310,8 @@ def ledger_html(tenant: Tenant, filters, day: date | None = None) -> str:
 
 
 def ledger(tenant: Tenant, filters, *, use_cache: bool = True) -> Rendered:
-    """The rectification ledger (with the web ledger's filters) as PDF."""
-    day = today()
-    key = make_key("ledger", template_version(), locale(), day, filters.args(), _tenant_key(tenant))
-    return _cached(key, "pdf", lambda: pdf.html_pdf(ledger_html(tenant, filters, day)),
-                   filename=_filename(tenant.name, filters.year, _("rectification ledger"), suffix="pdf"),
-                   mimetype="application/pdf", use_cache=use_cache)
-
-
-def is_ready(kind: str, tenant: Tenant, year: int, *, city: bool = False) -> bool:
-    """Whether a report is in the cache (the reports page says which are instant)."""
-    from app.findings.services import Filters
-
-    day = today()
-    keys = {
-        "report": make_key("bureau-report", template_version(), locale(), day, year, "city" if city else "bureau",
-                           _tenant_key(tenant)),
-        "scores": make_key("score-sheet", template_version(), locale(), day, year, _tenant_key(tenant)),
-        "ledger": make_key("ledger", template_version(), locale(), day, Filters(year=year).args(), _tenant_key(tenant)),
-    }
-    return report_cache().has(keys[kind], "pdf")
+    """The rectification ledger (with the web ledger's filters) as PDF, laid out in this process."""
+    return render_now(ledger_order(tenant, filters), use_cache=use_cache)
 
 
 # ============================================================================ city
@@ -426,9 +398,11 @@ def _profile_key(tenant: Tenant, year: int, day: date, lang: str) -> str:
     return make_key("profile", template_version(), lang, day, year, _tenant_key(tenant))
 
 
-def profiles(tenants: list[Tenant], year: int, day: date) -> list[dict]:
+def profiles(tenants: list[Tenant], year: int, day: date, progress: Callable[[int, int], None] | None = None
+             ) -> list[dict]:
     """Every bureau's profile, from the cache where its data version is unchanged, the
-    others built in parallel (each in its own ``tenant_context``)."""
+    others built in parallel (each in its own ``tenant_context``); ``progress(done,
+    total)`` after each."""
     app = current_app._get_current_object()
     cache = report_cache()
     lang = locale()
@@ -446,11 +420,15 @@ def profiles(tenants: list[Tenant], year: int, day: date) -> list[dict]:
             tenant = db.session.get(Tenant, tenant_id)
             return index, profile(tenant, year, day)
 
+    if progress:
+        progress(len(found), len(tenants))
     if refs:
         with ThreadPoolExecutor(max_workers=workers(app), thread_name_prefix="report-profile") as pool:
             for index, data in pool.map(build, sorted(refs)):
                 found[index] = data
                 cache.put(keys[index], "json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
+                if progress:
+                    progress(len(found), len(tenants))
     return [found[index] for index in range(len(tenants))]
 
 
@@ -476,7 +454,7 @@ def active_tenants() -> list[Tenant]:
     return list(db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.id)))
 
 
-def city_summary(year: int, day: date | None = None) -> dict:
+def city_summary(year: int, day: date | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
     """Everything the city summary shows, in order (the PDF template and the docx writer
     both walk this): cover, overview figures, ranking, charts, profiles, appendix."""
     from app.city import rollup
@@ -485,7 +463,7 @@ def city_summary(year: int, day: date | None = None) -> dict:
     day = day or today()
     overview = rollup.overview(year)
     tenants = active_tenants()
-    bureau_profiles = profiles(tenants, year, day)
+    bureau_profiles = profiles(tenants, year, day, progress)
     cn_date = current_app.jinja_env.filters["cn_date"]
     for number, item in enumerate(bureau_profiles, start=1):
         item["heading"] = f"（{cn_number(number)}）{item['name']}"
@@ -564,12 +542,8 @@ def city_key(year: int, day: date, kind: str) -> str:
 
 
 def city_pdf(year: int, *, use_cache: bool = True) -> Rendered:
-    """The city summary as PDF."""
-    day = today()
-    return _cached(city_key(year, day, "pdf"), "pdf",
-                   lambda: pdf.html_pdf(city_summary_html(city_summary(year, day))),
-                   filename=_filename(_("City summary"), year, suffix="pdf"), mimetype="application/pdf",
-                   use_cache=use_cache)
+    """The city summary as PDF, laid out in this process."""
+    return render_now(city_order(year, "pdf"), use_cache=use_cache)
 
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -577,74 +551,197 @@ DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.
 
 def city_docx(year: int, *, use_cache: bool = True) -> Rendered:
     """The city summary as an editable Word document (same content and order)."""
-    from .docx import summary_docx
-
-    day = today()
-    return _cached(city_key(year, day, "docx"), "docx",
-                   lambda: summary_docx(city_summary(year, day)),
-                   filename=_filename(_("City summary"), year, suffix="docx"), mimetype=DOCX_MIMETYPE,
-                   use_cache=use_cache)
+    return render_now(city_order(year, "docx"), use_cache=use_cache)
 
 
 def city_ready(year: int) -> dict[str, bool]:
     """Which of the city summary's files are in the cache."""
-    day = today()
-    cache = report_cache()
-    return {kind: cache.has(city_key(year, day, kind), kind) for kind in ("pdf", "docx")}
+    return {kind: is_made(city_order(year, kind)) for kind in ("pdf", "docx")}
 
 
-# ============================================================================ preparing
-_preparing: set[str] = set()
-_preparing_lock = threading.Lock()
+# ============================================================================ ordering
+@dataclass(frozen=True)
+class Order:
+    """A report asked for: the job that makes it (``kind``, ``params``) and where its file
+    is kept (``key``, ``suffix``).  Built in the web process from catalog data only; the
+    job worker lays it out (:mod:`app.reports.tasks`)."""
+
+    kind: str
+    key: str
+    suffix: str
+    filename: str
+    mimetype: str
+    params: dict
+    tenant_slug: str | None = None
 
 
-def _in_background(name: str, work: Callable[[], object]) -> bool:
-    """Run ``work`` in a daemon thread with an application context, once per ``name`` at
-    a time; ``False`` if it is already running."""
-    app = current_app._get_current_object()
-    lang = locale()
-    with _preparing_lock:
-        if name in _preparing:
-            return False
-        _preparing.add(name)
+def _order(job_kind: str, key: str, suffix: str, filename: str, mimetype: str, tenant: Tenant | None,
+           **params: Any) -> Order:
+    return Order(job_kind, key, suffix, filename, mimetype,
+                 {"key": key, "suffix": suffix, "locale": locale(), "day": today().isoformat(),
+                  **({"slug": tenant.slug} if tenant else {}), **params},
+                 tenant.slug if tenant else None)
 
-    def run() -> None:
-        try:
-            with app.app_context(), force_locale(lang):
-                work()
-        except Exception:  # noqa: BLE001 - a failed preparation only means no head start
-            app.logger.exception("preparing %s failed", name)
-        finally:
-            with _preparing_lock:
-                _preparing.discard(name)
 
-    threading.Thread(target=run, name=f"report-{name}", daemon=True).start()
-    return True
+def bureau_report_order(tenant: Tenant, year: int, *, city: bool) -> Order:
+    """The annual report of ``tenant`` for ``year`` (``city``: the city's edition)."""
+    key = make_key("bureau-report", template_version(), locale(), today(), year, "city" if city else "bureau",
+                   _tenant_key(tenant))
+    return _order("report.bureau", key, "pdf", _filename(tenant.name, year, _("annual report"), suffix="pdf"),
+                  "application/pdf", tenant, year=year, city=city)
+
+
+def score_sheet_order(tenant: Tenant, year: int) -> Order:
+    """The score-sheet printout (callers check the reader may see its review)."""
+    key = make_key("score-sheet", template_version(), locale(), today(), year, _tenant_key(tenant))
+    return _order("report.scores", key, "pdf", _filename(tenant.name, year, _("score sheet"), suffix="pdf"),
+                  "application/pdf", tenant, year=year)
+
+
+def ledger_order(tenant: Tenant, filters) -> Order:
+    """The rectification ledger with the web ledger's filters."""
+    key = make_key("ledger", template_version(), locale(), today(), filters.args(), _tenant_key(tenant))
+    return _order("report.ledger", key, "pdf",
+                  _filename(tenant.name, filters.year, _("rectification ledger"), suffix="pdf"),
+                  "application/pdf", tenant, filters=filters.args())
+
+
+def city_order(year: int, kind: str) -> Order:
+    """The city summary as ``pdf`` or ``docx``."""
+    return _order("report.city", city_key(year, today(), kind), kind,
+                  _filename(_("City summary"), year, suffix=kind),
+                  "application/pdf" if kind == "pdf" else DOCX_MIMETYPE, None, year=year, kind=kind)
+
+
+def cached(order: Order) -> Rendered | None:
+    """The order's file from the cache, or ``None``."""
+    started = time.perf_counter()
+    data = report_cache().get(order.key, order.suffix)
+    if data is None:
+        return None
+    return Rendered(data, True, time.perf_counter() - started, order.filename, order.mimetype)
+
+
+#: A failed rendering is shown (not retried by reloading the page) for this long.
+FAILURE_SHOWN_SECONDS = 600
+
+
+def obtain(order: Order, *, requested_by: str | None, retry: bool = False, job_id: str | None = None):
+    """The file if it is made (:class:`Rendered`), else the job making it (a
+    :class:`~app.jobs.models.Job`).
+
+    * One job per report, whatever its data: a request while a job of the same report is
+      queued or running joins it (thirty users at once, one rendering), even when a
+      bureau saved something meanwhile; the job lays out the data as it finds them.
+    * ``job_id``: the job a waiting page follows; once it is done its file is the answer
+      (the report as it was asked for), even if newer data would make another.
+    * A job that failed lately is returned as it is, so that a reloading page shows the
+      failure instead of starting over; ``retry`` starts a new one.
+    """
+    from app.jobs import services as jobs
+    from app.jobs.models import DONE, FAILED, aware
+
+    found = cached(order)
+    if found is not None:
+        return found
+    family = _job_key(order)
+    followed = jobs.get(job_id) if job_id else None
+    if followed is not None and followed.key == family:
+        if followed.state != DONE:
+            if followed.state != FAILED or not retry:
+                return followed
+        elif followed.result and (made := cached(replace(order, key=followed.result["key"]))) is not None:
+            return made
+    if not retry:
+        last = jobs.latest(family)
+        if last is not None and last.state == FAILED and last.finished_at is not None and \
+                (utcnow() - aware(last.finished_at)).total_seconds() < FAILURE_SHOWN_SECONDS:
+            return last
+    job = jobs.submit(order.kind, family, order.params, tenant_slug=order.tenant_slug, requested_by=requested_by)
+    job = jobs.get(job.id) or job
+    if job.state == DONE and job.result:  # the test queue runs the job at once
+        return cached(replace(order, key=job.result["key"])) or job
+    return job
+
+
+def _job_key(order: Order) -> str:
+    """The slot of a report's jobs: the report and its arguments, not its data versions."""
+    family = {name: value for name, value in order.params.items() if name != "key"}
+    return f"report:{order.kind}:{make_key(family)}"
 
 
 def preparing_enabled() -> bool:
-    """``REPORTS_PREPARE`` (default: on, except in tests, whose data roots vanish)."""
+    """``REPORTS_PREPARE``: whether opening a reports page submits its main report (default:
+    on, except in tests, where a job runs inside the request that submits it)."""
     configured = current_app.config.get("REPORTS_PREPARE")
     return (not current_app.testing) if configured is None else bool(configured)
 
 
-def prepare_city(year: int) -> bool:
-    """Start making the city summary in the background if it is not cached: opening the
-    reports page gives it a head start of the seconds the user takes to click.  A click
-    meanwhile waits for this render instead of starting another (``_cached``'s lock)."""
-    if not preparing_enabled() or city_ready(year)["pdf"]:
-        return False
-    return _in_background(f"city-{year}-{locale()}", lambda: city_pdf(year))
+def prepare(order: Order, *, requested_by: str | None) -> None:
+    """Submit the order unless its file is made: opening the reports page gives the report
+    a head start of the seconds the user takes to click (the click then joins the job)."""
+    if preparing_enabled() and not report_cache().has(order.key, order.suffix):
+        obtain(order, requested_by=requested_by)
 
 
-def prepare_bureau(tenant: Tenant, year: int, *, city: bool) -> bool:
-    """Start making a bureau's annual report in the background if it is not cached."""
-    if not preparing_enabled() or is_ready("report", tenant, year, city=city):
-        return False
-    ref, tenant_id = tenant.ref, tenant.id
+def is_made(order: Order) -> bool:
+    """Whether the order's file is in the cache (the reports page says which are instant)."""
+    return report_cache().has(order.key, order.suffix)
 
-    def work() -> None:
-        with tenant_context(ref):
-            bureau_report(db.session.get(Tenant, tenant_id), year, city=city)
 
-    return _in_background(f"bureau-{tenant.slug}-{year}-{city}-{locale()}", work)
+def render_now(order: Order, *, use_cache: bool = True) -> Rendered:
+    """Lay out an order in this process, or take it from the cache (``flask reports``;
+    web pages submit a job instead, :func:`obtain`)."""
+    return _cached(order.key, order.suffix, lambda: produce(order.kind, order.params, _quiet),
+                   filename=order.filename, mimetype=order.mimetype, use_cache=use_cache)
+
+
+def _quiet(*_args, **_kwargs) -> None:
+    return None
+
+
+def make(order_kind: str, params: dict, progress: Callable[..., None]) -> dict:
+    """Lay out one ordered report and store it under its key: the job's work."""
+    data = produce(order_kind, params, progress)
+    report_cache().put(params["key"], params["suffix"], data)
+    return {"key": params["key"], "bytes": len(data)}
+
+
+def produce(order_kind: str, params: dict, progress: Callable[..., None]) -> bytes:
+    """The bytes of one ordered report (``params`` as :func:`_order` wrote them)."""
+    with force_locale(params["locale"]):
+        day = date.fromisoformat(params["day"])
+        if order_kind == "report.city":
+            progress(stage="gathering")
+            summary = city_summary(params["year"], day, lambda done, total: progress(done, total))
+            progress(stage="layout")
+            data = pdf.html_pdf(city_summary_html(summary)) if params["kind"] == "pdf" else _docx(summary)
+        else:
+            tenant = db.session.scalar(select(Tenant).where(Tenant.slug == params["slug"]))
+            if tenant is None:
+                raise LookupError(f"bureau {params['slug']} no longer exists")
+            with tenant_context(tenant.ref):
+                progress(stage="gathering")
+                html = _bureau_html(order_kind, tenant, params, day)
+                progress(stage="layout")
+                data = pdf.html_pdf(html)
+    return data
+
+
+def _docx(summary: dict) -> bytes:
+    from .docx import summary_docx
+
+    return summary_docx(summary)
+
+
+def _bureau_html(order_kind: str, tenant: Tenant, params: dict, day: date) -> str:
+    from app.findings.services import Filters
+
+    if order_kind == "report.bureau":
+        return bureau_report_html(tenant, params["year"], city=params["city"], day=day)
+    if order_kind == "report.scores":
+        html = score_sheet_html(params["year"])
+        if html is None:
+            raise LookupError(f"no score sheet for {params['year']}")
+        return html
+    return ledger_html(tenant, Filters.from_args(params["filters"]), day)

@@ -7,26 +7,30 @@
 * ``/city/reports/`` lists the city summary (PDF and .docx) and every bureau's annual
   report; city roles only (``city_role()``: others get 404).
 
-Progress: a report that is not cached yet can take a few seconds.  The links carry
-``data-report``; ``static/js/reports.js`` then downloads with ``fetch()`` while a status
-line counts the seconds (no inline script under the CSP).  Without script the link is an
-ordinary download.  Opening a reports page also starts making its main report in the
-background when it is not cached (``services.prepare_city`` / ``prepare_bureau``), so the
-click usually finds it ready or nearly so.
+Making: every report is laid out by a job worker (:mod:`app.reports.tasks`).  A download
+URL answers the file when it is made; otherwise it orders it (or joins the job already
+making it) and answers 202 with a page that shows the job's progress and reloads itself
+until the file is there (no script needed), or ``{"state", "done", "total", "stage",
+"seconds", "error"}`` to a request that accepts JSON: ``static/js/reports.js`` polls that
+and then downloads.  A failed job's page says why and offers to try again
+(``?retry=1``).  Opening a reports page orders its main report when it is not made
+(``services.prepare``), so the click usually finds it ready or nearly so.
 """
 from __future__ import annotations
 
 from io import BytesIO
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.accounts.decorators import bureau_role, city_role
 from app.extensions import db
+from app.jobs.models import FAILED
+from app.jobs.services import QueueUnavailable
 from app.tenancy.models import Tenant
 
 from . import bp, city_bp, services
-from .pdf import FontsMissing
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 
@@ -47,12 +51,36 @@ def _send(rendered: services.Rendered, *, attachment: bool = False):
     return response
 
 
-def _render(produce):
-    """Run a renderer; missing fonts give a 503 page with the message naming them."""
+#: Seconds between two reloads of the waiting page.
+REFRESH_SECONDS = 2
+
+
+def _deliver(order: services.Order, *, title: str, attachment: bool = False):
+    """The ordered report's file, or the page (or JSON) of the job making it."""
     try:
-        return produce()
-    except FontsMissing as error:
-        abort(503, description=str(error))
+        outcome = services.obtain(order, requested_by=current_user.username, retry=request.args.get("retry") == "1",
+                                  job_id=request.args.get("job"))
+    except QueueUnavailable:
+        abort(503, description=_("Reports cannot be made right now: the job queue does not answer. "
+                                 "Try again in a minute; if it persists, tell the system administrator."))
+    if isinstance(outcome, services.Rendered):
+        return _send(outcome, attachment=attachment)
+    job = outcome
+    failed = job.state == FAILED
+    follow = _this_url(retry=None, job=job.id)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(state=job.state, done=job.done, total=job.total, stage=job.stage,
+                       seconds=round(job.seconds or 0, 1), error=job.error if failed else None,
+                       poll=follow), 200 if failed else 202
+    return render_template("reports/waiting.html", job=job, title=title, failed=failed,
+                           retry_url=_this_url(retry="1", job=None), again_url=follow,
+                           refresh=REFRESH_SECONDS), 503 if failed else 202
+
+
+def _this_url(**changes) -> str:
+    """This request's URL with some query arguments changed (``None`` removes one)."""
+    args = {**request.args.to_dict(), **(request.view_args or {}), **changes}
+    return url_for(request.endpoint, **{k: v for k, v in args.items() if v is not None})
 
 
 def _tenant() -> Tenant:
@@ -86,11 +114,11 @@ def index():
     sheet = scoring.find_sheet(year)
     scores_visible = sheet is not None and scoring.review_visible(sheet, city=g.bureau.is_city)
     city = g.bureau.is_city
-    ready = {"report": services.is_ready("report", tenant, year, city=city),
-             "scores": scores_visible and services.is_ready("scores", tenant, year),
-             "ledger": services.is_ready("ledger", tenant, year)}
-    if not ready["report"]:
-        services.prepare_bureau(tenant, year, city=city)
+    report = services.bureau_report_order(tenant, year, city=city)
+    ready = {"report": services.is_made(report),
+             "scores": scores_visible and services.is_made(services.score_sheet_order(tenant, year)),
+             "ledger": services.is_made(services.ledger_order(tenant, Filters(year=year)))}
+    services.prepare(report, requested_by=current_user.username)
     return render_template("reports/index.html", years=years, year=year, sheet=sheet,
                            scores_visible=scores_visible, ready=ready, ledger_args=Filters(year=year).args())
 
@@ -101,8 +129,8 @@ def bureau_report(year: int):
     """The annual report (cover, figures, list by category, assessment, findings, charts,
     score sheet and ledger as attachments)."""
     _check_year(year)
-    tenant = _tenant()
-    return _send(_render(lambda: services.bureau_report(tenant, year, city=g.bureau.is_city)))
+    return _deliver(services.bureau_report_order(_tenant(), year, city=g.bureau.is_city),
+                    title=_("Annual report %(year)s", year=year))
 
 
 @bp.route("/<int:year>/scores.pdf")
@@ -118,8 +146,7 @@ def score_sheet(year: int):
     if not scoring.review_visible(sheet, city=g.bureau.is_city):
         flash(_("The result is published when the city finalises the sheet."), "info")
         return redirect(url_for("bureau.reports.index", year=year))
-    tenant = _tenant()
-    return _send(_render(lambda: services.score_sheet(tenant, year)))
+    return _deliver(services.score_sheet_order(_tenant(), year), title=_("Score sheet %(year)s", year=year))
 
 
 @bp.route("/ledger.pdf")
@@ -129,8 +156,8 @@ def ledger():
     from app.findings.services import Filters
 
     filters = Filters.from_args(request.args)
-    tenant = _tenant()
-    return _send(_render(lambda: services.ledger(tenant, filters)))
+    return _deliver(services.ledger_order(_tenant(), filters),
+                    title=_("Rectification ledger %(year)s", year=filters.year or ""))
 
 
 # ============================================================================ city
@@ -145,8 +172,7 @@ def index():
     if year not in years:
         years = sorted({*years, year}, reverse=True)
     ready = services.city_ready(year)
-    if not ready["pdf"]:
-        services.prepare_city(year)
+    services.prepare(services.city_order(year, "pdf"), requested_by=current_user.username)
     return render_template("reports/city_index.html", years=years, year=year, ready=ready,
                            bureaus=services.active_tenants())
 
@@ -156,7 +182,7 @@ def index():
 def city_pdf(year: int):
     """The city summary as PDF."""
     _check_year(year)
-    return _send(_render(lambda: services.city_pdf(year)))
+    return _deliver(services.city_order(year, "pdf"), title=_("City summary %(year)s", year=year))
 
 
 @city_bp.route("/<int:year>.docx")
@@ -164,4 +190,4 @@ def city_pdf(year: int):
 def city_docx(year: int):
     """The city summary as an editable Word document."""
     _check_year(year)
-    return _send(_render(lambda: services.city_docx(year)), attachment=True)
+    return _deliver(services.city_order(year, "docx"), title=_("City summary %(year)s", year=year), attachment=True)

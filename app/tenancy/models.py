@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models import CatalogModel, IdMixin, TimestampMixin, VersionMixin
@@ -68,3 +70,26 @@ class Tenant(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
+
+
+class TenantChange(CatalogModel):
+    """A feature of a bureau changed (``scope``: ``duties``, ``findings``, …) at
+    ``version``, the bureau's ``data_version`` after that commit; the latest version per
+    scope.  The roll-up recomputes the features marked up to the version it read and then
+    deletes those marks, never a mark made after it (its version is higher)."""
+
+    __tablename__ = "tenant_changes"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                           ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+def upsert_change(dialect: str, change: TenantChange):
+    """The statement that marks ``change`` (a later version replaces an earlier one)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(TenantChange).values(tenant_id=change.tenant_id, scope=change.scope, version=change.version)
+    return statement.on_conflict_do_update(index_elements=["tenant_id", "scope"],
+                                           set_={"version": statement.excluded.version})
+

@@ -439,7 +439,10 @@ def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: 
     database_member = "bureau.sqlite3" if ref.backend == SQLITE else "schema.dump"
     try:
         with tempfile.TemporaryDirectory() as tmp, tarfile.open(archive_path, "r:gz") as archive:
-            archive.extractall(tmp, members=list(_safe_members(archive)), filter="data")
+            # The "data" filter (Python 3.11.4+, not Debian 12's 3.11.2) refuses what
+            # _safe_members refuses and more; older Pythons get _safe_members alone.
+            safety = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            archive.extractall(tmp, members=list(_safe_members(archive)), **safety)
             tmp_path = Path(tmp)
             if not (tmp_path / database_member).is_file():
                 raise ValidationError(_("The backup has no database (%(member)s).", member=database_member))

@@ -35,6 +35,10 @@ tenant_changed = signals.signal("tenant-changed")
 
 TENANT_KEY = "zeren.tenant"
 DIRTY_KEY = "zeren.tenant_dirty"
+SCOPES_KEY = "zeren.tenant_scopes"
+#: The scope of a change nobody can attribute to a feature (a bulk statement on an unknown
+#: table): every figure is recomputed.
+ALL_SCOPES = "*"
 VERIFIED_KEY = "zeren.tenant_storage_verified"
 
 
@@ -182,11 +186,26 @@ def _verify_once(session: OrmSession) -> None:
 def _remember_tenant_writes(session: OrmSession, _flush_context) -> None:
     if session.info.get(TENANT_KEY) is None:
         return
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, TenantModel):
-            session.info[DIRTY_KEY] = True
-            _verify_once(session)
-            return
+    scopes = {scope_of(type(obj)) for obj in (*session.new, *session.dirty, *session.deleted)
+              if isinstance(obj, TenantModel)}
+    if scopes:
+        session.info[DIRTY_KEY] = True
+        session.info.setdefault(SCOPES_KEY, set()).update(scopes)
+        _verify_once(session)
+
+
+def scope_of(model: type) -> str:
+    """The feature a bureau model belongs to (``app.duties.models.DutyItem`` → ``duties``):
+    what the roll-up recomputes after a change to its rows."""
+    parts = model.__module__.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "app" else ALL_SCOPES
+
+
+def _table_scopes(statement) -> set[str]:
+    by_table = {mapper.local_table.name: scope_of(mapper.class_) for mapper in TenantModel.registry.mappers}
+    found = {by_table.get(table.name, ALL_SCOPES) for table in find_tables(statement, include_crud=True)
+             if _is_tenant_table(table)}
+    return found or {ALL_SCOPES}
 
 
 @event.listens_for(RoutingSession, "before_commit")
@@ -199,28 +218,42 @@ def _verify_bulk_writes(session: OrmSession) -> None:
 @event.listens_for(RoutingSession, "after_commit")
 def _announce_tenant_change(session: OrmSession) -> None:
     session.info.pop(VERIFIED_KEY, None)
+    scopes = session.info.pop(SCOPES_KEY, None) or {ALL_SCOPES}
     if session.info.pop(DIRTY_KEY, False):
         ref = session.info.get(TENANT_KEY)
-        version = bump_data_version(ref)
-        tenant_changed.send(current_app._get_current_object(), tenant=ref, data_version=version)
+        version = bump_data_version(ref, scopes)
+        tenant_changed.send(current_app._get_current_object(), tenant=ref, data_version=version,
+                            scopes=frozenset(scopes))
 
 
-def bump_data_version(ref: TenantRef) -> int | None:
-    """Count a bureau's change in the catalog and return the new ``data_version``.
+def bump_data_version(ref: TenantRef, scopes: set[str] | frozenset[str] = frozenset({ALL_SCOPES})) -> int | None:
+    """Count a bureau's change in the catalog and return the new ``data_version``; mark
+    which features changed at that version (:class:`~app.tenancy.models.TenantChange`).
 
     Runs right after the bureau's commit on a connection of its own (the committing
     session may not run SQL in ``after_commit``).  The roll-up compares this counter with
-    the version its figures were computed from, to flag stale figures.
+    the version its figures were computed from, to flag stale figures, and recomputes the
+    marked features.  Counter and marks change in one transaction: a recompute that read
+    the counter sees every mark up to it.
     """
+    from .models import TenantChange, upsert_change
+
     with _database().engine.begin() as connection:
         connection.execute(
             sa.update(Tenant).where(Tenant.slug == ref.slug).values(data_version=Tenant.data_version + 1))
-        return connection.execute(sa.select(Tenant.data_version).where(Tenant.slug == ref.slug)).scalar()
+        tenant_id, version = connection.execute(
+            sa.select(Tenant.id, Tenant.data_version).where(Tenant.slug == ref.slug)).first() or (None, None)
+        if tenant_id is not None:
+            for scope in sorted(scopes):
+                connection.execute(upsert_change(connection.dialect.name, TenantChange(
+                    tenant_id=tenant_id, scope=scope, version=version)))
+        return version
 
 
 @event.listens_for(RoutingSession, "after_rollback")
 def _forget_tenant_writes(session: OrmSession) -> None:
     session.info.pop(DIRTY_KEY, None)
+    session.info.pop(SCOPES_KEY, None)
     session.info.pop(VERIFIED_KEY, None)
 
 
@@ -230,3 +263,4 @@ def _remember_bulk_tenant_writes(state) -> None:
     if (state.is_update or state.is_delete or state.is_insert) and state.session.info.get(TENANT_KEY):
         if _touches_tenant(None, state.statement):
             state.session.info[DIRTY_KEY] = True
+            state.session.info.setdefault(SCOPES_KEY, set()).update(_table_scopes(state.statement))

@@ -1,0 +1,133 @@
+"""The queue: Huey, its storage chosen by ``ZEREN_QUEUE_URL``, and its two tasks.
+
+Huey carries job ids, never work: :func:`run` looks the job up in the catalog
+(:mod:`app.jobs.services`) and calls the handler its kind names; :func:`tick`, once a
+minute in the consumer that runs the periodic tasks, keeps the queue honest (jobs lost
+with a killed worker go back on the queue) and starts the scheduled jobs (nightly
+backups, the daily reminder digest, the roll-up reconcile).
+
+Storage by URL:
+
+* ``sqlite:///<path>`` — the embedded default (``<TENANTS_DIR>/_queue/jobs.sqlite3``):
+  one file, no server, survives restarts; what ``make run`` uses.
+* ``redis://host:port/db`` — production with Redis (``redis-server`` with persistence
+  on; a queued id lost with Redis' memory is found again by :func:`tick`).
+* ``postgresql://…`` — production on the catalog's PostgreSQL server (Huey's table
+  ``huey_task`` and friends, ``LISTEN/NOTIFY`` for prompt pick-up).
+* ``memory://`` — the test suite: every job runs at once, in the caller's process.
+
+One Huey instance per process (tasks register with it at import); each application
+configures it when created.  Only the consumer process needs :func:`bind_worker_app`.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey, crontab
+from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
+
+log = logging.getLogger(__name__)
+
+
+class ZerenHuey(Huey):
+    """Huey whose storage is set by :func:`configure` (until then: in memory)."""
+
+    storage_class = MemoryStorage
+
+
+queue = ZerenHuey("zeren", results=False, utc=True)
+_worker_app: Flask | None = None
+
+
+def storage_for(url: str) -> tuple[type, dict, bool]:
+    """The storage class, its arguments and whether jobs run at once, for a queue URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme == "memory":
+        return MemoryStorage, {}, True
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///"):
+            raise RuntimeError("ZEREN_QUEUE_URL: write a SQLite queue as sqlite:///relative/path or sqlite:////absolute/path")
+        path = Path(url[len("sqlite:///"):])  # as SQLAlchemy: sqlite:////abs/path, sqlite:///relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # fsync on commit: an acknowledged job must survive a power cut like the data does.
+        return SqliteStorage, {"filename": str(path), "fsync": True, "timeout": 10}, False
+    if scheme in ("redis", "rediss", "unix"):
+        return RedisStorage, {"url": url}, False
+    if scheme in ("postgresql", "postgres"):
+        dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        return PostgresStorage, {"dsn": dsn}, False
+    raise RuntimeError(f"ZEREN_QUEUE_URL: unknown scheme {parts.scheme!r} (sqlite:///…, redis://…, "
+                       "postgresql://… or memory://)")
+
+
+def configure(app: Flask) -> None:
+    """Point the process's queue at ``app``'s storage (``QUEUE_URL``)."""
+    storage_class, options, immediate = storage_for(app.config["QUEUE_URL"])
+    current = (queue.storage_class, queue.storage_kwargs, queue.immediate)
+    if current == (storage_class, options, immediate):
+        return
+    queue.storage_class, queue.storage_kwargs = storage_class, options
+    queue._immediate = immediate  # set directly: the property's setter would build a storage first
+    queue.storage = queue.create_storage()
+
+
+def bind_worker_app(app: Flask) -> None:
+    """The application the consumer's threads and processes run jobs in."""
+    global _worker_app
+    _worker_app = app
+
+
+def job_app() -> Flask:
+    """The application a job runs in: the caller's (immediate mode, tests) or the worker's."""
+    if has_app_context():
+        return current_app._get_current_object()
+    if _worker_app is None:
+        raise RuntimeError("no application bound: start workers with `flask jobs worker`")
+    return _worker_app
+
+
+@queue.task(name="zeren.run")
+def run(job_id: str) -> None:
+    """Run one job of the catalog (a message naming a job that is gone or taken is dropped)."""
+    from . import services
+
+    app = job_app()
+    with app.app_context():
+        services.execute(job_id)
+
+
+def enqueue(job_id: str, *, delay: float | None = None) -> None:
+    """Hand a job's id to the queue (``delay`` seconds later, through Huey's schedule)."""
+    if delay:
+        run.schedule(args=(job_id,), delay=delay)
+    else:
+        run(job_id)
+
+
+@queue.periodic_task(crontab(minute="*"), name="zeren.tick")
+def tick() -> None:
+    """Once a minute: requeue lost jobs, start scheduled ones (see :func:`services.tick`)."""
+    from . import services
+
+    with job_app().app_context():
+        services.tick()
+
+
+@queue.on_startup()
+def _fresh_connections() -> None:
+    # Process workers are forked from the consumer: connections opened before the fork
+    # belong to the parent, and two processes on one socket corrupt each other's replies.
+    app = _worker_app
+    if app is None:
+        return
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose(close=False)
+    store = app.extensions.get("zeren.tenant_store")
+    if store is not None:
+        store.dispose_all()
