@@ -40,6 +40,11 @@ class Config:
     # How many reverse proxies in front are trusted for the client address, scheme and
     # host (X-Forwarded-*): 0 when users reach gunicorn directly, 1 behind nginx.
     PROXY_HOPS: int = 0
+    # Evidence downloads through the web server (nginx's X-Accel-Redirect): the URI prefix
+    # of its ``internal`` location that aliases TENANTS_DIR, e.g. ``/_protected/``.  The app
+    # authorises the download and names the file; nginx sends the bytes, so a slow client
+    # does not hold a gunicorn worker for the length of a 20 MB file.  Empty: the app streams.
+    ACCEL_REDIRECT: str = ""
     # ``text`` (Flask's format) or ``json`` (one object per line, with the request id,
     # user and bureau: for a log collector).  Production defaults to ``json``.
     LOG_FORMAT: str = "text"
@@ -141,6 +146,7 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "DEFAULT_TENANT_SERVER": str,
     "REDIS_URL": str,
     "PROXY_HOPS": int,
+    "ACCEL_REDIRECT": str,
     "LOG_FORMAT": str,
     "LOG_LEVEL": str,
     "METRICS_ALLOW": lambda value: tuple(part.strip() for part in value.split(",") if part.strip()),
@@ -197,6 +203,10 @@ def finalise(config: dict) -> None:
         raise RuntimeError("ZEREN_LOG_FORMAT must be text or json.")
     if not 0 <= int(config.get("PROXY_HOPS") or 0) <= 5:
         raise RuntimeError("ZEREN_PROXY_HOPS is the number of proxies in front (0 to 5).")
+    accel = config.get("ACCEL_REDIRECT") or ""
+    if accel and not (accel.startswith("/") and accel.endswith("/")):
+        raise RuntimeError("ZEREN_ACCEL_REDIRECT is the path of nginx's internal location, with a slash at both "
+                           "ends (e.g. /_protected/), or empty.")
     storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "catalogdb://"
     config["RATELIMIT_STORAGE_URI"] = storage
     if production and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory:"):

@@ -321,6 +321,11 @@ class LocalBlobStore:
     def exists(self, slug: str, sha256: str) -> bool:
         return self._path(slug, sha256).exists()
 
+    def path(self, slug: str, sha256: str) -> Path:
+        """Where the bytes of ``sha256`` lie on this machine, for a web server to send them
+        (``app.evidence.downloads``).  Only local stores have this method."""
+        return self._path(slug, sha256)
+
     def open(self, slug: str, sha256: str) -> BinaryIO:
         return open(self._path(slug, sha256), "rb")
 
