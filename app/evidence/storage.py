@@ -312,6 +312,9 @@ class LocalBlobStore:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
+                # mkstemp makes the file 0600; the web server, in the data root's group,
+                # sends it by X-Accel-Redirect (docs/deploy.md), so the group may read it.
+                os.fchmod(out.fileno(), 0o640)
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
