@@ -25,7 +25,10 @@ run: setup catalog demo
 	@echo "  city committee:   city / $(DEMO_PASSWORD)"
 	@echo "  a bureau admin:   jgswj-admin / $(DEMO_PASSWORD)   (others: czj-admin, jyj-admin, …)"
 	@echo "  (only when this demo city was seeded by make run; see 'flask demo seed --help')"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@echo "  reports and the city's figures are made by the job worker started alongside (Ctrl-C stops both)"
+	@$(BIN)/flask jobs worker --workers 2 --worker-type thread & worker=$$!; \
+	  trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # The suite runs in parallel (pytest-xdist, one worker per core; PYTEST_WORKERS=0 runs
 # it in this process); a module's tests stay on one worker, so its module fixtures are built once.

@@ -41,6 +41,11 @@ class Config:
     # How many reverse proxies in front are trusted for the client address, scheme and
     # host (X-Forwarded-*): 0 when users reach gunicorn directly, 1 behind nginx.
     PROXY_HOPS: int = 0
+    # Evidence downloads through the web server (nginx's X-Accel-Redirect): the URI prefix
+    # of its ``internal`` location that aliases TENANTS_DIR, e.g. ``/_protected/``.  The app
+    # authorises the download and names the file; nginx sends the bytes, so a slow client
+    # does not hold a gunicorn worker for the length of a 20 MB file.  Empty: the app streams.
+    ACCEL_REDIRECT: str = ""
     # ``text`` (Flask's format) or ``json`` (one object per line, with the request id,
     # user and bureau: for a log collector).  Production defaults to ``json``.
     LOG_FORMAT: str = "text"
@@ -158,6 +163,7 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "DEFAULT_TENANT_SERVER": str,
     "REDIS_URL": str,
     "PROXY_HOPS": int,
+    "ACCEL_REDIRECT": str,
     "LOG_FORMAT": str,
     "LOG_LEVEL": str,
     "METRICS_ALLOW": lambda value: tuple(part.strip() for part in value.split(",") if part.strip()),
@@ -228,6 +234,10 @@ def finalise(config: dict) -> None:
     for setting in ("BACKUP_AT", "REMINDERS_AT", "ROLLUP_NIGHTLY_AT"):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(config.get(setting) or "")):
             raise RuntimeError(f"ZEREN_{setting} is a local time of day, HH:MM (00:00 to 23:59).")
+    accel = config.get("ACCEL_REDIRECT") or ""
+    if accel and not (accel.startswith("/") and accel.endswith("/")):
+        raise RuntimeError("ZEREN_ACCEL_REDIRECT is the path of nginx's internal location, with a slash at both "
+                           "ends (e.g. /_protected/), or empty.")
     storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "catalogdb://"
     config["RATELIMIT_STORAGE_URI"] = storage
     if production and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory:"):

@@ -19,6 +19,7 @@ from app.web import answer_error, current_actor, flash_field_errors, show_error
 from . import bp, catalog, services, xlsx
 from .forms import (ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm, NewListForm,
                     PersonForm, RecordForm, choices, status_choices)
+from app.evidence.downloads import send_blob
 from app.evidence.labels import FILE_KIND_LABELS
 from app.evidence.services import MAX_FILES_PER_UPLOAD, human_size
 from app.evidence.storage import KINDS, max_bytes
@@ -438,8 +439,8 @@ def download(attachment_id: int):
         stream = services.open_attachment(attachment)
     except NotFound:
         abort(404)
-    return send_file(stream, mimetype=KINDS[attachment.kind][1], as_attachment=True,
-                     download_name=attachment.original_name, conditional=False, etag=False, max_age=0)
+    return send_blob(stream, g.bureau.slug, attachment.sha256, mimetype=KINDS[attachment.kind][1],
+                     download_name=attachment.original_name)
 
 
 @bp.route("/files/<int:attachment_id>/delete", methods=["POST"])

@@ -8,6 +8,8 @@
   size limit, the user's message for a refused file) and the blob life-cycle: a blob is
   deleted only when no *registered* reference holds its key (see
   :func:`~app.evidence.services.release_blobs`);
+* :mod:`app.evidence.downloads` — the response of every evidence download: streamed, or
+  handed to nginx by ``X-Accel-Redirect`` once the feature's view has authorised it;
 * :mod:`app.evidence.labels` — names of the file kinds.
 
 The package imports no feature: features import it.

@@ -312,6 +312,9 @@ class LocalBlobStore:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
+                # mkstemp makes the file 0600; the web server, in the data root's group,
+                # sends it by X-Accel-Redirect (docs/deploy.md), so the group may read it.
+                os.fchmod(out.fileno(), 0o640)
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -320,6 +323,11 @@ class LocalBlobStore:
 
     def exists(self, slug: str, sha256: str) -> bool:
         return self._path(slug, sha256).exists()
+
+    def path(self, slug: str, sha256: str) -> Path:
+        """Where the bytes of ``sha256`` lie on this machine, for a web server to send them
+        (``app.evidence.downloads``).  Only local stores have this method."""
+        return self._path(slug, sha256)
 
     def open(self, slug: str, sha256: str) -> BinaryIO:
         return open(self._path(slug, sha256), "rb")

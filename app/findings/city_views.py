@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.accounts import services as accounts
 from app.accounts.decorators import city_role
+from app.evidence.downloads import send_blob
 from app.evidence.storage import KINDS
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
@@ -224,9 +225,9 @@ def download(bureau: str, evidence_id: int):
             stream = services.open_evidence(evidence)
         except NotFound:
             abort(404)
-        return send_file(stream, mimetype=KINDS.get(evidence.kind, ("", "application/octet-stream"))[1],
-                         as_attachment=True, download_name=evidence.original_name, conditional=False, etag=False,
-                         max_age=0)
+        return send_blob(stream, tenant.slug, evidence.blob_key,
+                         mimetype=KINDS.get(evidence.kind, ("", "application/octet-stream"))[1],
+                         download_name=evidence.original_name)
 
 
 @city_bp.route("/<bureau>/template.xlsx")

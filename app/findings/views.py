@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 
 from app.accounts import services as accounts
 from app.accounts.decorators import bureau_role
+from app.evidence.downloads import send_blob
 from app.evidence.services import human_size
 from app.evidence.storage import KINDS, max_bytes
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
@@ -379,9 +380,9 @@ def download(evidence_id: int):
         stream = services.open_evidence(evidence)
     except NotFound:
         abort(404)
-    return send_file(stream, mimetype=KINDS.get(evidence.kind, ("", "application/octet-stream"))[1],
-                     as_attachment=True, download_name=evidence.original_name, conditional=False, etag=False,
-                     max_age=0)
+    return send_blob(stream, g.bureau.slug, evidence.blob_key,
+                     mimetype=KINDS.get(evidence.kind, ("", "application/octet-stream"))[1],
+                     download_name=evidence.original_name)
 
 
 @bp.route("/evidence/<int:evidence_id>/delete", methods=["POST"])
