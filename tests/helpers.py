@@ -393,3 +393,15 @@ def work_queue() -> int:
         queue.queue.execute(task)
         count += 1
     return count
+
+
+def bureau_commits(tenant, n: int = 1) -> None:
+    """``n`` commits of a bureau, one audit event each, as a service would make them (each
+    bumps its data version and asks for its figures to be recomputed)."""
+    from app.audit.services import record_bureau
+    from app.core.unit_of_work import unit_of_work
+    from app.tenancy.session import tenant_context
+
+    for i in range(n):
+        with tenant_context(tenant), unit_of_work():
+            record_bureau("test.write", "thing", i, summary=f"第{i}次")

@@ -53,8 +53,11 @@ def export():
     """The metrics in Prometheus' text format (allowed addresses only)."""
     if request.remote_addr not in current_app.config["METRICS_ALLOW"]:
         abort(404)
+    from app.jobs.metrics import QueueDepth
+
     scraped = CollectorRegistry()
     scraped.register(_RollupStaleness())
+    scraped.register(QueueDepth())
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         counted = CollectorRegistry()
         multiprocess.MultiProcessCollector(counted)

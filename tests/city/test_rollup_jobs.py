@@ -5,23 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from app.audit.services import record_bureau
 from app.city import metrics, tasks
 from app.city.models import TenantMetrics
-from app.core.unit_of_work import unit_of_work
 from app.extensions import db
 from app.jobs import services as jobs
 from app.jobs.models import DONE, QUEUED, Job
 from app.tenancy.models import Tenant, TenantChange
-from app.tenancy.session import tenant_context
-from tests.helpers import work_queue
-
-
-def _write(tenant, n: int = 1) -> None:
-    """``n`` commits of the bureau (one audit event each), as a service would make them."""
-    for i in range(n):
-        with tenant_context(tenant), unit_of_work():
-            record_bureau("test.write", "thing", i, summary=f"第{i}次")
+from tests.helpers import bureau_commits, work_queue
 
 
 def _stamp(tenant) -> tuple[int, int | None]:
@@ -43,7 +33,7 @@ def _rollup_jobs(slug: str) -> list[Job]:
 
 
 def test_a_burst_of_writes_queues_one_recompute(queued, bureau_a):
-    _write(bureau_a.tenant, 12)
+    bureau_commits(bureau_a.tenant, 12)
     waiting = _rollup_jobs(bureau_a.slug)
     assert [j.state for j in waiting] == [QUEUED]
     version, covered = _stamp(bureau_a.tenant)
@@ -56,13 +46,13 @@ def test_a_burst_of_writes_queues_one_recompute(queued, bureau_a):
 
 
 def test_only_the_touched_features_are_recomputed(queued, bureau_a, monkeypatch):
-    _write(bureau_a.tenant)
+    bureau_commits(bureau_a.tenant)
     work_queue()
     called: list[str] = []
     real = metrics.sources()
     monkeypatch.setattr(metrics, "sources", lambda: {
         name: (lambda year, _f=function, _n=name: called.append(_n) or _f(year)) for name, function in real.items()})
-    _write(bureau_a.tenant)  # an audit event only
+    bureau_commits(bureau_a.tenant)  # an audit event only
     work_queue()
     assert set(called) == {"activity"}
     row = db.session.scalar(select(TenantMetrics).where(TenantMetrics.tenant_id == bureau_a.tenant.id,
@@ -71,7 +61,7 @@ def test_only_the_touched_features_are_recomputed(queued, bureau_a, monkeypatch)
 
 
 def test_a_change_during_a_recompute_stays_marked_and_queues_another(queued, bureau_a, monkeypatch):
-    _write(bureau_a.tenant)
+    bureau_commits(bureau_a.tenant)
     real = metrics.refresh_tenant
     happened = []
 
@@ -79,7 +69,7 @@ def test_a_change_during_a_recompute_stays_marked_and_queues_another(queued, bur
         done = real(ref, **kwargs)
         if not happened:  # another user saves while the figures are being computed
             happened.append(True)
-            _write(bureau_a.tenant)
+            bureau_commits(bureau_a.tenant)
         return done
 
     monkeypatch.setattr(metrics, "refresh_tenant", with_a_write_meanwhile)
@@ -90,7 +80,7 @@ def test_a_change_during_a_recompute_stays_marked_and_queues_another(queued, bur
 
 
 def test_the_reconcile_finds_bureaus_left_behind(queued, bureau_a, bureau_b):
-    _write(bureau_a.tenant)
+    bureau_commits(bureau_a.tenant)
     work_queue()
     with db.engine.begin() as connection:  # a crash between the commit and its job
         connection.execute(update(Tenant).where(Tenant.id == bureau_b.tenant.id)

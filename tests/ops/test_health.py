@@ -159,3 +159,28 @@ def test_gunicorn_with_the_projects_configuration_serves_and_logs_the_request_id
     served = re.search(r'zeren_request_duration_seconds_count\{endpoint="ops.healthz",method="GET",status="2xx"\} (\S+)',
                        exported)
     assert served and float(served.group(1)) == 21.0
+
+
+def test_readyz_says_when_the_job_queue_cannot_be_reached(app, client):
+    from app.jobs import queue
+
+    app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"
+    queue.configure(app)
+    try:
+        body = client.get("/readyz").get_json()
+    finally:
+        app.config["QUEUE_URL"] = "memory://"
+        queue.configure(app)
+    assert body["status"] == "not ready" and not body["checks"]["queue"]["ok"]
+    assert "job queue unreachable" in body["checks"]["queue"]["detail"]
+
+
+def test_metrics_count_waiting_jobs_by_kind(app, client, queued):
+    from app.jobs import services
+
+    services.handler("test.wait")(lambda progress: None)
+    services.submit("test.wait", "one", {})
+    services.submit("test.wait", "two", {})
+    text = client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+    assert 'zeren_jobs{kind="test.wait",state="queued"} 2.0' in text
+    assert "zeren_jobs_oldest_queued_seconds" in text
