@@ -97,11 +97,11 @@ class Config:
     PDF_FONT_FALLBACK = "Symbola, HanaMinB"
     PDF_FONT_EMOJI = "Noto Color Emoji"
     # Reports (app/reports): threads reading bureaus' data for the city summary (None: the
-    # cores, at most 2); laid-out pages kept in memory (about 1.5 MB each); the disk cache
-    # of rendered reports under <TENANTS_DIR>/_cache/reports; whether opening a reports
-    # page starts making its report in the background (None: yes, except in tests).
+    # cores, at most 2); MB of laid-out pages each job worker process keeps in memory; the
+    # disk cache of rendered reports under <TENANTS_DIR>/_cache/reports, shared by every
+    # process; whether opening a reports page orders its report (None: yes, except in tests).
     REPORTS_WORKERS: int | None = None
-    REPORTS_LAYOUT_CACHE_PAGES: int = 400
+    REPORTS_LAYOUT_CACHE_MB: int = 256
     REPORTS_CACHE_MB: int = 256
     REPORTS_CACHE_FILES: int = 2000
     REPORTS_PREPARE: bool | None = None
@@ -185,7 +185,7 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "PDF_FONT_FALLBACK": str,
     "PDF_FONT_EMOJI": str,
     "REPORTS_WORKERS": int,
-    "REPORTS_LAYOUT_CACHE_PAGES": int,
+    "REPORTS_LAYOUT_CACHE_MB": int,
     "REPORTS_CACHE_MB": int,
     "REPORTS_CACHE_FILES": int,
     "REPORTS_PREPARE": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
@@ -232,7 +232,7 @@ def finalise(config: dict) -> None:
         raise RuntimeError("ZEREN_QUEUE_URL=memory:// runs reports inside the web workers and is refused in "
                            "production: leave it unset (SQLite in the data root) or use redis:// or postgresql://.")
     for setting in ("BACKUP_AT", "REMINDERS_AT", "ROLLUP_NIGHTLY_AT"):
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(config.get(setting) or "")):
+        if config.get(setting) is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(config[setting])):
             raise RuntimeError(f"ZEREN_{setting} is a local time of day, HH:MM (00:00 to 23:59).")
     accel = config.get("ACCEL_REDIRECT") or ""
     if accel and not (accel.startswith("/") and accel.endswith("/")):

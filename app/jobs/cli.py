@@ -33,8 +33,14 @@ def worker(workers: int | None, worker_type: str, periodic: bool, max_tasks: int
         click.secho("ZEREN_QUEUE_URL=memory:// runs jobs inside the web process; a worker has nothing to do.",
                     fg="red", err=True)
         sys.exit(2)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    if app.config.get("LOG_FORMAT") == "json":  # one object per line, as the web's (app.ops.request_log)
+        from app.ops.request_log import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"))
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), handlers=[handler], force=True)
     queue.bind_worker_app(app)
     if metrics_port:
         from prometheus_client import start_http_server

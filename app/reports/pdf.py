@@ -557,15 +557,19 @@ def render_html(template_name: str, **context) -> str:
     return render_template(template_name, **{**print_context(), **context})
 
 
+#: Memory of one laid-out page, measured on table pages (the bound in MB is kept as pages).
+PAGE_MB = 1.5
+
+
 def layout_cache(app=None) -> LayoutCache:
-    """The application's cache of laid-out parts: ``REPORTS_LAYOUT_CACHE_PAGES`` pages,
-    default 400 (a laid-out page holds about 1.5 MB, so at most about 600 MB; a city
-    summary of 100 bureaus has about 175 pages).  0 turns it off."""
+    """The process's cache of laid-out parts, bounded by ``REPORTS_LAYOUT_CACHE_MB`` (default
+    256 MB ≈ 170 pages: a city summary of 100 bureaus has about 175).  Only job workers lay
+    out pages, so only they fill it; each worker process has its own.  0 turns it off."""
     app = app or current_app
     cache = app.extensions.get("zeren.report_layouts")
     if cache is None:
-        cache = app.extensions.setdefault(
-            "zeren.report_layouts", LayoutCache(int(app.config.get("REPORTS_LAYOUT_CACHE_PAGES", 400))))
+        pages = int(float(app.config.get("REPORTS_LAYOUT_CACHE_MB", 256)) / PAGE_MB)
+        cache = app.extensions.setdefault("zeren.report_layouts", LayoutCache(pages))
     return cache
 
 

@@ -660,7 +660,8 @@ def obtain(order: Order, *, requested_by: str | None, retry: bool = False, job_i
     job = jobs.submit(order.kind, family, order.params, tenant_slug=order.tenant_slug, requested_by=requested_by)
     job = jobs.get(job.id) or job
     if job.state == DONE and job.result:  # the test queue runs the job at once
-        return cached(replace(order, key=job.result["key"])) or job
+        made = cached(replace(order, key=job.result["key"]))
+        return replace(made, cached=False, seconds=job.seconds or made.seconds) if made else job
     return job
 
 

@@ -150,11 +150,11 @@ def test_keys_change_with_every_input(app):
 
 def test_fonts_and_report_settings_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ZEREN_PDF_FONT_KAI", "AR PL UKai CN")
-    monkeypatch.setenv("ZEREN_REPORTS_LAYOUT_CACHE_PAGES", "0")
+    monkeypatch.setenv("ZEREN_REPORTS_LAYOUT_CACHE_MB", "3")
     monkeypatch.setenv("ZEREN_REPORTS_PREPARE", "yes")
     application = create_app(type("EnvConfig", (TestConfig,), {"TENANTS_DIR": str(tmp_path)}))
     assert pdf.font_families(application.config)["kai"] == "AR PL UKai CN"
-    assert pdf.layout_cache(application).max_pages == 0
+    assert pdf.layout_cache(application).max_pages == 2  # 3 MB of 1.5 MB pages
     with application.app_context():
         from app.reports.services import preparing_enabled
 
