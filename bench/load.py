@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/load.py [--backend sqlite|postgresql] [--bureaus 100] [--duration 30]
                                    [--users 10,50] [--writers 40] [--rush 30]
-                                   [--scenario pages,writes,rush,rss] [--reuse] [--write]
+                                   [--scenario pages,writes,rss,rush] [--reuse] [--merge] [--write]
+    .venv/bin/python bench/load.py --saved --write     # the last run's saved figures into RESULTS.md
 
 Each simulated user is a thread with its own ``httpx.Client`` (its own cookies: it logs in
 through the form, and reads CSRF tokens from the pages as a browser would).  Scenarios:
@@ -16,13 +17,16 @@ through the form, and reads CSRF tokens from the pages as a browser would).  Sce
   emptied first; renderings are counted from ``X-Report-Cache: miss`` (or, with the job
   queue, ``202`` answers polled until the PDF arrives);
 * ``rss``: VmRSS of every gunicorn worker and job-queue process before and after 16 bureau
-  annual reports and 2 city summaries are rendered.
+  annual reports and 2 city summaries are rendered;
+
+``rush`` runs last: without the job queue it can leave every worker busy for minutes.
 
 In every scenario an anonymous client fetches ``/login`` a few times a second: the same
 run's reference, so that figures taken on a busy machine can be compared.  The job-queue
 worker (``flask jobs worker``) is started when ``flask jobs --help`` succeeds; the mode is
-printed and written down.  ``--write`` replaces this backend's part of the "Load" section
-of bench/RESULTS.md (between ``<!-- load -->`` markers).
+printed and written down.  Figures are saved after each scenario under bench/.work/
+(``--merge`` keeps the saved ones of scenarios not run this time); ``--write`` replaces
+this backend's part of the "Load" section of bench/RESULTS.md (``<!-- load -->``).
 """
 from __future__ import annotations
 
@@ -41,6 +45,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -55,6 +60,10 @@ PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_DATABASE = "zeren_bench_load"
 #: Simulated browsers wait this long for an answer; a cold city summary takes tens of seconds.
 CLIENT_TIMEOUT = 300.0
+#: Log-ins answered 409 and retried (see :meth:`User.login`).
+LOGIN_CONFLICTS: list[str] = []
+#: Simulated users that could not log in or find their pages (they then sit out the run).
+SETUP_FAILURES: list[str] = []
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -101,6 +110,10 @@ def summarise(samples: list[Sample], seconds: float) -> dict:
 
 def ms(value: float) -> str:
     return "—" if value != value else (f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms")
+
+
+def secs(milliseconds: float) -> str:
+    return "—" if milliseconds != milliseconds else f"{milliseconds / 1000:.1f} s"
 
 
 def ratio(value: float, reference: float) -> str:
@@ -309,12 +322,22 @@ class User:
         self.client = httpx.Client(base_url=base_url, timeout=CLIENT_TIMEOUT, follow_redirects=False)
 
     def login(self, username: str) -> None:
-        page = self.client.get("/login")
-        token = CSRF.search(page.text)
-        reply = self.client.post("/login", data={"csrf_token": token.group(1) if token else "",
-                                                 "username": username, "password": PASSWORD, "next": ""})
-        if reply.status_code != 302 or "/login" in reply.headers.get("location", ""):
-            raise RuntimeError(f"log-in as {username} failed: {reply.status_code}")
+        """Log in through the form.  Concurrent log-ins of one account can be refused with
+        409 (the account row's version changed under the second one): retried, as a user
+        would, and counted in :data:`LOGIN_CONFLICTS`."""
+        for attempt in range(10):
+            page = self.client.get("/login")
+            token = CSRF.search(page.text)
+            reply = self.client.post("/login", data={"csrf_token": token.group(1) if token else "",
+                                                     "username": username, "password": PASSWORD, "next": ""})
+            if reply.status_code == 409:
+                LOGIN_CONFLICTS.append(username)
+                time.sleep(0.1 * (attempt + 1))
+                continue
+            if reply.status_code != 302 or "/login" in reply.headers.get("location", ""):
+                raise RuntimeError(f"log-in as {username} failed: {reply.status_code}")
+            return
+        raise RuntimeError(f"log-in as {username} refused 10 times with 409")
 
     def timed_get(self, recorder: Recorder, label: str, url: str) -> httpx.Response | None:
         started = time.monotonic()
@@ -403,8 +426,11 @@ def scenario_pages(server: Server, slugs: list[str], users: int, duration: float
                     slug = slugs[index % len(slugs)]
                     user.login(f"{slug}-editor")
                     pages = {k: v for k, v in bureau_pages(user, slug).items() if v}
-            finally:
+            except (RuntimeError, httpx.HTTPError) as error:
+                SETUP_FAILURES.append(f"user {index}: {error}")
                 ready.wait()
+                return
+            ready.wait()
             names = list(pages)
             weights = [WEIGHTS[n] for n in names]
             try:
@@ -470,8 +496,11 @@ def scenario_writes(server: Server, slugs: list[str], writers: int, duration: fl
                     form = record_form(user.client.get(item).text)
                     if form:
                         forms.append((item, *form))
-            finally:
-                ready.wait()
+            except (RuntimeError, httpx.HTTPError) as error:
+                SETUP_FAILURES.append(f"writer {index}: {error}")
+            ready.wait()
+            if not forms:
+                SETUP_FAILURES.append(f"writer {index}: no item to record on")
             n = 0
             try:
                 while forms and not stop.is_set():
@@ -568,7 +597,7 @@ def scenario_rush(server: Server, data_root: Path, users: int, year: int) -> dic
     log = server.log_since(offset)
     samples = recorder.of("city summary")
     return {"users": users, "seconds": elapsed, "summary": summarise(samples, elapsed),
-            "last": max((s.seconds for s in samples), default=float("nan")),
+            "last": max((s.seconds for s in samples if s.ok), default=float("nan")),
             "renderings": outcome.get("miss", 0), "hits": outcome.get("hit", 0), "accepted": outcome.get("accepted", 0),
             "server_errors": sum(1 for s in samples if s.status >= 500),
             "other": {k: v for k, v in outcome.items() if k not in ("miss", "hit", "accepted")},
@@ -623,6 +652,14 @@ def machine() -> str:
             f"load average {load:.1f} at the start")
 
 
+def client(run: dict) -> str:
+    """How busy the machine and the load client itself were during a run."""
+    if "client_cpu" not in run:
+        return ""
+    return (f"; load average {run['load']:.1f} at the end, the load client itself "
+            f"{run['client_cpu'] * 100:.0f} % of a core")
+
+
 def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
     """This backend's figures as Markdown."""
     out = [f"### {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}", "",
@@ -632,7 +669,7 @@ def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
     for run in results.get("pages", []):
         ref = run["reference"]
         out += [f"**Pages, {run['users']} users** ({run['seconds']:.0f} s, think time 0–{2 * run['think']:.0f} s "
-                f"between pages; one user in five a city user):", "",
+                f"between pages; one user in five a city user{client(run)}):", "",
                 "| page | requests | per second | p50 | p95 | p99 | errors | p50 / login | p95 / login |",
                 "|---|---|---|---|---|---|---|---|---|"]
         for label, row in [*run["rows"].items(), ("`/login` (reference)", ref)]:
@@ -647,7 +684,7 @@ def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
         run = results["writes"]
         ref = run["reference"]
         out += [f"**Writes, {run['writers']} concurrent writers** ({run['seconds']:.0f} s without pause; "
-                "progress records on the writer's own bureau, every other one with a 1 KiB PDF):", "",
+                f"progress records on the writer's own bureau, every other one with a 1 KiB PDF{client(run)}):", "",
                 "| write | acknowledged | per second | p50 | p95 | p99 | errors | p50 / login |",
                 "|---|---|---|---|---|---|---|---|"]
         for label, row in [*run["rows"].items(), ("`/login` (reference)", ref)]:
@@ -661,14 +698,16 @@ def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
     if "rush" in results:
         run = results["rush"]
         ref = run["reference"]
-        other = ", ".join(f"{k}: {v}" for k, v in run["other"].items())
+        other = ", ".join(f"{k}: {v}" if not isinstance(v, list) else
+                          f"{k}: " + ", ".join(f"{n}× {e}" for e, n in sorted(Counter(v).items()))
+                          for k, v in run["other"].items())
         out += [f"**Meeting-morning rush**: {run['users']} city users open the city summary PDF at once, "
                 "report cache emptied first:", "",
-                "| renderings | served from cache | answered 202 | everyone served after | p50 | 5xx | "
-                "worker timeouts | `/login` p95 meanwhile |", "|---|---|---|---|---|---|---|---|",
-                f"| {run['renderings']} | {run['hits']} | {run['accepted']} | **{run['last']:.1f} s** | "
-                f"{run['summary']['p50'] / 1000:.1f} s | {run['server_errors']} | {run['timeouts']} | "
-                f"{ms(ref['p95'])} |"]
+                "| served the PDF | renderings | served from cache | answered 202 | last one served after | "
+                "p50 | 5xx | worker timeouts | `/login` p95 meanwhile |", "|---|---|---|---|---|---|---|---|---|",
+                f"| **{run['summary']['ok']} of {run['users']}** | {run['renderings']} | {run['hits']} | "
+                f"{run['accepted']} | **{secs(run['last'] * 1000)}** | {secs(run['summary']['p50'])} | "
+                f"{run['server_errors']} | {run['timeouts']} | {ms(ref['p95'])} |"]
         if other:
             out.append(f"\nOther answers: {other}.")
         out.append("")
@@ -676,8 +715,9 @@ def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
         run = results["rss"]
         out += [f"**Memory** (VmRSS from /proc) at the start, before and after {run['reports']} bureau annual "
                 "reports and 2 city summaries (this and last year) were made at once, report cache emptied first "
-                f"({run['seconds']:.0f} s; bureau report p50 {run['bureau']['p50'] / 1000:.1f} s, "
-                f"city summary p50 {run['city']['p50'] / 1000:.1f} s; worker timeouts: {run['timeouts']}):", "",
+                f"({run['seconds']:.0f} s; bureau reports served {run['bureau']['ok']} of {run['reports']}, p50 "
+                f"{secs(run['bureau']['p50'])}; city summaries served {run['city']['ok']} of 2, p50 "
+                f"{secs(run['city']['p50'])}; worker timeouts: {run['timeouts']}):", "",
                 "| process | at the start | before | after |", "|---|---|---|---|"]
         mib = lambda kib: f"{kib / 1024:.0f} MiB" if kib else "—"  # noqa: E731
         start = setup.get("rss_at_start", {})
@@ -689,6 +729,11 @@ def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
             out.append(f"\nGunicorn workers after the rush: median {statistics.median(workers) / 1024:.0f} MiB, "
                        f"largest {max(workers) / 1024:.0f} MiB.")
         out.append("")
+    if LOGIN_CONFLICTS:
+        out.append(f"{len(LOGIN_CONFLICTS)} log-ins were answered 409 (the same account logging in "
+                   "concurrently) and retried.")
+    if SETUP_FAILURES:
+        out.append(f"{len(SETUP_FAILURES)} simulated users could not start: {'; '.join(SETUP_FAILURES[:5])}.")
     return "\n".join(out)
 
 
@@ -735,9 +780,13 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=40)
     parser.add_argument("--rush", type=int, default=30, help="city users in the meeting-morning rush")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
-    parser.add_argument("--scenario", default="pages,writes,rush,rss")
+    parser.add_argument("--scenario", default="pages,writes,rss,rush")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the data root (and database) of an earlier run, and keep it afterwards")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the saved figures of scenarios not run now (same backend and size)")
+    parser.add_argument("--saved", action="store_true",
+                        help="run nothing: show (and with --write, write) the figures saved by the last run")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     parser.add_argument("--note", default="", help="a paragraph written above the figures with --write")
     args = parser.parse_args()
@@ -745,6 +794,16 @@ def main() -> None:
     unknown = scenarios - {"pages", "writes", "rush", "rss"}
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+
+    saved = WORK / f"load-{args.backend}-{args.bureaus}-results.json"
+    if args.saved:
+        stored = json.loads(saved.read_text())
+        text = markdown(args.backend, stored["mode"], stored["setup"], stored["results"])
+        print(text)
+        if args.write:
+            write_results(args.backend, text, args.note)
+            print("written to bench/RESULTS.md")
+        return
 
     setup = {"machine": machine(), "when": f"Measured {date.today().isoformat()}"}
     data_root, env, seeded = prepare(args.backend, args.bureaus, args.reuse)
@@ -755,40 +814,52 @@ def main() -> None:
     mode = ("job queue: `flask jobs worker` running" if server.with_jobs
             else "no job queue (`flask jobs` absent): reports are made inside the requests")
     print(f"mode: {mode}", flush=True)
-    results: dict = {}
+    results: dict = json.loads(saved.read_text())["results"] if args.merge and saved.exists() else {}
+
+    def done(name: str, run, line: str) -> None:
+        results[name] = run
+        saved.write_text(json.dumps({"setup": setup, "mode": mode, "results": results}, ensure_ascii=False))
+        print(line, flush=True)
+
     try:
         server.start()
         setup["workers"] = len(server.worker_pids())
         setup["rss_at_start"] = rss_snapshot(server)
         print(f"gunicorn on {server.url} with {setup['workers']} workers; log {server.log_path}", flush=True)
         if "pages" in scenarios:
-            results["pages"] = []
+            runs = []
             for users in (int(u) for u in args.users.split(",")):
+                cpu = time.process_time()
                 run = scenario_pages(server, slugs, users, args.duration, args.think)
-                results["pages"].append(run)
-                print(f"pages, {users} users: {run['rows']['all pages']['rate']:.1f}/s, "
-                      f"p95 {ms(run['rows']['all pages']['p95'])}, errors {run['rows']['all pages']['errors']}; "
-                      f"/login p95 {ms(run['reference']['p95'])}", flush=True)
+                run.update(client_cpu=(time.process_time() - cpu) / run["seconds"], load=os.getloadavg()[0])
+                runs.append(run)
+                done("pages", runs, f"pages, {users} users: {run['rows']['all pages']['rate']:.1f}/s, "
+                     f"p95 {ms(run['rows']['all pages']['p95'])}, errors {run['rows']['all pages']['errors']}; "
+                     f"/login p95 {ms(run['reference']['p95'])}")
         if "writes" in scenarios:
-            run = results["writes"] = scenario_writes(server, slugs, args.writers, args.duration)
-            print(f"writes, {args.writers} writers: {run['rows']['all writes']['rate']:.1f}/s acknowledged, "
-                  f"p95 {ms(run['rows']['all writes']['p95'])}, errors {run['rows']['all writes']['errors']}",
-                  flush=True)
-        if "rush" in scenarios:
-            run = results["rush"] = scenario_rush(server, data_root, args.rush, year)
-            print(f"rush, {args.rush} users: {run['renderings']} renderings, everyone served after "
-                  f"{run['last']:.1f} s, 5xx {run['server_errors']}, worker timeouts {run['timeouts']}", flush=True)
+            cpu = time.process_time()
+            run = scenario_writes(server, slugs, args.writers, args.duration)
+            run.update(client_cpu=(time.process_time() - cpu) / run["seconds"], load=os.getloadavg()[0])
+            done("writes", run, f"writes, {args.writers} writers: {run['rows']['all writes']['rate']:.1f}/s "
+                 f"acknowledged, p95 {ms(run['rows']['all writes']['p95'])}, errors {run['rows']['all writes']['errors']}")
         if "rss" in scenarios:
-            run = results["rss"] = scenario_rss(server, data_root, slugs, year)
-            print(f"rss after the PDF rush: " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in run["after"].items()),
-                  flush=True)
+            run = scenario_rss(server, data_root, slugs, year)
+            done("rss", run, "rss after the PDF rush: " + ", ".join(f"{k} {v / 1024:.0f} MiB"
+                                                                    for k, v in run["after"].items()))
+        # Last: without the job queue a rush can leave every worker busy for minutes with
+        # requests whose clients have given up.
+        if "rush" in scenarios:
+            run = scenario_rush(server, data_root, args.rush, year)
+            done("rush", run, f"rush, {args.rush} users: {run['summary']['ok']} served, {run['renderings']} "
+                 f"renderings, last served after {secs(run['last'] * 1000)}, 5xx {run['server_errors']}, "
+                 f"worker timeouts {run['timeouts']}")
     finally:
         server.stop()
         if args.backend == "postgresql" and not args.reuse:
             _pg(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
             shutil.rmtree(data_root, ignore_errors=True)
-    text = markdown(args.backend, mode, setup, results)
-    print("\n" + text)
+        text = markdown(args.backend, mode, setup, results)
+        print("\n" + text)
     if args.write:
         write_results(args.backend, text, args.note)
         print("written to bench/RESULTS.md")
