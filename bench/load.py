@@ -726,7 +726,7 @@ def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
                        f"{mib(run['after'].get(name))} |")
         workers = [v for k, v in run["after"].items() if k.startswith("gunicorn worker")]
         if workers:
-            out.append(f"\nGunicorn workers after the rush: median {statistics.median(workers) / 1024:.0f} MiB, "
+            out.append(f"\nGunicorn workers after the PDF rush: median {statistics.median(workers) / 1024:.0f} MiB, "
                        f"largest {max(workers) / 1024:.0f} MiB.")
         out.append("")
     if LOGIN_CONFLICTS:
@@ -750,7 +750,8 @@ one rendering, everyone served within 10 s, no worker timeout.
 
 
 def write_results(backend: str, text: str, note: str) -> None:
-    """Replace this backend's block inside the ``<!-- load -->`` section of bench/RESULTS.md."""
+    """Replace this backend's block (its figures, after ``note``) inside the ``<!-- load -->``
+    section of bench/RESULTS.md; the other backend's block stays."""
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_foundation import write_section
 
@@ -763,8 +764,10 @@ def write_results(backend: str, text: str, note: str) -> None:
             begin, end = f"<!-- load:{name} -->", f"<!-- /load:{name} -->"
             if begin in section:
                 blocks[name] = section[section.index(begin):section.index(end) + len(end)]
-    blocks[backend] = f"<!-- load:{backend} -->\n{text.rstrip()}\n<!-- /load:{backend} -->"
-    body = HEADER + (f"\n{note.strip()}\n" if note.strip() else "")
+    heading, _, rest = text.partition("\n")
+    note = f"\n{note.strip()}\n" if note.strip() else ""
+    blocks[backend] = f"<!-- load:{backend} -->\n{heading}\n{note}{rest.rstrip()}\n<!-- /load:{backend} -->"
+    body = HEADER
     body += "".join(f"\n{blocks[name]}\n" for name in ("sqlite", "postgresql") if name in blocks)
     write_section("load", body)
 
@@ -788,7 +791,7 @@ def main() -> None:
     parser.add_argument("--saved", action="store_true",
                         help="run nothing: show (and with --write, write) the figures saved by the last run")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
-    parser.add_argument("--note", default="", help="a paragraph written above the figures with --write")
+    parser.add_argument("--note", default="", help="a paragraph written above this backend's figures (--write)")
     args = parser.parse_args()
     scenarios = {s.strip() for s in args.scenario.split(",") if s.strip()}
     unknown = scenarios - {"pages", "writes", "rush", "rss"}
