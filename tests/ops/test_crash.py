@@ -201,7 +201,7 @@ print(json.dumps(found))
     return {slug: set(texts) for slug, texts in found.items()}
 
 
-def _behind(env: dict[str, str], catalog_url: str) -> dict[str, tuple]:
+def _behind(catalog_url: str) -> dict[str, tuple]:
     """Active bureaus whose figures of this year lag their data version: slug → (data
     version, figures' data version or None)."""
     year = int(today()[:4])
@@ -236,8 +236,40 @@ def test_a_killed_worker_and_master_lose_no_acknowledged_write_and_leave_no_orph
     assert len(slugs) == 3
     jobs_log = tmp_path / "jobs.log"
     server = LiveServer(env, workers=2).start()
-    jobs = start_jobs(env, jobs_log)
-    restarted: LiveServer | None = None
+    processes = {"server": server, "jobs": start_jobs(env, jobs_log)}
+    try:
+        acknowledged = _crash_while_writing(processes, env, data_root, slugs, tmp_path, jobs_log)
+
+        if backend == "sqlite":
+            checked = _integrity(data_root)
+            assert "catalog.sqlite3" in checked, checked
+            assert all(any(name.startswith(f"{slug}/") for name in checked) for slug in slugs), checked
+            assert all(result == "ok" for result in checked.values()), checked
+
+        stored = _summaries(env)
+        lost = [(slug, summary) for slug, summary in acknowledged if summary not in stored.get(slug, set())]
+        assert not lost, f"{len(lost)} of {len(acknowledged)} acknowledged writes are missing: {lost[:5]}"
+
+        jobs = processes["jobs"]
+        assert jobs.poll() is None, f"flask jobs worker is not running (exit {jobs.returncode}): see {jobs_log}"
+        catalog_url = env.get("ZEREN_DATABASE_URL") or f"sqlite:///{data_root / 'catalog.sqlite3'}"
+        deadline = time.monotonic() + 60
+        while lagging := _behind(catalog_url):
+            assert time.monotonic() < deadline, f"figures behind their bureau's data version after 60 s: {lagging}"
+            time.sleep(1)
+    finally:
+        stop(processes["jobs"])
+        for name in ("restarted", "server"):
+            if name in processes:
+                processes[name].stop()
+
+
+def _crash_while_writing(processes: dict, env: dict[str, str], data_root: Path, slugs: list[str],
+                         tmp_path: Path, jobs_log: Path) -> list[tuple[str, str]]:
+    """Writers on every bureau while a worker, then the master (and the job worker) are
+    SIGKILLed; no orphan may remain; restart on the same port.  Returns the acknowledged
+    writes as ``(slug, summary)``; ``processes`` holds what is running for the clean-up."""
+    server = processes["server"]
     stopping = threading.Event()
     acknowledged: list[tuple[str, str]] = []
     writers: list[Writer] = []
@@ -258,48 +290,20 @@ def test_a_killed_worker_and_master_lose_no_acknowledged_write_and_leave_no_orph
         workers = children(master)
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(timeout=10)
-        jobs.send_signal(signal.SIGKILL)
-        jobs.wait(timeout=10)
+        processes["jobs"].send_signal(signal.SIGKILL)
+        processes["jobs"].wait(timeout=10)
         wait_until(lambda: not any(alive(pid) for pid in workers), 10,
                    f"workers {workers} of the killed master exiting")
         time.sleep(0.5)  # the writers meet a refused connection for a while, as users would
 
         os.replace(data_root.parent / f"gunicorn-{server.port}.log", tmp_path / "gunicorn-before-crash.log")
-        restarted = LiveServer(env, workers=2, port=server.port).start()  # the same port: nothing holds it
-        jobs = start_jobs(env, jobs_log)
+        # The same port: nothing of the killed server may still hold it.
+        processes["restarted"] = LiveServer(env, workers=2, port=server.port).start()
+        processes["jobs"] = start_jobs(env, jobs_log)
         before = len(acknowledged)
         wait_until(lambda: len(acknowledged) >= before + 10, 60, "writes acknowledged after the restart")
     finally:
         stopping.set()
         for writer in writers:
             writer.join(timeout=30)
-
-    try:
-        if backend == "sqlite":
-            checked = _integrity(data_root)
-            assert "catalog.sqlite3" in checked, checked
-            assert all(any(name.startswith(f"{slug}/") for name in checked) for slug in slugs), checked
-            assert all(result == "ok" for result in checked.values()), checked
-
-        stored = _summaries(env)
-        lost = [(slug, summary) for slug, summary in acknowledged if summary not in stored.get(slug, set())]
-        assert not lost, f"{len(lost)} of {len(acknowledged)} acknowledged writes are missing: {lost[:5]}"
-
-        assert jobs.poll() is None, f"flask jobs worker is not running (exit {jobs.returncode}): see {jobs_log}"
-        catalog_url = env.get("ZEREN_DATABASE_URL") or f"sqlite:///{data_root / 'catalog.sqlite3'}"
-        lagging: dict = {}
-
-        def converged() -> bool:
-            lagging.clear()
-            lagging.update(_behind(env, catalog_url))
-            return not lagging
-
-        deadline = time.monotonic() + 60
-        while not converged():
-            assert time.monotonic() < deadline, f"figures behind their bureau's data version after 60 s: {lagging}"
-            time.sleep(1)
-    finally:
-        stop(jobs)
-        for live in (restarted, server):
-            if live is not None:
-                live.stop()
+    return list(acknowledged)
