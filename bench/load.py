@@ -704,10 +704,10 @@ def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
         out += [f"**Meeting-morning rush**: {run['users']} city users open the city summary PDF at once, "
                 "report cache emptied first:", "",
                 "| served the PDF | renderings | served from cache | answered 202 | last one served after | "
-                "p50 | 5xx | worker timeouts | `/login` p95 meanwhile |", "|---|---|---|---|---|---|---|---|---|",
+                "p50 | 5xx | worker timeouts | `/login` answered meanwhile |", "|---|---|---|---|---|---|---|---|---|",
                 f"| **{run['summary']['ok']} of {run['users']}** | {run['renderings']} | {run['hits']} | "
                 f"{run['accepted']} | **{secs(run['last'] * 1000)}** | {secs(run['summary']['p50'])} | "
-                f"{run['server_errors']} | {run['timeouts']} | {ms(ref['p95'])} |"]
+                f"{run['server_errors']} | {run['timeouts']} | {ref['ok']} of {ref['count']}, p95 {ms(ref['p95'])} |"]
         if other:
             out.append(f"\nOther answers: {other}.")
         out.append("")
