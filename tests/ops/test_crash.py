@@ -2,9 +2,9 @@
 
 Clients record progress through HTTP on a gunicorn with two workers while one worker and
 then the master are SIGKILLed (the job worker goes down with the master, as a host's
-service would).  Afterwards: no worker of the dead master is left running, the server
-and the job worker start again on the same port, every SQLite database passes
-``PRAGMA integrity_check``, every write that was acknowledged (answered with the redirect
+service would).  Afterwards: no worker of the dead master and no process of the dead job
+worker is left running, the server and the job worker start again on the same port,
+every SQLite database passes ``PRAGMA integrity_check``, every write that was acknowledged (answered with the redirect
 back to its item) is in its bureau, and the city's figures of every bureau catch up with
 the bureau's data version.  Runs on SQLite, and on PostgreSQL too in the suite's
 PostgreSQL pass (a database of its own, made and dropped here).  Waits are bounded;
@@ -262,6 +262,9 @@ def test_a_killed_worker_and_master_lose_no_acknowledged_write_and_leave_no_orph
         for name in ("restarted", "server"):
             if name in processes:
                 processes[name].stop()
+        for pid in processes.get("orphans", []):
+            if alive(pid) and _stat(pid) and _stat(pid)[1] == 1:  # still an orphan of this test: reparented to init
+                os.kill(pid, signal.SIGKILL)
 
 
 def _crash_while_writing(processes: dict, env: dict[str, str], data_root: Path, slugs: list[str],
@@ -288,12 +291,16 @@ def _crash_while_writing(processes: dict, env: dict[str, str], data_root: Path, 
         wait_until(lambda: len(children(master)) == 2, 30, "the master replacing its killed worker")
 
         workers = children(master)
+        job_children = children(processes["jobs"].pid)
+        processes["orphans"] = workers + job_children  # killed at the end if the test fails
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(timeout=10)
         processes["jobs"].send_signal(signal.SIGKILL)
         processes["jobs"].wait(timeout=10)
         wait_until(lambda: not any(alive(pid) for pid in workers), 10,
                    f"workers {workers} of the killed master exiting")
+        wait_until(lambda: not any(alive(pid) for pid in job_children), 10,
+                   f"processes {job_children} of the killed job worker exiting")
         time.sleep(0.5)  # the writers meet a refused connection for a while, as users would
 
         os.replace(data_root.parent / f"gunicorn-{server.port}.log", tmp_path / "gunicorn-before-crash.log")
