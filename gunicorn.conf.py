@@ -71,35 +71,13 @@ def on_exit(server):
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
-def _die_with_master(master_pid: int) -> None:
-    """Have Linux SIGKILL this worker the moment its master dies (PR_SET_PDEATHSIG).
-
-    A sync worker notices a dead master only when it next compares its parent pid, and a
-    worker inside a long request (a report) does not look for a while: after a SIGKILLed
-    master such orphans kept serving, holding the port and bureau databases, so a restarted
-    master could not bind.  SIGKILL rather than SIGTERM: with the master gone no one would
-    enforce the graceful timeout, and a new master must find the port free.  A normal stop
-    is unaffected (the master outlives its workers).  No-op outside Linux.
-    """
-    import ctypes
-    import signal
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    PR_SET_PDEATHSIG = 1
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        return  # refused (very unusual): gunicorn's own parent check still applies
-    if os.getppid() != master_pid:  # the master died between the fork and the prctl
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def post_fork(server, worker):
     """The worker dies with its master; connections opened in the master (none are,
     normally) must not be shared by the forked workers: drop every pooled connection and
     cached bureau engine."""
-    _die_with_master(server.pid)
+    from app.ops.process import die_with_parent
+
+    die_with_parent(server.pid)
     from wsgi import app
 
     with app.app_context():

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask
+from flask import Blueprint, Flask
+
+city_bp = Blueprint("jobs", __name__, url_prefix="/jobs", template_folder="templates")
 
 #: Modules whose ``@handler``, ``daily`` and ``every_minute`` declarations are the jobs
 #: (imported by every process, so a web worker can submit what a job worker runs).
@@ -19,3 +21,6 @@ def init_app(app: Flask) -> None:
     queue.configure(app)
     for name in TASK_MODULES:
         importlib.import_module(name)
+
+
+from . import views  # noqa: E402,F401

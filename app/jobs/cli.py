@@ -41,6 +41,14 @@ def worker(workers: int | None, worker_type: str, periodic: bool, max_tasks: int
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"))
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), handlers=[handler], force=True)
+    from app.extensions import db
+    from app.tenancy import migrations
+
+    head = migrations.head_revision(app.config["MIGRATIONS_DIR"], migrations.CATALOG)
+    if migrations.catalog_revision(db.engine) != head:
+        click.secho("The catalog database is not at the head revision: run `flask catalog upgrade` first.",
+                    fg="red", err=True)
+        sys.exit(2)
     queue.bind_worker_app(app)
     if metrics_port:
         from prometheus_client import start_http_server

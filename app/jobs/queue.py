@@ -27,15 +27,51 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
+from huey.consumer import Consumer, Scheduler, Worker
 from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
 
 log = logging.getLogger(__name__)
+
+
+def _die_with_consumer() -> None:
+    # A process worker or scheduler is forked from the consumer: it dies with it (after a
+    # SIGKILLed consumer they ran on, holding jobs no one could see).  Thread workers share
+    # the consumer's process and have nothing to do.
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        from app.ops.process import die_with_parent
+
+        die_with_parent(parent.pid)
+
+
+class _Worker(Worker):
+    def initialize(self):
+        _die_with_consumer()
+        super().initialize()
+
+
+class _Scheduler(Scheduler):
+    def initialize(self):
+        _die_with_consumer()
+        super().initialize()
+
+
+class ZerenConsumer(Consumer):
+    """Huey's consumer whose processes never outlive it."""
+
+    worker_class = _Worker
+    scheduler_class = _Scheduler
 
 
 class ZerenHuey(Huey):
     """Huey whose storage is set by :func:`configure` (until then: in memory)."""
 
     storage_class = MemoryStorage
+
+    def create_consumer(self, **options) -> ZerenConsumer:
+        return ZerenConsumer(self, **options)
 
 
 queue = ZerenHuey("zeren", results=False, utc=True)
