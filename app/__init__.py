@@ -96,11 +96,11 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
-    from .city import metrics
+    from .city import tasks as rollup_tasks
     from .tenancy import routing
 
     routing.init_app(app)
-    metrics.init_app(app)
+    rollup_tasks.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -2,8 +2,8 @@
 
 City pages never open bureau databases.  After a commit that changed a bureau's rows,
 the tenancy layer counts the change (``Tenant.data_version``), marks the features it
-touched (``TenantChange``) and sends ``tenant_changed``; :func:`on_tenant_changed`
-submits one job per bureau (``rollup.refresh``, :mod:`app.city.tasks`): a burst of
+touched (``TenantChange``) and sends ``tenant_changed``; :func:`app.city.tasks.on_tenant_changed`
+submits one job per bureau (``rollup.refresh``): a burst of
 writes while one is queued or running joins it.  The job (:func:`refresh_changed`)
 recomputes the marked features in a fresh session (``tenant_context``), upserts them
 into ``tenant_metrics`` stamped with the version it read, plus today's row of
@@ -17,12 +17,11 @@ way: city → features → tenancy).
 """
 from __future__ import annotations
 
-import logging
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import date
 from typing import Callable, Iterable
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,14 +29,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.extensions import db
 from app.models import utcnow
 from app.tenancy.models import Tenant
-from app.tenancy.session import ALL_SCOPES, tenant_changed, tenant_context
+from app.tenancy.session import ALL_SCOPES, tenant_context
 from app.tenancy.store import TenantRef
 from app.core.clock import today
 from app.jsonsafe import jsonable  # figures: Decimals as floats (the features rounded them)
 
 from .models import MetricSnapshot, TenantMetrics
 
-log = logging.getLogger(__name__)
 MetricsFunction = Callable[[int], dict]
 
 
@@ -202,27 +200,6 @@ def behind() -> list[str]:
             Tenant.status == "active", or_(stamped.is_(None), stamped < Tenant.data_version, marked))
             .order_by(Tenant.id)).all()
     return [slug for (slug,) in rows]
-
-
-def on_tenant_changed(app: Flask, tenant: TenantRef, data_version: int | None = None, **_extra) -> None:
-    """Receiver of ``tenant_changed``: ask for the bureau's figures to be recomputed.
-
-    A failure to reach the queue is logged and never undoes the bureau's own (already
-    committed) change: its figures show as stale until the scheduler's reconcile (every
-    minute) submits the job again.
-    """
-    if not app.config.get("ROLLUP_PUSH", True):
-        return
-    from .tasks import submit_refresh
-
-    try:
-        submit_refresh(tenant.slug)
-    except Exception:  # noqa: BLE001 - the write succeeded; the roll-up catches up later
-        log.exception("roll-up job not submitted for bureau %s", tenant.slug)
-
-
-def init_app(app: Flask) -> None:
-    tenant_changed.connect(on_tenant_changed, sender=app, weak=False)
 
 
 def refresh_all(*, slugs: list[str] | None = None, years: list[int] | None = None, jobs: int = 1,

@@ -3,9 +3,17 @@ crash or a lost job, and recompute every bureau once a day (overdue counts move 
 date, not only with the data)."""
 from __future__ import annotations
 
+import logging
+
+from flask import Flask
+
 from app.jobs.services import daily, every_minute, handler, submit
+from app.tenancy.session import tenant_changed
+from app.tenancy.store import TenantRef
 
 from . import metrics
+
+log = logging.getLogger(__name__)
 
 REFRESH = "rollup.refresh"
 NIGHTLY = "rollup.nightly"
@@ -20,6 +28,26 @@ def submit_refresh(slug: str):
     """Queue the recompute of a bureau's changed figures, or join the one queued or running
     (which looks again for changes before it ends, :func:`_then`)."""
     return submit(REFRESH, refresh_key(slug), {"slug": slug}, tenant_slug=slug)
+
+
+def on_tenant_changed(app: Flask, tenant: TenantRef, data_version: int | None = None, **_extra) -> None:
+    """Receiver of ``tenant_changed``: ask for the bureau's figures to be recomputed.
+
+    A failure to reach the queue is logged and never undoes the bureau's own (already
+    committed) change: its figures show as stale until the scheduler's reconcile (every
+    minute) submits the job again.
+    """
+    if not app.config.get("ROLLUP_PUSH", True):
+        return
+    try:
+        submit_refresh(tenant.slug)
+    except Exception:  # noqa: BLE001 - the write succeeded; the roll-up catches up later
+        log.exception("roll-up job not submitted for bureau %s", tenant.slug)
+
+
+def init_app(app: Flask) -> None:
+    """Recompute a bureau's figures (as a job) after each of its commits."""
+    tenant_changed.connect(on_tenant_changed, sender=app, weak=False)
 
 
 def _then(params: dict) -> None:

@@ -34,6 +34,8 @@ class Job(CatalogModel):
     result: Mapped[dict | None] = mapped_column(JSON)
     tenant_slug: Mapped[str | None] = mapped_column(String(40), index=True)
     requested_by: Mapped[str | None] = mapped_column(String(80))
+    #: ``host:pid`` of the process running it (a dead one on this host frees it at once).
+    worker: Mapped[str | None] = mapped_column(String(120))
     stage: Mapped[str | None] = mapped_column(String(40))
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -1,10 +1,8 @@
-"""The queue: Huey, its storage chosen by ``ZEREN_QUEUE_URL``, and its two tasks.
+"""The queue: Huey, its storage chosen by ``ZEREN_QUEUE_URL``, and its consumer.
 
-Huey carries job ids, never work: :func:`run` looks the job up in the catalog
-(:mod:`app.jobs.services`) and calls the handler its kind names; :func:`tick`, once a
-minute in the consumer that runs the periodic tasks, keeps the queue honest (jobs lost
-with a killed worker go back on the queue) and starts the scheduled jobs (nightly
-backups, the daily reminder digest, the roll-up reconcile).
+Huey carries job ids, never work: the two Huey tasks, ``zeren.run`` (one job) and
+``zeren.tick`` (the scheduler's minute), are declared with the rules they apply, in
+:mod:`app.jobs.services`; this module imports nothing of it.
 
 Storage by URL:
 
@@ -26,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_app_context
-from huey import Huey, crontab
+from huey import Huey
 from huey.consumer import Consumer, Scheduler, Worker
 from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
 
@@ -124,33 +122,6 @@ def job_app() -> Flask:
     if _worker_app is None:
         raise RuntimeError("no application bound: start workers with `flask jobs worker`")
     return _worker_app
-
-
-@queue.task(name="zeren.run")
-def run(job_id: str) -> None:
-    """Run one job of the catalog (a message naming a job that is gone or taken is dropped)."""
-    from . import services
-
-    app = job_app()
-    with app.app_context():
-        services.execute(job_id)
-
-
-def enqueue(job_id: str, *, delay: float | None = None) -> None:
-    """Hand a job's id to the queue (``delay`` seconds later, through Huey's schedule)."""
-    if delay:
-        run.schedule(args=(job_id,), delay=delay)
-    else:
-        run(job_id)
-
-
-@queue.periodic_task(crontab(minute="*"), name="zeren.tick")
-def tick() -> None:
-    """Once a minute: requeue lost jobs, start scheduled ones (see :func:`services.tick`)."""
-    from . import services
-
-    with job_app().app_context():
-        services.tick()
 
 
 @queue.on_startup()

@@ -26,6 +26,8 @@ be submitted from a page that only reads, or right after a bureau's commit.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -38,11 +40,15 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from huey import crontab
+
 from app.core.clock import local_zone
 from app.extensions import db
 from app.models import utcnow
 
+from .metrics import observe
 from .models import DONE, FAILED, QUEUED, RUNNING, Job, aware
+from .queue import job_app, queue
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +174,11 @@ def _compare_and_set_params(job: Job, params: dict) -> bool:
 
 
 def _hand_over(job: Job, *, delay: float | None = None) -> None:
-    from .queue import enqueue
-
     try:
-        enqueue(job.id, delay=delay)
+        if delay:
+            run.schedule(args=(job.id,), delay=delay)
+        else:
+            run(job.id)
     except Exception as error:  # noqa: BLE001 - any storage error: the job cannot start
         _finish(job.id, FAILED, error=f"queue unavailable: {error}")
         raise QueueUnavailable(str(error)) from error
@@ -210,7 +217,8 @@ def stale_after() -> timedelta:
 
 def _presumed_lost(job: Job, now: datetime | None = None) -> bool:
     now = now or utcnow()
-    return job.state == RUNNING and aware(job.heartbeat_at or job.started_at or job.created_at) < now - stale_after()
+    return job.state == RUNNING and (
+        _dead_here(job.worker) or aware(job.heartbeat_at or job.started_at or job.created_at) < now - stale_after())
 
 
 def _give_up(job: Job, reason: str) -> None:
@@ -260,7 +268,7 @@ def execute(job_id: str) -> str | None:
     handler_ = _HANDLERS.get(job.kind)
     now = utcnow()
     claim = {"state": RUNNING, "started_at": now, "heartbeat_at": now, "attempts": job.attempts + 1,
-             "error": None}
+             "error": None, "worker": _this_process()}
     with _engine().begin() as connection:
         taken = connection.execute(update(Job).where(Job.id == job_id, Job.state == QUEUED).values(**claim))
     if taken.rowcount != 1:
@@ -275,11 +283,11 @@ def execute(job_id: str) -> str | None:
             result = handler_.function(Progress(job), **job.params)
     except Exception as error:  # noqa: BLE001 - recorded on the row, retried or failed
         log.exception("job %s (%s) failed on attempt %s", job_id, job.kind, job.attempts)
-        _observe(job.kind, "failed", time.perf_counter() - started)
+        observe(job.kind, "failed", time.perf_counter() - started)
         # What the waiting page shows: the error's own words (FontsMissing names the
         # fonts); the traceback is in the worker's log.
         return _retry_or_fail(job, (str(error) or type(error).__name__)[:2000])
-    _observe(job.kind, "done", time.perf_counter() - started)
+    observe(job.kind, "done", time.perf_counter() - started)
     _finish(job_id, DONE, result=result)
     if handler_.then is not None:
         handler_.then(job.params)
@@ -312,12 +320,6 @@ def _beating(job_id: str) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=5)
-
-
-def _observe(kind: str, outcome: str, seconds: float) -> None:
-    from .metrics import observe
-
-    observe(kind, outcome, seconds)
 
 
 def _retry_or_fail(job: Job, error: str) -> str:
@@ -372,17 +374,37 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     return done
 
 
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead_here(worker: str | None) -> bool:
+    """Whether the process that took a job ran on this host and is gone."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def requeue_lost(now: datetime | None = None) -> int:
-    """Hand lost jobs to the queue again: running ones whose worker stopped beating, queued
-    ones nobody took.  Returns how many."""
+    """Hand lost jobs to the queue again: running ones whose worker stopped beating or, on
+    this host, whose worker process is gone (a worker that starts after a crash need not
+    wait for the heartbeat to age), queued ones nobody took.  Returns how many."""
     now = now or utcnow()
     count = 0
     limit = now - stale_after()
     with _engine().connect() as connection:
         rows = connection.execute(select(Job.__table__).where(or_(
-            and_(Job.state == RUNNING, func.coalesce(Job.heartbeat_at, Job.started_at) < limit),
-            and_(Job.state == QUEUED, Job.enqueued_at < limit)))).all()
-    for job in map(_job, rows):
+            Job.state == RUNNING, and_(Job.state == QUEUED, Job.enqueued_at < limit)))).all()
+    lost = [job for job in map(_job, rows) if job.state == QUEUED or _dead_here(job.worker) or
+            aware(job.heartbeat_at or job.started_at or job.created_at) < limit]
+    for job in lost:
         if job.state == RUNNING:
             if job.attempts >= MAX_ATTEMPTS:
                 _finish(job.id, FAILED, error="interrupted: its worker stopped (no attempts left)")
@@ -455,3 +477,19 @@ def oldest_queued_seconds(now: datetime | None = None) -> float:
     with _engine().connect() as connection:
         oldest = connection.scalar(select(func.min(Job.enqueued_at)).where(Job.state == QUEUED))
     return 0.0 if oldest is None else max(0.0, (now - aware(oldest)).total_seconds())
+
+
+# ============================================================================ Huey's tasks
+@queue.task(name="zeren.run")
+def run(job_id: str) -> None:
+    """Run one job of the catalog (a message naming a job that is gone or taken is dropped)."""
+    with job_app().app_context():
+        execute(job_id)
+
+
+@queue.periodic_task(crontab(minute="*"), name="zeren.tick")
+def scheduler_minute() -> None:
+    """Once a minute, in the consumer that runs the periodic tasks: :func:`tick`."""
+    with job_app().app_context():
+        tick()
+

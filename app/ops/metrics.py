@@ -53,11 +53,9 @@ def export():
     """The metrics in Prometheus' text format (allowed addresses only)."""
     if request.remote_addr not in current_app.config["METRICS_ALLOW"]:
         abort(404)
-    from app.jobs.metrics import QueueDepth
-
     scraped = CollectorRegistry()
     scraped.register(_RollupStaleness())
-    scraped.register(QueueDepth())
+    scraped.register(_QueueDepth())
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         counted = CollectorRegistry()
         multiprocess.MultiProcessCollector(counted)
@@ -85,3 +83,20 @@ class _RollupStaleness:
         bureaus = GaugeMetricFamily("zeren_active_bureaus", "Active bureaus.")
         bureaus.add_metric([], len(rows))
         yield bureaus
+
+
+class _QueueDepth:
+    """Jobs queued and running by kind, and the oldest queued job's wait."""
+
+    def collect(self):
+        from app.jobs import services
+
+        depth = GaugeMetricFamily("zeren_jobs", "Jobs queued or running, by kind and state.", labels=["kind", "state"])
+        for kind, states in sorted(services.depth().items()):
+            for state, count in sorted(states.items()):
+                depth.add_metric([kind, state], count)
+        yield depth
+        wait = GaugeMetricFamily("zeren_jobs_oldest_queued_seconds",
+                                 "How long the oldest queued job has waited (a stopped worker shows here).")
+        wait.add_metric([], services.oldest_queued_seconds())
+        yield wait

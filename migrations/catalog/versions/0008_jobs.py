@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column('result', sa.JSON(), nullable=True),
         sa.Column('tenant_slug', sa.String(length=40), nullable=True),
         sa.Column('requested_by', sa.String(length=80), nullable=True),
+        sa.Column('worker', sa.String(length=120), nullable=True),
         sa.Column('stage', sa.String(length=40), nullable=True),
         sa.Column('done', sa.Integer(), nullable=False),
         sa.Column('total', sa.Integer(), nullable=False),
