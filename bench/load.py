@@ -31,6 +31,7 @@ this backend's part of the "Load" section of bench/RESULTS.md (``<!-- load -->``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -203,11 +204,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.gunicorn.poll() is not None:
                 raise SystemExit(f"gunicorn exited: see {self.log_path}")
-            try:
+            with contextlib.suppress(httpx.HTTPError):  # not listening yet: ask again
                 if httpx.get(f"{self.url}/login", timeout=2).status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
             time.sleep(0.3)
         else:
             raise SystemExit("gunicorn did not answer within 90 s")

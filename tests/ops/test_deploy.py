@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import http.cookiejar
+import contextlib
 import os
 import re
 import shlex
@@ -144,14 +145,10 @@ class Process:
         systemd's KillMode=mixed would: the unit's signal, then SIGKILL after a while."""
         if self.alive():
             os.killpg(self.popen.pid, self.stop_signal)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):  # then the SIGKILL below
                 self.popen.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         if self.popen.poll() is None:
             self.popen.wait(timeout=10)
 
