@@ -229,29 +229,30 @@ def _give_up(job: Job, reason: str) -> None:
 
 # ============================================================================ running
 class Progress:
-    """What a handler reports while it works (written at most every :data:`BEAT_EVERY` s)."""
+    """What a handler reports while it works.  A new stage, a new total and the last unit
+    are written at once; counts in between at most every :data:`BEAT_EVERY` s."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
         self._written = 0.0
         self._done = 0
+        self._total: int | None = None
 
     def advance(self, step: int = 1) -> None:
         """Count ``step`` more units done."""
-        self._done += step
-        self(self._done)
+        self(self._done + step)
 
-    def __call__(self, done: int | None = None, total: int | None = None, stage: str | None = None,
-                 *, force: bool = False) -> None:
+    def __call__(self, done: int | None = None, total: int | None = None, stage: str | None = None) -> None:
         values: dict[str, Any] = {}
         if done is not None:
             values["done"] = self._done = done
-        if total is not None:
-            values["total"] = total
         if stage is not None:
             values["stage"] = stage
+        news = stage is not None or (total is not None and total != self._total)
+        if total is not None:
+            values["total"] = self._total = total
         now = time.monotonic()
-        if not force and stage is None and now - self._written < BEAT_EVERY:
+        if not news and self._done != self._total and now - self._written < BEAT_EVERY:
             return
         self._written = now
         with _engine().begin() as connection:

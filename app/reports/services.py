@@ -577,8 +577,11 @@ class Order:
 
 def _order(job_kind: str, key: str, suffix: str, filename: str, mimetype: str, tenant: Tenant | None,
            **params: Any) -> Order:
+    # The template version (code, templates, fonts) is part of what is asked for: after a
+    # deployment or a font fixed, a report is a new job, not the old one's failure.
     return Order(job_kind, key, suffix, filename, mimetype,
                  {"key": key, "suffix": suffix, "locale": locale(), "day": today().isoformat(),
+                  "version": template_version(),
                   **({"slug": tenant.slug} if tenant else {}), **params},
                  tenant.slug if tenant else None)
 

@@ -2,6 +2,8 @@
 under the server's file name; no script is blocked by the CSP."""
 from __future__ import annotations
 
+import re
+
 from tests.helpers import log_in
 
 
@@ -21,4 +23,6 @@ def test_download_shows_progress_and_saves_the_pdf(live_server, page, bureau_a, 
     status = row.locator(".report-progress")
     status.wait_for(state="visible")
     page.wait_for_function("el => el.textContent.indexOf('已生成') >= 0", arg=status.element_handle())
+    # The seconds are a number, not the placeholder or Jinja's empty variables ("{}").
+    assert re.search(r"已生成（用时\d+\.\d秒）", status.text_content()), status.text_content()
     assert not [e for e in errors if "Content Security Policy" in e]
