@@ -374,6 +374,25 @@ WEIGHTS = {"bureau home": 3, "duty list": 3, "duty item": 4, "findings": 2, "sco
            "city dashboard": 3, "compare": 1}
 
 
+def _timed_run(targets, ready: threading.Event, server, recorder, duration: float) -> float:
+    """Start one thread per target (each called with the stop event), wait until every user
+    is ready, then measure ``duration`` seconds beside the /login reference probe; return
+    the seconds measured."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=target, args=(stop,), daemon=True) for target in targets]
+    for thread in threads:
+        thread.start()
+    ready.wait()  # every user logged in and found its pages: measure from here
+    probe = threading.Thread(target=reference_probe, args=(server.url, recorder, stop), daemon=True)
+    started = time.monotonic()
+    probe.start()
+    time.sleep(duration)
+    stop.set()
+    for thread in (*threads, probe):
+        thread.join()
+    return time.monotonic() - started
+
+
 def reference_probe(base_url: str, recorder: Recorder, stop: threading.Event, every: float = 0.25) -> None:
     """Anonymous ``GET /login`` every ``every`` seconds: the run's reference page."""
     user = User(base_url)
@@ -442,19 +461,7 @@ def scenario_pages(server: Server, slugs: list[str], users: int, duration: float
         return run
 
     targets = [browse(i) for i in range(users)]
-    stop = threading.Event()
-    threads = [threading.Thread(target=t, args=(stop,), daemon=True) for t in targets]
-    for thread in threads:
-        thread.start()
-    ready.wait()  # every user logged in and found its pages: measure from here
-    probe = threading.Thread(target=reference_probe, args=(server.url, recorder, stop), daemon=True)
-    started = time.monotonic()
-    probe.start()
-    time.sleep(duration)
-    stop.set()
-    for thread in (*threads, probe):
-        thread.join()
-    elapsed = time.monotonic() - started
+    elapsed = _timed_run(targets, ready, server, recorder, duration)
     labels = [*WEIGHTS, "all pages"]
     rows = {label: summarise(recorder.of(label), elapsed) for label in WEIGHTS}
     rows["all pages"] = summarise([s for s in recorder.samples if s.label in WEIGHTS], elapsed)
@@ -522,19 +529,7 @@ def scenario_writes(server: Server, slugs: list[str], writers: int, duration: fl
                 user.close()
         return run
 
-    stop = threading.Event()
-    threads = [threading.Thread(target=write(i), args=(stop,), daemon=True) for i in range(writers)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    probe = threading.Thread(target=reference_probe, args=(server.url, recorder, stop), daemon=True)
-    started = time.monotonic()
-    probe.start()
-    time.sleep(duration)
-    stop.set()
-    for thread in (*threads, probe):
-        thread.join()
-    elapsed = time.monotonic() - started
+    elapsed = _timed_run([write(i) for i in range(writers)], ready, server, recorder, duration)
     labels = ("write", "write with a PDF")
     rows = {label: summarise(recorder.of(label), elapsed) for label in labels}
     rows["all writes"] = summarise([s for s in recorder.samples if s.label in labels], elapsed)
