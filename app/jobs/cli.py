@@ -63,12 +63,16 @@ def worker(workers: int | None, worker_type: str, periodic: bool, max_tasks: int
                f"queue {app.config['QUEUE_URL']}", err=True)
     from . import services
 
-    # Jobs a killed worker left behind (no heartbeat for JOBS_STALE_SECONDS), and queued
-    # ones waiting as long, go to the queue again now rather than at the scheduler's next
-    # minute (a message sent twice runs its job once).
-    requeued = services.requeue_lost()
+    # A worker that starts may follow a crash: jobs of dead processes are taken again, and
+    # every queued job is handed over again, since its message may have died with the
+    # process that took it from the queue or with the web worker that was about to send
+    # it (a message sent twice runs its job once).  The scheduler's checks run now, not
+    # at the next minute: the roll-up catches up at once.
+    requeued = services.requeue_lost(every_queued=True)
     if requeued:
         click.echo(f"zeren jobs: {requeued} waiting or interrupted job(s) handed to the queue again", err=True)
+    if periodic:
+        services.tick()
     consumer.run()
 
 

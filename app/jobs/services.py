@@ -393,16 +393,17 @@ def _dead_here(worker: str | None) -> bool:
     return False
 
 
-def requeue_lost(now: datetime | None = None) -> int:
+def requeue_lost(now: datetime | None = None, *, every_queued: bool = False) -> int:
     """Hand lost jobs to the queue again: running ones whose worker stopped beating or, on
     this host, whose worker process is gone (a worker that starts after a crash need not
-    wait for the heartbeat to age), queued ones nobody took.  Returns how many."""
+    wait for the heartbeat to age), queued ones nobody took for JOBS_STALE_SECONDS (all
+    queued ones with ``every_queued``).  Returns how many."""
     now = now or utcnow()
     count = 0
     limit = now - stale_after()
+    waiting = Job.state == QUEUED if every_queued else and_(Job.state == QUEUED, Job.enqueued_at < limit)
     with _engine().connect() as connection:
-        rows = connection.execute(select(Job.__table__).where(or_(
-            Job.state == RUNNING, and_(Job.state == QUEUED, Job.enqueued_at < limit)))).all()
+        rows = connection.execute(select(Job.__table__).where(or_(Job.state == RUNNING, waiting))).all()
     lost = [job for job in map(_job, rows) if job.state == QUEUED or _dead_here(job.worker) or
             aware(job.heartbeat_at or job.started_at or job.created_at) < limit]
     for job in lost:

@@ -130,6 +130,19 @@ def test_a_queued_message_lost_with_the_queue_s_storage_is_sent_again(queued):
     assert services.get(job.id).state == DONE
 
 
+def test_a_starting_worker_sends_every_queued_job_again_and_each_runs_once(queued):
+    # A web worker killed between recording the job and sending its message, or a worker
+    # killed after taking the message: the row waits, the queue holds nothing.
+    orphan = services.submit("test.echo", "orphan", {"n": 1})
+    queued.flush()
+    waiting = services.submit("test.echo", "waiting", {"n": 2})  # its message is still there
+    assert services.requeue_lost() == 0
+    assert services.requeue_lost(every_queued=True) == 2
+    work()
+    assert services.get(orphan.id).state == DONE and services.get(waiting.id).state == DONE
+    assert sorted(call["n"] for call in CALLS) == [1, 2]  # the duplicate message found it taken
+
+
 def test_an_unreachable_queue_fails_the_job_and_says_so(app):
     app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"
     queue.configure(app)
