@@ -244,7 +244,10 @@ class Server:
 # ============================================================================ data root
 def base_env(data_root: Path, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEREN_") and k != "PROMETHEUS_MULTIPROC_DIR"}
-    env.update({"ZEREN_TENANTS_DIR": str(data_root), "ZEREN_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT)})
+    env.update({"ZEREN_TENANTS_DIR": str(data_root), "ZEREN_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT),
+                # The demo has one city account where a city has a person per account: its
+                # log-in limit (10 a minute) would refuse the simulated city users.
+                "ZEREN_LOGIN_RATE_LIMIT": "1000 per minute"})
     if database_url:
         env["ZEREN_DATABASE_URL"] = database_url
     return env
