@@ -84,7 +84,9 @@ def tenants_list(as_json: bool) -> None:
     head = services.tenant_head()
     rows = [{"slug": t.slug, "name": t.name, "status": t.status, "placement": t.placement,
              "revision": t.revision, "category": t.category, "data_version": t.data_version,
-             "current": t.revision == head} for t in services.list_tenants()]
+             "current": t.revision == head, "upgrade_error": t.upgrade_error,
+             "upgrade_failed_at": t.upgrade_failed_at.isoformat() if t.upgrade_failed_at else None}
+            for t in services.list_tenants()]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -93,6 +95,8 @@ def tenants_list(as_json: bool) -> None:
     for row in rows:
         flag = "" if row["current"] else "  (behind head: run flask tenants upgrade)"
         click.echo(f"{row['slug']:<20} {row['status']:<9} {row['revision'] or '-':<14} {row['placement']:<36} {row['name']}{flag}")
+        if row["upgrade_error"]:
+            click.secho(f"{'':<20} last upgrade failed {row['upgrade_failed_at']}: {row['upgrade_error']}", fg="red")
 
 
 @tenants_cli.command("archive")
@@ -152,10 +156,15 @@ def tenants_restore(archive: str, slug: str | None) -> None:
 
 @tenants_cli.command("upgrade")
 @click.option("--jobs", default=4, show_default=True, help="bureaus upgraded in parallel")
+@click.option("--verify", is_flag=True,
+              help="open every bureau, also those the catalog records at head, and read its own version")
 @click.argument("slugs", nargs=-1)
-def tenants_upgrade(jobs: int, slugs: tuple[str, ...]) -> None:
-    """Upgrade every bureau (or the SLUGS given) to the head revision."""
-    total = len(slugs) if slugs else len(services.list_tenants())
+def tenants_upgrade(jobs: int, verify: bool, slugs: tuple[str, ...]) -> None:
+    """Upgrade every bureau (or the SLUGS given) to the head revision.
+
+    Bureaus the catalog records at head are skipped without being opened; a run that was
+    interrupted or left failures is continued by running it again."""
+    total = len(slugs) if slugs else services.count_tenants()
     failures: list[str] = []
     with click.progressbar(length=total, label="upgrading bureaus", file=sys.stderr) as bar:
         def on_done(slug: str, revision: str | None, error: str | None) -> None:
@@ -163,7 +172,7 @@ def tenants_upgrade(jobs: int, slugs: tuple[str, ...]) -> None:
                 failures.append(f"{slug}: {error}")
             bar.update(1)
 
-        report = services.upgrade_all(jobs=jobs, slugs=list(slugs) or None, on_done=on_done)
+        report = services.upgrade_all(jobs=jobs, slugs=list(slugs) or None, on_done=on_done, verify=verify)
     click.echo(f"{len(report.upgraded)} upgraded, {len(report.current)} already current, "
                f"{len(report.failed)} failed in {report.seconds:.2f} s")
     for line in failures:

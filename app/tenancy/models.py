@@ -44,6 +44,10 @@ class Tenant(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
     revision: Mapped[str | None] = mapped_column(String(40))
     # Incremented after every commit that changed the bureau's rows (roll-up staleness).
     data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The last failed upgrade of the bureau's database (cleared by a successful one), so
+    # `flask tenants list` says which bureaus a run left behind and why.
+    upgrade_error: Mapped[str | None] = mapped_column(String(500))
+    upgrade_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property

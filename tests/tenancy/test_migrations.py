@@ -71,6 +71,7 @@ def test_a_bureau_behind_head_answers_503_until_upgraded(app, client, bureau_a, 
 def test_upgrade_reports_a_broken_bureau_and_carries_on(app, bureau_a, bureau_b):
     _set_back_one_revision(app, bureau_b.tenant)
     broken = bureau_a.tenant
+    _set_back_one_revision(app, broken)  # behind head, so the run opens it
     if broken.backend == "sqlite":
         store = app.extensions["zeren.tenant_store"]
         store.forget(broken.ref)
@@ -83,3 +84,61 @@ def test_upgrade_reports_a_broken_bureau_and_carries_on(app, bureau_a, bureau_b)
     assert f"FAILED {broken.slug}" in result.output
     db.session.expire_all()
     assert db.session.scalar(select(Tenant.revision).where(Tenant.id == bureau_b.tenant.id)) == tenancy.tenant_head()
+
+
+def _break(app, tenant) -> object:
+    """Make a bureau's database unreachable; return what puts it back."""
+    store = app.extensions["zeren.tenant_store"]
+    if tenant.backend == "sqlite":
+        store.forget(tenant.ref)
+        path = Path(store.sqlite_path(tenant.ref))
+        good = path.read_bytes()
+        path.write_bytes(b"this is not a database" * 100)
+
+        def repair() -> None:
+            store.forget(tenant.ref)
+            path.write_bytes(good)
+        return repair
+    server = tenant.server
+    db.session.execute(update(Tenant).where(Tenant.id == tenant.id).values(server="nowhere"))
+    db.session.commit()
+
+    def repair() -> None:
+        db.session.execute(update(Tenant).where(Tenant.id == tenant.id).values(server=server))
+        db.session.commit()
+    return repair
+
+
+def test_bureaus_the_catalog_records_at_head_are_not_opened_unless_verified(app, bureau_a, bureau_b):
+    repair = _break(app, bureau_a.tenant)
+    try:
+        result = app.test_cli_runner().invoke(args=["tenants", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert "0 upgraded, 2 already current, 0 failed" in result.output
+        # --verify reads every bureau's own version table, so the broken one is found.
+        result = app.test_cli_runner().invoke(args=["tenants", "upgrade", "--verify"])
+        assert result.exit_code == 1 and f"FAILED {bureau_a.slug}" in result.output
+    finally:
+        repair()
+
+
+def test_a_failed_upgrade_is_recorded_and_the_next_run_continues_with_what_is_left(app, bureau_a, bureau_b):
+    _set_back_one_revision(app, bureau_a.tenant)
+    _set_back_one_revision(app, bureau_b.tenant)
+    repair = _break(app, bureau_a.tenant)
+    result = app.test_cli_runner().invoke(args=["tenants", "upgrade"])
+    assert result.exit_code == 1 and "1 upgraded, 0 already current, 1 failed" in result.output
+    listed = app.test_cli_runner().invoke(args=["tenants", "list"])
+    assert "last upgrade failed" in listed.output and bureau_a.slug in listed.output
+    failed = db.session.scalar(select(Tenant).where(Tenant.id == bureau_a.tenant.id).execution_options(
+        populate_existing=True))
+    assert failed.upgrade_error and failed.upgrade_failed_at is not None and failed.revision != tenancy.tenant_head()
+
+    repair()
+    result = app.test_cli_runner().invoke(args=["tenants", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "1 upgraded, 1 already current, 0 failed" in result.output  # bureau_b is not opened again
+    db.session.expire_all()
+    done = db.session.get(Tenant, bureau_a.tenant.id)
+    assert done.revision == tenancy.tenant_head() and done.upgrade_error is None and done.upgrade_failed_at is None
+    assert "last upgrade failed" not in app.test_cli_runner().invoke(args=["tenants", "list"]).output
