@@ -33,6 +33,10 @@ class Config:
     # Bounded LRU of per-bureau engines (SQLite files / PostgreSQL option engines).
     TENANT_ENGINE_CACHE: int = 64
     SQLITE_BUSY_TIMEOUT_MS: int = 5000
+    # psycopg prepares a statement run five times on one connection.  A pooler in
+    # transaction mode (PgBouncer before 1.21) hands the next transaction another server
+    # connection, where that statement does not exist: turn this off behind one.
+    PG_PREPARED_STATEMENTS: bool = True
     MIGRATIONS_DIR: str = str(PROJECT_ROOT / "migrations")
 
     SECRET_KEY: str | None = None
@@ -168,6 +172,7 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "LOG_LEVEL": str,
     "METRICS_ALLOW": lambda value: tuple(part.strip() for part in value.split(",") if part.strip()),
     "TENANT_ENGINE_CACHE": int,
+    "PG_PREPARED_STATEMENTS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
     "MIGRATIONS_DIR": str,
     "LOGIN_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
@@ -217,6 +222,10 @@ def finalise(config: dict) -> None:
     if config["DATABASE_URL"].startswith("sqlite"):
         # The pool_pre_ping default is useless for SQLite files; keep options minimal.
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    config["PG_CONNECT_ARGS"] = {} if config.get("PG_PREPARED_STATEMENTS", True) else {"prepare_threshold": None}
+    if config["DATABASE_URL"].startswith("postgresql") and config["PG_CONNECT_ARGS"]:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {**config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+                                               "connect_args": config["PG_CONNECT_ARGS"]}
     production = config.get("ENV_NAME") == "production"
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _development_secret(tenants_dir, production=production)

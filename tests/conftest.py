@@ -21,6 +21,7 @@ from werkzeug.routing import Rule
 from app.extensions import db
 from app.tenancy.migrations import upgrade_catalog
 from tests.helpers import MIGRATIONS_DIR, PASSWORD, SYSTEM, Bureau, People, add_people, make_app, make_bureau
+from tests.support.settings import cleared
 
 POSTGRES_URL = os.environ.get("ZEREN_TEST_POSTGRES_URL")
 
@@ -105,7 +106,7 @@ def _shared_url_builders():
 def app(tmp_path, postgres_database, catalog_template, monkeypatch):
     """The application with an empty, migrated catalog; an app context is pushed."""
     for name in list(os.environ):
-        if name.startswith("ZEREN_") and name != "ZEREN_TEST_POSTGRES_URL":
+        if cleared(name):
             monkeypatch.delenv(name)
     application = make_app(tmp_path, postgres_database, catalog_template)
     with application.app_context():

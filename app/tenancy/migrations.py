@@ -76,7 +76,8 @@ def migration_connection(store: TenantStore, ref: TenantRef) -> Iterator[Connect
     which must never leak into the shared, pooled engine the web requests use.
     """
     if ref.backend == POSTGRESQL:
-        engine = create_engine(store.servers[ref.server], poolclass=NullPool)
+        engine = create_engine(store.servers[ref.server], poolclass=NullPool,
+                               connect_args=store.engine_options.get("connect_args", {}))
         try:
             with engine.begin() as connection:
                 yield connection

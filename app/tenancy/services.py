@@ -530,7 +530,8 @@ def _upgrade_in_worker(ref: TenantRef, settings: dict) -> str | None:
     module globals, so two migrations must never run in threads of one process)."""
     worker_store = TenantStore(tenants_dir=settings["tenants_dir"], catalog_url=settings["catalog_url"],
                                servers=settings["servers"], capacity=1,
-                               busy_timeout_ms=settings["busy_timeout_ms"])
+                               busy_timeout_ms=settings["busy_timeout_ms"],
+                               engine_options=settings["engine_options"])
     try:
         return migrations.upgrade_tenant(worker_store, ref, settings["migrations_dir"])
     finally:
@@ -565,7 +566,8 @@ def upgrade_all(jobs: int = 4, slugs: list[str] | None = None,
         .order_by(Tenant.id))}
     s = store()
     settings = {"tenants_dir": str(s.tenants_dir), "catalog_url": s.catalog_url, "servers": s.servers,
-                "busy_timeout_ms": s.busy_timeout_ms, "migrations_dir": migrations_dir()}
+                "busy_timeout_ms": s.busy_timeout_ms, "migrations_dir": migrations_dir(),
+                "engine_options": s.engine_options}
 
     def finish(slug: str, revision: str | None, error: BaseException | None) -> None:
         if error is not None:

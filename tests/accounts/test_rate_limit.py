@@ -19,6 +19,7 @@ from app import create_app
 from app.accounts.ratelimit import CatalogStorage
 from app.extensions import db
 from tests.helpers import PASSWORD
+from tests.support.settings import cleared
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -66,7 +67,7 @@ def test_catalog_storage_loses_no_hit_under_concurrency(app):
 # -- configuration -----------------------------------------------------------------------
 def _production_env(monkeypatch, tmp_path, **extra):
     for name in list(os.environ):
-        if name.startswith("ZEREN_") and name != "ZEREN_TEST_POSTGRES_URL":
+        if cleared(name):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ZEREN_ENV", "production")
     monkeypatch.setenv("ZEREN_SECRET_KEY", "a-production-secret-" + "k" * 32)
@@ -134,7 +135,7 @@ class Browser:
 
 
 def _start_servers(app, tmp_path, count: int = 2, **env) -> list[tuple[subprocess.Popen, str]]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("ZEREN_")}
+    environment = {key: value for key, value in os.environ.items() if not cleared(key)}
     environment.update({
         "ZEREN_ENV": "production",
         "ZEREN_SECRET_KEY": "shared-secret-of-both-servers-" + "k" * 32,

@@ -17,6 +17,7 @@ from app.core.actor import Actor
 from app.extensions import db
 from app.tenancy.migrations import upgrade_catalog
 from tests.helpers import make_app
+from tests.support.settings import cleared
 
 PASSWORD = "demo-password-1"
 MM = 72 / 25.4
@@ -31,7 +32,7 @@ def city(tmp_path_factory, postgres_database):
         import os
 
         for name in list(os.environ):
-            if name.startswith("ZEREN_") and name != "ZEREN_TEST_POSTGRES_URL":
+            if cleared(name):
                 patch.delenv(name)
         application = make_app(tmp_path_factory.mktemp("reports-demo"), postgres_database)
         with application.app_context():

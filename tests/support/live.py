@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.settings import cleared
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -135,7 +137,7 @@ class Browser:
 
 def server_env(data_root: Path, **extra: str) -> dict[str, str]:
     """Environment for processes sharing one SQLite data root and one secret key."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEREN_")}
+    env = {k: v for k, v in os.environ.items() if not cleared(k)}
     env.update({"ZEREN_TENANTS_DIR": str(data_root), "ZEREN_SECRET_KEY": "live-test-secret-" + "x" * 40,
                 "ZEREN_REPORTS_PREPARE": "0", "PYTHONPATH": str(PROJECT_ROOT)})
     env.update(extra)
