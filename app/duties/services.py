@@ -83,6 +83,18 @@ def can_change_record(record: ProgressRecord, actor: Actor) -> bool:
     return can_record(record.item, actor) and actor.id is not None and record.author_id == actor.id
 
 
+def recorded_for(record: ProgressRecord, people: dict[int, Person]) -> str | None:
+    """The name of the person ``record`` was recorded for when someone else wrote it
+    (the clerk for the secretary), ``None`` when the person wrote their own or nobody
+    owned the item.  ``people``: the bureau's people by id."""
+    if not record.for_person_name:
+        return None
+    person = people.get(record.for_person_id) if record.for_person_id is not None else None
+    if person is not None and person.user_id is not None and person.user_id == record.author_id:
+        return None
+    return record.for_person_name
+
+
 def change_refusal(record: ProgressRecord, actor: Actor) -> str | None:
     """Why ``actor`` may not change ``record``, or ``None``."""
     if can_change_record(record, actor):

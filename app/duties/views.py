@@ -443,6 +443,7 @@ def _render_item(item, record_form: RecordForm, status: int = 200):
         record_confirm=ConfirmVersionForm(formdata=None), actor=actor,
         may_record=services.can_record(item, actor) and not read_only,
         record_refusal=services.record_refusal(item, actor),
+        recorded_for=lambda r, people={p.id: p for p in people_services.list_people()}: services.recorded_for(r, people),
         may_manage=services.can_manage(actor) and not read_only, read_only=read_only,
         can_change_record=lambda r: services.can_change_record(r, actor) and not read_only,
         group=group, area_label=item.duty_list.area_label(item.area)), status
