@@ -191,8 +191,10 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     diligence = max(0.25, min(1.0, 0.97 - 0.6 * spread + rng.uniform(-0.08, 0.08)))
     slug = tenant.slug
     shared_pdf = None
+    by_id = {p.id: p for p in people}
     for item in duty_list.items:
-        owner = item.owner
+        # (owner_id was set above: the loaded relationship may still say nobody)
+        owner = by_id.get(item.owner_id)
         filed = 0
         for number, day in enumerate(_record_dates(item, rng, upto, diligence), start=1):
             text = rng.choice(SUMMARIES_BY_KEY.get(item.source_key or "")
