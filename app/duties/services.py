@@ -629,6 +629,14 @@ def publish_problems(duty_list: DutyList) -> list[Problem]:
     if not items:
         return [Problem("empty", _("The list has no items."), blocking=True)]
     problems = []
+    # the split first: it gives the member items made before the members an owner
+    unsplit = unsplit_member_items(duty_list)
+    if unsplit:
+        absent = {p.id for _i, missing in unsplit for p in missing}
+        names = [p.name for p in _active_members() if p.id in absent]  # in the People page's order
+        problems.append(Problem("unsplit", _("%(n)s “one post, two responsibilities” items are not yet given to every "
+                                             "leadership member (missing: %(names)s).", n=len(unsplit),
+                                             names="、".join(names)), [i for i, _m in unsplit]))
     unowned = [i for i in items if i.owner_id is None]
     if unowned:
         problems.append(Problem("unowned", _("%(n)s items have no responsible person.", n=len(unowned)), unowned))
@@ -636,12 +644,6 @@ def publish_problems(duty_list: DutyList) -> list[Problem]:
     if inactive:
         problems.append(Problem("inactive", _("%(n)s items belong to people marked inactive.", n=len(inactive)),
                                 inactive))
-    unsplit = unsplit_member_items(duty_list)
-    if unsplit:
-        names = sorted({p.name for _i, missing in unsplit for p in missing})
-        problems.append(Problem("unsplit", _("%(n)s “one post, two responsibilities” items are not yet given to every "
-                                             "leadership member (missing: %(names)s).", n=len(unsplit),
-                                             names="、".join(names)), [i for i, _m in unsplit]))
     if not _active_members() and any(i.category == "member" for i in items):
         problems.append(Problem("no_members", _("No leadership member is entered on the People page.")))
     present = {i.category for i in items}

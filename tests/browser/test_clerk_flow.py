@@ -7,7 +7,7 @@
   assignment, and publishes through the publish check, which first refuses without the
   confirmation.
 
-Screenshots go to ``$ZEREN_SCREENSHOTS`` when it is set (otherwise to the test's tmp dir).
+Screenshots go to ``$SCREENSHOTS_DIR`` when it is set (otherwise to the test's tmp dir).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def fixed_today(monkeypatch):
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:
-    folder = Path(os.environ.get("ZEREN_SCREENSHOTS") or tmp_path)
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
