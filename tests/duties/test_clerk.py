@@ -90,6 +90,7 @@ def test_an_editor_cannot_change_another_ones_record(app, client, bureau_a, bure
     login(client, bureau_a.editor.username)
     page = _text(client.get(f"/b/{bureau_a.slug}/duties/items/{item_id}"))
     assert f"/records/{record_id}/edit" not in page
+    assert "他人记录的条目，由记录人本人或本单位管理员修改" in page
     assert client.post(f"/b/{bureau_a.slug}/duties/records/{record_id}/delete",
                        data={"version": version}).status_code == 403
 
