@@ -34,7 +34,7 @@ def _member_or_404(user_id: int):
 def home():
     from app.duties.services import home_summary
 
-    return render_template("bureau/home.html", members=accounts.bureau_members(_tenant()), duties=home_summary())
+    return render_template("bureau/home.html", members=accounts.bureau_members(_tenant()), duties=home_summary(user_id=current_user.id))
 
 
 @bp.route("/users", methods=["GET", "POST"])

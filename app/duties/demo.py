@@ -182,20 +182,30 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
         item.owner_id = liaison.id
     services.set_list_status(duty_list, "published", version=duty_list.version, actor=actor)
 
+    # The 党建办's clerk (the demo editor) keeps the 台账 for the leaders, who have no
+    # account: their records show "for <leader>, recorded by <clerk>".
+    editor = db.session.scalar(select(User).where(User.username == f"{tenant.slug}-editor"))
+    clerk_id, clerk_name = (editor.id, liaison.name) if editor is not None else (None, liaison.name)
     upto = min(services.today(), LAST_DEMO_DAY)
     spread = index / max(count - 1, 1)
     diligence = max(0.25, min(1.0, 0.97 - 0.6 * spread + rng.uniform(-0.08, 0.08)))
     slug = tenant.slug
     shared_pdf = None
+    by_id = {p.id: p for p in people}
     for item in duty_list.items:
-        owner = item.owner
+        # (owner_id was set above: the loaded relationship may still say nobody)
+        owner = by_id.get(item.owner_id)
         filed = 0
         for number, day in enumerate(_record_dates(item, rng, upto, diligence), start=1):
             text = rng.choice(SUMMARIES_BY_KEY.get(item.source_key or "")
                               or SUMMARIES.get(item.area, SUMMARIES["organisational"]))
+            by_clerk = owner is None or owner.user_id is None and owner.kind in ("secretary", "member")
             record = ProgressRecord(item_id=item.id, occurred_on=day, count=1,
                                     summary=text.format(month=day.month, n=rng.randint(2, 6)),
-                                    author_name=liaison.name if owner is None else owner.name)
+                                    author_id=clerk_id if by_clerk else owner.user_id,
+                                    author_name=clerk_name if by_clerk else owner.name,
+                                    for_person_id=owner.id if owner else None,
+                                    for_person_name=owner.name if owner else "")
             db.session.add(record)
             if rng.random() < 0.18 + 0.2 * diligence:
                 kind = rng.choice(EVIDENCE_NAMES)

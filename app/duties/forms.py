@@ -110,6 +110,20 @@ class ConfirmVersionForm(VersionedForm):
     submit = SubmitField(_l("Confirm"))
 
 
+class AssignForm(FlaskForm):
+    """Bulk assignment on the list page: the ticked items (``items``, read from the
+    request's list of values) get one owner."""
+
+    owner_id = _select(_l("Give the ticked items to"))
+    items = HiddenField()  # carries the field's errors; the ticks are checkboxes named "items"
+    submit = SubmitField(_l("Assign"))
+
+
+class PublishForm(VersionedForm):
+    acknowledge = BooleanField(_l("I have read the problems above and want to publish the list as it is"))
+    submit = SubmitField(_l("Publish the list"))
+
+
 class MoveForm(FlaskForm):
     direction = HiddenField()
 
@@ -125,6 +139,7 @@ class FilterForm(FlaskForm):
     owner = _select(_l("Responsible person"))
     status = _select(_l("Status"))
     attention = BooleanField(_l("Overdue or behind schedule only"))
+    due = _select(_l("Due"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
 
 

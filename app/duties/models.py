@@ -163,6 +163,11 @@ class ProgressRecord(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     # The account that wrote it (copied id and name: no FK into the catalog).
     author_id: Mapped[int | None] = mapped_column(BigId)
     author_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    # For whom it was recorded: the item's owner when the record was written (the clerk
+    # keeps the 台账 for the leaders).  The name is copied so that the record still says
+    # whose work it was after the item changes hands or the person is removed.
+    for_person_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("people.id", ondelete="SET NULL"))
+    for_person_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
 
     item: Mapped[DutyItem] = relationship(back_populates="records")
     attachments: Mapped[list[Attachment]] = relationship(

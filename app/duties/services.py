@@ -52,19 +52,57 @@ def can_manage(actor: Actor) -> bool:
 
 
 def can_record(item: DutyItem, actor: Actor) -> bool:
-    """Administrators record on every item; editors on the items of the person linked to
-    their account."""
-    if actor.is_bureau_admin:
-        return True
-    return (actor.role == "bureau_editor" and item.owner is not None and actor.id is not None
-            and item.owner.user_id == actor.id)
+    """Administrators and editors record on every item of their bureau.
+
+    In a bureau the 台账 is kept by the 党建办's clerk (信息员/联络员) for the secretary and
+    the members, who rarely log in themselves; an editor account is what the administrator
+    gives to whoever keeps it.  A record is attributed to the item's owner (for whom) and
+    to the account that wrote it (who), and audited, so nothing is lost by not naming
+    recorders per item, and no year-end deadline waits for an administrator to add one.
+    """
+    return actor.is_bureau_admin or actor.is_bureau_editor
+
+
+def record_refusal(item: DutyItem, actor: Actor) -> str | None:
+    """Why ``actor`` may not record on ``item`` (a sentence for the page), or ``None``.
+
+    The list's own read-only reason (year lock, archive) is :func:`read_only_reason`.
+    """
+    if can_record(item, actor):
+        return None
+    if actor.is_city or actor.role == "reader":
+        return _("City committee accounts read the bureaus' records; each bureau records its own work.")
+    return _("Your account can only read this bureau's pages. To record progress, ask the bureau's administrator "
+             "to give your account the editor role.")
 
 
 def can_change_record(record: ProgressRecord, actor: Actor) -> bool:
-    """Administrators change every record; editors the ones they wrote on their items."""
+    """Administrators change every record; editors the ones they wrote."""
     if actor.is_bureau_admin:
         return True
-    return can_record(record.item, actor) and record.author_id == actor.id
+    return can_record(record.item, actor) and actor.id is not None and record.author_id == actor.id
+
+
+def recorded_for(record: ProgressRecord, people: dict[int, Person]) -> str | None:
+    """The name of the person ``record`` was recorded for when someone else wrote it
+    (the clerk for the secretary), ``None`` when the person wrote their own or nobody
+    owned the item.  ``people``: the bureau's people by id."""
+    if not record.for_person_name:
+        return None
+    person = people.get(record.for_person_id) if record.for_person_id is not None else None
+    if person is not None and person.user_id is not None and person.user_id == record.author_id:
+        return None
+    return record.for_person_name
+
+
+def change_refusal(record: ProgressRecord, actor: Actor) -> str | None:
+    """Why ``actor`` may not change ``record``, or ``None``."""
+    if can_change_record(record, actor):
+        return None
+    if not can_record(record.item, actor):
+        return record_refusal(record.item, actor)
+    return _("Recorded by %(name)s: only they or the bureau's administrator can change it.",
+             name=record.author_name or _("someone else"))
 
 
 def require_writable(duty_list: DutyList) -> None:
@@ -438,16 +476,37 @@ def split_per_member(item: DutyItem, *, version: Any, actor: Actor) -> list[Duty
     members = [p for p in list_people(active_only=True) if p.kind == "member"]
     if not members:
         raise ValidationError(_("Add the leadership members (role: member of the Party group) on the People page first."))
+    created, _assigned = _split_group(item, members)
+    record_bureau("duty_item.split", "duty_item", item.id, summary=f"按班子成员分解事项：{_short(item.content)}",
+                  after={"owners": [p.name for p in members], "created": [c.id for c in created]}, actor=actor)
+    return created
+
+
+def _active_members() -> list[Person]:
+    return [p for p in list_people(active_only=True) if p.kind == "member"]
+
+
+def _split_group(item: DutyItem, members: list[Person]) -> tuple[list[DutyItem], list[DutyItem]]:
+    """Give the group of ``item`` (its copies: same ``source_key``) one item per member:
+    its items without owner go to members without a copy first, then copies are added.
+    Returns (copies added, items given an owner)."""
     if not item.source_key:
         item.source_key = f"X-{item.id}"
     group = list(db.session.scalars(select(DutyItem).where(
-        DutyItem.list_id == item.list_id, DutyItem.source_key == item.source_key)))
+        DutyItem.list_id == item.list_id, DutyItem.source_key == item.source_key).order_by(DutyItem.sort_order,
+                                                                                            DutyItem.id)))
+    # the item asked about is the first to get an owner
+    group = [item] + [i for i in group if i is not item]
     covered = {i.owner_id for i in group if i.owner_id is not None}
     missing = [p for p in members if p.id not in covered]
+    assigned: list[DutyItem] = []
+    for unowned in [i for i in group if i.owner_id is None]:
+        if not missing:
+            break
+        unowned.owner_id = missing.pop(0).id
+        assigned.append(unowned)
     created: list[DutyItem] = []
-    if item.owner_id is None and missing:
-        item.owner_id = missing.pop(0).id
-    order = item.sort_order
+    order = max(i.sort_order for i in group)
     for person in missing:
         order += 1
         copy = DutyItem(list_id=item.list_id, category=item.category, area=item.area, content=item.content,
@@ -457,9 +516,161 @@ def split_per_member(item: DutyItem, *, version: Any, actor: Actor) -> list[Duty
         db.session.add(copy)
         created.append(copy)
     db.session.flush()
-    record_bureau("duty_item.split", "duty_item", item.id, summary=f"按班子成员分解事项：{_short(item.content)}",
-                  after={"owners": [p.name for p in members], "created": [c.id for c in created]}, actor=actor)
-    return created
+    return created, assigned
+
+
+def unsplit_member_items(duty_list: DutyList) -> list[tuple[DutyItem, list[Person]]]:
+    """The "one post, two responsibilities" items some active member has no copy of:
+    (the first item of each such group, the members missing)."""
+    members = _active_members()
+    groups: dict[str, list[DutyItem]] = defaultdict(list)
+    for item in duty_list.items:
+        if item.category == "member":
+            groups[item.source_key or f"X-{item.id}"].append(item)
+    found = []
+    for items in groups.values():
+        covered = {i.owner_id for i in items if i.owner_id is not None}
+        missing = [p for p in members if p.id not in covered]
+        if missing:
+            found.append((items[0], missing))
+    return found
+
+
+@writes
+def split_all_members(duty_list: DutyList, *, actor: Actor) -> dict:
+    """Split every "one post, two responsibilities" item of the list by member, in one go
+    (:func:`split_per_member` for each group): the items made before the members were
+    entered get an owner, and each active member who has no copy gets one.
+
+    Returns counts: ``groups`` split, ``created`` copies, ``assigned`` items given an owner.
+    """
+    require(can_manage(actor))
+    require_writable(duty_list)
+    members = _active_members()
+    if not members:
+        raise ValidationError(_("Add the leadership members (role: member of the Party group) on the People page first."))
+    todo = unsplit_member_items(duty_list)
+    if not any(i.category == "member" for i in duty_list.items):
+        raise ValidationError(_("This list has no items of leadership members."))
+    created: list[DutyItem] = []
+    assigned: list[DutyItem] = []
+    for item, _missing in todo:
+        more, given = _split_group(item, members)
+        created += more
+        assigned += given
+    if todo:
+        record_bureau("duty_list.split_members", "duty_list", duty_list.id,
+                      summary=f"按班子成员分解{duty_list.year}年度全部“一岗双责”事项（{len(todo)}项）",
+                      after={"members": [p.name for p in members], "items": [_short(i.content) for i, _m in todo],
+                             "created": len(created), "assigned": len(assigned)}, actor=actor)
+    db.session.expire(duty_list, ["items"])
+    return {"groups": len(todo), "created": len(created), "assigned": len(assigned)}
+
+
+MAX_BULK_ITEMS = 2000
+
+
+@writes
+def assign_owner(duty_list: DutyList, item_ids: Iterable[Any], owner_id: Any, *, actor: Actor) -> int:
+    """Give many items of ``duty_list`` one owner (bulk assignment while setting up the
+    year).  Each changed item gets its own audit entry (before/after), as if edited one
+    by one; returns how many changed.
+
+    Versions are not checked: only the owner changes, the change is audited per item,
+    and a form of fifty checkboxes would otherwise fail whenever anyone touched one item.
+    """
+    require(can_manage(actor))
+    require_writable(duty_list)
+    errors: dict[str, list[str]] = {}
+    people = {p.id: p for p in list_people()}
+    try:
+        owner = people.get(int(owner_id)) if owner_id not in (None, "") else None
+    except (TypeError, ValueError):
+        owner = None
+    if owner is None:
+        errors["owner_id"] = [_("Choose a person from the list.")]
+    elif not owner.active:
+        errors["owner_id"] = [_("%(name)s is marked inactive: choose someone active.", name=owner.name)]
+    ids: set[int] = set()
+    for raw in list(item_ids)[:MAX_BULK_ITEMS + 1]:
+        try:
+            ids.add(int(raw))
+        except (TypeError, ValueError):
+            continue
+    items = [i for i in duty_list.items if i.id in ids]
+    if not items:
+        errors["items"] = [_("Tick at least one item in the table.")]
+    elif len(ids) > MAX_BULK_ITEMS or len(items) != len(ids):
+        errors["items"] = [_("Some of the ticked items are not in this list any more: reload the page.")]
+    if errors:
+        raise ValidationError(_("The owners could not be assigned."), errors)
+    changed = 0
+    for item in items:
+        if item.owner_id != owner.id:
+            apply_item(item, {"owner_id": owner.id}, actor)
+            changed += 1
+    return changed
+
+
+@dataclass
+class Problem:
+    """One thing the publish check found: ``blocking`` ones stop publishing, the others
+    need the administrator's confirmation."""
+
+    code: str
+    message: str
+    items: list = field(default_factory=list)
+    blocking: bool = False
+
+
+def publish_problems(duty_list: DutyList) -> list[Problem]:
+    """What is missing before ``duty_list`` is published (the publish check page)."""
+    items = list(duty_list.items)
+    if not items:
+        return [Problem("empty", _("The list has no items."), blocking=True)]
+    problems = []
+    # the split first: it gives the member items made before the members an owner
+    unsplit = unsplit_member_items(duty_list)
+    if unsplit:
+        absent = {p.id for _i, missing in unsplit for p in missing}
+        names = [p.name for p in _active_members() if p.id in absent]  # in the People page's order
+        problems.append(Problem("unsplit", _("%(n)s “one post, two responsibilities” items are not yet given to every "
+                                             "leadership member (missing: %(names)s).", n=len(unsplit),
+                                             names="、".join(names)), [i for i, _m in unsplit]))
+    unowned = [i for i in items if i.owner_id is None]
+    if unowned:
+        problems.append(Problem("unowned", _("%(n)s items have no responsible person.", n=len(unowned)), unowned))
+    inactive = [i for i in items if i.owner is not None and not i.owner.active]
+    if inactive:
+        problems.append(Problem("inactive", _("%(n)s items belong to people marked inactive.", n=len(inactive)),
+                                inactive))
+    if not _active_members() and any(i.category == "member" for i in items):
+        problems.append(Problem("no_members", _("No leadership member is entered on the People page.")))
+    present = {i.category for i in items}
+    empty = [str(label) for code, label in CATEGORIES.items() if code not in present]
+    if empty:
+        problems.append(Problem("empty_category", _("No item in: %(names)s.", names="；".join(empty))))
+    return problems
+
+
+@writes
+def publish_list(duty_list: DutyList, *, version: Any, acknowledged: bool, actor: Actor) -> DutyList:
+    """Publish a draft after the publish check: refused while a blocking problem remains,
+    and, when there are other problems, unless the administrator confirmed them."""
+    require(can_manage(actor))
+    require_writable(duty_list)
+    check_version(duty_list, version)
+    if duty_list.status != "draft":
+        raise ValidationError(_("This change of status is not possible."))
+    problems = publish_problems(duty_list)
+    blocking = [p for p in problems if p.blocking]
+    if blocking:
+        raise ValidationError(blocking[0].message)
+    if problems and not acknowledged:
+        raise ValidationError(_("The list was not published."),
+                              {"acknowledge": [_("Tick the box to publish the list with the problems listed above.")]})
+    set_list_status(duty_list, "published", version=duty_list.version, actor=actor)
+    return duty_list
 
 
 @writes
@@ -494,7 +705,8 @@ def get_attachment(attachment_id: int) -> Attachment:
 
 def _record_snapshot(record: ProgressRecord) -> dict:
     return {"item_id": record.item_id, "occurred_on": record.occurred_on, "summary": record.summary,
-            "count": record.count, "files": [a.original_name for a in record.attachments]}
+            "count": record.count, "files": [a.original_name for a in record.attachments],
+            "for_person": record.for_person_name or None, "recorded_by": record.author_name or None}
 
 
 def _clean_record(item: DutyItem, data: dict) -> tuple[dict, dict[str, list[str]]]:
@@ -573,12 +785,19 @@ def add_record(item: DutyItem, data: dict, *, files: Iterable[Upload] = (), acto
         raise ValidationError(_("The record could not be saved."), errors)
     prepared = prepare_uploads(files)
     _spooled(prepared)
-    record = ProgressRecord(item_id=item.id, author_id=actor.id, author_name=actor.display_name[:60], **clean)
+    owner = item.owner
+    record = ProgressRecord(item_id=item.id, author_id=actor.id, author_name=actor.display_name[:60],
+                            for_person_id=owner.id if owner else None,
+                            for_person_name=owner.name[:60] if owner else "", **clean)
     db.session.add(record)
     _attach(record, prepared, actor)
     db.session.flush()
-    record_bureau("duty_record.create", "progress_record", record.id,
-                  summary=f"记录履责情况：{_short(item.content)}", after=_record_snapshot(record), actor=actor)
+    # The trail says whose work it was when someone else wrote it down.
+    on_behalf = owner is not None and (owner.user_id is None or owner.user_id != actor.id)
+    summary = (f"为{owner.name}记录履责情况：{_short(item.content)}" if on_behalf
+               else f"记录履责情况：{_short(item.content)}")
+    record_bureau("duty_record.create", "progress_record", record.id, summary=summary,
+                  after=_record_snapshot(record), actor=actor)
     return record
 
 
@@ -743,6 +962,7 @@ class Filters:
     status: str = ""
     attention: bool = False  # overdue or behind schedule
     q: str = ""
+    due: str = ""            # "month": due this month and not done (the home page's list)
 
     @classmethod
     def from_args(cls, args: Any) -> "Filters":
@@ -750,17 +970,19 @@ class Filters:
             return str(args.get(name, "") or "").strip()[:limit]
 
         return cls(category=pick("category"), area=pick("area"), owner=pick("owner"), status=pick("status"),
-                   attention=pick("attention") in ("1", "on", "true"), q=pick("q", 100))
+                   attention=pick("attention") in ("1", "on", "true"), q=pick("q", 100),
+                   due="month" if pick("due") == "month" else "")
 
     @property
     def active(self) -> bool:
-        return bool(self.category or self.area or self.owner or self.status or self.attention or self.q)
+        return bool(self.category or self.area or self.owner or self.status or self.attention or self.q or self.due)
 
 
-def filter_rows(rows: list[ItemRow], filters: Filters) -> list[ItemRow]:
+def filter_rows(rows: list[ItemRow], filters: Filters, day: date | None = None) -> list[ItemRow]:
     """The rows that match every given filter; ``q`` searches content, measures, lead
-    unit and owner name (case-insensitive)."""
+    unit and owner name (case-insensitive); ``due`` is judged on ``day`` (default today)."""
     needle = filters.q.casefold()
+    day = day or today()
     result = []
     for row in rows:
         item = row.item
@@ -775,6 +997,8 @@ def filter_rows(rows: list[ItemRow], filters: Filters) -> list[ItemRow]:
         if filters.status and row.status != filters.status:
             continue
         if filters.attention and not row.progress.needs_attention:
+            continue
+        if filters.due == "month" and not due_this_month(row, day):
             continue
         if needle:
             haystack = " ".join((item.content, item.measures, item.lead_unit, item.owner.name if item.owner else ""))
@@ -824,20 +1048,59 @@ def my_rows(user_id: int, day: date | None = None) -> tuple[list[Person], list[I
     return people, [r for r in item_rows(lists, day) if r.item.owner_id in ids]
 
 
-def home_summary(day: date | None = None, limit: int = 15) -> dict:
-    """What the bureau's home page shows: overdue items and items due this month (not
-    done) in lists that are not archived."""
+@dataclass
+class HomeSection:
+    """One list of the home page: the rows shown and how many there are in all, with the
+    full filtered list of each duty list they come from (``links``: (list, count, query))."""
+
+    rows: list[ItemRow]
+    total: int
+    links: list[tuple[DutyList, int, dict]]
+
+
+def _section(rows: list[ItemRow], lists: list[DutyList], query: dict, limit: int,
+             listed: list[ItemRow] | None = None) -> HomeSection:
+    """``listed``: the rows the linked list pages show (default ``rows``), counted per list."""
+    counts: dict[int, int] = defaultdict(int)
+    for row in rows if listed is None else listed:
+        counts[row.item.list_id] += 1
+    links = [(l, counts[l.id], dict(query)) for l in lists if counts.get(l.id)]
+    return HomeSection(rows=rows[:limit], total=len(rows), links=links)
+
+
+def due_this_month(row: ItemRow, day: date) -> bool:
+    """Not done, not yet overdue, and due in ``day``'s month."""
+    first, last = day.replace(day=1), rules.last_day_of_month(day.year, day.month)
+    return (row.status not in (rules.DONE, rules.OVERDUE) and row.item.due_date is not None
+            and first <= row.item.due_date <= last)
+
+
+def home_summary(day: date | None = None, limit: int = 15, *, user_id: int | None = None) -> dict:
+    """What the bureau's home page shows, in lists that are not archived: the overdue
+    items and the items due this month (not done) of the people linked to ``user_id``
+    ("mine") first, then those of everyone else.  Each section carries its full count
+    and links to the full filtered list."""
     day = day or today()
     lists = [l for l in list_lists() if not l.is_archived]
     rows = item_rows(lists, day)
-    first, last = day.replace(day=1), rules.last_day_of_month(day.year, day.month)
-    overdue = [r for r in rows if r.status == rules.OVERDUE]
-    due = [r for r in rows if r.status != rules.DONE and r.status != rules.OVERDUE
-           and r.item.due_date is not None and first <= r.item.due_date <= last]
-    overdue.sort(key=lambda r: (r.item.due_date or date.max, r.item.sort_order))
-    due.sort(key=lambda r: (r.item.due_date, r.item.sort_order))
-    return {"lists": lists, "overdue": overdue[:limit], "overdue_total": len(overdue), "due": due[:limit],
-            "due_total": len(due), "summary": summarise(rows), "today": day}
+    people = people_of_user(user_id) if user_id is not None else []
+    mine_ids = {p.id for p in people}
+    overdue = sorted((r for r in rows if r.status == rules.OVERDUE),
+                     key=lambda r: (r.item.due_date or date.max, r.item.sort_order))
+    due = sorted((r for r in rows if due_this_month(r, day)), key=lambda r: (r.item.due_date, r.item.sort_order))
+    result = {"lists": lists, "summary": summarise(rows), "today": day, "people": people, "mine": None}
+    if people:
+        owner = {"owner": str(people[0].id)}
+        result["mine"] = {
+            "overdue": _section([r for r in overdue if r.item.owner_id in mine_ids], lists,
+                                {**owner, "status": rules.OVERDUE}, limit),
+            "due": _section([r for r in due if r.item.owner_id in mine_ids], lists, {**owner, "due": "month"}, limit),
+        }
+    # the rest of the bureau: everyone else's here, while the linked pages list them all
+    result["overdue"] = _section([r for r in overdue if r.item.owner_id not in mine_ids], lists,
+                                 {"status": rules.OVERDUE}, limit, overdue)
+    result["due"] = _section([r for r in due if r.item.owner_id not in mine_ids], lists, {"due": "month"}, limit, due)
+    return result
 
 
 def metrics(year: int, as_of: date | None = None) -> dict:

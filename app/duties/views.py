@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app.accounts import services as accounts
 from app.accounts.decorators import bureau_role
@@ -17,8 +18,8 @@ from app.tenancy import services as tenancy
 from app.web import answer_error, current_actor, flash_field_errors, show_error
 
 from . import bp, catalog, services, xlsx
-from .forms import (ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm, NewListForm,
-                    PersonForm, RecordForm, choices, status_choices)
+from .forms import (AssignForm, ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm,
+                    NewListForm, PersonForm, PublishForm, RecordForm, choices, status_choices)
 from app.evidence.downloads import send_blob
 from app.evidence.labels import FILE_KIND_LABELS
 from app.evidence.services import MAX_FILES_PER_UPLOAD, human_size
@@ -29,6 +30,8 @@ from app.people.labels import PERSON_KIND_LABELS
 from .labels import CADENCE_LABELS, CATEGORIES, LIST_STATUS_LABELS, STATUS_BADGES, STATUS_LABELS
 from .services import Filters, Upload
 
+#: The list page's filters (kept by its bulk-assignment form).
+FILTER_KEYS = ("category", "area", "owner", "status", "attention", "q", "due")
 #: Endpoints that receive files: their request size limit follows the attachment limit.
 UPLOAD_ENDPOINTS = {"bureau.duties.add_record", "bureau.duties.add_files", "bureau.duties.import_items"}
 FORM_OVERHEAD = 1024 * 1024
@@ -120,23 +123,116 @@ def new_list():
 @bp.route("/<int:list_id>")
 @bureau_role()
 def show_list(list_id: int):
-    duty_list = services.get_list(list_id)
+    return _render_list(services.get_list(list_id), request.args)
+
+
+def _render_list(duty_list, args, *, assign_form: AssignForm | None = None, checked: set[int] | None = None,
+                 status: int = 200):
     people = people_services.list_people()
     rows = services.item_rows(duty_list)
-    filters = Filters.from_args(request.args)
+    filters = Filters.from_args(args)
     shown = services.filter_rows(rows, filters)
-    form = FilterForm(request.args)
+    form = FilterForm(args)
     form.category.choices = choices(CATEGORIES, blank=_("All categories"))
     form.area.choices = choices({a["code"]: a["label"] for a in duty_list.areas}, blank=_("All areas"))
     form.owner.choices = choices({**{"none": _("Nobody yet")}, **{str(p.id): p.label for p in people}},
                                  blank=_("Everybody"))
     form.status.choices = status_choices()
+    form.due.choices = choices({"month": _("Due this month, not done")}, blank=_("Any due date"))
     actor = current_actor()
     read_only = services.read_only_reason(duty_list)
+    may_manage = actor.is_bureau_admin and not read_only
+    assign = may_manage and (assign_form is not None or args.get("assign") == "1")
+    if assign and assign_form is None:
+        assign_form = AssignForm(formdata=None)
+    if assign_form is not None:
+        assign_form.owner_id.choices = choices({str(p.id): p.label for p in people if p.active},
+                                               blank=_("Choose a person"))
+    if checked is None:
+        checked = {r.item.id for r in shown} if args.get("all") == "1" else set()
+    # the filters of this page, kept by the assign form and its "tick all" links
+    kept = {k: str(args.get(k))[:100] for k in FILTER_KEYS if args.get(k)}
     return render_template("duties/list.html", duty_list=duty_list, groups=services.group_by_category(shown),
                            summary=services.summarise(rows), shown=len(shown), filters=filters, form=form,
-                           actor=actor, arrange=request.args.get("arrange") == "1" and actor.is_bureau_admin and not read_only,
-                           move_form=MoveForm(), today=services.today(), read_only=read_only)
+                           actor=actor, arrange=args.get("arrange") == "1" and may_manage and not assign,
+                           move_form=MoveForm(), today=services.today(), read_only=read_only,
+                           assign=assign, assign_form=assign_form, checked=checked, kept=kept,
+                           unowned=sum(1 for r in rows if r.item.owner_id is None),
+                           unsplit=len(services.unsplit_member_items(duty_list)) if may_manage else 0,
+                           split_form=ConfirmVersionForm(formdata=None, version=duty_list.version)), status
+
+
+@bp.route("/<int:list_id>/assign", methods=["POST"])
+@bureau_role("bureau_admin")
+def assign_owner(list_id: int):
+    duty_list = services.get_list(list_id)
+    form = AssignForm()
+    ticked = request.form.getlist("items")[:services.MAX_BULK_ITEMS + 1]
+    kept = {k: request.form.get(f"f_{k}", "")[:100] for k in FILTER_KEYS if request.form.get(f"f_{k}")}
+    if form.validate_on_submit():
+        owner = form.owner_id.data
+        try:
+            changed = services.assign_owner(duty_list, ticked, owner, actor=current_actor())
+        except DomainError as error:
+            answer_error(error, form)
+        else:
+            flash(_("%(n)s items now belong to %(name)s.", n=changed,
+                    name=people_services.get_person(int(owner)).name), "success")
+            return redirect(url_for("bureau.duties.show_list", list_id=list_id, **kept))
+    checked = set()
+    for raw in ticked:
+        if str(raw).isdigit():
+            checked.add(int(raw))
+    return _render_list(duty_list, MultiDict({**kept, "assign": "1"}), assign_form=form, checked=checked, status=400)
+
+
+@bp.route("/<int:list_id>/split-members", methods=["POST"])
+@bureau_role("bureau_admin")
+def split_all_members(list_id: int):
+    duty_list = services.get_list(list_id)
+    ConfirmVersionForm()
+    back = request.form.get("back") == "publish"
+    try:
+        done = services.split_all_members(duty_list, actor=current_actor())
+    except DomainError as error:
+        answer_error(error)
+    else:
+        if done["groups"]:
+            flash(_("%(groups)s items were split by member: %(assigned)s given an owner, %(created)s copies added.",
+                    groups=done["groups"], assigned=done["assigned"], created=done["created"]), "success")
+        else:
+            flash(_("Every leadership member already has their copy of each item."), "info")
+    if back:
+        return redirect(url_for("bureau.duties.publish_check", list_id=list_id))
+    return redirect(url_for("bureau.duties.show_list", list_id=list_id, category="member"))
+
+
+@bp.route("/<int:list_id>/publish", methods=["GET", "POST"])
+@bureau_role("bureau_admin")
+def publish_check(list_id: int):
+    duty_list = services.get_list(list_id)
+    form = PublishForm()
+    status = 200
+    if request.method == "GET":
+        form.version.data = duty_list.version
+    elif form.validate_on_submit():
+        try:
+            services.publish_list(duty_list, version=form.version.data, acknowledged=bool(form.acknowledge.data),
+                                  actor=current_actor())
+        except DomainError as error:
+            answer_error(error, form)
+            form.version.data = duty_list.version
+            status = 400
+        else:
+            flash(_("The list is now: %(status)s.", status=LIST_STATUS_LABELS[duty_list.status]), "success")
+            return redirect(url_for("bureau.duties.show_list", list_id=duty_list.id))
+    else:
+        status = 400
+    problems = services.publish_problems(duty_list) if duty_list.status == "draft" else []
+    return render_template("duties/publish.html", duty_list=duty_list, form=form, problems=problems,
+                           blocking=any(p.blocking for p in problems),
+                           split_form=ConfirmVersionForm(formdata=None, version=duty_list.version),
+                           read_only=services.read_only_reason(duty_list)), status
 
 
 @bp.route("/<int:list_id>/edit", methods=["GET", "POST"])
@@ -169,6 +265,9 @@ def set_list_status(list_id: int):
     duty_list = services.get_list(list_id)
     form = ConfirmVersionForm()
     target = request.form.get("target", "")
+    if target == "published" and duty_list.status == "draft":
+        # publishing goes through the check page, which lists what is missing
+        return redirect(url_for("bureau.duties.publish_check", list_id=duty_list.id))
     try:
         services.set_list_status(duty_list, target, version=form.version.data, actor=current_actor())
     except DomainError as error:
@@ -343,6 +442,8 @@ def _render_item(item, record_form: RecordForm, status: int = 200):
         files_form=FilesForm(formdata=None), confirm_form=ConfirmVersionForm(formdata=None, version=item.version),
         record_confirm=ConfirmVersionForm(formdata=None), actor=actor,
         may_record=services.can_record(item, actor) and not read_only,
+        record_refusal=services.record_refusal(item, actor),
+        recorded_for=lambda r, people={p.id: p for p in people_services.list_people()}: services.recorded_for(r, people),
         may_manage=services.can_manage(actor) and not read_only, read_only=read_only,
         can_change_record=lambda r: services.can_change_record(r, actor) and not read_only,
         group=group, area_label=item.duty_list.area_label(item.area)), status

@@ -158,7 +158,11 @@ def test_list_settings_publish_and_archive(app, client, bureau_a, bureau_list, t
     base = f"/b/{bureau_a.slug}/duties/{bureau_list['list_id']}"
     with tenant_context(bureau_a.tenant):
         version = db.session.get(DutyList, bureau_list["list_id"]).version
-    assert client.post(f"{base}/status", data={"target": "published", "version": version}).status_code == 302
+    # publishing goes through the publish check (tests/duties/test_setup.py)
+    response = client.post(f"{base}/status", data={"target": "published", "version": version})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{base}/publish")
+    assert "草稿" in _text(client.get(base))
+    assert client.post(f"{base}/publish", data={"version": version, "acknowledge": "y"}).status_code == 302
     assert "已发布" in _text(client.get(base))
     assert client.post(f"{base}/status", data={"target": "archived", "version": version + 1}).status_code == 302
     item_id = bureau_list["item_ids"][0]
