@@ -76,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
         capacity=app.config["TENANT_ENGINE_CACHE"],
         busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
         engine_options={"connect_args": app.config["PG_CONNECT_ARGS"]} if app.config["PG_CONNECT_ARGS"] else None,
+        default_server=app.config["DEFAULT_TENANT_SERVER"],
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories="translations")

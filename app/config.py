@@ -28,8 +28,9 @@ class Config:
     # Named PostgreSQL servers for bureau schemas: "name=url,name2=url2".  Empty means
     # "the catalog's server", which is named ``default``.
     TENANT_SERVERS: str = ""
-    # Where new bureaus are placed on PostgreSQL (a name from TENANT_SERVERS).
-    DEFAULT_TENANT_SERVER: str = "default"
+    # Where new bureaus are placed on PostgreSQL (a name from TENANT_SERVERS; unset: the
+    # first one named there).
+    DEFAULT_TENANT_SERVER: str | None = None
     # Bounded LRU of per-bureau engines (SQLite files / PostgreSQL option engines).
     TENANT_ENGINE_CACHE: int = 64
     SQLITE_BUSY_TIMEOUT_MS: int = 5000

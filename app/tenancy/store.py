@@ -131,7 +131,7 @@ class TenantStore:
 
     def __init__(self, *, tenants_dir: str | Path, catalog_url: str, servers: dict[str, str],
                  capacity: int = 64, busy_timeout_ms: int = 5000,
-                 engine_options: dict | None = None) -> None:
+                 engine_options: dict | None = None, default_server: str | None = None) -> None:
         self.tenants_dir = Path(tenants_dir)
         self.catalog_url = catalog_url
         self.backend = POSTGRESQL if catalog_url.startswith("postgresql") else SQLITE
@@ -139,6 +139,10 @@ class TenantStore:
         self.capacity = max(1, capacity)
         self.busy_timeout_ms = busy_timeout_ms
         self.engine_options = engine_options or {}
+        if default_server is not None and self.backend == POSTGRESQL and default_server not in servers:
+            raise ValueError(f"ZEREN_DEFAULT_TENANT_SERVER={default_server!r} names no tenant server; "
+                             f"known: {', '.join(servers)}")
+        self.default_server = default_server or next(iter(servers), None)
         self._engines: OrderedDict[TenantRef, Engine] = OrderedDict()
         self._server_engines: dict[str, Engine] = {}
         self._lock = threading.RLock()
@@ -152,7 +156,7 @@ class TenantStore:
             if server not in (None, SQLITE):
                 raise KeyError(f"tenant servers apply to PostgreSQL only; this catalog is SQLite (got {server!r})")
             return TenantRef(slug=slug, backend=SQLITE, server=SQLITE, storage=new_storage_key())
-        name = server or next(iter(self.servers))
+        name = server or self.default_server
         if name not in self.servers:
             raise KeyError(f"unknown tenant server {name!r}; known: {', '.join(self.servers)}")
         return TenantRef(slug=slug, backend=POSTGRESQL, server=name, schema=schema_for(slug),

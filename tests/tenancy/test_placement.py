@@ -53,8 +53,20 @@ def test_a_bureau_lives_on_the_server_its_placement_names(tmp_path, postgres_dat
             probe.dispose()
             with pytest.raises(ValidationError):
                 tenancy.create_tenant("sjj", "市审计局", server="nowhere")
+            unnamed = tenancy.create_tenant("mzj", "市民政局")
+            assert unnamed.placement == "main/t_mzj"  # no default named: the first server
             app.extensions["zeren.tenant_store"].dispose_all()
             db.engine.dispose()
+        app = make_app(tmp_path / "second-default", postgres_database, DEFAULT_TENANT_SERVER="second",
+                       TENANT_SERVERS=f"main={postgres_database},second={second_url}")
+        with app.app_context():
+            upgrade_catalog(db.engine, app.config["MIGRATIONS_DIR"])
+            assert tenancy.create_tenant("sjj", "市审计局").placement == "second/t_sjj"
+            app.extensions["zeren.tenant_store"].dispose_all()
+            db.engine.dispose()
+        with pytest.raises(ValueError, match="DEFAULT_TENANT_SERVER"):
+            make_app(tmp_path / "unknown-default", postgres_database, DEFAULT_TENANT_SERVER="third",
+                     TENANT_SERVERS=f"main={postgres_database},second={second_url}")
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{second_name}" WITH (FORCE)')
