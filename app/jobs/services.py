@@ -26,8 +26,6 @@ be submitted from a page that only reads, or right after a bureau's commit.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 import uuid
@@ -45,6 +43,7 @@ from huey import crontab
 from app.core.clock import local_zone
 from app.extensions import db
 from app.models import utcnow
+from app.ops.process import gone_here, this_process
 
 from .metrics import observe
 from .models import DONE, FAILED, QUEUED, RUNNING, Job, aware
@@ -218,7 +217,7 @@ def stale_after() -> timedelta:
 def _presumed_lost(job: Job, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return job.state == RUNNING and (
-        _dead_here(job.worker) or aware(job.heartbeat_at or job.started_at or job.created_at) < now - stale_after())
+        gone_here(job.worker) or aware(job.heartbeat_at or job.started_at or job.created_at) < now - stale_after())
 
 
 def _give_up(job: Job, reason: str) -> None:
@@ -269,7 +268,7 @@ def execute(job_id: str) -> str | None:
     handler_ = _HANDLERS.get(job.kind)
     now = utcnow()
     claim = {"state": RUNNING, "started_at": now, "heartbeat_at": now, "attempts": job.attempts + 1,
-             "error": None, "worker": _this_process()}
+             "error": None, "worker": this_process()}
     with _engine().begin() as connection:
         taken = connection.execute(update(Job).where(Job.id == job_id, Job.state == QUEUED).values(**claim))
     if taken.rowcount != 1:
@@ -375,24 +374,6 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     return done
 
 
-def _this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _dead_here(worker: str | None) -> bool:
-    """Whether the process that took a job ran on this host and is gone."""
-    host, _, pid = (worker or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def requeue_lost(now: datetime | None = None, *, every_queued: bool = False) -> int:
     """Hand lost jobs to the queue again: running ones whose worker stopped beating or, on
     this host, whose worker process is gone (a worker that starts after a crash need not
@@ -404,7 +385,7 @@ def requeue_lost(now: datetime | None = None, *, every_queued: bool = False) -> 
     waiting = Job.state == QUEUED if every_queued else and_(Job.state == QUEUED, Job.enqueued_at < limit)
     with _engine().connect() as connection:
         rows = connection.execute(select(Job.__table__).where(or_(Job.state == RUNNING, waiting))).all()
-    lost = [job for job in map(_job, rows) if job.state == QUEUED or _dead_here(job.worker) or
+    lost = [job for job in map(_job, rows) if job.state == QUEUED or gone_here(job.worker) or
             aware(job.heartbeat_at or job.started_at or job.created_at) < limit]
     for job in lost:
         if job.state == RUNNING:

@@ -1,8 +1,10 @@
-"""Child processes that never outlive their parent (gunicorn's workers, the job worker's)."""
+"""Processes: children that never outlive their parent (gunicorn's workers, the job
+worker's), and the ``host:pid`` names by which a job or a bureau move records who runs it."""
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 
 
@@ -26,3 +28,24 @@ def die_with_parent(parent_pid: int) -> None:
         return  # refused (very unusual): the parent checks of gunicorn and Huey still apply
     if os.getppid() != parent_pid:  # the parent died between the fork and the prctl
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def this_process() -> str:
+    """This process as ``host:pid``: what a job or a move records as its runner."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def gone_here(runner: str | None) -> bool:
+    """Whether ``runner`` (:func:`this_process` of some process) ran on this host and is
+    gone; a process on another host, or one this user may not signal, is never presumed
+    gone."""
+    host, _, pid = (runner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import click
 from alembic import command
@@ -81,11 +82,17 @@ def tenants_create(slug: str, name: str, category: str, server: str | None) -> N
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def tenants_list(as_json: bool) -> None:
     """List every bureau with its status, placement and revision."""
+    from . import moves
+
+    for slug in moves.recover_interrupted():
+        click.secho(f"{slug}: an interrupted move was undone; the bureau is writable where it was", fg="yellow",
+                    err=True)
     head = services.tenant_head()
     rows = [{"slug": t.slug, "name": t.name, "status": t.status, "placement": t.placement,
              "revision": t.revision, "category": t.category, "data_version": t.data_version,
              "current": t.revision == head, "upgrade_error": t.upgrade_error,
-             "upgrade_failed_at": t.upgrade_failed_at.isoformat() if t.upgrade_failed_at else None}
+             "upgrade_failed_at": t.upgrade_failed_at.isoformat() if t.upgrade_failed_at else None,
+             "moving_to": t.moving_to, "moving_by": t.moving_by}
             for t in services.list_tenants()]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -95,8 +102,29 @@ def tenants_list(as_json: bool) -> None:
     for row in rows:
         flag = "" if row["current"] else "  (behind head: run flask tenants upgrade)"
         click.echo(f"{row['slug']:<20} {row['status']:<9} {row['revision'] or '-':<14} {row['placement']:<36} {row['name']}{flag}")
+        if row["moving_to"]:
+            click.secho(f"{'':<20} moving to {row['moving_to']} (by {row['moving_by']}): read-only", fg="yellow")
         if row["upgrade_error"]:
             click.secho(f"{'':<20} last upgrade failed {row['upgrade_failed_at']}: {row['upgrade_error']}", fg="red")
+
+
+@tenants_cli.command("move")
+@click.argument("slug")
+@click.option("--to", "target", required=True, help="name of the PostgreSQL tenant server (ZEREN_TENANT_SERVERS)")
+def tenants_move(slug: str, target: str) -> None:
+    """Move bureau SLUG to another PostgreSQL server: read-only meanwhile, every table's rows
+    and checksum compared before the switch, the old schema dropped only after it."""
+    from . import moves
+
+    started = time.monotonic()
+
+    def say(stage: str) -> None:
+        click.echo(f"  {time.monotonic() - started:6.1f} s  {stage}", err=True)
+
+    moved = _domain(lambda: moves.move_tenant(slug, target, on_stage=say))
+    rows = sum(count for count, _digest in moved.tables.values())
+    click.echo(f"moved {slug}: {moved.source} -> {moved.target}, {len(moved.tables)} tables, {rows} rows, "
+               f"{len(moved.sequences)} sequences verified, in {moved.seconds:.1f} s")
 
 
 @tenants_cli.command("archive")

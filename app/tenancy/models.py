@@ -48,6 +48,12 @@ class Tenant(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
     # `flask tenants list` says which bureaus a run left behind and why.
     upgrade_error: Mapped[str | None] = mapped_column(String(500))
     upgrade_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A move to another PostgreSQL server in progress (app.tenancy.moves): the target
+    # server, the process (host:pid) moving it and since when.  The bureau is read-only
+    # while ``moving_to`` is set.
+    moving_to: Mapped[str | None] = mapped_column(String(60))
+    moving_by: Mapped[str | None] = mapped_column(String(120))
+    moving_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property

@@ -37,14 +37,19 @@ class BureauAccess:
     name: str
     role: str  # bureau_admin / bureau_editor / bureau_viewer, or "reader" for city roles
     archived: bool
+    moving: bool = False  # being moved to another server: read-only meanwhile
+
+    @property
+    def read_only(self) -> bool:
+        return self.archived or self.moving
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "bureau_admin" and not self.archived
+        return self.role == "bureau_admin" and not self.read_only
 
     @property
     def can_edit(self) -> bool:
-        return self.role in ("bureau_admin", "bureau_editor") and not self.archived
+        return self.role in ("bureau_admin", "bureau_editor") and not self.read_only
 
     @property
     def is_city(self) -> bool:
@@ -84,7 +89,7 @@ def _resolve(slug: str) -> None:
             "minutes; if this persists, ask the administrator to run `flask tenants upgrade`.",
             name=tenant.name))
     g.bureau = BureauAccess(tenant_id=tenant.id, slug=tenant.slug, name=tenant.name, role=role,
-                            archived=tenant.status != "active")
+                            archived=tenant.status != "active", moving=tenant.moving_to is not None)
     g.tenant_ref = tenant.ref
     bind_tenant(db.session(), tenant.ref)
 

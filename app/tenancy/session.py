@@ -60,6 +60,16 @@ class BureauArchived(Locked):
                            "before making changes."))
 
 
+class BureauMoving(Locked):
+    """The bureau is being moved to another server: read-only until the move ends."""
+
+    def __init__(self) -> None:
+        from flask_babel import gettext as _
+
+        super().__init__(_("This bureau's data is being moved to another database server and is read-only for a "
+                           "few minutes. Your change was not saved: enter it again once the move has finished."))
+
+
 class StorageReplaced(Conflict):
     """The bureau's storage was deleted, restored or re-created after this request opened it."""
 
@@ -155,7 +165,8 @@ def tenant_context(tenant: TenantRef | object) -> Iterator[TenantRef]:
 # -- storage identity ---------------------------------------------------------------
 def verify_storage(ref: TenantRef) -> None:
     """Raise :class:`StorageReplaced` unless the catalog still places the bureau at ``ref``,
-    and :class:`BureauArchived` if the bureau is archived.
+    :class:`BureauArchived` if the bureau is archived, :class:`BureauMoving` while it is
+    being moved to another server.
 
     Called once per transaction, after its first write to the bureau: from then on the
     transaction holds the bureau's write lock (SQLite) or its row locks (PostgreSQL), and
@@ -166,13 +177,15 @@ def verify_storage(ref: TenantRef) -> None:
     as it was when the request began.
     """
     with _database().engine.connect() as connection:
-        row = connection.execute(sa.select(Tenant.server, Tenant.schema_name, Tenant.storage_key, Tenant.status)
-                                 .where(Tenant.slug == ref.slug)).first()
+        row = connection.execute(sa.select(Tenant.server, Tenant.schema_name, Tenant.storage_key, Tenant.status,
+                                           Tenant.moving_to).where(Tenant.slug == ref.slug)).first()
     if row is None or (row.server, row.storage_key) != (ref.server, ref.storage) or (
             ref.schema is not None and row.schema_name != ref.schema):
         raise StorageReplaced()
     if row.status != "active":
         raise BureauArchived()
+    if row.moving_to is not None:
+        raise BureauMoving()
 
 
 def _verify_once(session: OrmSession) -> None:

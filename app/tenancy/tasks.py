@@ -8,9 +8,9 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.jobs.services import daily, handler
+from app.jobs.services import daily, every_minute, handler
 
-from . import services
+from . import moves, services
 
 BACKUPS = "backups.nightly"
 UPGRADE = "tenants.upgrade"
@@ -88,3 +88,9 @@ def upgrade(progress, slugs: list[str] | None = None) -> dict:
 
 
 daily(BACKUPS, at_setting="BACKUP_AT", default_at="02:00")
+
+
+@every_minute("tenancy.moves")
+def undo_interrupted_moves() -> None:
+    """A bureau whose move died with its process is writable again within a minute."""
+    moves.recover_interrupted()
