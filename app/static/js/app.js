@@ -74,6 +74,13 @@
       text(lead).length > 0 && text(cell).indexOf(text(lead)) === 0;
   }
 
+  // A cell whose text is a link to the thing of the row (a finding's description).
+  function linksThing(cell) {
+    var link = cell.querySelector("a[href]:not(.btn)");
+    return !!link && !cell.querySelector("form, .btn, input, select, textarea") &&
+      text(link).length >= 4 && text(link).length >= text(cell).length / 2;
+  }
+
   // A short plain name (a person, a time) can head the card when no cell names the row.
   function plainName(cell) {
     var value = text(cell);
@@ -117,9 +124,9 @@
         }
       });
     });
-    // the title column: the first of the first two columns that names most of the rows
-    function column(test) {
-      for (var c = 0; c < 2; c += 1) {
+    // the title column: the first column (of the first `limit`) that names most of the rows
+    function column(test, limit) {
+      for (var c = 0; c < Math.min(limit, width); c += 1) {
         var hits = cards.filter(function (cells) {
           return cells.some(function (pair) { return pair[1] === c && test(pair[0]); });
         }).length;
@@ -127,8 +134,9 @@
       }
       return -1;
     }
-    var title = column(namesRow);
-    if (title < 0) { title = column(plainName) === 0 ? 0 : -1; }
+    var title = column(namesRow, 2);
+    if (title < 0) { title = column(linksThing, width); }
+    if (title < 0) { title = column(plainName, 1); }
     if (title >= 0) {
       cards.forEach(function (cells) {
         cells.forEach(function (pair) {
@@ -136,6 +144,7 @@
         });
       });
     }
+    table.setAttribute("data-stack-columns", String(width));
     table.classList.add("table-stack");
   }
 
@@ -159,18 +168,45 @@
     }
   }
 
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 767.98px)") : { matches: false };
+
+  // Whether a table of three columns reads well as it is at this width: nothing sticks out
+  // and no cell is narrower than two characters (then it stays a table, not three cards).
+  function fitsAsTable(table) {
+    table.classList.remove("table-stack");
+    var box = table.parentElement;
+    var fits = !box || table.offsetWidth <= box.clientWidth + 1;
+    Array.prototype.forEach.call(fits ? table.querySelectorAll("td, th") : [], function (cell) {
+      if (!fits || text(cell).length < 2 || !cell.offsetWidth) { return; }
+      var style = window.getComputedStyle(cell);
+      var room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      if (room < 2.5 * parseFloat(style.fontSize)) { fits = false; }
+    });
+    table.classList.toggle("table-stack", !fits);
+    return fits;
+  }
+
+  function fitSmallTables(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll("main table[data-stack-columns='3']"), fitsAsTable);
+  }
+
   function prepareTables(root) {
     var wide = !window.matchMedia || window.matchMedia("(min-width: 768px)").matches;
     Array.prototype.forEach.call((root || document).querySelectorAll("main table"), function (table) {
       if (wide) { keepShortCells(table); }
       prepareTable(table);
     });
+    if (phone.matches) { fitSmallTables(root); }
   }
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { prepareTables(document); });
   } else {
     prepareTables(document);
+  }
+  // a window made narrow (or a phone turned upright) looks at its small tables again
+  if (phone.addEventListener) {
+    phone.addEventListener("change", function () { if (phone.matches) { fitSmallTables(document); } });
   }
   window.Zeren = window.Zeren || {};
   // A feature that adds a table after the page has loaded can give it the phone layout too.
