@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bureau", default="czj", help="slug of the bureau to show")
     parser.add_argument("--year", type=int, default=None, help="the demo year (default: this year)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "images"))
-    parser.add_argument("--max-height", type=int, default=2200, help="cut pages longer than this (px)")
+    parser.add_argument("--max-height", type=int, default=1800, help="cut pages longer than this (px)")
     parser.add_argument("--only", default="", help="comma-separated shot names")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)
