@@ -43,7 +43,7 @@ MEASURE = """
   const tables = Array.from(document.querySelectorAll("main table")).filter(t => t.offsetWidth > 0).map(t => {
     const columns = Math.max(0, ...Array.from(t.rows).map(r => Array.from(r.cells).reduce((n, c) => n + c.colSpan, 0)));
     const row = t.tBodies.length && t.tBodies[0].rows[0];
-    return {id: t.id || t.className, columns: columns, stacked: t.classList.contains("table-stack"),
+    return {id: t.id || t.className, columns: columns, stacked: t.classList.contains("is-stacked"),
             rowDisplay: row ? getComputedStyle(row).display : null,
             fits: t.getBoundingClientRect().right <= window.innerWidth + 1};
   });
@@ -65,15 +65,15 @@ def _screenshots_module():
     return module
 
 
-def _problems(name: str, measured: dict) -> list[str]:
-    """What is wrong with one page, in words."""
+def _problems(name: str, measured: dict, phone: bool = True) -> list[str]:
+    """What is wrong with one page, in words (on a phone, wide tables must be cards)."""
     found = []
     if measured["scrollWidth"] > measured["innerWidth"]:
         found.append(f"{name}: the page scrolls sideways ({measured['scrollWidth']} > {measured['innerWidth']} px)")
     if measured["squeezed"]:
         found.append(f"{name}: one character per line: {measured['squeezed']}")
     for table in measured["tables"]:
-        if table["columns"] >= 4 and not (table["stacked"] and table["rowDisplay"] == "flex"):
+        if phone and table["columns"] >= 4 and not (table["stacked"] and table["rowDisplay"] == "flex"):
             found.append(f"{name}: table {table['id']!r} of {table['columns']} columns is not stacked")
         if not table["fits"]:
             found.append(f"{name}: table {table['id']!r} sticks out of the page")
@@ -123,7 +123,7 @@ def test_the_dashboard_table_becomes_cards_with_the_column_labels(live_server, b
     page = context.new_page()
     log_in(page, live_server, "city", PASSWORD)
     page.goto(f"{live_server}/city/?year={demo_city}")
-    row = page.locator("main table.table-stack tbody tr").first
+    row = page.locator("main table.is-stacked tbody tr").first
     title = row.locator(".stack-title")
     # the bureau's name heads its card, on one line, not one character per line
     assert "市" in title.inner_text() and title.bounding_box()["width"] > 200
@@ -166,14 +166,30 @@ def test_stacking_follows_the_shape_of_the_table(live_server, browser, app):
     assert [second.nth(i).get_attribute("data-label") for i in range(3)] == ["指标", "分值", "说明"]
     assert "stack-title" in (second.nth(0).get_attribute("class") or "")  # the bold indicator heads the card
     assert "stack-empty" in (second.nth(2).get_attribute("class") or "")
-    assert page.locator("#sample").evaluate("t => t.classList.contains('table-stack')")
+    assert page.locator("#sample").evaluate("t => t.classList.contains('is-stacked')")
     assert rows.nth(1).evaluate("r => getComputedStyle(r).display") == "flex"
     assert page.locator("#sample thead").bounding_box()["height"] <= 1
-    assert not page.locator("#small").evaluate("t => t.classList.contains('table-stack')")
-    assert not page.locator("#kept").evaluate("t => t.classList.contains('table-stack')")
-    # on a desktop the same tables are tables
+    assert not page.locator("#small").evaluate("t => t.classList.contains('is-stacked')")
+    assert not page.locator("#kept").evaluate("t => t.classList.contains('is-stacked') || t.hasAttribute('data-stack-columns')")
+    # on a desktop the same tables are tables again (the page looks at them when it is resized)
     page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_function("() => !document.querySelector('#sample').classList.contains('is-stacked')")
     assert rows.nth(1).evaluate("r => getComputedStyle(r).display") == "table-row"
+    context.close()
+
+
+def test_on_a_tablet_only_tables_that_do_not_fit_are_stacked(live_server, browser, demo_city):
+    context = browser.new_context(viewport={"width": 800, "height": 1100}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, live_server, "city", PASSWORD)
+    page.goto(f"{live_server}/city/?year={demo_city}")
+    measured = page.evaluate(MEASURE)
+    assert not _problems("city-dashboard at 800 px", measured, phone=False)
+    # the sixteen columns of the dashboard do not fit 800 px: cards; the small tables of the
+    # same width stay tables
+    assert any(t["stacked"] for t in measured["tables"] if t["columns"] >= 10)
+    page.goto(f"{live_server}/city/users")
+    assert not any(t["stacked"] for t in page.evaluate(MEASURE)["tables"])
     context.close()
 
 

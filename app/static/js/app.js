@@ -168,35 +168,50 @@
     }
   }
 
-  var phone = window.matchMedia ? window.matchMedia("(max-width: 767.98px)") : { matches: false };
-
-  // Whether a table of three columns reads well as it is at this width: nothing sticks out
-  // and no cell is narrower than two characters (then it stays a table, not three cards).
-  function fitsAsTable(table) {
-    table.classList.remove("table-stack");
-    var box = table.parentElement;
-    var fits = !box || table.offsetWidth <= box.clientWidth + 1;
-    Array.prototype.forEach.call(fits ? table.querySelectorAll("td, th") : [], function (cell) {
-      if (!fits || text(cell).length < 2 || !cell.offsetWidth) { return; }
-      var style = window.getComputedStyle(cell);
-      var room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-      if (room < 2.5 * parseFloat(style.fontSize)) { fits = false; }
-    });
-    table.classList.toggle("table-stack", !fits);
-    return fits;
+  function below(px) {
+    return window.matchMedia ? window.matchMedia("(max-width: " + (px - 0.02) + "px)").matches : false;
   }
 
-  function fitSmallTables(root) {
-    Array.prototype.forEach.call((root || document).querySelectorAll("main table[data-stack-columns='3']"), fitsAsTable);
+  // Whether a table reads well as a table at this width: it does not stick out of its
+  // place and no cell is narrower than two and a half characters.
+  function fitsAsTable(table) {
+    table.classList.remove("is-stacked");
+    var box = table.parentElement;
+    if (box && table.offsetWidth > box.clientWidth + 1) { return false; }
+    var cells = table.querySelectorAll("td, th");
+    for (var i = 0; i < cells.length; i += 1) {
+      var cell = cells[i];
+      if (text(cell).length >= 2 && cell.offsetWidth) {
+        var style = window.getComputedStyle(cell);
+        var room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        if (room < 2.5 * parseFloat(style.fontSize)) { return false; }
+      }
+    }
+    return true;
+  }
+
+  // Stack the prepared tables that need it at this width: on a phone every table of four
+  // or more columns and any that does not fit; on a tablet only those that do not fit; on a
+  // desktop none (it looks as it always did).
+  function layoutTables(root) {
+    var phone = below(768);
+    var tablet = !phone && below(992);
+    Array.prototype.forEach.call((root || document).querySelectorAll("main table.table-stack"), function (table) {
+      var stacked = false;
+      if (phone || tablet) {
+        stacked = (phone && Number(table.getAttribute("data-stack-columns")) >= 4) || !fitsAsTable(table);
+      }
+      table.classList.toggle("is-stacked", stacked);
+    });
   }
 
   function prepareTables(root) {
-    var wide = !window.matchMedia || window.matchMedia("(min-width: 768px)").matches;
+    var wide = !below(768);
     Array.prototype.forEach.call((root || document).querySelectorAll("main table"), function (table) {
       if (wide) { keepShortCells(table); }
       prepareTable(table);
     });
-    if (phone.matches) { fitSmallTables(root); }
+    layoutTables(root);
   }
 
   if (document.readyState === "loading") {
@@ -204,11 +219,18 @@
   } else {
     prepareTables(document);
   }
-  // a window made narrow (or a phone turned upright) looks at its small tables again
-  if (phone.addEventListener) {
-    phone.addEventListener("change", function () { if (phone.matches) { fitSmallTables(document); } });
-  }
+  // a window made narrower or wider (a phone turned) looks at its tables again; a change of
+  // height only (a phone's address bar sliding away) does not
+  var lastWidth = window.innerWidth;
+  var pending = null;
+  window.addEventListener("resize", function () {
+    if (window.innerWidth === lastWidth) { return; }
+    lastWidth = window.innerWidth;
+    window.clearTimeout(pending);
+    pending = window.setTimeout(function () { layoutTables(document); }, 120);
+  });
   window.Zeren = window.Zeren || {};
   // A feature that adds a table after the page has loaded can give it the phone layout too.
   window.Zeren.prepareTables = prepareTables;
+  window.Zeren.layoutTables = layoutTables;
 })();
