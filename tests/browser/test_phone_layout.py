@@ -152,14 +152,18 @@ SAMPLE = """
 
 
 def test_stacking_follows_the_shape_of_the_table(live_server, browser, app):
-    """Rowspans shift the labels, heading rows stay headings, a small table that fits stays a
-    table, .table-keep opts out."""
+    """Rowspans shift the labels and a row header over several rows becomes a heading, heading
+    rows stay headings, a small table that fits stays a table, .table-keep opts out."""
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
     page.goto(f"{live_server}/login")
     page.evaluate("html => { document.querySelector('main').insertAdjacentHTML('beforeend', html);"
                   " window.Zeren.prepareTables(document); }", SAMPLE)
-    rows = page.locator("#sample tbody tr")
+    rows = page.locator("#sample tbody tr:not(.stack-only)")
+    # the row header over two rows becomes a heading above its cards
+    heading = page.locator("#sample tr.stack-only")
+    assert heading.count() == 1 and heading.is_visible() and heading.inner_text() == "ZZ"
+    assert not rows.nth(1).locator("th").is_visible()
     assert "stack-group" in rows.nth(0).get_attribute("class")
     second = rows.nth(2).locator("td")
     # the row under the rowspan starts in the second column: 指标, 分值, 说明
@@ -175,6 +179,7 @@ def test_stacking_follows_the_shape_of_the_table(live_server, browser, app):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.wait_for_function("() => !document.querySelector('#sample').classList.contains('is-stacked')")
     assert rows.nth(1).evaluate("r => getComputedStyle(r).display") == "table-row"
+    assert not heading.is_visible() and rows.nth(1).locator("th").is_visible()
     context.close()
 
 

@@ -95,6 +95,7 @@
   // across the table, are headings between the cards.
   function prepareTable(table) {
     if (table.getAttribute("data-stack") === "off" || table.closest(".table-keep")) { return; }
+    if (table.hasAttribute("data-stack-columns")) { return; } // prepared already
     var found = columnLabels(table);
     var body = Array.prototype.filter.call(table.rows, function (row) {
       return found.headerRows.indexOf(row) < 0 && row.parentNode !== table.tHead;
@@ -144,6 +145,21 @@
         });
       });
     }
+    // a row header spanning several rows (a dimension over its indicators) would be shown
+    // in the first card only: stacked, it is a heading above the cards it spans instead
+    placed.forEach(function (cells, index) {
+      cells.forEach(function (pair) {
+        var cell = pair[0];
+        if (cell.tagName !== "TH" || (cell.rowSpan || 1) < 2 || !text(cell)) { return; }
+        var heading = document.createElement("tr");
+        heading.className = "stack-group stack-only";
+        var copy = document.createElement("th");
+        copy.textContent = text(cell);
+        heading.appendChild(copy);
+        body[index].parentNode.insertBefore(heading, body[index]);
+        cell.classList.add("stack-lead");
+      });
+    });
     table.setAttribute("data-stack-columns", String(width));
     table.classList.add("table-stack");
   }
