@@ -44,6 +44,7 @@ class Shot:
     account: str  # "anonymous", "city", "admin" or "editor"
     path: str | Callable[["Finder"], str | None]
     title: str
+    optional: bool = False  # a state the demo may not have (skipped quietly)
 
 
 class Finder:
@@ -101,6 +102,17 @@ class Finder:
         """The city's first score-sheet template."""
         return self.first("/city/scoring/", r"/city/scoring/templates/\d+$")
 
+    def open_review(self) -> str | None:
+        """The city's review of a sheet still being scored (its fields can be typed in)."""
+        slugs = [path.rsplit("/", 1)[-1] for path in self.links("/city/bureaus", r"^/city/bureaus/[^/]+$")]
+        for slug in slugs:
+            review = f"/b/{slug}/scoring/{self.year}/review"
+            response = self.page.goto(urljoin(self.base, review))
+            if response and response.ok and self.page.locator(
+                    "main form input[type=number]:not([disabled]), main form textarea:not([disabled])").count():
+                return review
+        return None
+
     def compare(self) -> str | None:
         """The compare page with the first three bureaus ticked (read from the form)."""
         self.page.goto(urljoin(self.base, f"/city/compare?year={self.year}"))
@@ -124,6 +136,7 @@ SHOTS: list[Shot] = [
     Shot("city-score-templates", "city", "/city/scoring/", "Score-sheet templates"),
     Shot("city-score-template", "city", Finder.score_template, "A score-sheet template"),
     Shot("city-review", "city", "/b/{slug}/scoring/{year}/review", "Review of a score sheet"),
+    Shot("city-review-open", "city", Finder.open_review, "A review still being scored", optional=True),
     Shot("city-findings", "city", "/city/findings/", "Findings of every bureau"),
     Shot("city-years", "city", "/city/years/", "Year locks"),
     Shot("city-reports", "city", "/city/reports/", "City reports"),
@@ -222,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                 page.set_viewport_size(dict(zip(("width", "height"), SIZES["desktop"])))
                 path = shot.path(finder) if callable(shot.path) else shot.path.format(slug=args.bureau, year=year)
                 if not path:
-                    missing.append(shot.name)
+                    if not shot.optional:
+                        missing.append(shot.name)
                     print(f"  {shot.name}: not found in the demo, skipped", file=sys.stderr)
                     continue
                 for size, (width, height) in SIZES.items():
