@@ -101,7 +101,7 @@ def tenants_list(as_json: bool) -> None:
         click.echo("no bureaus yet: flask tenants create SLUG NAME (or flask demo seed)")
     for row in rows:
         flag = "" if row["current"] else "  (behind head: run flask tenants upgrade)"
-        click.echo(f"{row['slug']:<20} {row['status']:<9} {row['revision'] or '-':<14} {row['placement']:<36} {row['name']}{flag}")
+        click.echo(f"{row['slug']:<20} {row['status']:<9} {row['revision'] or '-':<24} {row['placement']:<36} {row['name']}{flag}")
         if row["moving_to"]:
             click.secho(f"{'':<20} moving to {row['moving_to']} (by {row['moving_by']}): read-only", fg="yellow")
         if row["upgrade_error"]:
