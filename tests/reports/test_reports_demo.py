@@ -147,7 +147,7 @@ def test_the_annual_report_has_its_sections_and_landscape_ledger(rendered):
     reader = pdf_of(rendered[("report", "czj")])
     text = text_of(reader)
     for heading in ("一、总体情况", "二、责任清单落实情况", "三、考核评分情况", "四、问题整改情况", "附件1", "附件2",
-                    "市财政局2026年度机关党建主体责任落实情况报告", "市财政局督查整改台账", "各类责任完成率"):
+                    "市财政局2026年度机关党建主体责任落实情况报告", "市财政局督查整改台账", "各类责任按期进度"):
         assert heading in text, heading
     sizes = [float(p.mediabox.width) > float(p.mediabox.height) for p in reader.pages]
     assert not sizes[0] and sizes[-1], "portrait main text, landscape ledger at the end"
@@ -245,7 +245,7 @@ def test_bureau_report_carries_the_list_scoring_and_ledger_figures(city, rendere
     figures = {label: value.strip() for label, value in tiles}
     assert f"共{figures['事项数']}项" in text
     assert f"已完成{figures['已完成']}项" in text and f"逾期{figures['逾期']}项" in text
-    assert f"完成率为{figures['截至目前完成率']}" in text
+    assert f"按期进度为{figures['按期进度']}" in text
     result = parse(reader.get(f"/b/czj/scoring/{YEAR}/result").get_data(as_text=True)).figures
     assert f"最终得分{result['composite']}分" in text and f"等次为“{result['grade']}”" in text
     ledger = reader.get(f"/b/czj/findings/ledger?year={YEAR}").get_data(as_text=True)
