@@ -8,6 +8,7 @@ from app.accounts.decorators import bureau_role, city_role
 from . import bureau_bp, city_bp
 from .models import CatalogAuditEvent, TenantAuditEvent
 from .services import PAGE_SIZE, page_of_events
+from .story import stories
 
 
 def _page() -> int:
@@ -23,8 +24,8 @@ def city_log():
     slug = request.args.get("bureau") or None
     page = _page()
     events, total = page_of_events(CatalogAuditEvent, page, tenant_slug=slug)
-    return render_template("audit/log.html", events=events, total=total, page=page,
-                           page_size=PAGE_SIZE, scope="city", bureau_filter=slug)
+    return render_template("audit/log.html", events=stories(events), total=total, page=page,
+                           page_size=PAGE_SIZE, scope="city", bureau_filter=slug, bureau_names=_bureau_names())
 
 
 @bureau_bp.route("/")
@@ -37,5 +38,12 @@ def bureau_log():
         events, total = page_of_events(CatalogAuditEvent, page, tenant_slug=g.bureau.slug)
     else:
         events, total = page_of_events(TenantAuditEvent, page)
-    return render_template("audit/log.html", events=events, total=total, page=page,
-                           page_size=PAGE_SIZE, scope="bureau", source=source, bureau_filter=None)
+    return render_template("audit/log.html", events=stories(events), total=total, page=page,
+                           page_size=PAGE_SIZE, scope="bureau", source=source, bureau_filter=None, bureau_names={})
+
+
+def _bureau_names() -> dict[str, str]:
+    """Slug → bureau name, for the city's log (events keep the slug: bureaus may be deleted)."""
+    from app.tenancy.services import list_tenants
+
+    return {t.slug: t.name for t in list_tenants()}

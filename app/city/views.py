@@ -164,6 +164,16 @@ def bureau_detail(bureau: str):
                            delete_form=DeleteBureauForm(), confirm_form=ConfirmForm())
 
 
+@bp.route("/bureaus/<bureau>/technical")
+@city_role(admin=True)
+def bureau_technical(bureau: str):
+    """Where a bureau's data lives and how current its database and figures are: words
+    for whoever maintains the system, kept off the pages of the people who use it."""
+    tenant = tenancy.get_tenant(bureau)
+    return render_template("city/bureau_technical.html", tenant=tenant, head=tenancy.tenant_head(),
+                           stamps=services.figure_stamps(tenant))
+
+
 @bp.route("/bureaus/<bureau>/admins", methods=["POST"])
 @city_role(admin=True)
 def add_bureau_admin(bureau: str):
