@@ -57,7 +57,7 @@ ENTITY_LABELS: dict[str, Any] = {
 }
 
 #: Fields that hold an internal number next to a field with its name: the name tells the story.
-HIDDEN_FIELDS = frozenset({"owner_id", "person_id", "template_id", "user_id"})
+HIDDEN_FIELDS = frozenset({"owner_id", "person_id", "template_id", "user_id", "id", "duty_item_id"})
 
 
 def register_values(field: str, labels: Mapping[str, Any]) -> None:

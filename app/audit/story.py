@@ -72,28 +72,36 @@ def changes_of(before: dict | None, after: dict | None) -> list[Change]:
     return shown
 
 
-def display_names(ids: Iterable[int | None]) -> dict[int, str]:
-    """Account ids → the people's names (catalog accounts; the trail stores ids and
-    user names, and pages show names)."""
+def display_names(events: Iterable[Any]) -> tuple[dict[int, str], dict[str, str]]:
+    """The people's names of the events' accounts, by account id and by user name (the
+    trail stores both, and some writers — the demo, commands — only the user name)."""
     from app.accounts.models import User  # accounts sits beside audit: read its table, no feature
 
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {uid: name for uid, name in db.session.execute(
-        select(User.id, User.display_name).where(User.id.in_(wanted))).all() if name}
+    events = list(events)
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    usernames = {e.actor_name for e in events if e.actor_id is None and e.actor_name}
+    if not ids and not usernames:
+        return {}, {}
+    rows = db.session.execute(select(User.id, User.username, User.display_name)
+                              .where((User.id.in_(ids)) | (User.username.in_(usernames)))).all()
+    return ({uid: name for uid, _u, name in rows if name}, {u: name for _i, u, name in rows if name})
 
 
 def stories(events: list[Any]) -> list[Story]:
     """The page's events as stories."""
-    names = display_names(e.actor_id for e in events)
+    by_id, by_username = display_names(events)
     told = []
     for event in events:
         if event.actor_id is None and event.actor_name in ("system", "", None):
             who = _("System")
+        elif event.actor_id is not None:
+            who = by_id.get(event.actor_id) or event.actor_name
         else:
-            who = names.get(event.actor_id) or event.actor_name
-        told.append(Story(event=event, who=who, what=event.summary or labels.entity_label(event.entity_type),
+            who = by_username.get(event.actor_name) or event.actor_name
+        what = event.summary or labels.entity_label(event.entity_type)
+        if event.actor_name and what.startswith(event.actor_name + " "):
+            what = what[len(event.actor_name) + 1:]  # "czj-admin 登录" told as "陆雨婷 登录"
+        told.append(Story(event=event, who=who, what=what,
                           kind=labels.entity_label(event.entity_type),
                           changes=changes_of(event.before, event.after)))
     return told
