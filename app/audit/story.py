@@ -87,6 +87,22 @@ def display_names(events: Iterable[Any]) -> tuple[dict[int, str], dict[str, str]
     return ({uid: name for uid, _u, name in rows if name}, {u: name for _i, u, name in rows if name})
 
 
+def account_name(username: str | None) -> str:
+    """The person's name of an account by its user name (what pages show where a row
+    kept only the user name: "由 郭杰 于…发布", not "由 city …"); the user name itself
+    when no account has it, and "系统" for the system.  Cached for the request."""
+    from flask import g, has_request_context
+
+    from app.accounts.models import User
+
+    if not username or username == "system":
+        return _("System")
+    cache = g.setdefault("zeren_account_names", {}) if has_request_context() else {}
+    if username not in cache:
+        cache[username] = db.session.scalar(select(User.display_name).where(User.username == username)) or username
+    return cache[username]
+
+
 def stories(events: list[Any]) -> list[Story]:
     """The page's events as stories."""
     by_id, by_username = display_names(events)

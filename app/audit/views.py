@@ -8,7 +8,13 @@ from app.accounts.decorators import bureau_role, city_role
 from . import bureau_bp, city_bp
 from .models import CatalogAuditEvent, TenantAuditEvent
 from .services import PAGE_SIZE, page_of_events
-from .story import stories
+from .story import account_name, stories
+
+
+@city_bp.app_template_filter("account_name")
+def _account_name(username: str | None) -> str:
+    """``{{ row.published_by|account_name }}``: a stored user name shown as the person's name."""
+    return account_name(username)
 
 
 def _page() -> int:

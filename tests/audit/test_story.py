@@ -57,3 +57,15 @@ def test_system_and_city_events_name_people(app, client, city_admin, bureau_a):
     page = client.get("/city/audit/").get_data(as_text=True)
     assert "创建单位" in page and "<code>tenant.create</code>" not in page
     assert "市财政局" in page  # the bureau by name, not by slug
+
+
+def test_year_locks_show_who_by_name(app, client, city_admin):
+    from app.years import services as years
+    from tests.helpers import city_of
+
+    years.lock_year(2025, reason="年度考核结束", actor=city_of(city_admin))
+    db.session.commit()
+    login(client, "city")
+    page = client.get("/city/years/").get_data(as_text=True)
+    row = re.search(r"<td class=\"fw-bold\">2025</td>.*?</tr>", page, re.S).group(0)
+    assert city_admin.display_name in row and ">city<" not in row
