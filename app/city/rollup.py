@@ -78,6 +78,17 @@ def grade_reason(scoring: dict) -> str | None:
     return None
 
 
+def grade_note(scoring: dict) -> str | None:
+    """The reason of :func:`grade_reason` in two to four characters, for a narrow column
+    (the PDF ranking): "一票否决" or "测评门槛"."""
+    grade, by_score = scoring.get("grade"), scoring.get("grade_by_score")
+    if not grade:
+        return None
+    if scoring.get("vetoed"):
+        return _("veto")
+    return _("rating gate") if by_score and by_score != grade else None
+
+
 # Two figures of a list that read alike and must not be mistaken for one another:
 # "事项完成 37/57" (items done of the list) and "按期进度 91.9%" (occurrences recorded of
 # those owed to date).  Their labels say which is which everywhere (pages, PDF, Excel).
@@ -124,6 +135,8 @@ class BureauRow:
     dimensions: list[dict] = field(default_factory=list)
     # What a score column shows instead of a figure that is not complete ("评分中 12/20").
     states: dict[str, str] = field(default_factory=dict)
+    # A short word after a figure in narrow tables (the grade's reason: "较好（测评门槛）").
+    notes: dict[str, str] = field(default_factory=dict)
 
     def shown(self, column: "Column") -> str:
         """The text of one column: the figure, or the state of an incomplete score (a
@@ -134,8 +147,8 @@ class BureauRow:
             return state
         if column.kind == "ratio" and value is not None:
             return f"{value}/{self.values.get('items_total') or 0}"
-        if column.key == "grade" and value and self.values.get("grade_reason"):
-            return _("%(grade)s (%(reason)s)", grade=value, reason=self.values["grade_reason"])
+        if column.key == "grade" and value and self.notes.get("grade"):
+            return _("%(grade)s (%(reason)s)", grade=value, reason=self.notes["grade"])
         return column.format(value)
 
     def exported(self, column: "Column") -> Any:
@@ -243,7 +256,7 @@ def _rows(year: int, category: str | None = None, slugs: list[str] | None = None
             stale=(computed_version or 0) < version,
             computed_at=computed_at,
             dimensions=list(figures["scoring"].get("dimensions") or []),
-            states=states))
+            states=states, notes={k: v for k, v in {"grade": grade_note(figures["scoring"])}.items() if v}))
     return rows
 
 

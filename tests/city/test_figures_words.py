@@ -65,7 +65,9 @@ def test_dashboard_shows_the_reason_beside_the_grade(app, client, city_admin, bu
     assert data[header.index("事项完成")] == "37/57"
     # the PDF's ranking reads row.shown: the grade with its reason
     row = next(r for r in rollup.overview(YEAR).rows if r.slug == bureau_b.slug)
-    assert row.shown(rollup.COLUMN_BY_KEY["grade"]) == "差（一票否决，按分数为“好”）"
+    assert row.shown(rollup.COLUMN_BY_KEY["grade"]) == "差（一票否决）"
+    first_row = next(r for r in rollup.overview(YEAR).rows if r.slug == bureau_a.slug)
+    assert first_row.shown(rollup.COLUMN_BY_KEY["grade"]) == "较好（测评门槛）"
 
 
 def test_main_columns_first_and_all_figures_on_request(app, client, city_admin, bureau_a):
