@@ -17,9 +17,13 @@ def _account_name(username: str | None) -> str:
     return account_name(username)
 
 
+#: Beyond any real log; a larger page number (a hostile one) would overflow the offset.
+MAX_PAGE = 100_000
+
+
 def _page() -> int:
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(MAX_PAGE, max(1, int(request.args.get("page", "1")[:12])))
     except ValueError:
         return 1
 

@@ -109,3 +109,21 @@ def test_compare_one_bureau_against_the_city(app, client, city_admin, bureau_a, 
     assert "全市平均" in [c.value for c in book[3]]
     empty = client.get("/city/compare").get_data(as_text=True)
     assert 'id="choose-more"' in empty
+
+
+def test_hostile_query_values_never_fail(app, client, city_admin, bureau_a):
+    login(client, "city")
+    for url in ("/city/?figures=<script>&sort=grade_reason&dir=x", "/city/compare?b=%3Cscript%3E&b=bureau-a",
+                "/city/compare.xlsx?b=bureau-a", "/city/audit/?bureau=%3Cscript%3E&page=-4",
+                "/city/audit/?page=999999999999999999999", "/city/bureaus/bureau-a/technical"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"<script>" not in response.data.replace(b'<script src="', b"")
+    assert client.get("/city/bureaus/no-such/technical").status_code == 404
+
+
+def test_technical_page_is_for_city_admins_only(app, client, city_viewer, bureau_a):
+    login(client, city_viewer.username)
+    assert client.get("/city/bureaus/bureau-a/technical").status_code == 403
+    page = client.get("/city/bureaus/bureau-a").get_data(as_text=True)
+    assert "sqlite:" not in page and "结构版本" not in page and "technical-link" not in page
