@@ -7,7 +7,7 @@ from app.accounts.decorators import bureau_role, city_role
 
 from . import bureau_bp, city_bp
 from .models import CatalogAuditEvent, TenantAuditEvent
-from .services import PAGE_SIZE, page_of_events
+from .services import LOG_IN_ACTIONS, PAGE_SIZE, page_of_events
 from .story import account_name, stories
 
 
@@ -33,8 +33,10 @@ def _page() -> int:
 def city_log():
     slug = request.args.get("bureau") or None
     page = _page()
-    events, total = page_of_events(CatalogAuditEvent, page, tenant_slug=slug)
-    return render_template("audit/log.html", events=stories(events), total=total, page=page,
+    logins = request.args.get("logins") == "1"
+    events, total = page_of_events(CatalogAuditEvent, page, tenant_slug=slug,
+                                   without=() if logins else LOG_IN_ACTIONS)
+    return render_template("audit/log.html", events=stories(events), total=total, page=page, logins=logins,
                            page_size=PAGE_SIZE, scope="city", bureau_filter=slug, bureau_names=_bureau_names())
 
 
@@ -44,12 +46,15 @@ def bureau_log():
     # Two sources: the bureau's own database, and the catalog's events about its accounts.
     source = "accounts" if request.args.get("source") == "accounts" else "bureau"
     page = _page()
+    logins = request.args.get("logins") == "1"
     if source == "accounts":
-        events, total = page_of_events(CatalogAuditEvent, page, tenant_slug=g.bureau.slug)
+        events, total = page_of_events(CatalogAuditEvent, page, tenant_slug=g.bureau.slug,
+                                       without=() if logins else LOG_IN_ACTIONS)
     else:
         events, total = page_of_events(TenantAuditEvent, page)
     return render_template("audit/log.html", events=stories(events), total=total, page=page,
-                           page_size=PAGE_SIZE, scope="bureau", source=source, bureau_filter=None, bureau_names={})
+                           page_size=PAGE_SIZE, scope="bureau", source=source, bureau_filter=None, bureau_names={},
+                           logins=logins)
 
 
 def _bureau_names() -> dict[str, str]:

@@ -69,3 +69,11 @@ def test_year_locks_show_who_by_name(app, client, city_admin):
     page = client.get("/city/years/").get_data(as_text=True)
     row = re.search(r"<td class=\"fw-bold\">2025</td>.*?</tr>", page, re.S).group(0)
     assert city_admin.display_name in row and ">city<" not in row
+
+
+def test_log_ins_are_left_out_unless_asked(app, client, city_admin, bureau_a):
+    login(client, "city")
+    page = client.get("/city/audit/").get_data(as_text=True)
+    assert 'id="show-logins"' in page and not re.search(r"audit-who\">[^<]*</strong> 登录", page)
+    shown = client.get("/city/audit/?logins=1").get_data(as_text=True)
+    assert re.search(r"audit-who\">[^<]*</strong> 登录", shown)
