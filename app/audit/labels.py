@@ -10,6 +10,7 @@ new field is never hidden, only less well worded until it is added.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from flask import current_app, has_app_context
@@ -85,3 +86,21 @@ def value_label(field: str, value: Any) -> Any:
     labels = current_app.extensions.get("zeren.audit_values", {}).get(field) or {}
     label = labels.get(value)
     return str(label) if label is not None else value
+
+
+#: Fields whose codes may also appear inside a summary sentence ("角色设为 bureau_viewer").
+SUMMARY_CODE_FIELDS = ("roles",)
+
+
+def readable_codes(summary: str | None) -> str:
+    """A summary with the codes of :data:`SUMMARY_CODE_FIELDS` replaced by their labels
+    (summaries written before their writers named things in Chinese)."""
+    text = summary or ""
+    if not text or not has_app_context():
+        return text
+    registry = current_app.extensions.get("zeren.audit_values", {})
+    for name in SUMMARY_CODE_FIELDS:
+        for code, label in sorted((registry.get(name) or {}).items(), key=lambda kv: -len(kv[0])):
+            if code in text:
+                text = re.sub(rf"(?<![A-Za-z0-9_-]){re.escape(code)}(?![A-Za-z0-9_-])", str(label), text)
+    return text

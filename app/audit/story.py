@@ -53,6 +53,10 @@ def text_of(field_name: str, value: Any) -> str:
     return text if len(text) <= VALUE_LIMIT else text[:VALUE_LIMIT] + "…"
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
 def changes_of(before: dict | None, after: dict | None) -> list[Change]:
     """The fields of an event's snapshots, in the order recorded: what changed (or, for a
     creation or deletion, what was there)."""
@@ -66,6 +70,8 @@ def changes_of(before: dict | None, after: dict | None) -> list[Change]:
         old, new = before.get(key), after.get(key)
         if key in before and key in after and old == new:
             continue
+        if _empty(old) and _empty(new):
+            continue  # nothing there before or after: no news
         shown.append(Change(field=key, label=labels.field_label(key),
                             before=text_of(key, old) if key in before else None,
                             after=text_of(key, new) if key in after else None))
@@ -114,7 +120,7 @@ def stories(events: list[Any]) -> list[Story]:
             who = by_id.get(event.actor_id) or event.actor_name
         else:
             who = by_username.get(event.actor_name) or event.actor_name
-        what = event.summary or labels.entity_label(event.entity_type)
+        what = labels.readable_codes(event.summary) or labels.entity_label(event.entity_type)
         if event.actor_name and what.startswith(event.actor_name + " "):
             what = what[len(event.actor_name) + 1:]  # "czj-admin 登录" told as "陆雨婷 登录"
         told.append(Story(event=event, who=who, what=what,

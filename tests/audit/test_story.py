@@ -77,3 +77,12 @@ def test_log_ins_are_left_out_unless_asked(app, client, city_admin, bureau_a):
     assert 'id="show-logins"' in page and not re.search(r"audit-who\">[^<]*</strong> 登录", page)
     shown = client.get("/city/audit/?logins=1").get_data(as_text=True)
     assert re.search(r"audit-who\">[^<]*</strong> 登录", shown)
+
+
+def test_codes_in_summaries_and_empty_fields(app):
+    from app.audit import labels
+
+    with app.test_request_context():
+        assert labels.readable_codes("sfj-viewer 角色设为 bureau_viewer") == "sfj-viewer 角色设为 单位查看人"
+        assert story.changes_of({"removed": []}, {"removed": [], "added": ["sfj"]})[0].label == "新增"
+        assert len(story.changes_of({"removed": []}, {"removed": [], "added": ["sfj"]})) == 1
