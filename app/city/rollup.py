@@ -189,8 +189,11 @@ class BureauRow:
             if column.kind in ("date", "ratio", "percent", "score") or column.key == "grade":
                 css += " text-nowrap"
             if column.key == "grade" and value and self.values.get("grade_reason"):
+                # one clause a line ("民主测评满意率未达门槛，" / "按分数为“好”"), never one
+                # character left alone on a line
+                clauses = Markup("，<br>").join(escape(part) for part in self.values["grade_reason"].split("，"))
                 text = (f'<span class="text-nowrap">{escape(value)}</span>'
-                        f'<div class="grade-reason small text-muted">{escape(self.values["grade_reason"])}</div>')
+                        f'<div class="grade-reason small text-muted">{clauses}</div>')
             else:
                 text = escape(self.shown(column))
             parts.append(f'<td class="{css.strip()}">{text}</td>')
