@@ -38,6 +38,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     _register_cli(app)
     _register_demo_seeders(app)
     _register_references(app)
+    _register_audit_labels(app)
 
     from .ops import init_app as init_ops
     from .web_shell import init_app as init_shell
@@ -141,6 +142,29 @@ def _register_demo_seeders(app: Flask) -> None:
     from .scoring.demo import seed_bureau as scoring_seed
 
     app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed)
+
+
+def _register_audit_labels(app: Flask) -> None:
+    """What the codes in the audit trail's snapshots mean, from each feature's labels, so
+    that the log reads "周期：每季度" rather than "cadence: quarterly" (the audit package
+    imports no feature)."""
+    from .accounts.roles import ROLE_LABELS
+    from .audit.labels import register_values
+    from .duties import labels as duties
+    from .findings import labels as findings
+    from .people.labels import PERSON_KIND_LABELS
+    from .scoring import labels as scoring
+    from .tenancy.models import BUREAU_CATEGORIES
+
+    with app.app_context():
+        register_values("category", {**duties.CATEGORIES, **BUREAU_CATEGORIES})
+        register_values("area", {**duties.DEFAULT_AREAS, **findings.AREAS})
+        register_values("cadence", duties.CADENCE_LABELS)
+        register_values("status", {**duties.LIST_STATUS_LABELS, **findings.STATUS_LABELS, **scoring.STATUS_LABELS})
+        register_values("kind", {**PERSON_KIND_LABELS, **scoring.KIND_LABELS})
+        register_values("source", findings.SOURCES)
+        register_values("severity", findings.SEVERITIES)
+        register_values("roles", ROLE_LABELS)
 
 
 def _register_references(app: Flask) -> None:

@@ -70,14 +70,21 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
+#: Events that say someone came in, not what they did: hidden from the log unless asked.
+LOG_IN_ACTIONS = ("user.login",)
+
+
 def page_of_events(model: type, page: int, *, tenant_slug: str | None = None,
-                   page_size: int = PAGE_SIZE) -> tuple[list, int]:
-    """Newest-first page of audit events and the total count."""
+                   page_size: int = PAGE_SIZE, without: tuple[str, ...] = ()) -> tuple[list, int]:
+    """Newest-first page of audit events and the total count (``without``: actions left out)."""
     query = select(model)
     count = select(func.count()).select_from(model)
     if tenant_slug is not None:
         query = query.where(model.tenant_slug == tenant_slug)
         count = count.where(model.tenant_slug == tenant_slug)
+    if without:
+        query = query.where(model.action.not_in(without))
+        count = count.where(model.action.not_in(without))
     page = max(1, page)
     rows = db.session.scalars(
         query.order_by(model.at.desc(), model.id.desc()).offset((page - 1) * page_size).limit(page_size)

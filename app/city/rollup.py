@@ -11,6 +11,7 @@ from datetime import date
 from statistics import mean
 from typing import Any, Callable
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -39,7 +40,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("number", "percent", "score")
+        return self.kind in ("number", "percent", "score", "ratio")
 
     @property
     def css(self) -> str:
@@ -63,10 +64,38 @@ def format_figure(value: Any, kind: str = "number") -> str:
     return str(value)
 
 
+def grade_reason(scoring: dict) -> str | None:
+    """Why a bureau's grade is not the band its final score reached, in words (the
+    ranking is by score, so No.1 may have a lower grade than No.4): a veto, or the
+    democratic rating's approval gate; ``None`` when the grade is the score's band."""
+    grade, by_score = scoring.get("grade"), scoring.get("grade_by_score")
+    if not grade:
+        return None
+    if scoring.get("vetoed"):
+        return _("Veto (一票否决); by score: %(g)s", g=by_score) if by_score else _("Veto (一票否决)")
+    if by_score and by_score != grade:
+        return _("Approval in the democratic rating below the gate; by score: %(g)s", g=by_score)
+    return None
+
+
+def grade_note(scoring: dict) -> str | None:
+    """The reason of :func:`grade_reason` in two to four characters, for a narrow column
+    (the PDF ranking): "一票否决" or "测评门槛"."""
+    grade, by_score = scoring.get("grade"), scoring.get("grade_by_score")
+    if not grade:
+        return None
+    if scoring.get("vetoed"):
+        return _("veto")
+    return _("rating gate") if by_score and by_score != grade else None
+
+
+# Two figures of a list that read alike and must not be mistaken for one another:
+# "事项完成 37/57" (items done of the list) and "按期进度 91.9%" (occurrences recorded of
+# those owed to date).  Their labels say which is which everywhere (pages, PDF, Excel).
 COLUMNS: tuple[Column, ...] = (
-    Column("completion_rate", _l("Completion"), ("duties", "completion_rate"), "percent"),
+    Column("completion_rate", _l("On-schedule progress"), ("duties", "completion_rate"), "percent"),
+    Column("items_done", _l("Items done"), ("duties", "items_done"), "ratio"),
     Column("items_total", _l("Items"), ("duties", "items_total")),
-    Column("items_done", _l("Done"), ("duties", "items_done")),
     Column("items_overdue", _l("Overdue items"), ("duties", "items_overdue"), higher_is_better=False, alert=True),
     Column("evidence_count", _l("Evidence files"), ("duties", "evidence_count")),
     Column("findings_open", _l("Open findings"), ("findings", "findings_open"), higher_is_better=False),
@@ -78,8 +107,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("reviewer_total", _l("Reviewed score"), ("scoring", "reviewer_total"), "score"),
     Column("composite", _l("Final score"), ("scoring", "composite"), "score"),
     Column("grade", _l("Grade"), ("scoring", "grade"), "text"),
+    Column("grade_reason", _l("Why this grade"), ("scoring", "grade_reason"), "text"),
     Column("last_activity", _l("Last activity"), ("activity", "last_activity"), "date"),
 )
+#: The dashboard's columns at first sight; the others open with "all figures".
+MAIN_COLUMNS = ("completion_rate", "items_done", "items_overdue", "findings_open", "findings_overdue",
+                "composite", "grade", "last_activity")
+#: Figures of the duty list, shown only once the bureau has published its list.
+LIST_FIGURES = ("completion_rate", "items_done", "items_total", "items_overdue", "evidence_count")
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 
 
@@ -100,17 +135,31 @@ class BureauRow:
     dimensions: list[dict] = field(default_factory=list)
     # What a score column shows instead of a figure that is not complete ("评分中 12/20").
     states: dict[str, str] = field(default_factory=dict)
+    # A short word after a figure in narrow tables (the grade's reason: "较好（测评门槛）").
+    notes: dict[str, str] = field(default_factory=dict)
 
     def shown(self, column: "Column") -> str:
-        """The text of one column: the figure, or the state of an incomplete score."""
+        """The text of one column: the figure, or the state of an incomplete score (a
+        grade with its reason when it is not the score's band: "较好（…）")."""
         state = self.states.get(column.key)
         value = self.values.get(column.key)
-        return state if value is None and state else column.format(value)
+        if value is None and state:
+            return state
+        if column.kind == "ratio" and value is not None:
+            return f"{value}/{self.values.get('items_total') or 0}"
+        if column.key == "grade" and value and self.notes.get("grade"):
+            return _("%(grade)s (%(reason)s)", grade=value, reason=self.notes["grade"])
+        return column.format(value)
 
     def exported(self, column: "Column") -> Any:
-        """The value of one column in a spreadsheet: the figure, or the state as text."""
+        """The value of one column in a spreadsheet: the figure, or the state as text
+        (the grade alone: its reason has a column of its own)."""
         value = self.values.get(column.key)
-        return self.states.get(column.key) if value is None and self.states.get(column.key) else value
+        if value is None and self.states.get(column.key):
+            return self.states[column.key]
+        if column.kind == "ratio" and value is not None:
+            return self.shown(column)
+        return value
 
     @property
     def category_label(self) -> str:
@@ -123,14 +172,31 @@ class BureauRow:
 
     @property
     def cells_html(self) -> Markup:
-        """The row's figure cells as HTML.  Built in Python because the dashboard may list a
-        thousand bureaus and a Jinja loop over 16 cells a row was most of the page's time."""
+        """The row's figure cells as HTML (every column)."""
+        return self.cells_for(COLUMNS)
+
+    def cells_for(self, columns: tuple["Column", ...] | list["Column"]) -> Markup:
+        """The row's cells of ``columns`` as HTML.  Built in Python because the dashboard
+        may list a thousand bureaus and a Jinja loop over 16 cells a row was most of the
+        page's time.  The grade carries its reason on a second line, so that a reader
+        sees why No.1 is "较好" next to it."""
         parts = []
-        for column, (text, attention) in zip(COLUMNS, self.cells):
-            css = f"{column.css} text-danger" if attention else column.css
-            if column.key in self.states and self.values.get(column.key) is None:
+        for column in columns:
+            value = self.values.get(column.key)
+            css = f"{column.css} text-danger" if column.alert and value else column.css
+            if column.key in self.states and value is None:
                 css = f"{column.css} figure-pending"
-            parts.append(f'<td class="{css}">{escape(text)}</td>')
+            if column.kind in ("date", "ratio", "percent", "score") or column.key == "grade":
+                css += " text-nowrap"
+            if column.key == "grade" and value and self.values.get("grade_reason"):
+                # one clause a line ("民主测评满意率未达门槛，" / "按分数为“好”"), never one
+                # character left alone on a line
+                clauses = Markup("，<br>").join(escape(part) for part in self.values["grade_reason"].split("，"))
+                text = (f'<span class="text-nowrap">{escape(value)}</span>'
+                        f'<div class="grade-reason small text-muted">{clauses}</div>')
+            else:
+                text = escape(self.shown(column))
+            parts.append(f'<td class="{css.strip()}">{text}</td>')
         return Markup("".join(parts))
 
 
@@ -174,16 +240,31 @@ def _rows(year: int, category: str | None = None, slugs: list[str] | None = None
     rows = []
     for tenant_id, slug, name, tenant_category, version, figures, computed_version, computed_at in db.session.execute(query):
         figures = _readable(figures)
+        values = {c.key: c.read(figures) for c in COLUMNS}
+        values["grade_reason"] = grade_reason(figures["scoring"])
+        states = _states(figures["scoring"])
+        duties = figures.get("duties") or {}
+        if duties.get("list_status") not in PUBLISHED_LISTS:
+            # A bureau made today has a draft list (or none): its items are not owed yet,
+            # and counting them would pull the city's averages down and its overdue up.
+            for key in LIST_FIGURES:
+                values[key] = None
+            states["completion_rate"] = (_("List not published") if duties.get("has_list")
+                                         else _("No list yet"))
         rows.append(BureauRow(
             tenant_id=tenant_id, slug=slug, name=name, category=tenant_category,
-            values={c.key: c.read(figures) for c in COLUMNS},
+            values=values,
             # stale: the bureau changed since its figures were computed (a bureau that never
             # changed has no figures to compute, which is not stale)
             stale=(computed_version or 0) < version,
             computed_at=computed_at,
             dimensions=list(figures["scoring"].get("dimensions") or []),
-            states=_states(figures["scoring"])))
+            states=states, notes={k: v for k, v in {"grade": grade_note(figures["scoring"])}.items() if v}))
     return rows
+
+
+#: List statuses whose figures enter the city's tables and averages.
+PUBLISHED_LISTS = ("published", "archived")
 
 
 def _readable(figures: dict | None) -> dict:
@@ -259,6 +340,19 @@ def compare(year: int, slugs: list[str]) -> list[BureauRow]:
     return [by_slug[s] for s in slugs if s in by_slug]
 
 
+def city_average_row(year: int) -> BureauRow:
+    """A row of the city's averages (numeric figures over the bureaus that have them), to
+    set one chosen bureau against on the comparison page."""
+    everyone = _rows(year)
+    values: dict[str, Any] = {}
+    for column in COLUMNS:
+        if column.kind in ("number", "percent", "score"):
+            average = _average([r.values.get(column.key) for r in everyone])
+            values[column.key] = None if average is None else round(average, 4 if column.kind == "percent" else 2)
+    return BureauRow(tenant_id=0, slug="", name=str(_("City average")), category="", values=values,
+                     stale=False, computed_at=None)
+
+
 def dimension_table(rows: list[BureauRow]) -> list[dict]:
     """Scoring dimensions side by side: one entry per dimension code (in the order the
     first bureau's sheet lists them), with each bureau's self and reviewer scores.
@@ -297,7 +391,10 @@ def trend(year: int, key: str, slugs: list[str] | None = None) -> dict[str, list
     latest: dict[str, float] = {}  # each bureau's value carried forward to later days
     city: dict[date, float] = {}
     for slug, name, day, figures in db.session.execute(query):
-        value = column.read(_readable(figures))
+        figures = _readable(figures)
+        value = column.read(figures)
+        if key in LIST_FIGURES and (figures.get("duties") or {}).get("list_status") not in PUBLISHED_LISTS:
+            value = None  # enters the averages once its list is published, as on the dashboard
         if isinstance(value, (int, float)):
             latest[slug] = value
         if latest:

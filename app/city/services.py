@@ -48,6 +48,12 @@ def rollup_stamps(year: int) -> list[list]:
     return [list(row) for row in rows]
 
 
+def figure_stamps(tenant: Tenant) -> list[TenantMetrics]:
+    """A bureau's stored figures by year, newest first (what the technical page lists)."""
+    return list(db.session.scalars(select(TenantMetrics).where(TenantMetrics.tenant_id == tenant.id)
+                                   .order_by(TenantMetrics.year.desc())))
+
+
 def bureau_overview() -> list[dict]:
     """Every bureau with its member count, for the city's bureau list."""
     counts = dict(db.session.execute(

@@ -38,7 +38,11 @@ def dashboard():
     sort = request.args.get("sort", "rank")
     descending = request.args.get("dir", "asc" if sort in ("rank", "name") else "desc") == "desc"
     data = rollup.overview(year, category=category, sort=sort, descending=descending)
-    return render_template("city/dashboard.html", data=data, columns=rollup.COLUMNS, sort=sort,
+    every = request.args.get("figures") == "all"
+    shown = [c for c in rollup.COLUMNS if c.key != "grade_reason"] if every else \
+        [rollup.COLUMN_BY_KEY[k] for k in rollup.MAIN_COLUMNS]
+    return render_template("city/dashboard.html", data=data, columns=shown, every=every, sort=sort,
+                           all_count=len(rollup.COLUMNS) - 1 + 2,
                            descending=descending, category=category, categories=BUREAU_CATEGORIES,
                            years=rollup.available_years(metrics.today().year, year),
                            charts=services.dashboard_charts(data))
@@ -76,8 +80,11 @@ def compare():
     year = _year()
     chosen = _chosen()
     rows = rollup.compare(year, chosen)
+    against_average = len(rows) == 1
+    if against_average:  # one bureau ticked: set it against the city, rather than nothing
+        rows.append(rollup.city_average_row(year))
     return render_template("city/compare.html", year=year, rows=rows, chosen=chosen, columns=rollup.COLUMNS,
-                           dimensions=rollup.dimension_table(rows),
+                           against_average=against_average, dimensions=rollup.dimension_table(rows),
                            everyone=tenancy.list_tenants(include_archived=False),
                            years=rollup.available_years(metrics.today().year, year),
                            chart=services.compare_chart(rows) if len(rows) >= 2 else None)
@@ -88,6 +95,8 @@ def compare():
 def compare_export():
     year = _year()
     rows = rollup.compare(year, _chosen(say=False))
+    if len(rows) == 1:
+        rows.append(rollup.city_average_row(year))
     return _xlsx(services.compare_workbook(year, rows), f"compare-{year}.xlsx")
 
 
@@ -153,6 +162,16 @@ def bureau_detail(bureau: str):
     return render_template("city/bureau_detail.html", tenant=tenant, form=form,
                            members=accounts.bureau_members(tenant), admin_form=BureauAdminForm(),
                            delete_form=DeleteBureauForm(), confirm_form=ConfirmForm())
+
+
+@bp.route("/bureaus/<bureau>/technical")
+@city_role(admin=True)
+def bureau_technical(bureau: str):
+    """Where a bureau's data lives and how current its database and figures are: words
+    for whoever maintains the system, kept off the pages of the people who use it."""
+    tenant = tenancy.get_tenant(bureau)
+    return render_template("city/bureau_technical.html", tenant=tenant, head=tenancy.tenant_head(),
+                           stamps=services.figure_stamps(tenant))
 
 
 @bp.route("/bureaus/<bureau>/admins", methods=["POST"])

@@ -29,7 +29,7 @@ from app.core.unit_of_work import after_commit, after_rollback, writes
 from app.models import utcnow
 from app.tenancy.session import current_slug
 from app.years.services import ensure_open, get_lock, lock_message
-from app.core.clock import today
+from app.core.clock import local_zone, today
 
 from app.evidence.models import Attachment
 from app.evidence.services import MAX_FILES_PER_UPLOAD, Upload, prepare_uploads, release_blobs  # noqa: F401
@@ -919,7 +919,8 @@ def _aggregates(list_ids: list[int], until: date | None = None) -> tuple[dict, d
 def facts_of(item: DutyItem, year: int, recorded: int, records: int, evidence: int) -> rules.ItemFacts:
     return rules.ItemFacts(year=year, cadence=item.cadence, expected_count=item.expected_count,
                            due_date=item.due_date, recorded=recorded, records=records, evidence=evidence,
-                           marked_done=item.marked_done)
+                           marked_done=item.marked_done,
+                           started=rules.started_on(item.created_at, item.duty_list.published_at, local_zone()))
 
 
 def item_rows(lists: DutyList | list[DutyList], day: date | None = None) -> list[ItemRow]:

@@ -20,12 +20,19 @@ The rules (also in ``docs/architecture.md``, "Duties"):
 * **not_started**: otherwise.
 * *Behind schedule* is not a status but a flag: in progress or not started, and fewer
   occurrences recorded than expected to date.
+* An item that **started** after the year began (``started``: added to a list already
+  published, e.g. for a member who joined mid-year) owes nothing for the periods before
+  its start.  A periodic item's count is cut to its share of the periods it lives
+  through (from the one holding ``started`` to the one holding its due date, rounded
+  up: a monthly item of 12 started in October owes 3), spread over those periods, and
+  that share is what "done" and "overdue" read.  A ``once`` item owes its whole count
+  by its due date, whenever it started.
 """
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone, tzinfo
 from typing import Iterable
 
 ONCE = "once"
@@ -82,17 +89,56 @@ def scheduled_periods(cadence: str, year: int, due_date: date | None) -> int:
     return period_of(cadence, due_date)
 
 
-def expected_to_date(cadence: str, expected_count: int, year: int, due_date: date | None,
-                     today: date) -> int:
-    """Occurrences an item should have recorded by ``today`` (see the module rules)."""
+def started_on(created: datetime | None, published: datetime | None, zone: tzinfo) -> date | None:
+    """When an item started: the local day it was added when that was after its list was
+    published (a list's own items, drafted before publication, are owed from the start of
+    the year: ``None``)."""
+    if created is None or published is None:
+        return None
+    created, published = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (created, published))
+    return created.astimezone(zone).date() if created > published else None
+
+
+def start_period(cadence: str, year: int, started: date | None) -> int:
+    """1-based index of the first period an item owes (1 unless it started mid-year)."""
+    if started is None or started.year < year:
+        return 1
+    if started.year > year:
+        return PERIODS_PER_YEAR[cadence] + 1
+    return period_of(cadence, started)
+
+
+def _lived(cadence: str, year: int, due_date: date | None, started: date | None) -> tuple[int, int]:
+    """(first period owed, periods scheduled) of a periodic item."""
+    scheduled = scheduled_periods(cadence, year, due_date)
+    return min(start_period(cadence, year, started), scheduled), scheduled
+
+
+def expected_total(cadence: str, expected_count: int, year: int, due_date: date | None,
+                   started: date | None = None) -> int:
+    """The count an item owes over its life: its own, or for a periodic item started
+    mid-year the share of the periods it lives through (rounded up)."""
     expected_count = max(0, int(expected_count))
-    if today > effective_due(year, due_date):
+    if cadence == ONCE or started is None:
         return expected_count
+    first, scheduled = _lived(cadence, year, due_date, started)
+    available = scheduled - first + 1
+    return -(-expected_count * available // scheduled)
+
+
+def expected_to_date(cadence: str, expected_count: int, year: int, due_date: date | None,
+                     today: date, started: date | None = None) -> int:
+    """Occurrences an item should have recorded by ``today`` (see the module rules)."""
+    total = expected_total(cadence, expected_count, year, due_date, started)
+    if today > effective_due(year, due_date):
+        return total
     if cadence == ONCE:
         return 0
-    scheduled = scheduled_periods(cadence, year, due_date)
-    ended = min(periods_ended(cadence, year, today), scheduled)
-    return expected_count * ended // scheduled
+    first, scheduled = _lived(cadence, year, due_date, started)
+    # periods before the item existed are neither owed nor part of its spread
+    available = scheduled - first + 1
+    ended = max(0, min(periods_ended(cadence, year, today), scheduled) - (first - 1))
+    return total * ended // available
 
 
 @dataclass(frozen=True)
@@ -107,6 +153,7 @@ class ItemFacts:
     records: int = 0         # number of progress records
     evidence: int = 0        # number of evidence files on those records
     marked_done: bool = False
+    started: date | None = None  # None: owed from the start of the year
 
 
 @dataclass(frozen=True)
@@ -132,14 +179,17 @@ class ItemProgress:
 
 
 def is_done(facts: ItemFacts) -> bool:
-    """Expected count reached, or marked done with at least one evidence file."""
-    reached = facts.expected_count > 0 and facts.recorded >= facts.expected_count
+    """Expected count (its share, for an item started mid-year) reached, or marked done
+    with at least one evidence file."""
+    total = expected_total(facts.cadence, facts.expected_count, facts.year, facts.due_date, facts.started)
+    reached = total > 0 and facts.recorded >= total
     return reached or (facts.marked_done and facts.evidence > 0)
 
 
 def derive(facts: ItemFacts, today: date) -> ItemProgress:
     """Status, expected-to-date and credited occurrences of an item on ``today``."""
-    owed = expected_to_date(facts.cadence, facts.expected_count, facts.year, facts.due_date, today)
+    owed = expected_to_date(facts.cadence, facts.expected_count, facts.year, facts.due_date, today,
+                            facts.started)
     done = is_done(facts)
     if done:
         status = DONE
@@ -152,7 +202,9 @@ def derive(facts: ItemFacts, today: date) -> ItemProgress:
     credited = owed if done else min(facts.recorded, owed)
     behind = status in (NOT_STARTED, IN_PROGRESS) and facts.recorded < owed
     return ItemProgress(status=status, expected_to_date=owed, credited=credited,
-                        recorded=facts.recorded, expected_count=facts.expected_count, behind=behind)
+                        recorded=facts.recorded, behind=behind,
+                        expected_count=expected_total(facts.cadence, facts.expected_count, facts.year,
+                                                      facts.due_date, facts.started))
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,12 @@ def test_compare_shows_chosen_bureaus_side_by_side(app, client, city_admin, bure
     assert header.index("市教育局") < header.index("市财政局")
     assert "<svg" in page
     single = client.get("/city/compare?b=bureau-a").get_data(as_text=True)
-    assert "请至少选择两个单位" in single
+    # one bureau ticked: set against the city average, and the page says so
+    assert 'id="against-average"' in single
+    header = re.search(r'id="comparison">.*?</thead>', single, re.S).group(0)
+    assert "市财政局" in header and "全市平均" in header
+    nothing = client.get("/city/compare?b=no-such").get_data(as_text=True)
+    assert "请至少选择两个单位" in nothing
     book = load_workbook(BytesIO(client.get("/city/compare.xlsx?b=bureau-a&b=bureau-b").data)).active
     assert [c.value for c in book[3]][1:] == ["市财政局", "市教育局"]
 
@@ -118,6 +123,7 @@ def test_changing_a_duty_item_moves_that_bureaus_row_only(app, client, city_admi
             items[bureau.slug] = duties.add_item(duty_list, {"category": "party_group", "area": "political",
                                                              "content": "召开全面从严治党工作会议", "cadence": "once",
                                                              "due_date": f"{year}-01-31"}, actor=SYSTEM).id
+            duties.set_list_status(duty_list, "published", version=duty_list.version, actor=SYSTEM)
     login(client, "city")
     page = client.get(f"/city/?year={year}").get_data(as_text=True)
     before_a, before_b = _row_html(page, "市财政局"), _row_html(page, "市教育局")

@@ -87,27 +87,43 @@ def reasons(
     lines.append(
         f"综合得分 {figure_text(result.composite)} 分，达到“{result.grade_by_score}”档（≥ {figure_text(minimum)} 分）"
     )
-    ballot = result.ballot
-    for gate, lowered in zip(result.gates, gate_lowered, strict=True):
-        threshold, max_grade = percent_text(gate.approval_below), gate.max_grade
-        if gate.applied is None or ballot is None or ballot.approval is None:
-            lines.append(f"未提供民主测评票数，门槛（满意率低于 {threshold} 的等次不高于“{max_grade}”）不适用")
-            continue
-        favourable_labels = "、".join(f"“{label}”" for label, _votes in ballot.votes[:APPROVAL_LEVEL_COUNT])
-        approval_text = f"民主测评{favourable_labels}票合计占 {percent_text(ballot.approval)}"
-        if not gate.applied:
-            lines.append(f"{approval_text}，不低于 {threshold}，门槛未触发")
-        elif lowered:
-            lines.append(f"{approval_text}，低于 {threshold}，等次降为“{max_grade}”")
-        else:
-            lines.append(f"{approval_text}，低于 {threshold}，等次不高于“{max_grade}”，现等次不受影响")
-
+    lines += _gate_reasons(result, gate_lowered)
     lowest = sheet.grades[-1][0]
     for veto in vetoes:
         detail = f"（{veto.reason}）" if veto.reason else ""
         lines.append(f"一票否决：{veto.rule} {veto.rule_title}{detail}，等次定为“{lowest}”")
     lines.append(f"最终等次：“{result.grade}”")
     return tuple(lines)
+
+
+def _gate_reasons(result: Result, gate_lowered: Sequence[bool]) -> list[str]:
+    """The gates' lines, saying only what applied: a gate that lowered the grade (or
+    would have) is named; gates that did not trigger are mentioned only when none did,
+    so that "等次降为“较好”" is never followed by "门槛未触发" of a lower gate."""
+    ballot = result.ballot
+    if not result.gates:
+        return []
+    if ballot is None or ballot.approval is None or any(gate.applied is None for gate in result.gates):
+        gates = "；".join(f"满意率低于 {percent_text(g.approval_below)} 的等次不高于“{g.max_grade}”" for g in result.gates)
+        return [f"未提供民主测评票数，门槛（{gates}）不适用"]
+    favourable_labels = "、".join(f"“{label}”" for label, _votes in ballot.votes[:APPROVAL_LEVEL_COUNT])
+    approval_text = f"民主测评{favourable_labels}票合计占 {percent_text(ballot.approval)}"
+    lines = []
+    for gate, lowered in zip(result.gates, gate_lowered, strict=True):
+        if not gate.applied:
+            continue
+        threshold, max_grade = percent_text(gate.approval_below), gate.max_grade
+        if lowered:
+            lines.append(f"{approval_text}，低于 {threshold}，等次降为“{max_grade}”")
+        else:
+            lines.append(f"{approval_text}，低于 {threshold}，等次不高于“{max_grade}”，现等次不受影响")
+    if not lines:
+        lowest = min(result.gates, key=lambda g: g.approval_below)
+        highest = max(result.gates, key=lambda g: g.approval_below)
+        lines.append(f"{approval_text}，不低于 {percent_text(highest.approval_below)}，等次不受门槛限制"
+                     if lowest is highest else
+                     f"{approval_text}，不低于任何门槛（最高 {percent_text(highest.approval_below)}），等次不受门槛限制")
+    return lines
 
 
 def _weighted_reason(sheet: Sheet, parts: Parts, weighted: Decimal) -> str:
