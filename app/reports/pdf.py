@@ -4,8 +4,9 @@
 - Resources are fetched only from the application's own static folder: any other
   ``file://`` path, ``http(s)://`` or other scheme raises :class:`ForbiddenResource` and
   stops the rendering (a report never reads /etc/passwd or calls out to the network).
-- The three font roles (serif 宋体, sans 黑体, kai 楷体) are configurable families
-  (``ZEREN_PDF_FONT_SERIF/SANS/KAI``); :func:`check_fonts` verifies at start-up that each
+- The four font roles (fang 仿宋 for the body text as GB/T 9704 sets it, serif 宋体 for
+  titles and tables, sans 黑体, kai 楷体) are configurable families
+  (``ZEREN_PDF_FONT_FANG/SERIF/SANS/KAI``); :func:`check_fonts` verifies at start-up that each
   exists, and so do the fallback faces written after them in every stack (Symbola for
   symbols and emoji, HanaMinB for CJK Extension B and beyond; ``ZEREN_PDF_FONT_FALLBACK``)
   and the colour emoji face (``ZEREN_PDF_FONT_EMOJI``).  Before layout every character
@@ -44,8 +45,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app, render_template
 
-ROLES = ("serif", "sans", "kai")
-DEFAULT_FONTS = {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC", "kai": "LXGW WenKai"}
+ROLES = ("fang", "serif", "sans", "kai")
+#: FandolFang is the open 仿宋 face Debian ships (texlive-lang-chinese, GPL with the font
+#: exception that allows embedding); the .docx edition names 仿宋 for the same text.
+DEFAULT_FONTS = {"fang": "FandolFang", "serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC",
+                 "kai": "LXGW WenKai"}
 #: Faces after the role's face in every font stack: Symbola (outline symbols and emoji,
 #: which print in any viewer) and HanaMinB (CJK Extension B and beyond: rare characters
 #: of names and places).  ``ZEREN_PDF_FONT_FALLBACK``, comma-separated.
@@ -56,7 +60,18 @@ DEFAULT_FALLBACK = ("Symbola", "HanaMinB")
 #: emoji too, each 1.25 em wide (seen in rendered pages).  ``ZEREN_PDF_FONT_EMOJI``;
 #: empty turns it off.
 DEFAULT_EMOJI = "Noto Color Emoji"
-FONT_PACKAGES = "fonts-noto-cjk fonts-lxgw-wenkai fonts-symbola fonts-hanazono fonts-noto-color-emoji"
+FONT_PACKAGES = ("fonts-noto-cjk fonts-lxgw-wenkai fonts-symbola fonts-hanazono fonts-noto-color-emoji "
+                 "texlive-lang-chinese")
+#: Where each default family comes from, for the message naming what is missing.  The
+#: Fandol faces are installed under TeX's tree, which fontconfig does not read: ``make
+#: fonts`` links their folder into /usr/local/share/fonts.
+FONT_SOURCES = {
+    "FandolFang": "Debian package texlive-lang-chinese, then `make fonts` (links "
+                  "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol into /usr/local/share/fonts)",
+    "Noto Serif CJK SC": "Debian package fonts-noto-cjk", "Noto Sans CJK SC": "Debian package fonts-noto-cjk",
+    "LXGW WenKai": "Debian package fonts-lxgw-wenkai", "Symbola": "Debian package fonts-symbola",
+    "HanaMinB": "Debian package fonts-hanazono", "Noto Color Emoji": "Debian package fonts-noto-color-emoji",
+}
 #: Characters no face need draw: HTML white space and the default-ignorable code points
 #: Pango hides (joiners, variation selectors, emoji tag characters, soft hyphen …).
 _IGNORABLE = frozenset(" \t\n\r\f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u3164\ufeff\uffa0") \
@@ -155,12 +170,13 @@ def check_fonts(config) -> dict[str, FontFace]:
     families.update({f"fallback:{family}": family for family in fallback_families(config)})
     if emoji_family(config):
         families["emoji"] = emoji_family(config)
-    missing = [f"{role}: {family}" for role, family in families.items() if font_face(family) is None]
+    missing = [f"{role}: {family}" + (f" (from {FONT_SOURCES[family]})" if family in FONT_SOURCES else "")
+               for role, family in families.items() if font_face(family) is None]
     if missing:
         raise FontsMissing(
             "PDF fonts are not installed: " + "; ".join(missing)
-            + f". Install them (Debian: apt-get install {FONT_PACKAGES}) or set "
-              "ZEREN_PDF_FONT_SERIF/SANS/KAI/FALLBACK/EMOJI.")
+            + f". Install them (Debian: apt-get install {FONT_PACKAGES}; make fonts) or set "
+              "ZEREN_PDF_FONT_FANG/SERIF/SANS/KAI/FALLBACK/EMOJI.")
     return {role: font_face(family) for role, family in families.items()}
 
 
