@@ -33,6 +33,7 @@ import hashlib
 import re
 import subprocess
 import threading
+import unicodedata
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -205,7 +206,10 @@ def uncovered_characters(html: str, files: dict[str, FontFace]) -> list[str]:
     collector = _TextCollector()
     collector.feed(html)
     covered = _covered(frozenset(files.values()))
-    return sorted(c for c in collector.chars if c not in _IGNORABLE and ord(c) not in covered)
+    # Control characters are never drawable, whatever a face's character map claims
+    # (FandolFang maps U+0007 to a blank glyph, which printed the character as nothing).
+    return sorted(c for c in collector.chars if c not in _IGNORABLE
+                  and (ord(c) not in covered or unicodedata.category(c) == "Cc"))
 
 
 def substitute(character: str) -> str:
