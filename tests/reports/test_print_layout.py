@@ -148,3 +148,19 @@ def test_the_body_is_set_in_a_fangsong_face_and_its_absence_is_named(city, monke
         pdf.check_fonts(city.config)
     message = str(missing.value)
     assert "fang: FandolFang" in message and "texlive-lang-chinese" in message and "make fonts" in message
+
+
+def test_the_ledger_says_a_finding_was_closed_late_and_by_how_many_days(city):
+    from types import SimpleNamespace
+
+    finding = SimpleNamespace(source="inspection", raised_by_city=False, batch="", description="问题",
+                              person=None, measures="措施", due_on=date(YEAR, 3, 1), status="closed",
+                              closed_on=date(YEAR, 4, 12), verification_note="", verified_by_name="")
+    on_time = SimpleNamespace(**{**vars(finding), "closed_on": date(YEAR, 2, 20)})
+    rows = [SimpleNamespace(finding=f, last_note=None, last_note_text="", evidence=0, overdue=False)
+            for f in (finding, on_time)]
+    summary = SimpleNamespace(total=2, by_status={"closed": 2}, overdue=0)
+    with city.test_request_context():
+        html = pdf.render_html("findings/ledger_print.html", rows=rows, summary=summary, bureau_name="市财政局",
+                               subtitle=f"{YEAR}年度", today=date(YEAR, 12, 31))
+    assert html.count("逾期42天销号") == 1  # the late one only
