@@ -186,11 +186,16 @@ def report_day(year: int, on: date | None = None) -> date:
     return on if year >= on.year else date(year, 12, 31)
 
 
+def no_data_message(year: int, day: date) -> str:
+    """What the one page of a report of a year without any data says."""
+    cn_date = current_app.jinja_env.filters["cn_date"]
+    return _("As of %(day)s, there is no responsibility list, no score sheet and no finding for %(year)s: "
+             "this report has nothing to show yet.", day=cn_date(day), year=year)
+
+
 def no_data_html(title: str, year: int, day: date, issuer: str) -> str:
     """The one page of a report of a year without any data."""
-    cn_date = current_app.jinja_env.filters["cn_date"]
-    message = _("As of %(day)s, there is no responsibility list, no score sheet and no finding for %(year)s: "
-                "this report has nothing to show yet.", day=cn_date(day), year=year)
+    message = no_data_message(year, day)
     return pdf.render_html("reports/no_data.html", title=title, year=year, day=day, issuer=issuer, message=message)
 
 
@@ -545,7 +550,10 @@ def city_summary(year: int, day: date | None = None, progress: Callable[[int, in
     columns = [rollup.COLUMN_BY_KEY[k] for k in RANKING_COLUMNS]
     tiles = overview.tiles
     title = _("Report on the Party-building main responsibility of the city's bureaus %(year)s", year=year)
+    any_data = any(p["duties"]["has_list"] or p["scoring"]["status"] or p["findings"]["findings_total"]
+                   for p in bureau_profiles)
     return {
+        "has_data": any_data, "no_data_message": None if any_data else no_data_message(year, day),
         "year": year, "day": day,
         "title": title, "title_lines": title_lines(title, TITLE_EMS), "cover_lines": title_lines(title, COVER_EMS),
         "issuer": _("Party Working Committee of the City Organs"),
@@ -600,15 +608,9 @@ def overview_text(year: int, day: date, tiles: dict, grades: list[tuple[str, int
     return [first, second, third]
 
 
-def has_data(summary: dict) -> bool:
-    """Whether any bureau has a list, a score sheet or a finding in the summary's year."""
-    return any(p["duties"]["has_list"] or p["scoring"]["status"] or p["findings"]["findings_total"]
-               for p in summary["profiles"])
-
-
 def city_summary_html(summary: dict) -> str:
     """The city summary's HTML (parts and all); one page saying so for a year without data."""
-    if not has_data(summary):
+    if not summary["has_data"]:
         return no_data_html(summary["title"], summary["year"], summary["day"], summary["issuer"])
     return pdf.render_html("reports/city_summary.html", **summary)
 

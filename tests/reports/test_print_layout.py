@@ -121,8 +121,19 @@ def test_a_year_without_data_says_so_on_one_page(city):
     pages = pagecheck.measure(pdf.part_pages(html, static_dir=city.static_folder))
     assert len(pages) == 1
     assert f"{empty}年度" in html and "尚无" in html
-    summary = services.city_summary_html(services.city_summary(empty))
+    data = services.city_summary(empty)
+    summary = services.city_summary_html(data)
     assert len(pagecheck.measure(pdf.part_pages(summary, static_dir=city.static_folder))) == 1 and "尚无" in summary
+    # the Word edition says the same on its one page
+    from io import BytesIO
+
+    from docx import Document as WordDocument
+
+    from app.reports.docx import summary_docx
+
+    word = WordDocument(BytesIO(summary_docx(data)))
+    texts = [p.text for p in word.paragraphs if p.text]
+    assert any("尚无" in t for t in texts) and not word.tables and len(texts) == 4
 
 
 def test_past_years_are_dated_at_the_years_end_and_figures_keep_the_webs_names(city):
