@@ -261,9 +261,10 @@ def scatter(points: Sequence[tuple[str, float | None, float | None]], *, title: 
                 unlabelled.append(label)
                 continue
             box = placement.box
-            if placement.leader:
-                # from the marker's edge to the nearest point of the label's box
-                nx, ny = min(max(cx, box.x0), box.x1), min(max(cy, box.y0), box.y1)
+            # the nearest point of the label's box: a label off to a corner or further out
+            # gets a leader line, so that it is never read as its neighbour's
+            nx, ny = min(max(cx, box.x0), box.x1), min(max(cy, box.y0), box.y1)
+            if placement.leader or math.hypot(nx - cx, ny - cy) > 8:
                 body.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{nx:.1f}" y2="{ny:.1f}" stroke="{MUTED}" stroke-width="0.8"/>')
             body.append(_text(box.x0 + 1, (box.y0 + box.y1) / 2, label, size=label_size, baseline="central"))
     for label, cx, cy in shown:
