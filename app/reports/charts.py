@@ -219,26 +219,46 @@ def text_width(label: str, size: float) -> float:
     return _label_width([label], size)
 
 
+def axis_start(values: Sequence[float], maximum: float) -> float:
+    """Where an axis ending at ``maximum`` starts: 0, or half, three quarters or nine
+    tenths of the way up when every value lies above that (scores of 90-100 points
+    crowded into the top tenth of a 0-100 axis, their labels on top of each other).  The
+    ticks then step by a round tenth, twentieth or fiftieth of ``maximum``."""
+    low = min(values, default=0)
+    for share in (0.9, 0.75, 0.5):
+        start = maximum * share
+        # some room below the lowest point, so that it does not sit on the axis
+        if low >= start + (maximum - start) * 0.1:
+            return start
+    return 0.0
+
+
 def scatter(points: Sequence[tuple[str, float | None, float | None]], *, title: str, x_label: str, y_label: str,
             x_max: float = 100, y_max: float = 100, labels: bool = True, style: ChartStyle = ChartStyle()) -> str:
     """Labelled points (label, x, y); points with a missing coordinate are listed under the plot.
 
     Labels are placed by :func:`place_labels`: none overlaps another or a point, none
-    leaves the plot; a label that fits nowhere is named under the plot.  ``labels=False``
+    leaves the plot; a label that fits nowhere is named under the plot.  Each axis starts
+    where :func:`axis_start` says (not always at 0), so that close points spread out.  ``labels=False``
     draws unlabelled points (hundreds of names would overlap) and names only the count of
     points left out."""
     size = style.font_size
     left, right, top, bottom = 56, 24, size * 3, 48
     width, height = 640, 420
     plot_w, plot_h = width - left - right, height - top - bottom
+    plotted = [(x, y) for _label, x, y in points if x is not None and y is not None]
+    x_min = axis_start([min(max(x, 0), x_max) for x, _y in plotted], x_max)
+    y_min = axis_start([min(max(y, 0), y_max) for _x, y in plotted], y_max)
     body = [_text(0, size * 1.2, title, size=size + 2, weight="bold")]
     for tick in range(6):
         x = left + plot_w * tick / 5
         y = top + plot_h - plot_h * tick / 5
         body.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{top + plot_h:.1f}" stroke="{GRID}"/>')
         body.append(f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{left + plot_w:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
-        body.append(_text(x, top + plot_h + size * 1.3, _fmt(x_max * tick / 5, 0), anchor="middle", fill=MUTED))
-        body.append(_text(left - 6, y, _fmt(y_max * tick / 5, 0), anchor="end", baseline="central", fill=MUTED))
+        body.append(_text(x, top + plot_h + size * 1.3, _fmt(x_min + (x_max - x_min) * tick / 5, 0),
+                          anchor="middle", fill=MUTED))
+        body.append(_text(left - 6, y, _fmt(y_min + (y_max - y_min) * tick / 5, 0), anchor="end", baseline="central",
+                          fill=MUTED))
     body.append(_text(left + plot_w / 2, height - 8, x_label, anchor="middle"))
     body.append(_text(14, top + plot_h / 2, y_label, anchor="middle").replace("<text ", f'<text transform="rotate(-90 14 {top + plot_h / 2:.1f})" ', 1))
     missing, shown = [], []
@@ -246,8 +266,8 @@ def scatter(points: Sequence[tuple[str, float | None, float | None]], *, title: 
         if x_value is None or y_value is None:
             missing.append(label)
             continue
-        cx = left + plot_w * min(max(x_value, 0), x_max) / x_max
-        cy = top + plot_h - plot_h * min(max(y_value, 0), y_max) / y_max
+        cx = left + plot_w * (min(max(x_value, 0), x_max) - x_min) / (x_max - x_min)
+        cy = top + plot_h - plot_h * (min(max(y_value, 0), y_max) - y_min) / (y_max - y_min)
         shown.append((label, cx, cy))
     unlabelled = []
     if labels and shown:

@@ -135,3 +135,16 @@ def test_scatter_of_close_bureaus_prints_every_name_apart_inside_the_chart():
         assert box.within(view)
         assert not any(box.overlaps(other) for other in boxes[i + 1:])
         assert not any(box.overlaps(m) for m in markers)
+
+
+def test_a_scatter_of_close_scores_zooms_its_axis_and_says_where_it_starts():
+    assert charts.axis_start([90.5, 96.5, 99.0], 100) == 75  # 90 would leave 90.5 on the axis
+    assert charts.axis_start([95.5, 99.0], 100) == 90
+    assert charts.axis_start([45.0, 99.0], 100) == 0
+    assert charts.axis_start([], 100) == 0
+    svg = charts.scatter([("市财政局", 93.0, 98.1), ("市教育局", 66.0, 79.0)], title="t", x_label="x", y_label="y")
+    words = texts(svg)
+    assert "0" not in words and {"50", "60", "70", "80", "90", "100"} <= set(words)  # x from 50, ticks of 10
+    assert {"75", "85", "95"} <= set(words)  # y from 75, ticks of 5
+    boxes, markers, view = _label_boxes(svg)
+    assert len(boxes) == 2 and all(box.within(view) for box in boxes)
