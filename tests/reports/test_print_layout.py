@@ -175,3 +175,21 @@ def test_the_ledger_says_a_finding_was_closed_late_and_by_how_many_days(city):
         html = pdf.render_html("findings/ledger_print.html", rows=rows, summary=summary, bureau_name="市财政局",
                                subtitle=f"{YEAR}年度", today=date(YEAR, 12, 31))
     assert html.count("逾期42天销号") == 1  # the late one only
+
+
+def test_a_part_spilling_a_line_onto_a_new_page_is_laid_out_with_narrower_lines(city):
+    """GB/T 9704's remedy for a last page of two lines (or a signature alone): narrow the
+    line spacing a little.  23 one-line paragraphs at 22 lines a page need two pages; laid
+    out again they fit on one, and a part that fills its pages well is left as it is."""
+    def part(lines: int) -> str:
+        body = "".join("<p>整改落实情况。</p>" for _ in range(lines))
+        return ('<html><head><link rel="stylesheet" href="print/gbt9704.css"></head><body>'
+                f'<div class="part">{body}</div></body></html>')
+
+    with city.test_request_context():
+        spilled = pdf.layout(part(23), static_dir=city.static_folder)
+        fitted = pdf.layout_part(part(23), static_dir=city.static_folder)
+        full = pdf.layout_part(part(36), static_dir=city.static_folder)
+    assert len(spilled.pages) == 2 and pagecheck.page_info(spilled.pages[1], 2).fill < pagecheck.MIN_FILL
+    assert len(fitted.pages) == 1
+    assert len(full.pages) == 2 and pagecheck.page_info(full.pages[1], 2).fill > pagecheck.MIN_FILL
