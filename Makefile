@@ -15,6 +15,12 @@ CJK_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai
 FALLBACK_PACKAGES := fonts-symbola fonts-hanazono fonts-noto-color-emoji
 # WeasyPrint lays text out with Pango (system libraries, not on PyPI).
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig poppler-utils
+# The 仿宋 face of the reports' body text (GB/T 9704): FandolFang, from TeX Live's Chinese
+# package (without its recommends: the fonts are what is needed, not a TeX system).  It
+# lands in TeX's tree, which fontconfig does not read, so its folder is linked into
+# /usr/local/share/fonts (root) or ~/.local/share/fonts.
+FANG_PACKAGES := texlive-lang-chinese
+FANDOL_DIR := /usr/share/texlive/texmf-dist/fonts/opentype/public/fandol
 export FLASK_APP := wsgi.py
 
 .PHONY: run test setup python-check fonts chromium translations messages catalog demo bench clean-data
@@ -65,6 +71,20 @@ fonts:
 	   echo "WARNING: could not install $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES); PDF reports need them"; \
 	else \
 	  echo "NOTE: fonts or Pango are missing. Install them with: sudo apt-get install $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES)"; \
+	fi
+	@if [ ! -d "$(FANDOL_DIR)" ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "installing the 仿宋 face (FandolFang): $(FANG_PACKAGES)"; \
+	  (apt-get install -y -qq --no-install-recommends $(FANG_PACKAGES) >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y -qq --no-install-recommends $(FANG_PACKAGES) >/dev/null)) || \
+	   echo "WARNING: could not install $(FANG_PACKAGES); PDF reports need FandolFang"; \
+	fi
+	@if fc-list 2>/dev/null | grep -qi "FandolFang"; then :; \
+	elif [ -d "$(FANDOL_DIR)" ]; then \
+	  target=$$([ "$$(id -u)" = "0" ] && echo /usr/local/share/fonts || echo "$$HOME/.local/share/fonts"); \
+	  mkdir -p "$$target" && ln -sfn "$(FANDOL_DIR)" "$$target/fandol" && fc-cache -f "$$target" >/dev/null && \
+	  echo "FandolFang registered with fontconfig ($$target/fandol)"; \
+	else \
+	  echo "NOTE: the 仿宋 face FandolFang is missing. Install it with: sudo apt-get install --no-install-recommends $(FANG_PACKAGES); then run make fonts again"; \
 	fi
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).

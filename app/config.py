@@ -92,8 +92,10 @@ class Config:
     ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 
-    # PDF font roles (GB/T 9704: 宋体 body, 黑体 headings, 楷体 sub-headings); Debian's
+    # PDF font roles (GB/T 9704: 仿宋 body, 宋体 titles and tables, 黑体 headings, 楷体
+    # sub-headings); texlive-lang-chinese (FandolFang, linked for fontconfig by make fonts),
     # fonts-noto-cjk and fonts-lxgw-wenkai provide the defaults.
+    PDF_FONT_FANG = "FandolFang"
     PDF_FONT_SERIF = "Noto Serif CJK SC"
     PDF_FONT_SANS = "Noto Sans CJK SC"
     PDF_FONT_KAI = "LXGW WenKai"
@@ -185,6 +187,7 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "SMTP_FROM": str,
     "SMTP_STARTTLS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
     "FINDINGS_REOPEN_ROLES": str,
+    "PDF_FONT_FANG": str,
     "PDF_FONT_SERIF": str,
     "PDF_FONT_SANS": str,
     "PDF_FONT_KAI": str,

@@ -12,3 +12,12 @@ bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="temp
 city_bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
 from . import views  # noqa: E402,F401
+
+
+@bp.app_template_filter("balance")
+def balance_filter(text, per_line: float = 0):
+    """``{{ title|balance }}``: a title broken into balanced lines (no character left alone
+    on the last line), ``per_line`` in ems of the title's size (default: a 22 pt title)."""
+    from .services import balanced
+
+    return balanced(text, per_line)

@@ -134,39 +134,168 @@ def category_columns(items: Sequence[tuple[str, int]], *, title: str, unit: str 
     return _svg(width, height, body, title, style, _pattern_defs("cc", len(items)))
 
 
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned rectangle in SVG user units (y grows downwards)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def overlaps(self, other: "Box", gap: float = 0.0) -> bool:
+        """Whether the two rectangles come closer than ``gap``."""
+        return not (self.x1 + gap <= other.x0 or other.x1 + gap <= self.x0 or
+                    self.y1 + gap <= other.y0 or other.y1 + gap <= self.y0)
+
+    def within(self, bounds: "Box") -> bool:
+        """Whether the rectangle lies wholly inside ``bounds``."""
+        return self.x0 >= bounds.x0 and self.y0 >= bounds.y0 and self.x1 <= bounds.x1 and self.y1 <= bounds.y1
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a point's label goes: its box, and whether a leader line joins it to the point
+    (a label moved away from a crowded point)."""
+
+    box: Box
+    leader: bool
+
+
+#: Directions tried around a point, nearest first: right, left, above, below, then the corners.
+_DIRECTIONS = ((1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (1, 1), (-1, -1), (-1, 1))
+
+
+def place_labels(points: Sequence[tuple[float, float]], sizes: Sequence[tuple[float, float]], bounds: Box, *,
+                 marker: float = 4.5, gap: float = 2.0, rings: int = 8) -> list[Placement | None]:
+    """Boxes for the labels of ``points`` (centres, in SVG units) of the given ``sizes``
+    (width, height) such that no label overlaps another label or any point's marker and
+    none leaves ``bounds`` (the plot area).  A pure function, so that the rule is tested
+    apart from drawing.
+
+    Labels are placed greedily, points in the most crowded places first (they have the
+    fewest free spots); for each, positions next to the point are tried in
+    :data:`_DIRECTIONS` order, then the same directions further out (``rings`` steps of
+    one label height), which the chart joins to the point by a leader line.  A label that
+    fits nowhere is ``None``: the chart names it under the plot instead of printing it
+    over another."""
+    count = len(points)
+    markers = [Box(x - marker, y - marker, x + marker, y + marker) for x, y in points]
+    reach = max((h for _w, h in sizes), default=0) * 3
+
+    def crowding(index: int) -> int:
+        x, y = points[index]
+        return sum(1 for other, (ox, oy) in enumerate(points) if other != index and abs(ox - x) < reach * 3
+                   and abs(oy - y) < reach)
+
+    placed: list[Box] = []
+    result: list[Placement | None] = [None] * count
+    for index in sorted(range(count), key=lambda i: (-crowding(i), i)):
+        (x, y), (w, h) = points[index], sizes[index]
+        for ring in range(rings + 1):
+            distance = marker + gap + ring * h
+            found = None
+            for dx, dy in _DIRECTIONS:
+                cx = x + dx * (distance + w / 2) if dx else x
+                cy = y + dy * (distance + h / 2) if dy else y
+                box = Box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                if not box.within(bounds):
+                    continue
+                if any(box.overlaps(other, gap) for other in placed):
+                    continue
+                if any(box.overlaps(m, 0.5) for m in markers):
+                    continue
+                found = box
+                break
+            if found is not None:
+                placed.append(found)
+                result[index] = Placement(found, leader=ring > 0)
+                break
+    return result
+
+
+def text_width(label: str, size: float) -> float:
+    """The printed width of ``label`` at ``size``: CJK glyphs one em, others about 0.6 em."""
+    return _label_width([label], size)
+
+
+def axis_start(values: Sequence[float], maximum: float) -> float:
+    """Where an axis ending at ``maximum`` starts: 0, or half, three quarters or nine
+    tenths of the way up when every value lies above that (scores of 90-100 points
+    crowded into the top tenth of a 0-100 axis, their labels on top of each other).  The
+    ticks then step by a round tenth, twentieth or fiftieth of ``maximum``."""
+    low = min(values, default=0)
+    for share in (0.9, 0.75, 0.5):
+        start = maximum * share
+        # some room below the lowest point, so that it does not sit on the axis
+        if low >= start + (maximum - start) * 0.1:
+            return start
+    return 0.0
+
+
 def scatter(points: Sequence[tuple[str, float | None, float | None]], *, title: str, x_label: str, y_label: str,
             x_max: float = 100, y_max: float = 100, labels: bool = True, style: ChartStyle = ChartStyle()) -> str:
     """Labelled points (label, x, y); points with a missing coordinate are listed under the plot.
 
-    ``labels=False`` draws unlabelled points (hundreds of names would overlap) and names
-    only the count of points left out."""
+    Labels are placed by :func:`place_labels`: none overlaps another or a point, none
+    leaves the plot; a label that fits nowhere is named under the plot.  Each axis starts
+    where :func:`axis_start` says (not always at 0), so that close points spread out.  ``labels=False``
+    draws unlabelled points (hundreds of names would overlap) and names only the count of
+    points left out."""
     size = style.font_size
     left, right, top, bottom = 56, 24, size * 3, 48
     width, height = 640, 420
     plot_w, plot_h = width - left - right, height - top - bottom
+    plotted = [(x, y) for _label, x, y in points if x is not None and y is not None]
+    x_min = axis_start([min(max(x, 0), x_max) for x, _y in plotted], x_max)
+    y_min = axis_start([min(max(y, 0), y_max) for _x, y in plotted], y_max)
     body = [_text(0, size * 1.2, title, size=size + 2, weight="bold")]
     for tick in range(6):
         x = left + plot_w * tick / 5
         y = top + plot_h - plot_h * tick / 5
         body.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{top + plot_h:.1f}" stroke="{GRID}"/>')
         body.append(f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{left + plot_w:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
-        body.append(_text(x, top + plot_h + size * 1.3, _fmt(x_max * tick / 5, 0), anchor="middle", fill=MUTED))
-        body.append(_text(left - 6, y, _fmt(y_max * tick / 5, 0), anchor="end", baseline="central", fill=MUTED))
+        body.append(_text(x, top + plot_h + size * 1.3, _fmt(x_min + (x_max - x_min) * tick / 5, 0),
+                          anchor="middle", fill=MUTED))
+        body.append(_text(left - 6, y, _fmt(y_min + (y_max - y_min) * tick / 5, 0), anchor="end", baseline="central",
+                          fill=MUTED))
     body.append(_text(left + plot_w / 2, height - 8, x_label, anchor="middle"))
     body.append(_text(14, top + plot_h / 2, y_label, anchor="middle").replace("<text ", f'<text transform="rotate(-90 14 {top + plot_h / 2:.1f})" ', 1))
-    missing = []
+    missing, shown = [], []
     for label, x_value, y_value in points:
         if x_value is None or y_value is None:
             missing.append(label)
             continue
-        cx = left + plot_w * min(max(x_value, 0), x_max) / x_max
-        cy = top + plot_h - plot_h * min(max(y_value, 0), y_max) / y_max
+        cx = left + plot_w * (min(max(x_value, 0), x_max) - x_min) / (x_max - x_min)
+        cy = top + plot_h - plot_h * (min(max(y_value, 0), y_max) - y_min) / (y_max - y_min)
+        shown.append((label, cx, cy))
+    unlabelled = []
+    if labels and shown:
+        label_size = size - 1
+        sizes = [(text_width(label, label_size) + 2, label_size * 1.25) for label, _x, _y in shown]
+        # Labels may use the plot and the margin above it (no label under the axis numbers).
+        bounds = Box(left, top - size * 1.2, width - 2, top + plot_h)
+        placements = place_labels([(x, y) for _label, x, y in shown], sizes, bounds)
+        for (label, cx, cy), placement in zip(shown, placements):
+            if placement is None:
+                unlabelled.append(label)
+                continue
+            box = placement.box
+            # the nearest point of the label's box: a label off to a corner or further out
+            # gets a leader line, so that it is never read as its neighbour's
+            nx, ny = min(max(cx, box.x0), box.x1), min(max(cy, box.y0), box.y1)
+            if placement.leader or math.hypot(nx - cx, ny - cy) > 8:
+                body.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{nx:.1f}" y2="{ny:.1f}" stroke="{MUTED}" stroke-width="0.8"/>')
+            body.append(_text(box.x0 + 1, (box.y0 + box.y1) / 2, label, size=label_size, baseline="central"))
+    for label, cx, cy in shown:
         body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{PALETTE[1]}" stroke="#fff"><title>{escape(label)}</title></circle>')
-        if labels:
-            body.append(_text(cx + 7, cy - 6, label, size=size - 1))
+    notes = []
     if missing:
+        notes.append("未计入：" + "、".join(missing) if labels else f"未计入：{len(missing)} 个单位")
+    if unlabelled:
+        notes.append("图中未能标注：" + "、".join(unlabelled))
+    for note in notes:
         height += size * 1.8
-        note = "未计入：" + "、".join(missing) if labels else f"未计入：{len(missing)} 个单位"
         body.append(_text(0, height - 6, note, size=size - 1, fill=MUTED))
     return _svg(width, height, body, title, style)
 

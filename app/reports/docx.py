@@ -222,6 +222,15 @@ def summary_docx(summary: dict) -> bytes:
     document.core_properties.title = summary["title"]
     document.core_properties.author = summary["issuer"]
 
+    if not summary.get("has_data", True):  # a year without data: one page saying so, as the PDF
+        _paragraph(document, summary["title"], "Zeren Title")
+        _paragraph(document, summary["no_data_message"])
+        _paragraph(document, summary["issuer"], "Zeren Issuer").alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _paragraph(document, cn_date(summary["day"]), "Zeren Issuer").alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        output = BytesIO()
+        document.save(output)
+        return output.getvalue()
+
     # Cover.
     for _index in range(4):
         _paragraph(document, "", "Zeren Issuer")

@@ -4,8 +4,9 @@
 - Resources are fetched only from the application's own static folder: any other
   ``file://`` path, ``http(s)://`` or other scheme raises :class:`ForbiddenResource` and
   stops the rendering (a report never reads /etc/passwd or calls out to the network).
-- The three font roles (serif 宋体, sans 黑体, kai 楷体) are configurable families
-  (``ZEREN_PDF_FONT_SERIF/SANS/KAI``); :func:`check_fonts` verifies at start-up that each
+- The four font roles (fang 仿宋 for the body text as GB/T 9704 sets it, serif 宋体 for
+  titles and tables, sans 黑体, kai 楷体) are configurable families
+  (``ZEREN_PDF_FONT_FANG/SERIF/SANS/KAI``); :func:`check_fonts` verifies at start-up that each
   exists, and so do the fallback faces written after them in every stack (Symbola for
   symbols and emoji, HanaMinB for CJK Extension B and beyond; ``ZEREN_PDF_FONT_FALLBACK``)
   and the colour emoji face (``ZEREN_PDF_FONT_EMOJI``).  Before layout every character
@@ -32,6 +33,7 @@ import hashlib
 import re
 import subprocess
 import threading
+import unicodedata
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,8 +46,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app, render_template
 
-ROLES = ("serif", "sans", "kai")
-DEFAULT_FONTS = {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC", "kai": "LXGW WenKai"}
+ROLES = ("fang", "serif", "sans", "kai")
+#: FandolFang is the open 仿宋 face Debian ships (texlive-lang-chinese, GPL with the font
+#: exception that allows embedding); the .docx edition names 仿宋 for the same text.
+DEFAULT_FONTS = {"fang": "FandolFang", "serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC",
+                 "kai": "LXGW WenKai"}
 #: Faces after the role's face in every font stack: Symbola (outline symbols and emoji,
 #: which print in any viewer) and HanaMinB (CJK Extension B and beyond: rare characters
 #: of names and places).  ``ZEREN_PDF_FONT_FALLBACK``, comma-separated.
@@ -56,7 +61,18 @@ DEFAULT_FALLBACK = ("Symbola", "HanaMinB")
 #: emoji too, each 1.25 em wide (seen in rendered pages).  ``ZEREN_PDF_FONT_EMOJI``;
 #: empty turns it off.
 DEFAULT_EMOJI = "Noto Color Emoji"
-FONT_PACKAGES = "fonts-noto-cjk fonts-lxgw-wenkai fonts-symbola fonts-hanazono fonts-noto-color-emoji"
+FONT_PACKAGES = ("fonts-noto-cjk fonts-lxgw-wenkai fonts-symbola fonts-hanazono fonts-noto-color-emoji "
+                 "texlive-lang-chinese")
+#: Where each default family comes from, for the message naming what is missing.  The
+#: Fandol faces are installed under TeX's tree, which fontconfig does not read: ``make
+#: fonts`` links their folder into /usr/local/share/fonts.
+FONT_SOURCES = {
+    "FandolFang": "Debian package texlive-lang-chinese, then `make fonts` (links "
+                  "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol into /usr/local/share/fonts)",
+    "Noto Serif CJK SC": "Debian package fonts-noto-cjk", "Noto Sans CJK SC": "Debian package fonts-noto-cjk",
+    "LXGW WenKai": "Debian package fonts-lxgw-wenkai", "Symbola": "Debian package fonts-symbola",
+    "HanaMinB": "Debian package fonts-hanazono", "Noto Color Emoji": "Debian package fonts-noto-color-emoji",
+}
 #: Characters no face need draw: HTML white space and the default-ignorable code points
 #: Pango hides (joiners, variation selectors, emoji tag characters, soft hyphen …).
 _IGNORABLE = frozenset(" \t\n\r\f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u3164\ufeff\uffa0") \
@@ -155,12 +171,13 @@ def check_fonts(config) -> dict[str, FontFace]:
     families.update({f"fallback:{family}": family for family in fallback_families(config)})
     if emoji_family(config):
         families["emoji"] = emoji_family(config)
-    missing = [f"{role}: {family}" for role, family in families.items() if font_face(family) is None]
+    missing = [f"{role}: {family}" + (f" (from {FONT_SOURCES[family]})" if family in FONT_SOURCES else "")
+               for role, family in families.items() if font_face(family) is None]
     if missing:
         raise FontsMissing(
             "PDF fonts are not installed: " + "; ".join(missing)
-            + f". Install them (Debian: apt-get install {FONT_PACKAGES}) or set "
-              "ZEREN_PDF_FONT_SERIF/SANS/KAI/FALLBACK/EMOJI.")
+            + f". Install them (Debian: apt-get install {FONT_PACKAGES}; make fonts) or set "
+              "ZEREN_PDF_FONT_FANG/SERIF/SANS/KAI/FALLBACK/EMOJI.")
     return {role: font_face(family) for role, family in families.items()}
 
 
@@ -189,7 +206,10 @@ def uncovered_characters(html: str, files: dict[str, FontFace]) -> list[str]:
     collector = _TextCollector()
     collector.feed(html)
     covered = _covered(frozenset(files.values()))
-    return sorted(c for c in collector.chars if c not in _IGNORABLE and ord(c) not in covered)
+    # Control characters are never drawable, whatever a face's character map claims
+    # (FandolFang maps U+0007 to a blank glyph, which printed the character as nothing).
+    return sorted(c for c in collector.chars if c not in _IGNORABLE
+                  and (ord(c) not in covered or unicodedata.category(c) == "Cc"))
 
 
 def substitute(character: str) -> str:
@@ -506,6 +526,35 @@ def _stamp(pages: list, numbers) -> list | None:
     return stamped
 
 
+#: Added to a part laid out again because its last page came out nearly empty: GB/T 9704
+#: fits the last lines (and the signature and date, never on a page of their own) by
+#: narrowing the line spacing a little, from 22 to about 24 lines a page.
+TIGHT_STYLE = ("<style>html{line-height:26.5pt} table{line-height:1.32} .chart{margin:3pt 0 6pt}"
+               " .signature{margin-top:14pt}</style>")
+
+
+def layout_part(part: str, *, static_dir: str | Path):
+    """Lay one part out; if it runs onto a last page less than a quarter filled
+    (:data:`app.reports.pagecheck.MIN_FILL`), lay it out once more with
+    :data:`TIGHT_STYLE` and keep that if it saves the page."""
+    from . import pagecheck
+
+    document = layout(part, static_dir=static_dir)
+    if len(document.pages) > 1 and pagecheck.page_info(document.pages[-1], 0).fill < pagecheck.MIN_FILL:
+        end = part.find("</head>")
+        if end > 0:
+            tight = layout(part[:end] + TIGHT_STYLE + part[end:], static_dir=static_dir)
+            if len(tight.pages) < len(document.pages):
+                return tight
+    return document
+
+
+def part_pages(html: str, *, static_dir: str | Path) -> list:
+    """The pages of ``html`` laid out part by part, as :func:`compose` lays them out
+    (without the cache and the page numbers): what the print checks measure."""
+    return [page for part in split(html) for page in layout_part(part, static_dir=static_dir).pages]
+
+
 def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | None = None,
             cache: LayoutCache | None = None) -> bytes:
     """Render a document made of parts (cut at :data:`PART`) to PDF.
@@ -520,7 +569,7 @@ def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | N
     html, _missing = replace_uncovered(html, fonts)
     parts = split(html)
     if len(parts) == 1:
-        return write(layout(parts[0], static_dir=static_dir))
+        return write(layout_part(parts[0], static_dir=static_dir))
     cache = LayoutCache(max_pages=0) if cache is None else cache
     digests = [_digest(part) for part in parts]
     documents: dict[str, object] = {}
@@ -528,7 +577,7 @@ def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | N
         if digest not in documents:
             document = cache.get(digest)
             if document is None:
-                document = layout(part, static_dir=static_dir)
+                document = layout_part(part, static_dir=static_dir)
                 cache.put(digest, document)
             documents[digest] = document
     pages = [page for digest in digests for page in documents[digest].pages]

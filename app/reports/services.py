@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 import time
@@ -44,6 +45,9 @@ from .cache import make_key, report_cache, template_version
 #: Bureaus per block of the city summary's appendix: a block is laid out (and cached)
 #: as one part, so a change in one bureau lays out its block again, not the appendix.
 APPENDIX_BLOCK = 10
+#: Bureaus per block of profiles: profiles flow on within a block (short ones share a
+#: page), and a change in one bureau lays out its block again (about 0.12 s a page).
+PROFILE_BLOCK = 5
 #: Characters per line of a 22 pt title and a 26 pt cover title in the 156 mm text block.
 TITLE_EMS, COVER_EMS = 20, 17
 _inflight: dict[str, threading.Lock] = {}
@@ -105,25 +109,97 @@ def _width(text: str) -> float:
     return sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in text)
 
 
+#: Characters that may not begin a line (closing punctuation) or end one (opening).
+_NO_LINE_START = set("，。、；：？！）》」』】〉”’%…—·,.;:?!)]}")
+_NO_LINE_END = set("（《「『【〈“‘([{")
+#: Places a title breaks best: after 年度 or a colon, before an opening bracket.
+_GOOD_BREAK_AFTER = ("年度", "：", ":", "）", "　")
+#: Word ends of the report titles' vocabulary: a break there does not split a word.
+_WORD_END = ("局", "委员会", "办公室", "党建", "工作", "责任", "落实", "情况", "考核", "评分", "整改", "台账", "清单")
+
+
+def _break_cost(text: str, index: int) -> float | None:
+    """The cost of breaking ``text`` before ``index`` (``None``: never here)."""
+    before, after = text[index - 1], text[index]
+    if (before.isascii() and before.isalnum() and after.isascii() and after.isalnum()):
+        return None  # a number or a Latin word stays whole
+    if after in _NO_LINE_START or before in _NO_LINE_END:
+        return None
+    if text[:index].endswith(_GOOD_BREAK_AFTER) or after in "（(":
+        return -8.0
+    if text[:index].endswith(_WORD_END):
+        return -3.0
+    return 0.0
+
+
 def title_lines(title: str, per_line: float) -> list[str]:
-    """A centred title broken into balanced lines of at most ``per_line`` ems: the line
-    box would otherwise leave one or two characters alone on the last line.  Prefers a
-    break after 年度 or a colon; never breaks a run of digits or Latin letters."""
-    if _width(title) <= per_line:
+    """A title broken into balanced lines of at most ``per_line`` ems (as few lines as
+    fit): the line box would otherwise leave one or two characters alone on the last
+    line ("表", "版）").  Prefers a break after 年度 or a colon or before a bracket;
+    never breaks a run of digits or Latin letters, never starts a line with closing
+    punctuation.  Lines longer than ``per_line`` are left to the layout only when the
+    title cannot be broken otherwise."""
+    title = title.strip()
+    total = _width(title)
+    if total <= per_line or len(title) < 2:
         return [title]
-    best, best_score = None, None
-    for index in range(1, len(title)):
-        left, right = title[:index], title[index:]
-        if title[index - 1].isascii() and title[index].isascii():
-            continue
-        if _width(left) > per_line or _width(right) > per_line:
-            continue
-        score = abs(_width(left) - _width(right)) - (8 if left.endswith(("年度", "：", ":")) else 0)
-        if best_score is None or score < best_score:
-            best, best_score = index, score
-    if best is None:  # longer than two lines: the layout wraps the rest
-        return [title]
-    return [title[:best], title[best:]]
+    widths = [0.0]
+    for character in title:
+        widths.append(widths[-1] + _width(character))
+    costs = {i: _break_cost(title, i) for i in range(1, len(title))}
+    allowed = [i for i, cost in costs.items() if cost is not None]
+    for lines_wanted in range(max(2, math.ceil(total / per_line)), 6):
+        ideal = total / lines_wanted
+        # best[(k, i)]: cheapest way to end line k at break i (dynamic programming)
+        best: dict[tuple[int, int], tuple[float, list[int]]] = {(0, 0): (0.0, [])}
+        for k in range(1, lines_wanted):
+            for i in allowed:
+                for (kk, j), (cost, path) in list(best.items()):
+                    if kk != k - 1 or j >= i:
+                        continue
+                    width = widths[i] - widths[j]
+                    if width > per_line:
+                        continue
+                    candidate = cost + abs(width - ideal) + costs[i]
+                    if (k, i) not in best or candidate < best[(k, i)][0]:
+                        best[(k, i)] = (candidate, path + [i])
+        finals = []
+        for (k, j), (cost, path) in best.items():
+            width = widths[-1] - widths[j]
+            if k == lines_wanted - 1 and width <= per_line:
+                finals.append((cost + abs(width - ideal), path))
+        if finals:
+            _cost, path = min(finals)
+            cuts = [0, *path, len(title)]
+            return [title[a:b] for a, b in zip(cuts, cuts[1:])]
+    return [title]
+
+
+def balanced(title: str, per_line: float = 0) -> Markup:
+    """``title`` as balanced lines joined by ``<br>`` (the ``balance`` filter of print
+    templates; ``per_line`` defaults to a 22 pt title in the text block)."""
+    return Markup("<br>").join(escape(line) for line in title_lines(str(title), per_line or TITLE_EMS))
+
+
+def report_day(year: int, on: date | None = None) -> date:
+    """The date a report of ``year`` is as of, and dated: today for this year (and a year
+    being prepared), the year's end for a past year (a 2025 report printed in 2026 reads
+    "截至2025年12月31日", and its figures are those of the year)."""
+    on = on or today()
+    return on if year >= on.year else date(year, 12, 31)
+
+
+def no_data_message(year: int, day: date) -> str:
+    """What the one page of a report of a year without any data says."""
+    cn_date = current_app.jinja_env.filters["cn_date"]
+    return _("As of %(day)s, there is no responsibility list, no score sheet and no finding for %(year)s: "
+             "this report has nothing to show yet.", day=cn_date(day), year=year)
+
+
+def no_data_html(title: str, year: int, day: date, issuer: str) -> str:
+    """The one page of a report of a year without any data."""
+    message = no_data_message(year, day)
+    return pdf.render_html("reports/no_data.html", title=title, year=year, day=day, issuer=issuer, message=message)
 
 
 # ============================================================================ bureau
@@ -270,8 +346,10 @@ def bureau_report_html(tenant: Tenant, year: int, *, city: bool, day: date | Non
     it) and the ledger of the year's findings as attachments."""
     from app.findings.services import Filters
 
-    day = day or today()
+    day = day or report_day(year)
     context = bureau_context(tenant, year, city=city, day=day)
+    if context["duty_list"] is None and context["sheet"] is None and not context["findings"].total:
+        return no_data_html(context["title"], year, day, _("Party group of %(name)s", name=tenant.name))
     attachments = []
     sheet_context = score_sheet_context(year) if context["review_visible"] else None
     if sheet_context is not None and sheet_context["result"] is not None:
@@ -460,7 +538,7 @@ def city_summary(year: int, day: date | None = None, progress: Callable[[int, in
     from app.city import rollup
     from app.city import services as city_services
 
-    day = day or today()
+    day = day or report_day(year)
     overview = rollup.overview(year)
     tenants = active_tenants()
     bureau_profiles = profiles(tenants, year, day, progress)
@@ -475,7 +553,10 @@ def city_summary(year: int, day: date | None = None, progress: Callable[[int, in
     columns = [rollup.COLUMN_BY_KEY[k] for k in RANKING_COLUMNS]
     tiles = overview.tiles
     title = _("Report on the Party-building main responsibility of the city's bureaus %(year)s", year=year)
+    any_data = any(p["duties"]["has_list"] or p["scoring"]["status"] or p["findings"]["findings_total"]
+                   for p in bureau_profiles)
     return {
+        "has_data": any_data, "no_data_message": None if any_data else no_data_message(year, day),
         "year": year, "day": day,
         "title": title, "title_lines": title_lines(title, TITLE_EMS), "cover_lines": title_lines(title, COVER_EMS),
         "issuer": _("Party Working Committee of the City Organs"),
@@ -490,6 +571,8 @@ def city_summary(year: int, day: date | None = None, progress: Callable[[int, in
                     for r in overview.rows],
         "charts": {k: v for k, v in city_services.dashboard_charts(overview).items() if v},
         "profiles": bureau_profiles,
+        "profile_blocks": [bureau_profiles[i:i + PROFILE_BLOCK]
+                           for i in range(0, len(bureau_profiles), PROFILE_BLOCK)],
         "item_blocks": _appendix_blocks(blocks, "overdue_items"),
         "finding_blocks": _appendix_blocks(blocks, "open_findings"),
         "overdue_total": sum(len(p["overdue_items"]) for p in bureau_profiles),
@@ -514,7 +597,9 @@ def overview_text(year: int, day: date, tiles: dict, grades: list[tuple[str, int
     cn_date = current_app.jinja_env.filters["cn_date"]
     first = _("As of %(day)s, %(n)s bureaus are covered. The responsibility lists are %(rate)s complete on "
               "average (by the occurrences owed to date); %(overdue)s items are overdue.",
-              day=cn_date(day), n=tiles["bureaus"], rate=_figure(tiles["average_completion"], "percent"),
+              day=cn_date(day), n=tiles["bureaus"],
+              rate=_figure(tiles["average_completion"], "percent") if tiles["average_completion"] is not None
+              else _("not measurable yet"),
               overdue=tiles["overdue_items"])
     second = _("%(open)s findings are not yet closed, %(late)s of them past their deadline.",
                open=tiles["open_findings"], late=tiles["overdue_findings"])
@@ -528,7 +613,9 @@ def overview_text(year: int, day: date, tiles: dict, grades: list[tuple[str, int
 
 
 def city_summary_html(summary: dict) -> str:
-    """The city summary's HTML (parts and all)."""
+    """The city summary's HTML (parts and all); one page saying so for a year without data."""
+    if not summary["has_data"]:
+        return no_data_html(summary["title"], summary["year"], summary["day"], summary["issuer"])
     return pdf.render_html("reports/city_summary.html", **summary)
 
 
@@ -576,11 +663,13 @@ class Order:
 
 
 def _order(job_kind: str, key: str, suffix: str, filename: str, mimetype: str, tenant: Tenant | None,
-           **params: Any) -> Order:
+           *, as_of: int | None = None, **params: Any) -> Order:
     # The template version (code, templates, fonts) is part of what is asked for: after a
     # deployment or a font fixed, a report is a new job, not the old one's failure.
+    # ``as_of``: the report's year, which dates it (report_day); else today.
+    day = report_day(as_of) if as_of else today()
     return Order(job_kind, key, suffix, filename, mimetype,
-                 {"key": key, "suffix": suffix, "locale": locale(), "day": today().isoformat(),
+                 {"key": key, "suffix": suffix, "locale": locale(), "day": day.isoformat(),
                   "version": template_version(),
                   **({"slug": tenant.slug} if tenant else {}), **params},
                  tenant.slug if tenant else None)
@@ -591,14 +680,14 @@ def bureau_report_order(tenant: Tenant, year: int, *, city: bool) -> Order:
     key = make_key("bureau-report", template_version(), locale(), today(), year, "city" if city else "bureau",
                    _tenant_key(tenant))
     return _order("report.bureau", key, "pdf", _filename(tenant.name, year, _("annual report"), suffix="pdf"),
-                  "application/pdf", tenant, year=year, city=city)
+                  "application/pdf", tenant, as_of=year, year=year, city=city)
 
 
 def score_sheet_order(tenant: Tenant, year: int) -> Order:
     """The score-sheet printout (callers check the reader may see its review)."""
     key = make_key("score-sheet", template_version(), locale(), today(), year, _tenant_key(tenant))
     return _order("report.scores", key, "pdf", _filename(tenant.name, year, _("score sheet"), suffix="pdf"),
-                  "application/pdf", tenant, year=year)
+                  "application/pdf", tenant, as_of=year, year=year)
 
 
 def ledger_order(tenant: Tenant, filters) -> Order:
@@ -606,14 +695,14 @@ def ledger_order(tenant: Tenant, filters) -> Order:
     key = make_key("ledger", template_version(), locale(), today(), filters.args(), _tenant_key(tenant))
     return _order("report.ledger", key, "pdf",
                   _filename(tenant.name, filters.year, _("rectification ledger"), suffix="pdf"),
-                  "application/pdf", tenant, filters=filters.args())
+                  "application/pdf", tenant, as_of=filters.year, filters=filters.args())
 
 
 def city_order(year: int, kind: str) -> Order:
     """The city summary as ``pdf`` or ``docx``."""
     return _order("report.city", city_key(year, today(), kind), kind,
                   _filename(_("City summary"), year, suffix=kind),
-                  "application/pdf" if kind == "pdf" else DOCX_MIMETYPE, None, year=year, kind=kind)
+                  "application/pdf" if kind == "pdf" else DOCX_MIMETYPE, None, as_of=year, year=year, kind=kind)
 
 
 def cached(order: Order) -> Rendered | None:

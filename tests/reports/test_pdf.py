@@ -60,8 +60,9 @@ def test_every_font_is_embedded_and_cjk(app):
             descriptor = (descendants[0].get_object() if descendants else font)["/FontDescriptor"].get_object()
             assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
             names.add(str(font["/BaseFont"]))
-    assert names and all("CJK" in n or "WenKai" in n for n in names), names
+    assert names and all("CJK" in n or "WenKai" in n or "Fandol" in n for n in names), names
     assert any("Serif" in n for n in names) and any("Sans" in n for n in names) and any("WenKai" in n for n in names)
+    assert any("FandolFang" in n for n in names)  # the body in 仿宋 (GB/T 9704)
 
 
 @pytest.mark.parametrize("reference", [
