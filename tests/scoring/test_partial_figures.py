@@ -99,7 +99,7 @@ def test_the_city_summary_and_the_bureau_report_print_the_state(app, client, bur
 
         tenant = db.session.query(Tenant).filter_by(slug=bureau_b.slug).one()
         report = re.sub(r"<[^>]+>", " ", reports.bureau_report_html(tenant, YEAR, city=True))
-    assert "复核得分：评分中 2/15" in report
+    assert "考核组评分：评分中 2/15" in report
 
 
 def test_a_barely_started_draft_has_no_self_score_anywhere(app, client, bureau_a, assigned):
