@@ -107,10 +107,29 @@ def reopen_roles() -> tuple[str, ...]:
     return tuple(r for r in configured if r)
 
 
+def submitter(finding: Finding) -> FindingEvent | None:
+    """The step that last submitted ``finding`` for verification (``None`` if never)."""
+    return db.session.scalar(select(FindingEvent).where(FindingEvent.finding_id == finding.id,
+                                                        FindingEvent.action == rules.SUBMIT)
+                             .order_by(FindingEvent.at.desc(), FindingEvent.id.desc()).limit(1))
+
+
+def submitted_by_actor(finding: Finding, actor: Actor) -> bool:
+    """Whether ``actor`` is the one who submitted the rectification now awaiting
+    verification: they may not verify and close their own work (four eyes)."""
+    if finding.status != rules.AWAITING or actor.id is None:
+        return False
+    event = submitter(finding)
+    return event is not None and event.actor_id == actor.id
+
+
 def actions_for(finding: Finding, actor: Actor) -> list[str]:
     """The workflow actions ``actor`` can take on ``finding`` now."""
-    return rules.available(finding.status, who(actor, finding), raised_by_city=finding.raised_by_city,
-                           reopen_roles=reopen_roles())
+    actions = rules.available(finding.status, who(actor, finding), raised_by_city=finding.raised_by_city,
+                              reopen_roles=reopen_roles())
+    if rules.CLOSE in actions and submitted_by_actor(finding, actor):
+        actions.remove(rules.CLOSE)
+    return actions
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -469,6 +488,9 @@ def transition(finding: Finding, action: str, *, note: str = "", version: Any, a
             raise PermissionDenied(_("This finding was raised by the city committee: only the city can verify "
                                      "and close it.")) from None
         raise PermissionDenied(_("You may not change this.")) from None
+    if action == rules.CLOSE and submitted_by_actor(finding, actor):
+        raise PermissionDenied(_("You submitted this rectification yourself: another administrator must verify "
+                                 "and close it."))
     ensure_open(finding.year)
     note = _text(note)
     errors: dict[str, list[str]] = {}

@@ -120,6 +120,7 @@ def detail_context(finding, actor: Actor, **overrides) -> dict:
         "can_delete": services.may_delete(finding, actor), "delete_form": VersionForm(formdata=None,
                                                                                       data={"version": finding.version}),
         "confirm_form": ConfirmForm(formdata=None), "actor": actor,
+        "own_submission": services.submitted_by_actor(finding, actor),
     }
     context.update(overrides)
     return context

@@ -237,3 +237,25 @@ def test_edit_pages_belong_to_whoever_raised_the_finding(app, client, bureau_a, 
 def _stored(bureau, fid):
     with tenant_context(bureau.tenant):
         return _details(services.get_finding(fid))
+
+
+def test_the_submitter_sees_why_they_cannot_close_and_a_post_is_refused(app, client, bureau_a):
+    fid = make_finding(bureau_a, measures="整改措施")
+    admin = admin_of(bureau_a)
+    with tenant_context(bureau_a.tenant):
+        finding = services.get_finding(fid)
+        services.transition(finding, "start", version=finding.version, actor=admin)
+    add_evidence(bureau_a, fid, admin)
+    with tenant_context(bureau_a.tenant):
+        finding = services.get_finding(fid)
+        services.transition(finding, "submit", version=finding.version, actor=admin)
+    login(client, bureau_a.admin.username)
+    page = client.get(f"/b/{bureau_a.slug}/findings/{fid}").get_data(as_text=True)
+    assert 'id="own-submission"' in page and "另一名管理员" in page
+    assert 'id="transition-close"' not in page and 'id="transition-return"' in page
+    response = client.post(f"/b/{bureau_a.slug}/findings/{fid}/transition/close",
+                           data={"close-version": _version(bureau_a, fid), "close-note": "自己核查，同意销号。"})
+    assert response.status_code == 403
+    assert "另一名管理员" in response.get_data(as_text=True)
+    with tenant_context(bureau_a.tenant):
+        assert services.get_finding(fid).status == "awaiting_verification"
