@@ -74,6 +74,12 @@ def percent_filter(value) -> str:
     return _percent(value)
 
 
+@city_bp.app_template_filter("scoring_problem")
+def problem_filter(problem) -> str:
+    """A template or scores problem in words, in the page's language."""
+    return services.problem_text(problem)
+
+
 @city_bp.context_processor
 @bureau_bp.context_processor
 def scoring_labels() -> dict:
@@ -156,9 +162,9 @@ def _editor_problems(form: TemplateEditorForm, problems: list) -> dict[str, list
     for problem in problems:
         name = field_name(problem.path)
         if name in leaves:
-            leaves[name].errors = list(leaves[name].errors) + [problem.message]
+            leaves[name].errors = list(leaves[name].errors) + [services.say(problem.message)]
         else:
-            groups.setdefault(name, []).append(problem.message)
+            groups.setdefault(name, []).append(services.say(problem.message))
     return groups
 
 
@@ -236,7 +242,7 @@ def publish(template_id: int):
     except services.TemplateInvalid as error:
         flash(str(error.message), "danger")
         for problem in error.problems:
-            flash(str(problem), "danger")
+            flash(services.problem_text(problem), "danger")
     except DomainError as error:
         show_error(None, error)
     else:

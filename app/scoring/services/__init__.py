@@ -23,7 +23,8 @@ from __future__ import annotations
 from ..errors import TemplateInvalid  # noqa: F401 (what the template services raise)
 from .common import (  # noqa: F401
     DOCUMENT_MAX, EVIDENCE_CHOICES_LIMIT, EXAMPLES, MAX_STORED_POINTS, MAX_VOTES, NOTE_MAX, REASON_MAX,
-    REVIEW_STATUSES, blank_body, example_body, indicators_of, plain, strip_controls, template_problems)
+    REVIEW_STATUSES, blank_body, example_body, indicators_of, place, plain, problem_text, say, strip_controls,
+    template_problems, ui_language)
 from .templates import (  # noqa: F401
     assigned_template, assigned_years, assignments_of, create_from_body, create_template, delete_draft,
     get_template, import_template, list_templates, new_edition, parse_upload, publish,

@@ -26,7 +26,7 @@ from ..models import (BUREAU_ASSESSEE, DRAFT, FINAL, REVIEWED, SELF_SUBMITTED, A
                     ScoreSheet)
 
 from .common import (DOCUMENT_MAX, EVIDENCE_CHOICES_LIMIT, MAX_STORED_POINTS, MAX_VOTES, NOTE_MAX, REASON_MAX,
-                     REVIEW_STATUSES, _dec, _is_number, _name, _require_bureau, _require_city_admin, indicators_of)
+                     REVIEW_STATUSES, _dec, _is_number, _name, _require_bureau, _require_city_admin, indicators_of, problem_text, say)
 from .templates import _plausible_year, assigned_template
 
 
@@ -169,7 +169,7 @@ def _problem_codes(part: str, codes: Iterable[str], problems: Iterable[Problem])
     for problem in problems:
         code = next((c for path, c in paths.items() if problem.path == path
                      or problem.path.startswith(path + ".") or problem.path.startswith(path + "[")), "")
-        grouped.setdefault(code, []).append(problem.message)
+        grouped.setdefault(code, []).append(say(problem.message))
     return grouped
 
 
@@ -232,7 +232,7 @@ def _unscored_problems(progress: engine.Completeness) -> list[Problem]:
     for part, score in (("self", progress.self), ("reviewer", progress.reviewer)):
         if score is not None:
             problems += list(score.problems) + [
-                Problem(engine.problem_path(part, code), "未评分 / not scored") for code in score.unscored]
+                Problem(engine.problem_path(part, code), engine.bi("未评分", "not scored")) for code in score.unscored]
     return problems
 
 
@@ -487,7 +487,7 @@ def add_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: De
         for problem in engine.validate_scores(sheet.template_body, {"adjustments": [item]}):
             if problem.path.startswith("adjustments[0]"):
                 key = problem.path.removeprefix("adjustments[0]").lstrip(".") or "kind"
-                errors.setdefault(key if key in ("rule", "points", "kind") else "rule", []).append(problem.message)
+                errors.setdefault(key if key in ("rule", "points", "kind") else "rule", []).append(say(problem.message))
     if errors:
         raise ValidationError(_("The adjustment could not be added."), errors)
     adjustment = Adjustment(kind=kind, rule=rule, rule_title=rule_title, points=points, reason=reason,
@@ -579,7 +579,7 @@ def evaluate_sheet(sheet: ScoreSheet) -> tuple[Result | None, list[Problem]]:
 def _require_result(sheet: ScoreSheet, message: str) -> Result:
     result, problems = evaluate_sheet(sheet)
     if result is None:
-        shown = [str(problem) for problem in problems[:10]]
+        shown = [problem_text(problem) for problem in problems[:10]]
         if len(problems) > 10:
             shown.append(_("… and %(n)s more.", n=len(problems) - 10))
         raise ValidationError(message, {"": shown})
