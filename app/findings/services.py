@@ -29,6 +29,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import changes, record_bureau, record_city
+from app.duties import labels as duty_labels
 from app.duties import services as duties
 from app.evidence.models import Attachment
 from app.evidence.services import Upload, prepare_uploads, release_blobs
@@ -184,6 +185,41 @@ def duty_items(*, include: int | None = None) -> list:
 def duty_item_label(item) -> str:
     """How a duty item is named in choices and the ledger: "2026 · content"."""
     return f"{item.duty_list.year} · {short(item.content, 60)}"
+
+
+@dataclass(frozen=True)
+class ItemChoice:
+    """One duty item as the picker offers it: the number the list page shows it under
+    (category · position), its owner and its content."""
+
+    id: int
+    code: str
+    owner: str
+    text: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} · {self.owner} · {self.text}"
+
+
+def duty_item_groups(*, include: int | None = None) -> list[tuple[str, list[ItemChoice]]]:
+    """The items a finding may be linked to, grouped by year and category as the list
+    page shows them ("2026 · 班子成员“一岗双责”"), each with its number in the category,
+    its owner and its content: the 4–5 copies of an 一岗双责 item differ by their owner."""
+    categories = list(duty_labels.CATEGORIES)
+    groups: dict[tuple[int, int], list] = {}
+    for item in duties.open_items(include=include):
+        rank = categories.index(item.category) if item.category in categories else len(categories)
+        groups.setdefault((item.duty_list.year, rank), []).append(item)
+    result = []
+    for (year, rank), items in sorted(groups.items(), key=lambda pair: (-pair[0][0], pair[0][1])):
+        items.sort(key=lambda i: (i.sort_order, i.id))
+        category = str(duty_labels.CATEGORIES[categories[rank]]) if rank < len(categories) else ""
+        result.append((f"{year} · {category}", [
+            ItemChoice(item.id, f"{rank + 1}.{number}", item.owner.name if item.owner else _("no owner"),
+                       short(item.content, 48))
+            for number, item in enumerate(items, start=1)]))
+    return result
 
 
 def batches() -> list[str]:

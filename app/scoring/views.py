@@ -401,6 +401,7 @@ def _render_sheet(sheet, form=None, loose: list[str] | None = None):
                            rows=_rows(sheet, visible), own=services.running(sheet, "self"),
                            reviewer=services.running(sheet, "reviewer") if visible else None,
                            result=result, visible=visible, lock=_lock_notice(sheet.year), newer=newer,
+                           evidence_options=services.evidence_options(evidence or []),
                            action_form=VersionForm(data={"version": sheet.version}))
 
 
@@ -416,6 +417,12 @@ def _rows(sheet, visible: bool) -> list[dict]:
     return rows
 
 
+def _other_mistakes(sheet, part: str, form) -> list[str]:
+    """Mark the engine's refusals (a score out of range, an unknown level) beside the
+    form's own (a number typed wrongly), so that every mistake is shown at once."""
+    return place_errors(form, services.check_inputs(sheet, part, entry_inputs(form)))
+
+
 @bureau_bp.route("/<int:year>", methods=["GET", "POST"])
 @bureau_role()
 def sheet(year: int):
@@ -427,7 +434,7 @@ def sheet(year: int):
     form = sheet_form(sheet.template_body, "self", evidence=services.evidence_choices(year))
     if not form.validate_on_submit():
         flash(_("The score sheet could not be saved: check the marked indicators."), "danger")
-        return _render_sheet(sheet, form)
+        return _render_sheet(sheet, form, loose=_other_mistakes(sheet, "self", form))
     try:
         services.save_self(sheet, entry_inputs(form), summary=form.summary.data, version=form.version.data,
                            actor=current_actor())
@@ -520,7 +527,7 @@ def review(year: int):
     form = sheet_form(sheet.template_body, "reviewer")
     if not form.validate_on_submit():
         flash(_("The review could not be saved: check the marked indicators."), "danger")
-        return _render_review(sheet, review_form=form)
+        return _render_review(sheet, review_form=form, loose=_other_mistakes(sheet, "reviewer", form))
     try:
         services.save_review(sheet, entry_inputs(form), comment=form.comment.data, version=form.version.data,
                              actor=current_actor())
@@ -534,7 +541,37 @@ def review(year: int):
         show_error(None, error)
         return _render_review(sheet)
     flash(_("The review has been saved."), "success")
+    if "finish" in request.form:
+        return redirect(url_for("bureau.scoring.finish", year=year))
     return redirect(url_for("bureau.scoring.review", year=year))
+
+
+@bureau_bp.route("/<int:year>/review/finish", methods=["GET", "POST"])
+@bureau_role(city_may_post=True)
+@assessor
+def finish(year: int):
+    """Finish the review in one step: a page that says what will happen (the score, the
+    grade, the lock, who sees it), then one button that completes and finalises."""
+    sheet = services.get_sheet(year)
+    if sheet.status not in services.REVIEW_STATUSES or not current_user.is_city_admin:
+        flash(_("Only a submitted or reviewed sheet can be finalised."), "warning")
+        return redirect(url_for("bureau.scoring.review", year=year))
+    result, missing = services.evaluate_sheet(sheet)
+    if request.method == "POST":
+        form = VersionForm()
+        try:
+            services.complete_and_finalise(sheet, version=form.version.data, actor=current_actor())
+        except DomainError as error:
+            show_error(None, error)
+            return redirect(url_for("bureau.scoring.review", year=year))
+        flash(_("The sheet is final: the result is locked and visible to the bureau."), "success")
+        return redirect(url_for("bureau.scoring.result", year=year))
+    if result is None:
+        flash(_("The review cannot be finished yet: see what is missing below."), "warning")
+        return redirect(url_for("bureau.scoring.review", year=year) + "#result")
+    return render_template("scoring/finish.html", sheet=sheet, result=result, lock=_lock_notice(sheet.year),
+                           own=services.running(sheet, "self"), reviewer=services.running(sheet, "reviewer"),
+                           action_form=VersionForm(data={"version": sheet.version}))
 
 
 @bureau_bp.route("/<int:year>/review/ballot", methods=["POST"])

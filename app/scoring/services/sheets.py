@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.audit.services import record_bureau, record_city
 from app.duties import services as duties
@@ -236,6 +237,12 @@ def _unscored_problems(progress: engine.Completeness) -> list[Problem]:
     return problems
 
 
+def check_inputs(sheet: ScoreSheet, part: str, inputs: Mapping[str, EntryInput]) -> dict[str, list[str]]:
+    """What the engine finds wrong with ``inputs`` by indicator code, without saving:
+    a form with a typing mistake on one indicator still marks every other mistake."""
+    return _check_inputs(sheet, part, inputs)
+
+
 def running(sheet: ScoreSheet, part: str) -> PartScore:
     """Running totals of one part, computed by the engine (see ``engine.score_part``)."""
     return engine.score_part(sheet.template_body, part_values(sheet, part), part)
@@ -275,6 +282,50 @@ def evidence_choices(year: int) -> list[Attachment]:
     """The bureau's attachments that can be linked as evidence of a ``year`` sheet: the
     files of the progress records of that year's responsibility list, newest first."""
     return duties.year_attachments(year, EVIDENCE_CHOICES_LIMIT)
+
+
+@dataclass(frozen=True)
+class EvidenceOption:
+    """An attachment as the evidence picker shows it: three files all named
+    2026-01-09学习记录.pdf differ by the record's date, the duty item and the size."""
+
+    id: int
+    name: str
+    day: str
+    item: str
+    size: str
+
+
+def _size_text(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(size, 1) / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def evidence_options(attachments: Iterable[Attachment]) -> dict[int, EvidenceOption]:
+    """:class:`EvidenceOption` of each attachment, by id (records and items loaded in two
+    queries, not one per file)."""
+    attachments = list(attachments)
+    if not attachments:
+        return {}
+    # The record's duty item is reached through the record's own relationship: scoring
+    # names no duties model.
+    record_item = Attachment.record.property.mapper.attrs["item"].class_attribute
+    loaded = {a.id: a for a in db.session.scalars(
+        select(Attachment).where(Attachment.id.in_([a.id for a in attachments]))
+        .options(selectinload(Attachment.record).selectinload(record_item)))}
+    options = {}
+    for attachment in attachments:
+        record = loaded.get(attachment.id, attachment).record
+        item = record.item if record is not None else None
+        owner = item.owner.name if item is not None and item.owner is not None else ""
+        text = item.content if item is not None else ""
+        text = text if len(text) <= 30 else text[:29] + "…"
+        options[attachment.id] = EvidenceOption(
+            id=attachment.id, name=attachment.original_name,
+            day=record.occurred_on.isoformat() if record is not None else "",
+            item=f"{owner} · {text}" if owner else text, size=_size_text(attachment.size))
+    return options
 
 
 def _snapshot(entry: ScoreEntry, part: str, method: str) -> dict:
@@ -624,6 +675,20 @@ def finalise(sheet: ScoreSheet, *, version: object, actor: Actor | None = None) 
     result = _require_result(sheet, _("The sheet cannot be finalised."))
     sheet.finalised_at, sheet.finalised_by = utcnow(), _name(actor)
     return _conclude(sheet, result, FINAL, "score_sheet.finalise", "考核结果确定", actor)
+
+
+@writes
+def complete_and_finalise(sheet: ScoreSheet, *, version: object, actor: Actor | None = None) -> ScoreSheet:
+    """The review page's one way to the end: complete the review (when not done yet) and
+    finalise, in one unit of work: either the sheet is final or nothing changed.  Both
+    steps are audited as they always are."""
+    _require_city_admin(actor)
+    _require_status(sheet, (SELF_SUBMITTED, REVIEWED), _("Only a submitted or reviewed sheet can be finalised."))
+    if sheet.status == SELF_SUBMITTED:
+        complete_review(sheet, version=version, actor=actor)
+        db.session.flush()
+        version = sheet.version
+    return finalise(sheet, version=version, actor=actor)
 
 
 REOPEN_TARGETS = {REVIEWED: (FINAL,), DRAFT: (SELF_SUBMITTED, REVIEWED, FINAL)}
