@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -259,3 +260,36 @@ def test_the_submitter_sees_why_they_cannot_close_and_a_post_is_refused(app, cli
     assert "另一名管理员" in response.get_data(as_text=True)
     with tenant_context(bureau_a.tenant):
         assert services.get_finding(fid).status == "awaiting_verification"
+
+
+def test_the_duty_item_picker_groups_items_and_names_number_and_owner(app, client, bureau_a, people):
+    """Copies of one 一岗双责 item differ by their owner; items are grouped by year and
+    category; the number is the category and the position the list page shows."""
+    from app.duties.models import DutyItem, DutyList
+    from app.extensions import db
+
+    with tenant_context(bureau_a.tenant):
+        duty_list = DutyList(year=2026, title="2026年度责任清单", status="published", areas=[])
+        items = [DutyItem(duty_list=duty_list, category="party_group", area="political", content="研究部署党建工作",
+                          sort_order=10, owner_id=people.secretary),
+                 DutyItem(duty_list=duty_list, category="member", area="political", content="抓好分管领域党建工作",
+                          sort_order=10, owner_id=people.secretary),
+                 DutyItem(duty_list=duty_list, category="member", area="political", content="抓好分管领域党建工作",
+                          sort_order=20, owner_id=people.member),
+                 DutyItem(duty_list=duty_list, category="member", area="political", content="抓好分管领域党建工作",
+                          sort_order=30)]
+        db.session.add_all([duty_list, *items])
+        db.session.commit()
+        member_ids = [item.id for item in items[1:]]
+    login(client, bureau_a.admin.username)
+    page = client.get(f"/b/{bureau_a.slug}/findings/new").get_data(as_text=True)
+    groups = re.findall(r'<optgroup label="([^"]+)">', page)
+    assert len(groups) == 2 and groups[0].startswith("2026 · ") and groups[0] != groups[1]
+    assert f'<option value="{member_ids[0]}">3.1 · 王书记 · 抓好分管领域党建工作</option>' in page
+    assert f'<option value="{member_ids[1]}">3.2 · 李成员 · 抓好分管领域党建工作</option>' in page
+    assert f'<option value="{member_ids[2]}">3.3 · 未指定责任人 · 抓好分管领域党建工作</option>' in page
+    assert 'class="form-control form-control-sm mb-1 duty-item-filter" hidden' in page  # shown by findings.js
+    assert "/static/js/findings.js" in page
+    # A posted id that is not offered is refused on the field, in Chinese.
+    response = client.post(f"/b/{bureau_a.slug}/findings/new", data={"duty_item_id": "999999"})
+    assert response.status_code in (200, 400) and "duty_item_id" in response.get_data(as_text=True)

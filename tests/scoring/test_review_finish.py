@@ -1,0 +1,96 @@
+"""The city's review in one path (issue 11, items 6 and 13): "save and finish" saves,
+shows what finalising does with the figures it will fix, and one confirmation completes
+and finalises; every mistake of a form is marked at once, in Chinese, with no path."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.audit.models import CatalogAuditEvent
+from app.extensions import db
+from tests.helpers import (EXAMPLE_SCORES, YEAR, form_fields, login, page_figures, review_fully, sheet_of,
+                           start_and_fill, version_of)
+
+
+def test_save_and_finish_confirms_then_completes_and_finalises_in_one_step(app, client, bureau_a, assigned):
+    start_and_fill(client, bureau_a, submit=True)
+    login(client, "city")
+    base = f"/b/{bureau_a.slug}/scoring/{YEAR}"
+    body = sheet_of(bureau_a.tenant).template_body
+    labels = [level["label"] for level in body["ballot_levels"]]
+    ballot = {f"v{i}": str(EXAMPLE_SCORES["ballot"].get(label, 0)) for i, label in enumerate(labels)}
+    assert client.post(f"{base}/review/ballot", data=dict(ballot, version=version_of(bureau_a.tenant))).status_code == 302
+    review_page = client.get(f"{base}/review").get_data(as_text=True)
+    assert 'id="review-summary"' in review_page and "保存并完成考核" in review_page
+    # One way to the end: no separate "complete" and "finalise" buttons any more.
+    assert "/review/complete" not in review_page and f"{base}/finalise" not in review_page
+    data = form_fields(body, "reviewer", EXAMPLE_SCORES["reviewer"], version=version_of(bureau_a.tenant))
+    response = client.post(f"{base}/review", data=dict(data, finish="1"))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{base}/review/finish")
+    assert sheet_of(bureau_a.tenant).status == "self_submitted"  # saved, nothing concluded yet
+    confirm = client.get(f"{base}/review/finish").get_data(as_text=True)
+    figures = page_figures(confirm)
+    assert figures["finish.composite"] and figures["finish.grade"]
+    assert "评分表锁定" in confirm and "重新打开" in confirm and 'id="finish-form"' in confirm
+    response = client.post(f"{base}/review/finish", data={"version": version_of(bureau_a.tenant)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{base}/result")
+    sheet = sheet_of(bureau_a.tenant)
+    assert sheet.status == "final" and sheet.reviewed_by and sheet.finalised_by
+    actions = list(db.session.scalars(select(CatalogAuditEvent.action)
+                                      .where(CatalogAuditEvent.action.like("score_sheet.%"))))
+    assert "score_sheet.review_complete" in actions and "score_sheet.finalise" in actions
+
+
+def test_finish_is_refused_while_something_is_missing_and_changes_nothing(app, client, bureau_a, assigned):
+    start_and_fill(client, bureau_a, submit=True)
+    login(client, "city")
+    base = f"/b/{bureau_a.slug}/scoring/{YEAR}"
+    response = client.get(f"{base}/review/finish")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/review#result")
+    page = client.get(f"{base}/review").get_data(as_text=True)
+    # What is missing is said in words: the part and the indicator, no document path.
+    assert "考核组评分 · 指标 ZZ2：未评分" in page and "reviewer.ZZ2" not in page.split("</title>")[1].replace(
+        'title="reviewer.ZZ2"', "")
+    response = client.post(f"{base}/review/finish", data={"version": version_of(bureau_a.tenant)})
+    assert response.status_code == 302
+    assert sheet_of(bureau_a.tenant).status == "self_submitted"
+
+
+def test_a_reviewed_sheet_is_finalised_from_the_same_page(app, client, bureau_a, assigned):
+    start_and_fill(client, bureau_a, submit=True)
+    review_fully(client, bureau_a, finalise=False)
+    login(client, "city")
+    base = f"/b/{bureau_a.slug}/scoring/{YEAR}"
+    assert 'id="finish-link"' in client.get(f"{base}/review").get_data(as_text=True)
+    confirm = client.get(f"{base}/review/finish").get_data(as_text=True)
+    assert "考核组评分标记为已完成" not in confirm  # already done: not announced again
+    assert client.post(f"{base}/review/finish", data={"version": version_of(bureau_a.tenant)}).status_code == 302
+    assert sheet_of(bureau_a.tenant).status == "final"
+
+
+def test_bureau_users_and_city_readers_cannot_finish(app, client, bureau_a, assigned, city_viewer):
+    start_and_fill(client, bureau_a, submit=True)
+    review_fully(client, bureau_a, finalise=False)
+    base = f"/b/{bureau_a.slug}/scoring/{YEAR}"
+    login(client, bureau_a.admin.username)
+    assert client.post(f"{base}/review/finish", data={"version": version_of(bureau_a.tenant)}).status_code == 403
+    client.post("/logout")
+    login(client, city_viewer.username)
+    assert client.post(f"{base}/review/finish", data={"version": version_of(bureau_a.tenant)}).status_code == 403
+    assert sheet_of(bureau_a.tenant).status == "reviewed"
+
+
+def test_two_mistakes_on_the_review_form_are_both_marked_in_chinese(app, client, bureau_a, assigned):
+    start_and_fill(client, bureau_a, submit=True)
+    login(client, "city")
+    base = f"/b/{bureau_a.slug}/scoring/{YEAR}"
+    body = sheet_of(bureau_a.tenant).template_body
+    scores = dict(EXAMPLE_SCORES["reviewer"], SX1="七")  # typed wrongly: refused by the form
+    scores["ZJ3"] = "9"  # out of range (max 6): refused by the engine
+    response = client.post(f"{base}/review", data=form_fields(body, "reviewer", scores,
+                                                              version=version_of(bureau_a.tenant)))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "请填写数值，如 7 或 7.5（最多两位小数）。" in page
+    assert "得分 9 超出 0 到 6 的范围" in page
+    assert "is outside" not in page and " / score" not in page
+    assert page.count("is-invalid") >= 2
