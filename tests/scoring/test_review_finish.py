@@ -94,3 +94,26 @@ def test_two_mistakes_on_the_review_form_are_both_marked_in_chinese(app, client,
     assert "得分 9 超出 0 到 6 的范围" in page
     assert "is outside" not in page and " / score" not in page
     assert page.count("is-invalid") >= 2
+
+
+def test_hostile_posts_to_the_new_paths_never_give_a_500(app, client, bureau_a, assigned):
+    start_and_fill(client, bureau_a, submit=True)
+    review_fully(client, bureau_a, finalise=False)
+    base = f"/b/{bureau_a.slug}/scoring/{YEAR}"
+    login(client, "city")
+    for version in ("", "x" * 5000, "-1", "99999999999999999999999", "1; DROP TABLE score_sheets", "\x00"):
+        response = client.post(f"{base}/review/finish", data={"version": version})
+        assert response.status_code in (302, 400, 409), (version, response.status_code)
+        assert sheet_of(bureau_a.tenant).status == "reviewed"
+    body = sheet_of(bureau_a.tenant).template_body
+    data = form_fields(body, "reviewer", EXAMPLE_SCORES["reviewer"], version=version_of(bureau_a.tenant))
+    for noise in ({"i3": "1e309"}, {"i3": "NaN"}, {"i3": "６"}, {"i0_r0": "-1"}, {"i1": "<script>"},
+                  {"i3_note": "长" * 50_000}, {"comment": "\x00\x01"}):
+        response = client.post(f"{base}/review", data=dict(data, finish="1", **noise))
+        assert response.status_code in (200, 302, 400), (noise, response.status_code)
+    client.post("/logout")
+    # The bureau's own evidence ticks with ids that are not offered.
+    login(client, bureau_a.admin.username)
+    for ids in (["abc"], ["-1"], ["9" * 30], [str(n) for n in range(2000)]):
+        response = client.post(f"{base}", data={"version": "1", "i3_ev": ids})
+        assert response.status_code in (200, 302, 400, 403, 409), (ids[:2], response.status_code)
