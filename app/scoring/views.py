@@ -610,6 +610,13 @@ def add_adjustment(year: int):
     form = adjustment_form(_adjustment_rule_choices(sheet))
     if not form.validate_on_submit():
         flash(_("The adjustment could not be added."), "danger")
+        # Mark the service's refusals too (a veto without 文号 …), beside the form's own.
+        others = services.check_adjustment(sheet, kind=form.kind.data, rule=form.rule.data, points=form.points.data,
+                                           reason=form.reason.data or "", document=form.document.data or "")
+        for key, messages in others.items():
+            field = form._fields.get(key)
+            if field is not None and not field.errors:
+                field.errors = list(field.errors) + [str(m) for m in messages]
         return _render_review(sheet, adjustment=form)
     try:
         services.add_adjustment(sheet, kind=form.kind.data, rule=form.rule.data, points=form.points.data,

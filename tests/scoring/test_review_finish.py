@@ -117,3 +117,17 @@ def test_hostile_posts_to_the_new_paths_never_give_a_500(app, client, bureau_a, 
     for ids in (["abc"], ["-1"], ["9" * 30], [str(n) for n in range(2000)]):
         response = client.post(f"{base}", data={"version": "1", "i3_ev": ids})
         assert response.status_code in (200, 302, 400, 403, 409), (ids[:2], response.status_code)
+
+
+def test_two_mistakes_on_the_adjustment_form_are_both_marked(app, client, bureau_a, assigned):
+    start_and_fill(client, bureau_a, submit=True)
+    login(client, "city")
+    base = f"/b/{bureau_a.slug}/scoring/{YEAR}"
+    # No reason (the form's rule) and a veto without 文号 (the service's rule).
+    response = client.post(f"{base}/review/adjustments", data={
+        "version": version_of(bureau_a.tenant), "kind": "veto", "rule": "", "points": "", "reason": "",
+        "document": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "请填写理由。" in page and "一票否决须填写相关决定的文号。" in page
+    assert sheet_of(bureau_a.tenant).adjustments == []

@@ -505,6 +505,24 @@ def add_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: De
     """
     _require_city_admin(actor)
     _review_write(sheet, version)
+    errors, rule, rule_title, points, reason, document = _adjustment_check(sheet, kind, rule, points, reason,
+                                                                          document)
+    if errors:
+        raise ValidationError(_("The adjustment could not be added."), errors)
+    adjustment = Adjustment(kind=kind, rule=rule, rule_title=rule_title, points=points, reason=reason,
+                            document=document, created_by=_name(actor))
+    return _add_adjustment(sheet, adjustment, kind, reason, actor)
+
+
+def check_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: Decimal | None, reason: str,
+                     document: str = "") -> dict[str, list[str]]:
+    """What :func:`add_adjustment` would refuse, by field, without adding anything: a
+    form refused for one field still marks the others."""
+    return _adjustment_check(sheet, kind, rule, points, reason, document)[0]
+
+
+def _adjustment_check(sheet: ScoreSheet, kind: str, rule: str | None, points: Decimal | None, reason: str,
+                      document: str) -> tuple[dict[str, list[str]], str | None, str | None, Decimal | None, str, str]:
     reason, document = (reason or "").strip(), (document or "").strip()
     rule = (rule or "").strip() or None
     errors: dict[str, list[str]] = {}
@@ -539,10 +557,11 @@ def add_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: De
             if problem.path.startswith("adjustments[0]"):
                 key = problem.path.removeprefix("adjustments[0]").lstrip(".") or "kind"
                 errors.setdefault(key if key in ("rule", "points", "kind") else "rule", []).append(say(problem.message))
-    if errors:
-        raise ValidationError(_("The adjustment could not be added."), errors)
-    adjustment = Adjustment(kind=kind, rule=rule, rule_title=rule_title, points=points, reason=reason,
-                            document=document, created_by=_name(actor))
+    return errors, rule, rule_title, points, reason, document
+
+
+def _add_adjustment(sheet: ScoreSheet, adjustment: Adjustment, kind: str, reason: str,
+                    actor: Actor | None) -> Adjustment:
     sheet.adjustments.append(adjustment)
     _touch(sheet)
     db.session.flush()
