@@ -582,6 +582,17 @@ def save_ballot(year: int):
     form = ballot_form(services.ballot_levels(sheet))
     if not form.validate_on_submit():
         flash(_("The ballot could not be saved."), "danger")
+        # The service's refusals (more votes than people present …) beside the form's own.
+        fields = dict(form.level_fields())
+        others = services.check_ballot(sheet, {label: field.data for label, field in fields.items()
+                                               if isinstance(field.data, int) and not field.errors},
+                                       eligible=None if form.eligible.errors else form.eligible.data,
+                                       present=None if form.present.errors else form.present.data,
+                                       note=form.note.data or "")
+        for key, messages in others.items():
+            field = fields.get(key) or form._fields.get(key)
+            if field is not None and not field.errors:
+                field.errors = list(field.errors) + [str(m) for m in messages]
         return _render_review(sheet, ballot=form)
     try:
         services.save_ballot(sheet, {label: field.data for label, field in form.level_fields()},

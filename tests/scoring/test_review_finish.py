@@ -131,3 +131,16 @@ def test_two_mistakes_on_the_adjustment_form_are_both_marked(app, client, bureau
     assert response.status_code == 200
     assert "请填写理由。" in page and "一票否决须填写相关决定的文号。" in page
     assert sheet_of(bureau_a.tenant).adjustments == []
+
+
+def test_two_mistakes_on_the_ballot_form_are_both_marked(app, client, bureau_a, assigned):
+    start_and_fill(client, bureau_a, submit=True)
+    login(client, "city")
+    base = f"/b/{bureau_a.slug}/scoring/{YEAR}"
+    # A count typed in words (the form) and more present than expected (the service).
+    response = client.post(f"{base}/review/ballot", data={"version": version_of(bureau_a.tenant), "v0": "三十",
+                                                          "v1": "5", "eligible": "10", "present": "12"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "请填写 0 至 99999 之间的整数。" in page and "实到人数多于应到人数。" in page
+    assert sheet_of(bureau_a.tenant).ballot is None

@@ -30,7 +30,7 @@ from .templates import (  # noqa: F401
     get_template, import_template, list_templates, new_edition, parse_upload, publish,
     published_template, save_draft, set_assignments, year_assignments)
 from .sheets import (  # noqa: F401
-    EntryInput, REOPEN_TARGETS, add_adjustment, check_adjustment, check_inputs, complete_and_finalise, adjustment_rules, ballot_levels, complete_review,
+    EntryInput, REOPEN_TARGETS, add_adjustment, check_adjustment, check_ballot, check_inputs, complete_and_finalise, adjustment_rules, ballot_levels, complete_review,
     delete_adjustment, evaluate_sheet, evidence_choices, evidence_options, finalise, find_sheet, get_sheet, list_sheets,
     method_of, part_values, refresh_template, reopen, review_visible, running, save_ballot, save_review,
     save_self, scores_document, sheet_completeness, start_sheet, submit)

@@ -442,17 +442,12 @@ def ballot_levels(sheet: ScoreSheet) -> list[str]:
     return [level["label"] for level in sheet.template_body.get("ballot_levels") or []]
 
 
-@writes
-def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int | None = None,
-                present: int | None = None, held_on=None, note: str = "", version: object,
-                actor: Actor | None = None) -> Ballot:
-    """Record the democratic rating (民主测评): votes per ballot level."""
-    _require_city_admin(actor)
-    _review_write(sheet, version)
+def check_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int | None = None,
+                 present: int | None = None, note: str = "") -> dict[str, list[str]]:
+    """What :func:`save_ballot` would refuse, by field (a level's label, ``eligible``,
+    ``present``, ``note``), without saving: a form refused for one field marks the rest."""
     labels = ballot_levels(sheet)
     errors: dict[str, list[str]] = {}
-    if not labels:
-        raise Conflict(_("This sheet's template has no ballot levels."))
     for label, votes in counts.items():
         if label not in labels:
             errors.setdefault(label, []).append(_("Not a ballot level of this sheet."))
@@ -469,8 +464,23 @@ def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int |
             _("%(votes)s votes were counted but only %(present)s people were present.", votes=total, present=present))
     if len(note or "") > NOTE_MAX:
         errors.setdefault("note", []).append(_("At most %(n)s characters.", n=NOTE_MAX))
+    return errors
+
+
+@writes
+def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int | None = None,
+                present: int | None = None, held_on=None, note: str = "", version: object,
+                actor: Actor | None = None) -> Ballot:
+    """Record the democratic rating (民主测评): votes per ballot level."""
+    _require_city_admin(actor)
+    _review_write(sheet, version)
+    labels = ballot_levels(sheet)
+    if not labels:
+        raise Conflict(_("This sheet's template has no ballot levels."))
+    errors = check_ballot(sheet, counts, eligible=eligible, present=present, note=note)
     if errors:
         raise ValidationError(_("The ballot could not be saved."), errors)
+    total = sum(votes for label, votes in counts.items() if label in labels and isinstance(votes, int))
     ballot = sheet.ballot
     before = None if ballot is None else {"counts": ballot.counts, "eligible": ballot.eligible,
                                          "present": ballot.present, "held_on": ballot.held_on, "note": ballot.note}
