@@ -75,9 +75,10 @@ def percent_filter(value) -> str:
 
 
 @city_bp.app_template_filter("scoring_problem")
-def problem_filter(problem) -> str:
-    """A template or scores problem in words, in the page's language."""
-    return services.problem_text(problem)
+def problem_filter(problem, body=None) -> str:
+    """A template or scores problem in words, in the page's language (``body``: the
+    sheet's template, to name indicators by their titles)."""
+    return services.problem_text(problem, body)
 
 
 @city_bp.context_processor

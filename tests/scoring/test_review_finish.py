@@ -48,7 +48,7 @@ def test_finish_is_refused_while_something_is_missing_and_changes_nothing(app, c
     assert response.status_code == 302 and response.headers["Location"].endswith("/review#result")
     page = client.get(f"{base}/review").get_data(as_text=True)
     # What is missing is said in words: the part and the indicator, no document path.
-    assert "考核组评分 · 指标 ZZ2：未评分" in page and "reviewer.ZZ2" not in page.split("</title>")[1].replace(
+    assert "考核组评分 · 指标 ZZ2 贯彻落实党中央和省委、市委重大决策部署：未评分" in page and "reviewer.ZZ2" not in page.split("</title>")[1].replace(
         'title="reviewer.ZZ2"', "")
     response = client.post(f"{base}/review/finish", data={"version": version_of(bureau_a.tenant)})
     assert response.status_code == 302

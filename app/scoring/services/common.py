@@ -170,9 +170,10 @@ _PATH_WORDS = {
 _PATH_PART = re.compile(r'\.?(?:\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|([^.\[]+))')
 
 
-def place(path: str) -> str:
+def place(path: str, body: Mapping[str, Any] | None = None) -> str:
     """Where a problem is, in words: ``reviewer.ZZ2`` → "考核组评分 · 指标 ZZ2",
-    ``dimensions[0].indicators[1].code`` → "一级指标第 1 项 · 二级指标第 2 项 · 代码"."""
+    ``dimensions[0].indicators[1].code`` → "一级指标第 1 项 · 二级指标第 2 项 · 代码";
+    with the sheet's template ``body`` an indicator is named by its title as well."""
     if not path:
         return ""
     if "!" in path:  # a workbook's sheet and row (Excel import)
@@ -188,7 +189,9 @@ def place(path: str) -> str:
         key = quoted if quoted is not None else key
         keys.append(key)
         if len(keys) == 2 and keys[0] in ("self", "reviewer"):
-            words.append(str(_l("indicator %(code)s", code=key)))  # the part's entry of one indicator
+            title = _indicator_titles(body).get(key, "")
+            title = title if len(title) <= 24 else title[:23] + "…"
+            words.append(str(_l("indicator %(code)s", code=f"{key} {title}".strip())))  # one indicator's entry
         elif len(keys) == 3 and keys[0] in ("self", "reviewer"):
             words.append(str(_l("rule %(code)s", code=key)))
         else:
@@ -196,7 +199,13 @@ def place(path: str) -> str:
     return " · ".join(words)
 
 
-def problem_text(problem: Problem) -> str:
+def _indicator_titles(body: Mapping[str, Any] | None) -> dict[str, str]:
+    if not isinstance(body, Mapping):
+        return {}
+    return {str(indicator.get("code")): str(indicator.get("title") or "") for _d, indicator in indicators_of(body)}
+
+
+def problem_text(problem: Problem, body: Mapping[str, Any] | None = None) -> str:
     """A problem as a page shows it: where, then what, in the page's language."""
-    where = place(problem.path)
+    where = place(problem.path, body)
     return f"{where}：{say(problem.message)}" if where else say(problem.message)
