@@ -144,3 +144,13 @@ def test_two_mistakes_on_the_ballot_form_are_both_marked(app, client, bureau_a, 
     assert response.status_code == 200
     assert "请填写 0 至 99999 之间的整数。" in page and "实到人数多于应到人数。" in page
     assert sheet_of(bureau_a.tenant).ballot is None
+
+
+def test_in_english_the_engine_speaks_english_only(app, client, bureau_a, assigned):
+    start_and_fill(client, bureau_a, submit=True)
+    login(client, "city")
+    client.post("/language/en")
+    page = client.get(f"/b/{bureau_a.slug}/scoring/{YEAR}/review").get_data(as_text=True)
+    assert "review team&#39;s score · indicator ZZ2" in page or "review team's score · indicator ZZ2" in page
+    assert ": not scored" in page
+    assert "未评分" not in page

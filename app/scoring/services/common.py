@@ -208,4 +208,5 @@ def _indicator_titles(body: Mapping[str, Any] | None) -> dict[str, str]:
 def problem_text(problem: Problem, body: Mapping[str, Any] | None = None) -> str:
     """A problem as a page shows it: where, then what, in the page's language."""
     where = place(problem.path, body)
-    return f"{where}：{say(problem.message)}" if where else say(problem.message)
+    colon = "：" if ui_language() == "zh" else ": "
+    return f"{where}{colon}{say(problem.message)}" if where else say(problem.message)
