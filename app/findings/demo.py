@@ -136,6 +136,8 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     city_name = city_user.display_name if city_user is not None else "市直机关工委"
     admin = db.session.scalar(select(User).where(User.username == f"{tenant.slug}-admin"))
     admin_name = admin.display_name if admin is not None else "机关党委"
+    editor = db.session.scalar(select(User).where(User.username == f"{tenant.slug}-editor"))
+    editor_name = editor.display_name if editor is not None else "党建联络员"
     spread = index / max(count - 1, 1)
     diligence = max(0.2, min(1.0, 0.95 - 0.6 * spread + rng.uniform(-0.08, 0.08)))
     problems = rng.sample(PROBLEMS, k=min(len(PROBLEMS), 12))
@@ -172,14 +174,15 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
             db.session.flush()
             _event(finding, found, "create", raiser, side, to_status=rules.OPEN)
             if state != "open":
-                _work(finding, state, rng, anchor, measures, notes, person, admin_name, raiser, side, tenant.slug)
+                _work(finding, state, rng, anchor, measures, notes, person, admin_name, raiser, side, tenant.slug,
+                      editor_name)
             services.sync_register(finding)
     db.session.flush()
     record_bureau("finding.import", "finding", None, summary=f"导入督查整改台账（演示数据，{made}条）", actor=None)
 
 
 def _work(finding: Finding, state: str, rng: random.Random, anchor: date, measures: str, notes: list[str],
-          person: Person | None, admin_name: str, raiser: str, side: str, slug: str) -> None:
+          person: Person | None, admin_name: str, raiser: str, side: str, slug: str, editor_name: str) -> None:
     """Carry a finding along the workflow up to ``state``, with dated steps."""
     worker = person.name if person else admin_name
     started = min(anchor, finding.found_on + timedelta(days=rng.randint(2, 8)))

@@ -111,13 +111,16 @@ class EmailForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-def fill_choices(form: FlaskForm, *, people=(), items=(), attachments=(), item_label=None) -> None:
-    """Set the bureau-dependent choices of ``form`` (only the fields it has)."""
+def fill_choices(form: FlaskForm, *, people=(), item_groups=(), attachments=()) -> None:
+    """Set the bureau-dependent choices of ``form`` (only the fields it has).
+    ``item_groups`` is ``[(group label, [ItemChoice])]`` (``services.duty_item_groups``):
+    the duty item field keeps them as ``groups`` for the picker's optgroups."""
     if hasattr(form, "person_id"):
         form.person_id.choices = [SelectChoice("", _l("— not assigned —"))] + [
             SelectChoice(str(p.id), p.label) for p in people]
     if hasattr(form, "duty_item_id"):
+        form.duty_item_id.groups = list(item_groups)
         form.duty_item_id.choices = [SelectChoice("", _l("— none —"))] + [
-            SelectChoice(str(i.id), item_label(i) if item_label else str(i.id)) for i in items]
+            SelectChoice(str(choice.id), choice.label) for _group, choices in item_groups for choice in choices]
     if hasattr(form, "links"):
         form.links.choices = [SelectChoice(str(a.id), a.original_name) for a in attachments]

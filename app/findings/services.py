@@ -29,6 +29,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import changes, record_bureau, record_city
+from app.duties import labels as duty_labels
 from app.duties import services as duties
 from app.evidence.models import Attachment
 from app.evidence.services import Upload, prepare_uploads, release_blobs
@@ -107,10 +108,29 @@ def reopen_roles() -> tuple[str, ...]:
     return tuple(r for r in configured if r)
 
 
+def submitter(finding: Finding) -> FindingEvent | None:
+    """The step that last submitted ``finding`` for verification (``None`` if never)."""
+    return db.session.scalar(select(FindingEvent).where(FindingEvent.finding_id == finding.id,
+                                                        FindingEvent.action == rules.SUBMIT)
+                             .order_by(FindingEvent.at.desc(), FindingEvent.id.desc()).limit(1))
+
+
+def submitted_by_actor(finding: Finding, actor: Actor) -> bool:
+    """Whether ``actor`` is the one who submitted the rectification now awaiting
+    verification: they may not verify and close their own work (four eyes)."""
+    if finding.status != rules.AWAITING or actor.id is None:
+        return False
+    event = submitter(finding)
+    return event is not None and event.actor_id == actor.id
+
+
 def actions_for(finding: Finding, actor: Actor) -> list[str]:
     """The workflow actions ``actor`` can take on ``finding`` now."""
-    return rules.available(finding.status, who(actor, finding), raised_by_city=finding.raised_by_city,
-                           reopen_roles=reopen_roles())
+    actions = rules.available(finding.status, who(actor, finding), raised_by_city=finding.raised_by_city,
+                              reopen_roles=reopen_roles())
+    if rules.CLOSE in actions and submitted_by_actor(finding, actor):
+        actions.remove(rules.CLOSE)
+    return actions
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -165,6 +185,41 @@ def duty_items(*, include: int | None = None) -> list:
 def duty_item_label(item) -> str:
     """How a duty item is named in choices and the ledger: "2026 · content"."""
     return f"{item.duty_list.year} · {short(item.content, 60)}"
+
+
+@dataclass(frozen=True)
+class ItemChoice:
+    """One duty item as the picker offers it: the number the list page shows it under
+    (category · position), its owner and its content."""
+
+    id: int
+    code: str
+    owner: str
+    text: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} · {self.owner} · {self.text}"
+
+
+def duty_item_groups(*, include: int | None = None) -> list[tuple[str, list[ItemChoice]]]:
+    """The items a finding may be linked to, grouped by year and category as the list
+    page shows them ("2026 · 班子成员“一岗双责”"), each with its number in the category,
+    its owner and its content: the 4–5 copies of an 一岗双责 item differ by their owner."""
+    categories = list(duty_labels.CATEGORIES)
+    groups: dict[tuple[int, int], list] = {}
+    for item in duties.open_items(include=include):
+        rank = categories.index(item.category) if item.category in categories else len(categories)
+        groups.setdefault((item.duty_list.year, rank), []).append(item)
+    result = []
+    for (year, rank), items in sorted(groups.items(), key=lambda pair: (-pair[0][0], pair[0][1])):
+        items.sort(key=lambda i: (i.sort_order, i.id))
+        category = str(duty_labels.CATEGORIES[categories[rank]]) if rank < len(categories) else ""
+        result.append((f"{year} · {category}", [
+            ItemChoice(item.id, f"{rank + 1}.{number}", item.owner.name if item.owner else _("no owner"),
+                       short(item.content, 48))
+            for number, item in enumerate(items, start=1)]))
+    return result
 
 
 def batches() -> list[str]:
@@ -469,6 +524,9 @@ def transition(finding: Finding, action: str, *, note: str = "", version: Any, a
             raise PermissionDenied(_("This finding was raised by the city committee: only the city can verify "
                                      "and close it.")) from None
         raise PermissionDenied(_("You may not change this.")) from None
+    if action == rules.CLOSE and submitted_by_actor(finding, actor):
+        raise PermissionDenied(_("You submitted this rectification yourself: another administrator must verify "
+                                 "and close it."))
     ensure_open(finding.year)
     note = _text(note)
     errors: dict[str, list[str]] = {}

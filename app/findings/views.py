@@ -79,9 +79,8 @@ def _reminder_count() -> int | None:
 
 def _fill(form, finding=None) -> None:
     fill_choices(form, people=services.people(include=finding.person_id if finding else None),
-                 items=services.duty_items(include=finding.duty_item_id if finding else None),
-                 attachments=services.linkable_attachments(finding) if finding else (),
-                 item_label=services.duty_item_label)
+                 item_groups=services.duty_item_groups(include=finding.duty_item_id if finding else None),
+                 attachments=services.linkable_attachments(finding) if finding else ())
 
 
 def _plan_form(finding, data=None) -> PlanForm:
@@ -120,6 +119,7 @@ def detail_context(finding, actor: Actor, **overrides) -> dict:
         "can_delete": services.may_delete(finding, actor), "delete_form": VersionForm(formdata=None,
                                                                                       data={"version": finding.version}),
         "confirm_form": ConfirmForm(formdata=None), "actor": actor,
+        "own_submission": services.submitted_by_actor(finding, actor),
     }
     context.update(overrides)
     return context

@@ -74,6 +74,13 @@ def percent_filter(value) -> str:
     return _percent(value)
 
 
+@city_bp.app_template_filter("scoring_problem")
+def problem_filter(problem, body=None) -> str:
+    """A template or scores problem in words, in the page's language (``body``: the
+    sheet's template, to name indicators by their titles)."""
+    return services.problem_text(problem, body)
+
+
 @city_bp.context_processor
 @bureau_bp.context_processor
 def scoring_labels() -> dict:
@@ -156,9 +163,9 @@ def _editor_problems(form: TemplateEditorForm, problems: list) -> dict[str, list
     for problem in problems:
         name = field_name(problem.path)
         if name in leaves:
-            leaves[name].errors = list(leaves[name].errors) + [problem.message]
+            leaves[name].errors = list(leaves[name].errors) + [services.say(problem.message)]
         else:
-            groups.setdefault(name, []).append(problem.message)
+            groups.setdefault(name, []).append(services.say(problem.message))
     return groups
 
 
@@ -236,7 +243,7 @@ def publish(template_id: int):
     except services.TemplateInvalid as error:
         flash(str(error.message), "danger")
         for problem in error.problems:
-            flash(str(problem), "danger")
+            flash(services.problem_text(problem), "danger")
     except DomainError as error:
         show_error(None, error)
     else:
@@ -395,6 +402,7 @@ def _render_sheet(sheet, form=None, loose: list[str] | None = None):
                            rows=_rows(sheet, visible), own=services.running(sheet, "self"),
                            reviewer=services.running(sheet, "reviewer") if visible else None,
                            result=result, visible=visible, lock=_lock_notice(sheet.year), newer=newer,
+                           evidence_options=services.evidence_options(evidence or []),
                            action_form=VersionForm(data={"version": sheet.version}))
 
 
@@ -410,6 +418,12 @@ def _rows(sheet, visible: bool) -> list[dict]:
     return rows
 
 
+def _other_mistakes(sheet, part: str, form) -> list[str]:
+    """Mark the engine's refusals (a score out of range, an unknown level) beside the
+    form's own (a number typed wrongly), so that every mistake is shown at once."""
+    return place_errors(form, services.check_inputs(sheet, part, entry_inputs(form)))
+
+
 @bureau_bp.route("/<int:year>", methods=["GET", "POST"])
 @bureau_role()
 def sheet(year: int):
@@ -421,7 +435,7 @@ def sheet(year: int):
     form = sheet_form(sheet.template_body, "self", evidence=services.evidence_choices(year))
     if not form.validate_on_submit():
         flash(_("The score sheet could not be saved: check the marked indicators."), "danger")
-        return _render_sheet(sheet, form)
+        return _render_sheet(sheet, form, loose=_other_mistakes(sheet, "self", form))
     try:
         services.save_self(sheet, entry_inputs(form), summary=form.summary.data, version=form.version.data,
                            actor=current_actor())
@@ -514,7 +528,7 @@ def review(year: int):
     form = sheet_form(sheet.template_body, "reviewer")
     if not form.validate_on_submit():
         flash(_("The review could not be saved: check the marked indicators."), "danger")
-        return _render_review(sheet, review_form=form)
+        return _render_review(sheet, review_form=form, loose=_other_mistakes(sheet, "reviewer", form))
     try:
         services.save_review(sheet, entry_inputs(form), comment=form.comment.data, version=form.version.data,
                              actor=current_actor())
@@ -528,7 +542,37 @@ def review(year: int):
         show_error(None, error)
         return _render_review(sheet)
     flash(_("The review has been saved."), "success")
+    if "finish" in request.form:
+        return redirect(url_for("bureau.scoring.finish", year=year))
     return redirect(url_for("bureau.scoring.review", year=year))
+
+
+@bureau_bp.route("/<int:year>/review/finish", methods=["GET", "POST"])
+@bureau_role(city_may_post=True)
+@assessor
+def finish(year: int):
+    """Finish the review in one step: a page that says what will happen (the score, the
+    grade, the lock, who sees it), then one button that completes and finalises."""
+    sheet = services.get_sheet(year)
+    if sheet.status not in services.REVIEW_STATUSES or not current_user.is_city_admin:
+        flash(_("Only a submitted or reviewed sheet can be finalised."), "warning")
+        return redirect(url_for("bureau.scoring.review", year=year))
+    result, missing = services.evaluate_sheet(sheet)
+    if request.method == "POST":
+        form = VersionForm()
+        try:
+            services.complete_and_finalise(sheet, version=form.version.data, actor=current_actor())
+        except DomainError as error:
+            show_error(None, error)
+            return redirect(url_for("bureau.scoring.review", year=year))
+        flash(_("The sheet is final: the result is locked and visible to the bureau."), "success")
+        return redirect(url_for("bureau.scoring.result", year=year))
+    if result is None:
+        flash(_("The review cannot be finished yet: see what is missing below."), "warning")
+        return redirect(url_for("bureau.scoring.review", year=year) + "#result")
+    return render_template("scoring/finish.html", sheet=sheet, result=result, lock=_lock_notice(sheet.year),
+                           own=services.running(sheet, "self"), reviewer=services.running(sheet, "reviewer"),
+                           action_form=VersionForm(data={"version": sheet.version}))
 
 
 @bureau_bp.route("/<int:year>/review/ballot", methods=["POST"])
@@ -539,6 +583,17 @@ def save_ballot(year: int):
     form = ballot_form(services.ballot_levels(sheet))
     if not form.validate_on_submit():
         flash(_("The ballot could not be saved."), "danger")
+        # The service's refusals (more votes than people present …) beside the form's own.
+        fields = dict(form.level_fields())
+        others = services.check_ballot(sheet, {label: field.data for label, field in fields.items()
+                                               if isinstance(field.data, int) and not field.errors},
+                                       eligible=None if form.eligible.errors else form.eligible.data,
+                                       present=None if form.present.errors else form.present.data,
+                                       note=form.note.data or "")
+        for key, messages in others.items():
+            field = fields.get(key) or form._fields.get(key)
+            if field is not None and not field.errors:
+                field.errors = list(field.errors) + [str(m) for m in messages]
         return _render_review(sheet, ballot=form)
     try:
         services.save_ballot(sheet, {label: field.data for label, field in form.level_fields()},
@@ -567,6 +622,13 @@ def add_adjustment(year: int):
     form = adjustment_form(_adjustment_rule_choices(sheet))
     if not form.validate_on_submit():
         flash(_("The adjustment could not be added."), "danger")
+        # Mark the service's refusals too (a veto without 文号 …), beside the form's own.
+        others = services.check_adjustment(sheet, kind=form.kind.data, rule=form.rule.data, points=form.points.data,
+                                           reason=form.reason.data or "", document=form.document.data or "")
+        for key, messages in others.items():
+            field = form._fields.get(key)
+            if field is not None and not field.errors:
+                field.errors = list(field.errors) + [str(m) for m in messages]
         return _render_review(sheet, adjustment=form)
     try:
         services.add_adjustment(sheet, kind=form.kind.data, rule=form.rule.data, points=form.points.data,

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import CatalogAuditEvent, TenantAuditEvent
+from app.core.actor import Actor
 from app.errors import Conflict, Locked, PermissionDenied, ValidationError
 from app.extensions import db
 from app.findings import services
@@ -64,10 +65,10 @@ def test_submitting_needs_measures_and_evidence(app, bureau_a, people):
 
 def test_verification_and_reasons_need_a_note(app, bureau_a):
     fid = make_finding(bureau_a, measures="整改措施")
-    admin = admin_of(bureau_a)
-    _move(bureau_a, fid, "start", admin)
-    add_evidence(bureau_a, fid, admin)
-    _move(bureau_a, fid, "submit", admin)
+    admin, colleague = admin_of(bureau_a), _second_admin(bureau_a)
+    _move(bureau_a, fid, "start", colleague)
+    add_evidence(bureau_a, fid, colleague)
+    _move(bureau_a, fid, "submit", colleague)
     for action in ("close", "return"):
         with pytest.raises(ValidationError) as refused:
             _move(bureau_a, fid, action, admin, note="  ")
@@ -75,6 +76,48 @@ def test_verification_and_reasons_need_a_note(app, bureau_a):
     assert _move(bureau_a, fid, "return", admin, note="材料不全") == "rectifying"
     with tenant_context(bureau_a.tenant):
         assert services.get_finding(fid).submitted_on is None
+
+
+def _second_admin(bureau) -> Actor:
+    """Another administrator of the same bureau (a colleague of ``bureau.admin``)."""
+    return Actor(id=bureau.admin.id + 1000, username="second-admin", display_name="王第二",
+                 side="bureau", role="bureau_admin")
+
+
+def test_who_submitted_a_rectification_does_not_verify_it(app, bureau_a):
+    """Four eyes: the administrator who submitted may not close; a colleague may."""
+    fid = make_finding(bureau_a, measures="整改措施")
+    admin = admin_of(bureau_a)
+    _move(bureau_a, fid, "start", admin)
+    add_evidence(bureau_a, fid, admin)
+    _move(bureau_a, fid, "submit", admin)
+    with tenant_context(bureau_a.tenant):
+        finding = services.get_finding(fid)
+        assert "close" not in services.actions_for(finding, admin)
+        assert "return" in services.actions_for(finding, admin)  # sending one's own work back is allowed
+        assert services.submitted_by_actor(finding, admin)
+    with pytest.raises(PermissionDenied) as refused:
+        _move(bureau_a, fid, "close", admin, note="自己核查，同意销号。")
+    assert "另一名管理员" in str(refused.value.message)
+    with tenant_context(bureau_a.tenant):
+        assert services.get_finding(fid).status == "awaiting_verification"
+    colleague = _second_admin(bureau_a)
+    with tenant_context(bureau_a.tenant):
+        assert "close" in services.actions_for(services.get_finding(fid), colleague)
+    assert _move(bureau_a, fid, "close", colleague, note="经核查，整改到位。") == "closed"
+    with tenant_context(bureau_a.tenant):
+        assert services.get_finding(fid).verified_by_name == "王第二"
+
+
+def test_a_resubmission_by_someone_else_frees_the_first_submitter_to_verify(app, bureau_a):
+    fid = make_finding(bureau_a, measures="整改措施")
+    admin = admin_of(bureau_a)
+    _move(bureau_a, fid, "start", admin)
+    add_evidence(bureau_a, fid, admin)
+    _move(bureau_a, fid, "submit", admin)
+    _move(bureau_a, fid, "return", _second_admin(bureau_a), note="材料不全")
+    _move(bureau_a, fid, "submit", _second_admin(bureau_a))
+    assert _move(bureau_a, fid, "close", admin, note="补充后核查到位。") == "closed"
 
 
 def test_the_city_raises_and_only_the_city_closes(app, bureau_a, city_admin, people):
@@ -313,7 +356,7 @@ def test_metrics_formula(app, bureau_a):
         _move(bureau_a, fid, "start", admin)
         add_evidence(bureau_a, fid, admin)
         _move(bureau_a, fid, "submit", admin)
-        _move(bureau_a, fid, "close", admin, note="同意销号")
+        _move(bureau_a, fid, "close", _second_admin(bureau_a), note="同意销号")
     with tenant_context(bureau_a.tenant):
         figures = services.metrics(year, as_of=today)
     assert figures["findings_total"] == 4 and figures["findings_closed"] == 2 and figures["findings_open"] == 2
@@ -331,7 +374,7 @@ def test_who_may_reopen_is_configured(app, bureau_a, city_admin):
     _move(bureau_a, fid, "start", admin)
     add_evidence(bureau_a, fid, admin)
     _move(bureau_a, fid, "submit", admin)
-    _move(bureau_a, fid, "close", admin, note="同意销号")
+    _move(bureau_a, fid, "close", _second_admin(bureau_a), note="同意销号")
     app.config["FINDINGS_REOPEN_ROLES"] = "city_admin"
     with pytest.raises(PermissionDenied):
         _move(bureau_a, fid, "reopen", admin, note="复查")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -237,3 +238,58 @@ def test_edit_pages_belong_to_whoever_raised_the_finding(app, client, bureau_a, 
 def _stored(bureau, fid):
     with tenant_context(bureau.tenant):
         return _details(services.get_finding(fid))
+
+
+def test_the_submitter_sees_why_they_cannot_close_and_a_post_is_refused(app, client, bureau_a):
+    fid = make_finding(bureau_a, measures="整改措施")
+    admin = admin_of(bureau_a)
+    with tenant_context(bureau_a.tenant):
+        finding = services.get_finding(fid)
+        services.transition(finding, "start", version=finding.version, actor=admin)
+    add_evidence(bureau_a, fid, admin)
+    with tenant_context(bureau_a.tenant):
+        finding = services.get_finding(fid)
+        services.transition(finding, "submit", version=finding.version, actor=admin)
+    login(client, bureau_a.admin.username)
+    page = client.get(f"/b/{bureau_a.slug}/findings/{fid}").get_data(as_text=True)
+    assert 'id="own-submission"' in page and "另一名管理员" in page
+    assert 'id="transition-close"' not in page and 'id="transition-return"' in page
+    response = client.post(f"/b/{bureau_a.slug}/findings/{fid}/transition/close",
+                           data={"close-version": _version(bureau_a, fid), "close-note": "自己核查，同意销号。"})
+    assert response.status_code == 403
+    assert "另一名管理员" in response.get_data(as_text=True)
+    with tenant_context(bureau_a.tenant):
+        assert services.get_finding(fid).status == "awaiting_verification"
+
+
+def test_the_duty_item_picker_groups_items_and_names_number_and_owner(app, client, bureau_a, people):
+    """Copies of one 一岗双责 item differ by their owner; items are grouped by year and
+    category; the number is the category and the position the list page shows."""
+    from app.duties.models import DutyItem, DutyList
+    from app.extensions import db
+
+    with tenant_context(bureau_a.tenant):
+        duty_list = DutyList(year=2026, title="2026年度责任清单", status="published", areas=[])
+        items = [DutyItem(duty_list=duty_list, category="party_group", area="political", content="研究部署党建工作",
+                          sort_order=10, owner_id=people.secretary),
+                 DutyItem(duty_list=duty_list, category="member", area="political", content="抓好分管领域党建工作",
+                          sort_order=10, owner_id=people.secretary),
+                 DutyItem(duty_list=duty_list, category="member", area="political", content="抓好分管领域党建工作",
+                          sort_order=20, owner_id=people.member),
+                 DutyItem(duty_list=duty_list, category="member", area="political", content="抓好分管领域党建工作",
+                          sort_order=30)]
+        db.session.add_all([duty_list, *items])
+        db.session.commit()
+        member_ids = [item.id for item in items[1:]]
+    login(client, bureau_a.admin.username)
+    page = client.get(f"/b/{bureau_a.slug}/findings/new").get_data(as_text=True)
+    groups = re.findall(r'<optgroup label="([^"]+)">', page)
+    assert len(groups) == 2 and groups[0].startswith("2026 · ") and groups[0] != groups[1]
+    assert f'<option value="{member_ids[0]}">3.1 · 王书记 · 抓好分管领域党建工作</option>' in page
+    assert f'<option value="{member_ids[1]}">3.2 · 李成员 · 抓好分管领域党建工作</option>' in page
+    assert f'<option value="{member_ids[2]}">3.3 · 未指定责任人 · 抓好分管领域党建工作</option>' in page
+    assert 'class="form-control form-control-sm mb-1 duty-item-filter" hidden' in page  # shown by findings.js
+    assert "/static/js/findings.js" in page
+    # A posted id that is not offered is refused on the field, in Chinese.
+    response = client.post(f"/b/{bureau_a.slug}/findings/new", data={"duty_item_id": "999999"})
+    assert response.status_code in (200, 400) and "duty_item_id" in response.get_data(as_text=True)

@@ -86,7 +86,7 @@ HOSTILE = {
 MESSAGES = {
     "yaml-aliases": "锚点和别名", "yaml-one-alias": "锚点和别名", "json-deep": "嵌套超过", "yaml-flow-deep": "嵌套超过",
     "yaml-block-deep": "嵌套超过", "yaml-5001-digits": "数字超出允许范围", "json-5001-digits": "数字超出允许范围",
-    "json-1e309": "数字超出允许范围", "yaml-nan": "non-finite", "json-nan": "类型应为数字", "yaml-date": "不支持的取值类型",
+    "json-1e309": "数字超出允许范围", "yaml-nan": "不是有限的数字", "json-nan": "类型应为数字", "yaml-date": "不支持的取值类型",
     "yaml-binary": "不支持的取值类型", "nul": "NUL", "indicators-10000": "至多", "indicators-600": "至多 500 项",
     "long-title": "不得超过 500 个字符", "huge-points": "数字超出允许范围", "grade-label-list": "类型应为字符串",
 }

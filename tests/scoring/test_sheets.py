@@ -368,17 +368,21 @@ def test_evidence_links_the_bureau_s_attachments(app, client, bureau_a, assigned
 
 
 def test_the_evidence_picker_shows_what_is_linked_and_keeps_it_on_a_refused_save(app, client, bureau_a, assigned):
-    """A multi-select prefilled from the entry: saving the page as shown keeps the links,
-    and a save refused for another field re-renders the choice as posted."""
+    """Ticks prefilled from the entry: saving the page as shown keeps the links, a save
+    refused for another field re-renders the choice as posted, and files of the same name
+    differ by the record's date, the duty item and the size."""
     import re
 
     with tenant_context(bureau_a.tenant):
         duty_list = DutyList(year=YEAR, title="2026年度责任清单", status="published", areas=[])
         item = DutyItem(duty_list=duty_list, category="party_group", area="political", content="落实第一议题制度")
-        record = ProgressRecord(item=item, occurred_on=date(2026, 3, 1), summary="传达学习重要讲话精神")
-        files = [Attachment(record=record, sha256=f"{n:064x}", size=2048, kind="pdf", original_name=f"会议纪要{n}.pdf")
-                 for n in (1, 2, 3)]
-        db.session.add_all([duty_list, item, record, *files])
+        other = DutyItem(duty_list=duty_list, category="party_group", area="political", content="开展警示教育")
+        records = [ProgressRecord(item=item, occurred_on=date(2026, 3, 1), summary="传达学习重要讲话精神"),
+                   ProgressRecord(item=other, occurred_on=date(2026, 4, 2), summary="警示教育大会"),
+                   ProgressRecord(item=item, occurred_on=date(2026, 5, 3), summary="专题学习")]
+        files = [Attachment(record=record, sha256=f"{n:064x}", size=2048 * n, kind="pdf",
+                            original_name="2026-01-09学习记录.pdf") for n, record in zip((1, 2, 3), records)]
+        db.session.add_all([duty_list, item, other, *records, *files])
         db.session.commit()
         ids = [f.id for f in files]
     start_and_fill(client, bureau_a, {})
@@ -389,10 +393,15 @@ def test_the_evidence_picker_shows_what_is_linked_and_keeps_it_on_a_refused_save
     assert client.post(url, data=data).status_code == 302
 
     def selected(page: str) -> set[str]:
-        select = re.search(r'<select[^>]*name="i3_ev".*?</select>', page, re.S).group(0)
-        return set(re.findall(r'<option selected value="(\d+)"', select))
+        return set(re.findall(r'<input class="form-check-input" type="checkbox" name="i3_ev" value="(\d+)"'
+                              r' id="[^"]+" checked>', page))
 
-    assert selected(client.get(url).get_data(as_text=True)) == {str(ids[0]), str(ids[2])}
+    page = client.get(url).get_data(as_text=True)
+    assert selected(page) == {str(ids[0]), str(ids[2])}
+    assert 'type="checkbox" name="i3_ev"' in page and '<select' not in page.split('name="i3_ev"')[0][-300:]
+    for day, text, size in (("2026-03-01", "落实第一议题制度", "2.0 KB"), ("2026-04-02", "开展警示教育", "4.0 KB"),
+                            ("2026-05-03", "落实第一议题制度", "6.0 KB")):
+        assert f"{day} · {text} · {size}" in page
     data = form_fields(assigned.body, "self", {"SX1": "6.5"}, version=version_of(bureau_a.tenant))  # max 6
     data["i3_ev"] = [str(ids[1])]
     response = client.post(url, data=data)

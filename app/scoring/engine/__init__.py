@@ -28,7 +28,7 @@ from .contract import validate_template
 from .decimals import round_figure
 from .documents import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_INDICATORS, load_document
 from .evaluation import completeness, evaluate, score_part
-from .problems import Problem, ScoringError, problem_path
+from .problems import Bilingual, Problem, ScoringError, bi, in_language, problem_path
 from .results import (
     AdjustmentResult,
     BallotResult,
@@ -50,6 +50,7 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "MAX_INDICATORS",
     "AdjustmentResult",
+    "Bilingual",
     "BallotResult",
     "Completeness",
     "DimensionResult",
@@ -63,7 +64,9 @@ __all__ = [
     "RuleDeduction",
     "ScoringError",
     "completeness",
+    "bi",
     "evaluate",
+    "in_language",
     "load_document",
     "problem_path",
     "result_to_json",

@@ -19,7 +19,7 @@ from typing import Any
 
 from .decimals import ZERO, number_or_none, to_decimal
 from .documents import limit_problems
-from .problems import Problem, ScoringError
+from .problems import Problem, ScoringError, bi
 from .schema import schema_problems
 
 METHODS = ("points", "deduct", "levels")
@@ -138,7 +138,7 @@ def checked_sheet(template: object) -> Sheet:
     problem when it is invalid."""
     problems, sheet = _validated(template)
     if problems or sheet is None:
-        raise ScoringError("模板无效 / the template is invalid", problems)
+        raise ScoringError(bi("模板无效", "the template is invalid"), problems)
     return sheet
 
 
@@ -211,8 +211,8 @@ def _duplicates(entries: Iterable[tuple[str, object]], what: tuple[str, str], ke
             problems.append(
                 Problem(
                     f"{path}.{key}",
-                    f"{what_zh}“{value}”重复，已用于 {first_seen[value]}"
-                    f" / duplicate {what_en} {value!r}, first used at {first_seen[value]}",
+                    bi(f"{what_zh}“{value}”重复，已用于 {first_seen[value]}",
+                       f"duplicate {what_en} {value!r}, first used at {first_seen[value]}"),
                 )
             )
         else:
@@ -249,7 +249,7 @@ def _semantic_template_problems(data: object) -> list[Problem]:
                 problems.append(
                     Problem(
                         "composite",
-                        f"自评、考核组、民主测评权重之和为 {total}，应为 1 / the weights sum to {total}, they must sum to 1",
+                        bi(f"自评、考核组、民主测评权重之和为 {total}，应为 1", f"the weights sum to {total}, they must sum to 1"),
                     )
                 )
 
@@ -267,7 +267,7 @@ def _semantic_template_problems(data: object) -> list[Problem]:
             problems.append(
                 Problem(
                     f"ballot_levels[{index}].weight",
-                    "测评等次应从好到差排列，权重不得高于前一等次 / ballot levels run best first: a weight may not exceed the previous one",
+                    bi("测评等次应从好到差排列，权重不得高于前一等次", "ballot levels run best first: a weight may not exceed the previous one"),
                 )
             )
         previous_weight = weight
@@ -276,7 +276,7 @@ def _semantic_template_problems(data: object) -> list[Problem]:
         problems.append(
             Problem(
                 "ballot_levels",
-                "民主测评权重大于 0，须定义测评等次 / the ballot has a weight, so ballot_levels must be defined",
+                bi("民主测评权重大于 0，须定义测评等次", "the ballot has a weight, so ballot_levels must be defined"),
             )
         )
 
@@ -291,7 +291,7 @@ def _semantic_template_problems(data: object) -> list[Problem]:
         problems.append(
             Problem(
                 "gates",
-                "门槛按民主测评满意率判断，须定义测评等次 / gates read the ballot approval, so ballot_levels must be defined",
+                bi("门槛按民主测评满意率判断，须定义测评等次", "gates read the ballot approval, so ballot_levels must be defined"),
             )
         )
     for index, gate in enumerate(gates):
@@ -303,7 +303,7 @@ def _semantic_template_problems(data: object) -> list[Problem]:
             problems.append(
                 Problem(
                     f"gates[{index}].max_grade",
-                    f"“{gate['max_grade']}”不是已定义的等次 / {gate['max_grade']!r} is not one of the grade labels",
+                    bi(f"“{gate['max_grade']}”不是已定义的等次", f"{gate['max_grade']!r} is not one of the grade labels"),
                 )
             )
 
@@ -320,11 +320,11 @@ def _semantic_template_problems(data: object) -> list[Problem]:
 # problem when the list is missing and the one when another method has it.
 _METHOD_LISTS = (
     ("deduct", "rules", "code", ("扣分规则代码", "deduction rule code"),
-     "扣分法(deduct)指标须列出扣分规则 / a deduct indicator needs at least one rule",
-     "只有扣分法(deduct)指标可以有扣分规则 / only deduct indicators have rules"),
+     bi("扣分法(deduct)指标须列出扣分规则", "a deduct indicator needs at least one rule"),
+     bi("只有扣分法(deduct)指标可以有扣分规则", "only deduct indicators have rules")),
     ("levels", "levels", "label", ("评定等次", "level label"),
-     "等次法(levels)指标须列出等次 / a levels indicator needs at least one level",
-     "只有等次法(levels)指标可以有等次 / only levels indicators have levels"),
+     bi("等次法(levels)指标须列出等次", "a levels indicator needs at least one level"),
+     bi("只有等次法(levels)指标可以有等次", "only levels indicators have levels")),
 )
 
 
@@ -352,15 +352,15 @@ def _grade_problems(grades_value: object) -> list[Problem]:
             problems.append(
                 Problem(
                     f"grades[{index}].min",
-                    f"等次须从高到低排列，下限 {current} 应低于上一档的 {previous}"
-                    f" / grades run highest first: min {current} must be below {previous}",
+                    bi(f"等次须从高到低排列，下限 {current} 应低于上一档的 {previous}",
+                       f"grades run highest first: min {current} must be below {previous}"),
                 )
             )
     if minimums and minimums[-1] is not None and minimums[-1] != 0:
         problems.append(
             Problem(
                 f"grades[{len(grades) - 1}].min",
-                "最后一档的下限须为 0，使任何得分都有等次 / the last grade must have min 0 so that every score has a grade",
+                bi("最后一档的下限须为 0，使任何得分都有等次", "the last grade must have min 0 so that every score has a grade"),
             )
         )
     return problems

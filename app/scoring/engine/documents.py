@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from .decimals import is_number, to_decimal
-from .problems import Problem, ScoringError, key_path
+from .problems import Bilingual, Problem, ScoringError, bi, in_language, key_path
 
 #: Size of a template or scores document (an upload, a file given to the CLI).
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
@@ -34,12 +34,12 @@ MAX_NUMBER_DIGITS = 15
 MAX_NUMBER = Decimal(10) ** 12
 
 _MEGABYTES = MAX_DOCUMENT_BYTES // (1024 * 1024)
-_TOO_DEEP = f"嵌套超过 {MAX_DEPTH} 层 / nested deeper than {MAX_DEPTH} levels"
+_TOO_DEEP = bi(f"嵌套超过 {MAX_DEPTH} 层", f"nested deeper than {MAX_DEPTH} levels")
 
 
 def _limit_message() -> str:
-    return (f"数字超出允许范围（至多 {MAX_NUMBER_DIGITS} 位有效数字，绝对值小于 10^12）"
-            f" / number out of range (at most {MAX_NUMBER_DIGITS} digits, below 10^12)")
+    return bi(f"数字超出允许范围（至多 {MAX_NUMBER_DIGITS} 位有效数字，绝对值小于 10^12）",
+              f"number out of range (at most {MAX_NUMBER_DIGITS} digits, below 10^12)")
 
 
 def _number_text_ok(text: str) -> bool:
@@ -66,7 +66,7 @@ class _StrictDecimalLoader(yaml.SafeLoader):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise yaml.composer.ComposerError(
-                None, None, "不支持 YAML 锚点和别名（& 与 *） / YAML anchors and aliases (& and *) are not allowed",
+                None, None, bi("不支持 YAML 锚点和别名（& 与 *）", "YAML anchors and aliases (& and *) are not allowed"),
                 event.start_mark)
         depth = getattr(self, "_zeren_depth", 0) + 1
         if depth > MAX_DEPTH:
@@ -88,7 +88,8 @@ class _StrictDecimalLoader(yaml.SafeLoader):
                 break
             if duplicate:
                 raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark, f"duplicate key {key!r}", key_node.start_mark
+                    "while constructing a mapping", node.start_mark, bi(f"键“{key}”重复", f"duplicate key {key!r}"),
+                    key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -113,7 +114,8 @@ def _construct_yaml_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> D
         # YAML 1.1 spellings Decimal does not read (.5e+1, 1:30.5): let PyYAML parse them.
         number = to_decimal(yaml.SafeLoader.construct_yaml_float(loader, node))
     if not number.is_finite():
-        raise yaml.constructor.ConstructorError(None, None, f"non-finite number {text!r}", node.start_mark)
+        raise yaml.constructor.ConstructorError(None, None, bi(f"“{text}”不是有限的数字", f"non-finite number {text!r}"),
+                                                node.start_mark)
     return number
 
 
@@ -137,13 +139,13 @@ def _json_object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, A
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(bi(f"键“{key}”重复", f"duplicate key {key!r}"))
         result[key] = value
     return result
 
 
 def _reject_json_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
+    raise ValueError(bi(f"{name} 不是数字", f"{name} is not a number"))
 
 
 def _json_number(kind: type) -> Any:
@@ -200,7 +202,7 @@ def load_document(source: str | bytes | os.PathLike[str]) -> dict[str, Any]:
     error. Raises :class:`ScoringError` when the file is missing, the text does not
     parse, or the document is not a mapping.
     """
-    origin = "文本 / text"
+    origin: str = bi("文本", "text")
     force_json = False
     if isinstance(source, bytes):
         text = source.decode("utf-8-sig")
@@ -211,20 +213,20 @@ def load_document(source: str | bytes | os.PathLike[str]) -> dict[str, Any]:
         origin = str(path)
         try:
             if path.stat().st_size > MAX_DOCUMENT_BYTES:
-                raise ScoringError(f"文件超过 {_MEGABYTES} MB / file larger than {_MEGABYTES} MB: {path}")
+                raise ScoringError(bi(f"文件超过 {_MEGABYTES} MB：{path}", f"file larger than {_MEGABYTES} MB: {path}"))
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError as error:
-            raise ScoringError(f"文件不存在 / file not found: {path}") from error
+            raise ScoringError(bi(f"文件不存在：{path}", f"file not found: {path}")) from error
         except (OSError, UnicodeDecodeError) as error:
-            raise ScoringError(f"无法读取文件 / cannot read file {path}: {error}") from error
+            raise ScoringError(bi(f"无法读取文件 {path}", f"cannot read file {path}: {error}")) from error
         force_json = path.suffix.lower() == ".json"
     else:
         text = source
     if len(text) > MAX_DOCUMENT_BYTES:
-        raise ScoringError(f"文档超过 {_MEGABYTES} MB / the document is larger than {_MEGABYTES} MB")
+        raise ScoringError(bi(f"文档超过 {_MEGABYTES} MB", f"the document is larger than {_MEGABYTES} MB"))
     if "\x00" in text:
-        raise ScoringError(f"无法读取 {origin} / cannot read {origin}",
-                           [Problem("", "文本中含有 NUL 字符 / the text contains NUL characters")])
+        raise ScoringError(bi(f"无法读取{in_language(origin, 'zh')}", f"cannot read {in_language(origin, 'en')}"),
+                           [Problem("", bi("文本中含有 NUL 字符", "the text contains NUL characters"))])
 
     document: Any
     if force_json or text.lstrip().startswith("{"):
@@ -239,26 +241,33 @@ def load_document(source: str | bytes | os.PathLike[str]) -> dict[str, Any]:
 
     if not isinstance(document, dict):
         raise ScoringError(
-            f"无法读取 {origin} / cannot read {origin}",
-            [Problem("", "文档应为键值映射（对象） / the document must be a mapping (object)")],
+            bi(f"无法读取{in_language(origin, 'zh')}", f"cannot read {in_language(origin, 'en')}"),
+            [Problem("", bi("文档应为键值映射（对象）", "the document must be a mapping (object)"))],
         )
     return document
 
 
 def _parse_error(origin: str, syntax: str, error: Exception) -> ScoringError:
-    location = ""
+    where_zh = where_en = ""
     mark = getattr(error, "problem_mark", None)
     if mark is not None:
-        location = f"第 {mark.line + 1} 行第 {mark.column + 1} 列 / line {mark.line + 1}, column {mark.column + 1}: "
+        where_zh, where_en = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：", f"line {mark.line + 1}, column {mark.column + 1}: "
     elif isinstance(error, json.JSONDecodeError):
-        location = f"第 {error.lineno} 行第 {error.colno} 列 / line {error.lineno}, column {error.colno}: "
+        where_zh, where_en = f"第 {error.lineno} 行第 {error.colno} 列：", f"line {error.lineno}, column {error.colno}: "
     if isinstance(error, json.JSONDecodeError):
         detail = error.msg
     elif getattr(error, "problem", None):
-        detail = str(error.problem)  # type: ignore[attr-defined]
+        detail = error.problem  # type: ignore[attr-defined]
+    elif error.args and isinstance(error.args[0], Bilingual):
+        detail = error.args[0]
     else:
         detail = str(error) or type(error).__name__
-    return ScoringError(f"无法解析 {origin} / cannot parse {syntax}", [Problem("", f"{location}{detail}")])
+    # Our own refusals (anchors, depth, limits, duplicate keys) say what is wrong in both
+    # languages; the parser's wording is English only, so the Chinese half says where
+    # and what kind of mistake and the English half keeps the parser's detail.
+    detail_zh = detail.zh if isinstance(detail, Bilingual) else f"{syntax} 格式有误，请检查此处的缩进、冒号和引号"
+    return ScoringError(bi(f"无法解析{in_language(origin, 'zh')}（{syntax} 格式有误）", f"cannot parse {syntax}"),
+                        [Problem("", bi(f"{where_zh}{detail_zh}", f"{where_en}{in_language(str(detail), 'en')}"))])
 
 
 # --------------------------------------------------------------------------- parsed documents
@@ -283,7 +292,7 @@ def limit_problems(data: object) -> list[Problem]:
                               else key_path(path, key), depth + 1))
         elif isinstance(value, str):
             if "\x00" in value:
-                problems.append(Problem(path, "文本中含有 NUL 字符 / the text contains a NUL character"))
+                problems.append(Problem(path, bi("文本中含有 NUL 字符", "the text contains a NUL character")))
         elif isinstance(value, bool) or value is None:
             continue
         elif isinstance(value, (int, float, Decimal)):
@@ -291,14 +300,15 @@ def limit_problems(data: object) -> list[Problem]:
             if number is None or abs(number) >= MAX_NUMBER or len(number.normalize().as_tuple().digits) > MAX_NUMBER_DIGITS:
                 problems.append(Problem(path, _limit_message()))
         else:
-            problems.append(Problem(path, f"不支持的取值类型 {type(value).__name__}（日期等请加引号） / "
-                                          f"unsupported value of type {type(value).__name__} (quote dates)"))
+            problems.append(Problem(path, bi(
+                f"不支持的取值类型 {type(value).__name__}（日期等请加引号）",
+                f"unsupported value of type {type(value).__name__} (quote dates)")))
     if problems:
         return problems
     dimensions = data.get("dimensions") if isinstance(data, Mapping) else None
     count = sum(len(d.get("indicators") or []) for d in dimensions if isinstance(d, Mapping)
                 and isinstance(d.get("indicators"), list)) if isinstance(dimensions, list) else 0
     if count > MAX_INDICATORS:
-        return [Problem("dimensions", f"二级指标共 {count} 项，至多 {MAX_INDICATORS} 项"
-                                      f" / {count} indicators, at most {MAX_INDICATORS}")]
+        return [Problem("dimensions", bi(f"二级指标共 {count} 项，至多 {MAX_INDICATORS} 项",
+                                         f"{count} indicators, at most {MAX_INDICATORS}"))]
     return []

@@ -17,7 +17,7 @@ from typing import Any
 from . import explanation
 from .contract import APPROVAL_LEVEL_COUNT, SHEET_PARTS, Dimension, Indicator, Sheet, checked_sheet
 from .decimals import HUNDRED, ZERO, round_figure, to_decimal, whole_count, working_precision
-from .problems import Problem, ScoringError, key_path
+from .problems import Problem, ScoringError, bi, key_path
 from .results import (AdjustmentResult, BallotResult, Completeness, DimensionResult, GateOutcome, IndicatorResult,
                       IndicatorScore, PartScore, Parts, Result, RuleDeduction)
 from .scores import indicator_value_problems, score_problems
@@ -34,7 +34,7 @@ def evaluate(template: object, scores: object) -> Result:
     sheet = checked_sheet(template)
     problems = score_problems(sheet, scores)
     if problems:
-        raise ScoringError("评分数据无效 / the scores are invalid", problems)
+        raise ScoringError(bi("评分数据无效", "the scores are invalid"), problems)
     with working_precision():
         return _evaluate(sheet, scores)  # type: ignore[arg-type]
 
@@ -227,11 +227,11 @@ def score_part(template: object, values: object, part: str = "self") -> PartScor
     if values is None:
         values = {}
     elif not isinstance(values, Mapping):
-        problems.append(Problem(part, "应为“指标代码: 得分”的映射 / must map indicator codes to scores"))
+        problems.append(Problem(part, bi("应为“指标代码: 得分”的映射", "must map indicator codes to scores")))
         values = {}
     indicators = sheet.indicators
     problems += [
-        Problem(key_path(part, code), "模板中没有此指标 / no such indicator in the template")
+        Problem(key_path(part, code), bi("模板中没有此指标", "no such indicator in the template"))
         for code in values
         if code not in indicators
     ]

@@ -12,17 +12,54 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
+class Bilingual(str):
+    """A message in both languages: as a string it reads ``中文 / English`` (what the
+    command line prints and what callers compared before), and it keeps each half so that
+    a page in one language shows only that one (:func:`in_language`)."""
+
+    zh: str
+    en: str
+
+    def __new__(cls, zh: str, en: str) -> "Bilingual":
+        text = super().__new__(cls, f"{zh} / {en}")
+        text.zh, text.en = zh, en
+        return text
+
+
+def bi(zh: str, en: str) -> Bilingual:
+    """The message ``zh`` in Chinese and ``en`` in English (see :class:`Bilingual`)."""
+    return Bilingual(zh, en)
+
+
+def in_language(message: str, language: str | None) -> str:
+    """``message`` in ``language`` (``zh`` or ``en``); both halves for ``None``.  Text
+    made elsewhere (a caller's own, already translated message) is returned as it is."""
+    if isinstance(message, Bilingual) and language in ("zh", "en"):
+        return message.zh if language == "zh" else message.en
+    return str(message)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a template or a scores document.
 
     ``path`` points into the document (``dimensions[2].indicators[0].max_points``,
     ``reviewer.A1``, ``adjustments[0].rule``; empty for the document itself) and
-    ``message`` says what is wrong in Chinese, then in English after `` / ``.
+    ``message`` says what is wrong, in Chinese then in English after `` / `` (a
+    :class:`Bilingual`: :meth:`text` gives one language).
     """
 
     path: str
     message: str
+
+    def text(self, language: str | None) -> str:
+        """The message in ``language`` (``zh``/``en``), or bilingual for ``None``."""
+        return in_language(self.message, language)
+
+    @property
+    def chinese(self) -> str:
+        """The message as a page in Chinese shows it."""
+        return self.text("zh")
 
     def __str__(self) -> str:
         return f"{self.path or '(文档 / document)'}: {self.message}"
@@ -35,6 +72,11 @@ class ScoringError(ValueError):
         super().__init__(message)
         self.message = message
         self.problems: tuple[Problem, ...] = tuple(problems)
+
+    @property
+    def chinese(self) -> str:
+        """The message as a page in Chinese shows it."""
+        return in_language(self.message, "zh")
 
     def __str__(self) -> str:
         lines = [self.message, *(f"  {problem}" for problem in self.problems)]

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from .problems import Problem, key_path, problem_path
+from .problems import Problem, bi, key_path, problem_path
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "template.schema.json"
 
@@ -42,14 +42,14 @@ _TYPE_NAMES_ZH = {
 
 # Messages of the other keywords the schema uses; ``{expected}`` is the keyword's value.
 _MESSAGES = {
-    "minimum": "不得小于 {expected} / must be at least {expected}",
-    "exclusiveMinimum": "必须大于 {expected} / must be greater than {expected}",
-    "maximum": "不得大于 {expected} / must be at most {expected}",
-    "minItems": "至少需要 {expected} 项 / needs at least {expected} item(s)",
-    "maxItems": "至多 {expected} 项 / at most {expected} item(s)",
-    "minLength": "不能为空 / must not be empty",
-    "maxLength": "不得超过 {expected} 个字符 / must be at most {expected} characters",
-    "pattern": "不能包含空白字符 / must not contain whitespace",
+    "minimum": bi("不得小于 {expected}", "must be at least {expected}"),
+    "exclusiveMinimum": bi("必须大于 {expected}", "must be greater than {expected}"),
+    "maximum": bi("不得大于 {expected}", "must be at most {expected}"),
+    "minItems": bi("至少需要 {expected} 项", "needs at least {expected} item(s)"),
+    "maxItems": bi("至多 {expected} 项", "at most {expected} item(s)"),
+    "minLength": bi("不能为空", "must not be empty"),
+    "maxLength": bi("不得超过 {expected} 个字符", "must be at most {expected} characters"),
+    "pattern": bi("不能包含空白字符", "must not contain whitespace"),
 }
 
 
@@ -96,7 +96,7 @@ def _translate_schema_error(error: jsonschema.ValidationError, path: str) -> lis
     instance = error.instance
     if kind == "required":
         return [
-            Problem(key_path(path, key), "缺少必填项 / required key is missing")
+            Problem(key_path(path, key), bi("缺少必填项", "required key is missing"))
             for key in expected
             if isinstance(instance, Mapping) and key not in instance
         ]
@@ -105,7 +105,7 @@ def _translate_schema_error(error: jsonschema.ValidationError, path: str) -> lis
         return [
             Problem(
                 key_path(path, key),
-                "未知的键（拼写错误？扩展键请以 x- 开头） / unknown key (a typo? extension keys start with x-)",
+                bi("未知的键（拼写错误？扩展键请以 x- 开头）", "unknown key (a typo? extension keys start with x-)"),
             )
             for key in instance
             if key not in allowed and not str(key).startswith("x-")
@@ -121,13 +121,14 @@ def _translate_schema_error(error: jsonschema.ValidationError, path: str) -> lis
         return [
             Problem(
                 path,
-                f"类型应为{wanted}，实际为{_TYPE_NAMES_ZH.get(actual, actual)}{hint_zh}"
-                f" / expected {' or '.join(names)}, got {actual}{hint_en}",
+                bi(f"类型应为{wanted}，实际为{_TYPE_NAMES_ZH.get(actual, actual)}{hint_zh}",
+                   f"expected {' or '.join(names)}, got {actual}{hint_en}"),
             )
         ]
     if kind == "enum":
         options = "、".join(str(option) for option in expected)
-        return [Problem(path, f"取值应为 {options} 之一 / must be one of {', '.join(map(str, expected))}")]
+        return [Problem(path, bi(f"取值应为 {options} 之一", f"must be one of {', '.join(map(str, expected))}"))]
     if kind in _MESSAGES:
-        return [Problem(path, _MESSAGES[kind].format(expected=expected))]
-    return [Problem(path, error.message)]
+        message = _MESSAGES[kind]
+        return [Problem(path, bi(message.zh.format(expected=expected), message.en.format(expected=expected)))]
+    return [Problem(path, bi("取值不符合模板的格式要求", error.message))]

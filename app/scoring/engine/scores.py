@@ -11,7 +11,7 @@ from typing import Any
 
 from .contract import ADJUSTMENT_KINDS, PART_LABELS, SHEET_PARTS, Indicator, Sheet, checked_sheet
 from .decimals import ZERO, is_number, to_decimal, whole_count
-from .problems import Problem, key_path
+from .problems import Problem, bi, key_path
 
 SCORE_DOCUMENT_KEYS = ("self", "reviewer", "ballot", "adjustments")
 ADJUSTMENT_KEYS = ("kind", "points", "rule", "reason", "document")
@@ -35,7 +35,7 @@ def validate_scores(template: object, scores: object) -> list[Problem]:
 def score_problems(sheet: Sheet, scores: object) -> list[Problem]:
     """Every problem of a scores document against a valid sheet."""
     if not isinstance(scores, Mapping):
-        return [Problem("", "评分数据应为键值映射 / the scores document must be a mapping")]
+        return [Problem("", bi("评分数据应为键值映射", "the scores document must be a mapping"))]
     problems = _unknown_key_problems(scores, "", SCORE_DOCUMENT_KEYS)
     for part in SHEET_PARTS:
         problems += _sheet_part_problems(sheet, part, scores.get(part))
@@ -46,7 +46,7 @@ def score_problems(sheet: Sheet, scores: object) -> list[Problem]:
 
 def _unknown_key_problems(mapping: Mapping[Any, Any], path: str, known: tuple[str, ...]) -> list[Problem]:
     return [
-        Problem(key_path(path, key), f"未知的键，应为 {', '.join(known)} 之一 / unknown key")
+        Problem(key_path(path, key), bi(f"未知的键，应为 {', '.join(known)} 之一", f"unknown key"))
         for key in mapping
         if key not in known and not str(key).startswith("x-")
     ]
@@ -58,8 +58,8 @@ def _missing_part_problem(sheet: Sheet, part: str) -> list[Problem]:
         return [
             Problem(
                 part,
-                f"{PART_LABELS[part]}权重为 {weight}，但未提供{PART_LABELS[part]}"
-                f" / the {part} part has weight {weight} but is missing",
+                bi(f"{PART_LABELS[part]}权重为 {weight}，但未提供{PART_LABELS[part]}",
+                   f"the {part} part has weight {weight} but is missing"),
             )
         ]
     return []
@@ -69,18 +69,16 @@ def _sheet_part_problems(sheet: Sheet, part: str, values: object) -> list[Proble
     if values is None:
         return _missing_part_problem(sheet, part)
     if not isinstance(values, Mapping):
-        return [Problem(part, "应为“指标代码: 得分”的映射 / must map indicator codes to scores")]
+        return [Problem(part, bi("应为“指标代码: 得分”的映射", "must map indicator codes to scores"))]
     indicators = sheet.indicators
     problems = [
         Problem(
             key_path(part, code),
-            "模板中没有此指标 / no such indicator in the template"
             # YAML reads an unquoted code such as 1 or 1.1 as a number.
-            + (
-                ""
-                if isinstance(code, str)
-                else "（代码须为字符串，YAML 中请加引号 / codes are strings: quote them in YAML）"
-            ),
+            bi("模板中没有此指标", "no such indicator in the template")
+            if isinstance(code, str)
+            else bi("模板中没有此指标（代码须为字符串，YAML 中请加引号）",
+                    "no such indicator in the template (codes are strings: quote them in YAML)"),
         )
         for code in values
         if code not in indicators
@@ -91,7 +89,7 @@ def _sheet_part_problems(sheet: Sheet, part: str, values: object) -> list[Proble
         if value is None and indicator.method == "deduct":
             continue  # no recorded occurrence: nothing to deduct
         if value is None:
-            problems.append(Problem(path, "未评分 / not scored"))
+            problems.append(Problem(path, bi("未评分", "not scored")))
         else:
             problems += indicator_value_problems(indicator, value, path)
     return problems
@@ -104,7 +102,7 @@ def indicator_value_problems(indicator: Indicator, value: object, path: str) -> 
             return [
                 Problem(
                     path,
-                    f"应为 0 到 {indicator.max_points} 之间的数字 / must be a number from 0 to {indicator.max_points}",
+                    bi(f"应为 0 到 {indicator.max_points} 之间的数字", f"must be a number from 0 to {indicator.max_points}"),
                 )
             ]
         number = to_decimal(value)  # type: ignore[arg-type]
@@ -112,8 +110,8 @@ def indicator_value_problems(indicator: Indicator, value: object, path: str) -> 
             return [
                 Problem(
                     path,
-                    f"得分 {number} 超出 0 到 {indicator.max_points} 的范围"
-                    f" / score {number} is outside 0..{indicator.max_points}",
+                    bi(f"得分 {number} 超出 0 到 {indicator.max_points} 的范围",
+                       f"score {number} is outside 0..{indicator.max_points}"),
                 )
             ]
         return []
@@ -121,11 +119,11 @@ def indicator_value_problems(indicator: Indicator, value: object, path: str) -> 
         labels = "、".join(indicator.levels)
         if not isinstance(value, str) or value not in indicator.levels:
             return [
-                Problem(path, f"应为以下等次之一：{labels} / must be one of the levels {', '.join(indicator.levels)}")
+                Problem(path, bi(f"应为以下等次之一：{labels}", f"must be one of the levels {', '.join(indicator.levels)}"))
             ]
         return []
     if not isinstance(value, Mapping):
-        return [Problem(path, "应为“扣分规则代码: 次数”的映射 / must map rule codes to occurrences")]
+        return [Problem(path, bi("应为“扣分规则代码: 次数”的映射", "must map rule codes to occurrences"))]
     problems: list[Problem] = []
     for rule_code, occurrences in value.items():
         rule_path = key_path(path, rule_code)
@@ -133,11 +131,11 @@ def indicator_value_problems(indicator: Indicator, value: object, path: str) -> 
             problems.append(
                 Problem(
                     rule_path,
-                    f"此指标没有该扣分规则，可用：{'、'.join(indicator.rules)} / unknown rule for this indicator",
+                    bi(f"此指标没有该扣分规则，可用：{'、'.join(indicator.rules)}", f"unknown rule for this indicator"),
                 )
             )
         elif whole_count(occurrences) is None:
-            problems.append(Problem(rule_path, "次数应为非负整数 / occurrences must be a whole number, 0 or more"))
+            problems.append(Problem(rule_path, bi("次数应为非负整数", "occurrences must be a whole number, 0 or more")))
     return problems
 
 
@@ -145,23 +143,23 @@ def _ballot_problems(sheet: Sheet, ballot: object) -> list[Problem]:
     if ballot is None:
         return _missing_part_problem(sheet, "ballot")
     if not isinstance(ballot, Mapping):
-        return [Problem("ballot", "应为“测评等次: 票数”的映射 / must map ballot levels to votes")]
+        return [Problem("ballot", bi("应为“测评等次: 票数”的映射", "must map ballot levels to votes"))]
     if not sheet.ballot_levels:
-        return [Problem("ballot", "模板未定义民主测评等次 / the template defines no ballot levels")]
+        return [Problem("ballot", bi("模板未定义民主测评等次", "the template defines no ballot levels"))]
     labels = dict(sheet.ballot_levels)
     problems: list[Problem] = []
     total = 0
     for label, votes in ballot.items():
         path = key_path("ballot", label)
         if label not in labels:
-            problems.append(Problem(path, f"测评等次应为：{'、'.join(labels)} / unknown ballot level"))
+            problems.append(Problem(path, bi(f"测评等次应为：{'、'.join(labels)}", f"unknown ballot level")))
         elif (count := whole_count(votes)) is None:
-            problems.append(Problem(path, "票数应为非负整数 / votes must be a whole number, 0 or more"))
+            problems.append(Problem(path, bi("票数应为非负整数", "votes must be a whole number, 0 or more")))
         else:
             total += count
     if not problems and total == 0 and sheet.weights["ballot"] > 0:
         problems.append(
-            Problem("ballot", "民主测评总票数为 0，无法折算得分 / no votes were cast, so the ballot cannot be scored")
+            Problem("ballot", bi("民主测评总票数为 0，无法折算得分", "no votes were cast, so the ballot cannot be scored"))
         )
     return problems
 
@@ -170,23 +168,23 @@ def _adjustment_problems(sheet: Sheet, adjustments: object) -> list[Problem]:
     if adjustments is None:
         return []
     if not isinstance(adjustments, list):
-        return [Problem("adjustments", "应为列表 / must be a list")]
+        return [Problem("adjustments", bi("应为列表", "must be a list"))]
     problems: list[Problem] = []
     for index, adjustment in enumerate(adjustments):
         path = f"adjustments[{index}]"
         if not isinstance(adjustment, Mapping):
-            problems.append(Problem(path, "应为键值映射 / must be a mapping"))
+            problems.append(Problem(path, bi("应为键值映射", "must be a mapping")))
             continue
         problems += _unknown_key_problems(adjustment, path, ADJUSTMENT_KEYS)
         for text_key in ("reason", "document"):
             if text_key in adjustment and not isinstance(adjustment[text_key], str):
-                problems.append(Problem(f"{path}.{text_key}", "应为字符串 / must be a string"))
+                problems.append(Problem(f"{path}.{text_key}", bi("应为字符串", "must be a string")))
         kind = adjustment.get("kind")
         if kind not in ADJUSTMENT_KINDS:
             problems.append(
                 Problem(
                     f"{path}.kind",
-                    "应为 bonus（加分）、deduction（扣分）或 veto（一票否决） / must be bonus, deduction or veto",
+                    bi("应为 bonus（加分）、deduction（扣分）或 veto（一票否决）", "must be bonus, deduction or veto"),
                 )
             )
         elif kind == "veto":
@@ -200,17 +198,18 @@ def _veto_problems(sheet: Sheet, adjustment: Mapping[str, Any], path: str) -> li
     problems: list[Problem] = []
     rule = adjustment.get("rule")
     if rule is None:
-        problems.append(Problem(f"{path}.rule", "一票否决须注明否决规则 / a veto must name one of the veto_rules"))
+        problems.append(Problem(f"{path}.rule", bi("一票否决须注明否决规则", "a veto must name one of the veto_rules")))
     elif not isinstance(rule, str) or rule not in sheet.veto_rules:
-        known = "、".join(sheet.veto_rules) or "（模板未定义 / none defined）"
+        known = "、".join(sheet.veto_rules)
         problems.append(
             Problem(
-                f"{path}.rule", f"“{rule}”不是模板的一票否决规则，可用：{known} / not one of the template's veto_rules"
+                f"{path}.rule", bi(f"“{rule}”不是模板的一票否决规则，可用：{known or '（模板未定义）'}",
+                                   f"not one of the template's veto_rules{'' if known else ' (none defined)'}")
             )
         )
     points = adjustment.get("points")
     if points is not None and not (is_number(points) and to_decimal(points) == 0):
-        problems.append(Problem(f"{path}.points", "一票否决不计分值，请删除 points / a veto carries no points"))
+        problems.append(Problem(f"{path}.points", bi("一票否决不计分值，请删除 points", "a veto carries no points")))
     return problems
 
 
@@ -225,14 +224,15 @@ def _bonus_or_deduction_problems(sheet: Sheet, adjustment: Mapping[str, Any], pa
             problems.append(
                 Problem(
                     f"{path}.rule",
-                    f"“{rule}”不是模板的加减分规则，可用：{known or '（无 / none）'} / not one of the template's adjustment_rules",
+                    bi(f"“{rule}”不是模板的加减分规则，可用：{known or '（无）'}",
+                       f"not one of the template's adjustment_rules{'' if known else ' (none defined)'}"),
                 )
             )
         elif definition[1] != kind:
             problems.append(
                 Problem(
                     f"{path}.rule",
-                    f"规则“{rule}”属于 {definition[1]}，与 kind={kind} 不符 / rule is a {definition[1]} rule, not {kind}",
+                    bi(f"规则“{rule}”属于 {definition[1]}，与 kind={kind} 不符", f"rule is a {definition[1]} rule, not {kind}"),
                 )
             )
         else:
@@ -240,18 +240,18 @@ def _bonus_or_deduction_problems(sheet: Sheet, adjustment: Mapping[str, Any], pa
     points = adjustment.get("points")
     if points is None:
         if rule is None:
-            problems.append(Problem(f"{path}.points", "须填写分值或引用规则 / give points or a rule"))
+            problems.append(Problem(f"{path}.points", bi("须填写分值或引用规则", "give points or a rule")))
     elif not is_number(points) or to_decimal(points) < 0:
         problems.append(
             Problem(
                 f"{path}.points",
-                "分值应为非负数（扣分也填正数） / points must be a number ≥ 0 (deductions are written as positive numbers)",
+                bi("分值应为非负数（扣分也填正数）", "points must be a number ≥ 0 (deductions are written as positive numbers)"),
             )
         )
     elif rule_points is not None and to_decimal(points) != rule_points:
         problems.append(
             Problem(
-                f"{path}.points", f"与规则规定的 {rule_points} 分不一致 / differs from the rule's {rule_points} points"
+                f"{path}.points", bi(f"与规则规定的 {rule_points} 分不一致", f"differs from the rule's {rule_points} points")
             )
         )
     return problems

@@ -23,14 +23,15 @@ from __future__ import annotations
 from ..errors import TemplateInvalid  # noqa: F401 (what the template services raise)
 from .common import (  # noqa: F401
     DOCUMENT_MAX, EVIDENCE_CHOICES_LIMIT, EXAMPLES, MAX_STORED_POINTS, MAX_VOTES, NOTE_MAX, REASON_MAX,
-    REVIEW_STATUSES, blank_body, example_body, indicators_of, plain, strip_controls, template_problems)
+    REVIEW_STATUSES, blank_body, example_body, indicators_of, place, plain, problem_text, say, strip_controls,
+    template_problems, ui_language)
 from .templates import (  # noqa: F401
     assigned_template, assigned_years, assignments_of, create_from_body, create_template, delete_draft,
     get_template, import_template, list_templates, new_edition, parse_upload, publish,
     published_template, save_draft, set_assignments, year_assignments)
 from .sheets import (  # noqa: F401
-    EntryInput, REOPEN_TARGETS, add_adjustment, adjustment_rules, ballot_levels, complete_review,
-    delete_adjustment, evaluate_sheet, evidence_choices, finalise, find_sheet, get_sheet, list_sheets,
+    EntryInput, REOPEN_TARGETS, add_adjustment, check_adjustment, check_ballot, check_inputs, complete_and_finalise, adjustment_rules, ballot_levels, complete_review,
+    delete_adjustment, evaluate_sheet, evidence_choices, evidence_options, finalise, find_sheet, get_sheet, list_sheets,
     method_of, part_values, refresh_template, reopen, review_visible, running, save_ballot, save_review,
     save_self, scores_document, sheet_completeness, start_sheet, submit)
 from .figures import (  # noqa: F401

@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
-
+from flask_babel import get_locale, lazy_gettext as _l
 
 from app.jsonsafe import jsonable, whole_or_float
 from app.core.actor import Actor, require
@@ -76,7 +76,7 @@ def _storage_problems(body: object) -> list[Problem]:
     problems: list[Problem] = []
     if not isinstance(body, Mapping):
         return problems
-    limit = f"不得超过 {MAX_STORED_POINTS} / must be at most {MAX_STORED_POINTS}"
+    limit = engine.bi(f"不得超过 {MAX_STORED_POINTS}", f"must be at most {MAX_STORED_POINTS}")
     for d_index, dimension in enumerate(body.get("dimensions") or []):
         if not isinstance(dimension, Mapping):
             continue
@@ -137,3 +137,76 @@ def blank_body(year: int, name: str) -> dict:
 def _template_name(body: Mapping[str, Any], fallback: str) -> str:
     name = body.get("name")
     return name.strip() if isinstance(name, str) and name.strip() else fallback
+
+
+# ----------------------------------------------------------------------------- messages in one language
+def ui_language() -> str:
+    """``zh`` or ``en``: the language of the page being rendered (the engine's messages
+    carry both, :class:`app.scoring.engine.Bilingual`)."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+def say(message: Any) -> str:
+    """An engine message in the page's language (other text as it is)."""
+    return engine.in_language(message, ui_language())
+
+
+#: The names of a document's keys as a clerk knows them (paths of problems).
+_PATH_WORDS = {
+    "dimensions": _l("dimension"), "indicators": _l("indicator"), "rules": _l("deduction rule"),
+    "levels": _l("level"), "grades": _l("grade"), "ballot_levels": _l("ballot level"),
+    "veto_rules": _l("veto rule"), "adjustment_rules": _l("bonus or deduction rule"), "gates": _l("grade gate"),
+    "composite": _l("weights"), "code": _l("code"), "title": _l("title"), "name": _l("name"),
+    "max_points": _l("maximum points"), "method": _l("method"), "points": _l("points"), "label": _l("label"),
+    "min": _l("lower bound"), "weight": _l("weight"), "fraction": _l("fraction"), "kind": _l("kind"),
+    "criteria": _l("criteria"), "year": _l("year"), "description": _l("description"),
+    "bonus_cap": _l("bonus cap"), "max_grade": _l("highest grade"),
+    "ballot_approval_below": _l("approval below"), "self": _l("self-assessment"),
+    "reviewer": _l("review team's score"), "ballot": _l("democratic rating"),
+    "adjustments": _l("bonus, deduction or veto"), "rule": _l("rule"), "reason": _l("reason"),
+    "document": _l("document"),
+}
+_PATH_PART = re.compile(r'\.?(?:\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|([^.\[]+))')
+
+
+def place(path: str, body: Mapping[str, Any] | None = None) -> str:
+    """Where a problem is, in words: ``reviewer.ZZ2`` → "考核组评分 · 指标 ZZ2",
+    ``dimensions[0].indicators[1].code`` → "一级指标第 1 项 · 二级指标第 2 项 · 代码";
+    with the sheet's template ``body`` an indicator is named by its title as well."""
+    if not path:
+        return ""
+    if "!" in path:  # a workbook's sheet and row (Excel import)
+        return path
+    words: list[str] = []
+    keys: list[str] = []
+    for match in _PATH_PART.finditer(path):
+        index, quoted, key = match.groups()
+        if index is not None:
+            if words:
+                words[-1] = str(_l("%(what)s no. %(n)s", what=words[-1], n=int(index) + 1))
+            continue
+        key = quoted if quoted is not None else key
+        keys.append(key)
+        if len(keys) == 2 and keys[0] in ("self", "reviewer"):
+            title = _indicator_titles(body).get(key, "")
+            title = title if len(title) <= 24 else title[:23] + "…"
+            words.append(str(_l("indicator %(code)s", code=f"{key} {title}".strip())))  # one indicator's entry
+        elif len(keys) == 3 and keys[0] in ("self", "reviewer"):
+            words.append(str(_l("rule %(code)s", code=key)))
+        else:
+            words.append(str(_PATH_WORDS.get(key, key)))
+    return " · ".join(words)
+
+
+def _indicator_titles(body: Mapping[str, Any] | None) -> dict[str, str]:
+    if not isinstance(body, Mapping):
+        return {}
+    return {str(indicator.get("code")): str(indicator.get("title") or "") for _d, indicator in indicators_of(body)}
+
+
+def problem_text(problem: Problem, body: Mapping[str, Any] | None = None) -> str:
+    """A problem as a page shows it: where, then what, in the page's language."""
+    where = place(problem.path, body)
+    colon = "：" if ui_language() == "zh" else ": "
+    return f"{where}{colon}{say(problem.message)}" if where else say(problem.message)

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.audit.services import record_bureau, record_city
 from app.duties import services as duties
@@ -26,7 +27,7 @@ from ..models import (BUREAU_ASSESSEE, DRAFT, FINAL, REVIEWED, SELF_SUBMITTED, A
                     ScoreSheet)
 
 from .common import (DOCUMENT_MAX, EVIDENCE_CHOICES_LIMIT, MAX_STORED_POINTS, MAX_VOTES, NOTE_MAX, REASON_MAX,
-                     REVIEW_STATUSES, _dec, _is_number, _name, _require_bureau, _require_city_admin, indicators_of)
+                     REVIEW_STATUSES, _dec, _is_number, _name, _require_bureau, _require_city_admin, indicators_of, problem_text, say)
 from .templates import _plausible_year, assigned_template
 
 
@@ -169,7 +170,7 @@ def _problem_codes(part: str, codes: Iterable[str], problems: Iterable[Problem])
     for problem in problems:
         code = next((c for path, c in paths.items() if problem.path == path
                      or problem.path.startswith(path + ".") or problem.path.startswith(path + "[")), "")
-        grouped.setdefault(code, []).append(problem.message)
+        grouped.setdefault(code, []).append(say(problem.message))
     return grouped
 
 
@@ -232,8 +233,14 @@ def _unscored_problems(progress: engine.Completeness) -> list[Problem]:
     for part, score in (("self", progress.self), ("reviewer", progress.reviewer)):
         if score is not None:
             problems += list(score.problems) + [
-                Problem(engine.problem_path(part, code), "未评分 / not scored") for code in score.unscored]
+                Problem(engine.problem_path(part, code), engine.bi("未评分", "not scored")) for code in score.unscored]
     return problems
+
+
+def check_inputs(sheet: ScoreSheet, part: str, inputs: Mapping[str, EntryInput]) -> dict[str, list[str]]:
+    """What the engine finds wrong with ``inputs`` by indicator code, without saving:
+    a form with a typing mistake on one indicator still marks every other mistake."""
+    return _check_inputs(sheet, part, inputs)
 
 
 def running(sheet: ScoreSheet, part: str) -> PartScore:
@@ -275,6 +282,50 @@ def evidence_choices(year: int) -> list[Attachment]:
     """The bureau's attachments that can be linked as evidence of a ``year`` sheet: the
     files of the progress records of that year's responsibility list, newest first."""
     return duties.year_attachments(year, EVIDENCE_CHOICES_LIMIT)
+
+
+@dataclass(frozen=True)
+class EvidenceOption:
+    """An attachment as the evidence picker shows it: three files all named
+    2026-01-09学习记录.pdf differ by the record's date, the duty item and the size."""
+
+    id: int
+    name: str
+    day: str
+    item: str
+    size: str
+
+
+def _size_text(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(size, 1) / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def evidence_options(attachments: Iterable[Attachment]) -> dict[int, EvidenceOption]:
+    """:class:`EvidenceOption` of each attachment, by id (records and items loaded in two
+    queries, not one per file)."""
+    attachments = list(attachments)
+    if not attachments:
+        return {}
+    # The record's duty item is reached through the record's own relationship: scoring
+    # names no duties model.
+    record_item = Attachment.record.property.mapper.attrs["item"].class_attribute
+    loaded = {a.id: a for a in db.session.scalars(
+        select(Attachment).where(Attachment.id.in_([a.id for a in attachments]))
+        .options(selectinload(Attachment.record).selectinload(record_item)))}
+    options = {}
+    for attachment in attachments:
+        record = loaded.get(attachment.id, attachment).record
+        item = record.item if record is not None else None
+        owner = item.owner.name if item is not None and item.owner is not None else ""
+        text = item.content if item is not None else ""
+        text = text if len(text) <= 30 else text[:29] + "…"
+        options[attachment.id] = EvidenceOption(
+            id=attachment.id, name=attachment.original_name,
+            day=record.occurred_on.isoformat() if record is not None else "",
+            item=f"{owner} · {text}" if owner else text, size=_size_text(attachment.size))
+    return options
 
 
 def _snapshot(entry: ScoreEntry, part: str, method: str) -> dict:
@@ -391,17 +442,12 @@ def ballot_levels(sheet: ScoreSheet) -> list[str]:
     return [level["label"] for level in sheet.template_body.get("ballot_levels") or []]
 
 
-@writes
-def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int | None = None,
-                present: int | None = None, held_on=None, note: str = "", version: object,
-                actor: Actor | None = None) -> Ballot:
-    """Record the democratic rating (民主测评): votes per ballot level."""
-    _require_city_admin(actor)
-    _review_write(sheet, version)
+def check_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int | None = None,
+                 present: int | None = None, note: str = "") -> dict[str, list[str]]:
+    """What :func:`save_ballot` would refuse, by field (a level's label, ``eligible``,
+    ``present``, ``note``), without saving: a form refused for one field marks the rest."""
     labels = ballot_levels(sheet)
     errors: dict[str, list[str]] = {}
-    if not labels:
-        raise Conflict(_("This sheet's template has no ballot levels."))
     for label, votes in counts.items():
         if label not in labels:
             errors.setdefault(label, []).append(_("Not a ballot level of this sheet."))
@@ -418,8 +464,23 @@ def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int |
             _("%(votes)s votes were counted but only %(present)s people were present.", votes=total, present=present))
     if len(note or "") > NOTE_MAX:
         errors.setdefault("note", []).append(_("At most %(n)s characters.", n=NOTE_MAX))
+    return errors
+
+
+@writes
+def save_ballot(sheet: ScoreSheet, counts: Mapping[str, int], *, eligible: int | None = None,
+                present: int | None = None, held_on=None, note: str = "", version: object,
+                actor: Actor | None = None) -> Ballot:
+    """Record the democratic rating (民主测评): votes per ballot level."""
+    _require_city_admin(actor)
+    _review_write(sheet, version)
+    labels = ballot_levels(sheet)
+    if not labels:
+        raise Conflict(_("This sheet's template has no ballot levels."))
+    errors = check_ballot(sheet, counts, eligible=eligible, present=present, note=note)
     if errors:
         raise ValidationError(_("The ballot could not be saved."), errors)
+    total = sum(votes for label, votes in counts.items() if label in labels and isinstance(votes, int))
     ballot = sheet.ballot
     before = None if ballot is None else {"counts": ballot.counts, "eligible": ballot.eligible,
                                          "present": ballot.present, "held_on": ballot.held_on, "note": ballot.note}
@@ -454,6 +515,24 @@ def add_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: De
     """
     _require_city_admin(actor)
     _review_write(sheet, version)
+    errors, rule, rule_title, points, reason, document = _adjustment_check(sheet, kind, rule, points, reason,
+                                                                          document)
+    if errors:
+        raise ValidationError(_("The adjustment could not be added."), errors)
+    adjustment = Adjustment(kind=kind, rule=rule, rule_title=rule_title, points=points, reason=reason,
+                            document=document, created_by=_name(actor))
+    return _add_adjustment(sheet, adjustment, kind, reason, actor)
+
+
+def check_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: Decimal | None, reason: str,
+                     document: str = "") -> dict[str, list[str]]:
+    """What :func:`add_adjustment` would refuse, by field, without adding anything: a
+    form refused for one field still marks the others."""
+    return _adjustment_check(sheet, kind, rule, points, reason, document)[0]
+
+
+def _adjustment_check(sheet: ScoreSheet, kind: str, rule: str | None, points: Decimal | None, reason: str,
+                      document: str) -> tuple[dict[str, list[str]], str | None, str | None, Decimal | None, str, str]:
     reason, document = (reason or "").strip(), (document or "").strip()
     rule = (rule or "").strip() or None
     errors: dict[str, list[str]] = {}
@@ -487,11 +566,12 @@ def add_adjustment(sheet: ScoreSheet, *, kind: str, rule: str | None, points: De
         for problem in engine.validate_scores(sheet.template_body, {"adjustments": [item]}):
             if problem.path.startswith("adjustments[0]"):
                 key = problem.path.removeprefix("adjustments[0]").lstrip(".") or "kind"
-                errors.setdefault(key if key in ("rule", "points", "kind") else "rule", []).append(problem.message)
-    if errors:
-        raise ValidationError(_("The adjustment could not be added."), errors)
-    adjustment = Adjustment(kind=kind, rule=rule, rule_title=rule_title, points=points, reason=reason,
-                            document=document, created_by=_name(actor))
+                errors.setdefault(key if key in ("rule", "points", "kind") else "rule", []).append(say(problem.message))
+    return errors, rule, rule_title, points, reason, document
+
+
+def _add_adjustment(sheet: ScoreSheet, adjustment: Adjustment, kind: str, reason: str,
+                    actor: Actor | None) -> Adjustment:
     sheet.adjustments.append(adjustment)
     _touch(sheet)
     db.session.flush()
@@ -579,7 +659,7 @@ def evaluate_sheet(sheet: ScoreSheet) -> tuple[Result | None, list[Problem]]:
 def _require_result(sheet: ScoreSheet, message: str) -> Result:
     result, problems = evaluate_sheet(sheet)
     if result is None:
-        shown = [str(problem) for problem in problems[:10]]
+        shown = [problem_text(problem) for problem in problems[:10]]
         if len(problems) > 10:
             shown.append(_("… and %(n)s more.", n=len(problems) - 10))
         raise ValidationError(message, {"": shown})
@@ -624,6 +704,20 @@ def finalise(sheet: ScoreSheet, *, version: object, actor: Actor | None = None) 
     result = _require_result(sheet, _("The sheet cannot be finalised."))
     sheet.finalised_at, sheet.finalised_by = utcnow(), _name(actor)
     return _conclude(sheet, result, FINAL, "score_sheet.finalise", "考核结果确定", actor)
+
+
+@writes
+def complete_and_finalise(sheet: ScoreSheet, *, version: object, actor: Actor | None = None) -> ScoreSheet:
+    """The review page's one way to the end: complete the review (when not done yet) and
+    finalise, in one unit of work: either the sheet is final or nothing changed.  Both
+    steps are audited as they always are."""
+    _require_city_admin(actor)
+    _require_status(sheet, (SELF_SUBMITTED, REVIEWED), _("Only a submitted or reviewed sheet can be finalised."))
+    if sheet.status == SELF_SUBMITTED:
+        complete_review(sheet, version=version, actor=actor)
+        db.session.flush()
+        version = sheet.version
+    return finalise(sheet, version=version, actor=actor)
 
 
 REOPEN_TARGETS = {REVIEWED: (FINAL,), DRAFT: (SELF_SUBMITTED, REVIEWED, FINAL)}

@@ -185,7 +185,8 @@ def _located(problem: Problem, locations: Mapping[str, str]) -> Problem:
     if not best:
         return problem
     sheet, row = locations[best].split("!")
-    return Problem(problem.path, f"{problem.message}（{sheet} 第 {row} 行 / sheet {sheet}, row {row}）")
+    return Problem(problem.path, engine.bi(f"{engine.in_language(problem.message, 'zh')}（{sheet} 第 {row} 行）",
+                                           f"{engine.in_language(problem.message, 'en')} (sheet {sheet}, row {row})"))
 
 
 @writes
