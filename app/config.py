@@ -121,6 +121,10 @@ class Config:
     # A running job without a heartbeat for this long is presumed lost with its worker and
     # queued again (a job beats at least every few seconds while it works).
     JOBS_STALE_SECONDS: int = 180
+    # A running job is taken from its worker after this long even if the worker still
+    # beats (a deadlocked worker's heartbeat thread lives on): its worker process is killed
+    # (process workers) and the job queued again.
+    JOBS_MAX_SECONDS: int = 600
     # Scheduled jobs (local time, HH:MM): the nightly backup of every bureau, kept this many
     # days under <TENANTS_DIR>/backups/nightly; the daily reminder digest.
     BACKUP_AT: str = "02:00"
@@ -200,6 +204,7 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "REPORTS_PREPARE": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
     "QUEUE_URL": str,
     "JOBS_STALE_SECONDS": int,
+    "JOBS_MAX_SECONDS": int,
     "BACKUP_AT": str,
     "BACKUP_RETENTION_DAYS": int,
     "REMINDERS_AT": str,

@@ -66,13 +66,14 @@ def worker(workers: int | None, worker_type: str, periodic: bool, max_tasks: int
     # A worker that starts may follow a crash: jobs of dead processes are taken again, and
     # every queued job is handed over again, since its message may have died with the
     # process that took it from the queue or with the web worker that was about to send
-    # it (a message sent twice runs its job once).  The scheduler's checks run now, not
-    # at the next minute: the roll-up catches up at once.
+    # it (a message sent twice runs its job once).  The scheduler's minute is sent now, so
+    # a worker runs its checks at once (the roll-up catches up) rather than at the next
+    # minute; nothing of a job runs in this process, whose state every worker inherits.
     requeued = services.requeue_lost(every_queued=True)
     if requeued:
         click.echo(f"zeren jobs: {requeued} waiting or interrupted job(s) handed to the queue again", err=True)
     if periodic:
-        services.tick()
+        services.scheduler_minute()
     consumer.run()
 
 

@@ -43,7 +43,7 @@ from huey import crontab
 from app.core.clock import local_zone
 from app.extensions import db
 from app.models import utcnow
-from app.ops.process import gone_here, this_process
+from app.ops.process import gone_here, stop_here, this_process
 
 from .metrics import observe
 from .models import DONE, FAILED, QUEUED, RUNNING, Job, aware
@@ -60,6 +60,10 @@ RETRY_DELAYS = (10, 60)
 STALE_SECONDS = 180
 #: Ended jobs are kept this long for the jobs page, then deleted.
 KEEP_ENDED = timedelta(days=30)
+#: A running job that has not finished after this long (``JOBS_MAX_SECONDS``) is taken
+#: from its worker even if the worker still beats: a worker stuck in a deadlock keeps its
+#: heartbeat thread alive, and the users waiting for the job must not wait for ever.
+MAX_RUN_SECONDS = 600
 #: Seconds between two heartbeats written by one job's progress.
 BEAT_EVERY = 0.5
 
@@ -207,6 +211,11 @@ def latest(key: str) -> Job | None:
 
 def _job(row) -> Job | None:
     return None if row is None else Job(**row._mapping)
+
+
+def max_run() -> timedelta:
+    """How long a job may run before it is taken from its worker (:data:`MAX_RUN_SECONDS`)."""
+    return timedelta(seconds=int(current_app.config.get("JOBS_MAX_SECONDS") or MAX_RUN_SECONDS))
 
 
 def stale_after() -> timedelta:
@@ -385,14 +394,20 @@ def requeue_lost(now: datetime | None = None, *, every_queued: bool = False) -> 
     waiting = Job.state == QUEUED if every_queued else and_(Job.state == QUEUED, Job.enqueued_at < limit)
     with _engine().connect() as connection:
         rows = connection.execute(select(Job.__table__).where(or_(Job.state == RUNNING, waiting))).all()
+    overrun = now - max_run()
     lost = [job for job in map(_job, rows) if job.state == QUEUED or gone_here(job.worker) or
-            aware(job.heartbeat_at or job.started_at or job.created_at) < limit]
+            aware(job.heartbeat_at or job.started_at or job.created_at) < limit or
+            aware(job.started_at or job.created_at) < overrun]
     for job in lost:
         if job.state == RUNNING:
+            reason = "interrupted: its worker stopped"
+            if aware(job.started_at or job.created_at) < overrun and not gone_here(job.worker):
+                reason = f"stopped: still running after {int(max_run().total_seconds())} s"
+                stop_here(job.worker)
             if job.attempts >= MAX_ATTEMPTS:
-                _finish(job.id, FAILED, error="interrupted: its worker stopped (no attempts left)")
+                _finish(job.id, FAILED, error=f"{reason} (no attempts left)")
                 continue
-            job = _requeue(job, error="interrupted: its worker stopped")
+            job = _requeue(job, error=reason)
             if job is None:
                 continue
         else:

@@ -49,3 +49,17 @@ def gone_here(runner: str | None) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def stop_here(runner: str | None) -> bool:
+    """SIGKILL ``runner`` if it is another process on this host (a job worker stuck in a
+    job; its consumer starts a fresh one).  This process is never killed: with thread
+    workers the runner is the consumer itself, and only its supervisor may restart it."""
+    host, _, pid = (runner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) in (os.getpid(), os.getppid()):
+        return False
+    try:
+        os.kill(int(pid), signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

@@ -22,3 +22,4 @@ def _register(kind: str) -> None:
 
 for _kind in KINDS:
     _register(_kind)
+

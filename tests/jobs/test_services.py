@@ -2,6 +2,10 @@
 after a crash, started once a day when scheduled."""
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +15,7 @@ from app.extensions import db
 from app.jobs import queue, services
 from app.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 from app.models import utcnow
+from app.ops.process import this_process
 
 from tests.helpers import work_queue as work
 
@@ -106,7 +111,8 @@ def test_a_job_whose_worker_died_goes_back_on_the_queue(queued):
 def test_a_running_job_that_still_beats_is_left_alone(queued):
     job = services.submit("test.echo", "alive", {})
     queued.flush()
-    _set(job.id, state=RUNNING, started_at=utcnow() - timedelta(minutes=10), heartbeat_at=utcnow())
+    # Running longer than a heartbeat may lapse, not as long as a job may run.
+    _set(job.id, state=RUNNING, started_at=utcnow() - timedelta(minutes=5), heartbeat_at=utcnow())
     assert services.requeue_lost() == 0
     # A request for the same key joins it rather than starting a second rendering.
     assert services.submit("test.echo", "alive", {}).id == job.id
@@ -209,3 +215,32 @@ def test_queue_urls_choose_the_storage(tmp_path):
         queue.storage_for("amqp://guest@localhost//")
     with pytest.raises(RuntimeError, match="sqlite:///"):
         queue.storage_for("sqlite://relative")
+
+
+def test_a_job_running_past_its_limit_is_taken_from_its_stuck_worker(queued, app):
+    # A worker deadlocked inside a job still beats (its heartbeat thread lives on).
+    stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        job = services.submit("test.echo", "stuck", {"n": 7})
+        queued.flush()
+        long_ago = utcnow() - timedelta(seconds=app.config["JOBS_MAX_SECONDS"] + 60)
+        _set(job.id, state=RUNNING, attempts=1, started_at=long_ago, heartbeat_at=utcnow(),
+             worker=f"{socket.gethostname()}:{stuck.pid}")
+        assert services.requeue_lost() == 1
+        assert stuck.wait(timeout=10) == -signal.SIGKILL
+        requeued = services.get(job.id)
+        assert requeued.state == QUEUED and requeued.error.startswith("stopped: still running after")
+        work()
+        assert services.get(job.id).state == DONE and CALLS == [{"n": 7}]
+    finally:
+        stuck.kill()
+        stuck.wait()
+
+
+def test_this_process_is_never_killed_for_a_job_it_runs_too_long(queued, app):
+    job = services.submit("test.echo", "self", {})
+    queued.flush()
+    long_ago = utcnow() - timedelta(seconds=app.config["JOBS_MAX_SECONDS"] + 60)
+    _set(job.id, state=RUNNING, attempts=1, started_at=long_ago, heartbeat_at=utcnow(), worker=this_process())
+    assert services.requeue_lost() == 1  # still here to say so
+    assert services.get(job.id).state == QUEUED
