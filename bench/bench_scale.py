@@ -35,6 +35,8 @@ PG_DATABASE = "zeren_bench_scale"
 SECRET_KEY = "bench-scale-secret-key-0123456789abcdef"
 sys.path.insert(0, str(ROOT))
 
+from bench_foundation import write_section  # noqa: E402 - the one writer of RESULTS.md sections
+
 ADDED_COLUMN = '''"""bench: one added column
 
 Revision ID: 9999_bench_column
@@ -140,19 +142,6 @@ def with_added_column(target: Path) -> Path:
     head = migrations.head_revision(ROOT / "migrations", migrations.TENANT)
     (target / "tenant" / "versions" / "9999_bench_column.py").write_text(ADDED_COLUMN.format(down=head))
     return target
-
-
-def write_section(name: str, section: str) -> None:
-    """Replace (or append) the ``<!-- name -->`` … ``<!-- /name -->`` block of bench/RESULTS.md."""
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8")
-    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    block = f"{begin}\n{section.rstrip()}\n{end}"
-    if begin in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

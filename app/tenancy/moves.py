@@ -25,10 +25,11 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from flask_babel import gettext as _
 from sqlalchemy import create_engine, inspect, select, update
@@ -77,15 +78,20 @@ def _server_url(name: str) -> str:
     return store().servers[name]
 
 
-def _connect(url: str):
-    # Pooled connections of web requests never see the settings below: a throw-away engine.
+@contextmanager
+def _on(url: str, *, transaction: bool = True) -> Iterator[Connection]:
+    """A connection to a server by URL on a throw-away engine (the settings a move sets
+    never reach the pooled connections of web requests)."""
     from .services import store
 
-    return create_engine(url, poolclass=NullPool, connect_args=store().engine_options.get("connect_args", {}))
+    engine = create_engine(url, poolclass=NullPool, connect_args=store().engine_options.get("connect_args", {}))
+    try:
+        with (engine.begin() if transaction else engine.connect()) as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
-# The move works on a schema by its name, on engines of its own, so every statement below
-# names the schema explicitly: there is no routing to bypass.
 def _tables(connection: Connection, schema: str) -> list[str]:
     return sorted(inspect(connection).get_table_names(schema=schema))
 
@@ -101,53 +107,38 @@ def fingerprint(url: str, schema: str) -> tuple[dict[str, tuple[int, str]], dict
     hashes are combined in byte order, so two servers holding the same rows give the same
     checksum whatever their own time zone or collation.
     """
-    engine = _connect(url)
-    try:
-        with engine.begin() as connection:
-            for setting in ("TimeZone TO 'UTC'", "DateStyle TO 'ISO, YMD'", "IntervalStyle TO 'postgres'",
-                            "extra_float_digits TO 3", "bytea_output TO 'hex'"):
-                connection.exec_driver_sql(f"SET LOCAL {setting}")
-            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            tables = {}
-            for name in _tables(connection, schema):
-                count, digest = connection.exec_driver_sql(
-                    f'SELECT count(*), coalesce(md5(string_agg(h, \'\' ORDER BY h COLLATE "C")), \'\') '
-                    f'FROM (SELECT md5(t::text) AS h FROM "{schema}"."{name}" t) rows').one()
-                tables[name] = (count, digest)
-            sequences = {name: connection.exec_driver_sql(f'SELECT last_value FROM "{schema}"."{name}"').scalar()
-                         for name in _sequences(connection, schema)}
-        return tables, sequences
-    finally:
-        engine.dispose()
+    with _on(url) as connection:
+        # Settings first: the isolation level must be set before any query runs.
+        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        for setting in ("TimeZone TO 'UTC'", "DateStyle TO 'ISO, YMD'", "IntervalStyle TO 'postgres'",
+                        "extra_float_digits TO 3", "bytea_output TO 'hex'"):
+            connection.exec_driver_sql(f"SET LOCAL {setting}")
+        tables = {}
+        for name in _tables(connection, schema):
+            count, digest = connection.exec_driver_sql(
+                f'SELECT count(*), coalesce(md5(string_agg(h, \'\' ORDER BY h COLLATE "C")), \'\') '
+                f'FROM (SELECT md5(t::text) AS h FROM "{schema}"."{name}" t) rows').one()
+            tables[name] = (count, digest)
+        sequences = {name: connection.exec_driver_sql(f'SELECT last_value FROM "{schema}"."{name}"').scalar()
+                     for name in _sequences(connection, schema)}
+    return tables, sequences
 
 
 def _drain_writers(url: str, schema: str) -> None:
-    engine = _connect(url)
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout TO '{DRAIN_TIMEOUT}'")
-            for name in _tables(connection, schema):
-                connection.exec_driver_sql(f'LOCK TABLE "{schema}"."{name}" IN SHARE MODE')
-    finally:
-        engine.dispose()
+    with _on(url) as connection:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout TO '{DRAIN_TIMEOUT}'")
+        for name in _tables(connection, schema):
+            connection.exec_driver_sql(f'LOCK TABLE "{schema}"."{name}" IN SHARE MODE')
 
 
 def _drop_schema(url: str, schema: str) -> None:
-    engine = _connect(url)
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        engine.dispose()
+    with _on(url) as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def _schema_exists(url: str, schema: str) -> bool:
-    engine = _connect(url)
-    try:
-        with engine.connect() as connection:
-            return schema in inspect(connection).get_schema_names()
-    finally:
-        engine.dispose()
+    with _on(url, transaction=False) as connection:
+        return schema in inspect(connection).get_schema_names()
 
 
 def _pg_tool(args: list[str], url: str) -> None:
