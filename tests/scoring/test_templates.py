@@ -316,3 +316,10 @@ def test_viewers_read_templates_but_do_not_change_them(app, client, city_viewer,
     login(client, bureau_a.admin.username)
     assert client.get("/city/scoring/").status_code == 404
     assert client.get(f"/city/scoring/templates/{template_2026.id}/export.json").status_code == 404
+
+
+def test_a_published_template_names_its_publisher_and_keeps_data_formats_aside(client, city_admin, template_2026):
+    login(client, city_admin.username)
+    page = client.get(f"/city/scoring/templates/{template_2026.id}").get_data(as_text=True)
+    assert "工委管理员" in page and "由 city " not in page  # the person, not the account name
+    assert "供其他系统导入" in page  # YAML and JSON folded away behind it
