@@ -31,6 +31,13 @@ EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x
 _DUMMY_HASH: str | None = None
 
 
+def _who(user: User) -> str:
+    """A user as the audit log names someone acted upon: the person, then the account."""
+    if user.display_name and user.display_name != user.username:
+        return f"{user.display_name}（{user.username}）"
+    return user.username
+
+
 def hash_password(password: str) -> str:
     """Werkzeug scrypt hash (parameters configurable for the test-suite only)."""
     method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -169,7 +176,7 @@ def create_user(username: str, display_name: str, password: str, *, actor: Actor
                 email=email, must_change_password=one_time_password)
     db.session.add(user)
     db.session.flush()
-    record_city("user.create", "user", user.id, summary=f"创建用户 {username}",
+    record_city("user.create", "user", user.id, summary=f"创建用户 {_who(user)}",
                 after={"username": username, "display_name": user.display_name},
                 tenant_slug=tenant.slug if tenant else None, actor=actor)
     if role is not None:
@@ -190,7 +197,7 @@ def grant_role(user: User, role: str, *, tenant: Tenant | None = None, actor: Ac
     db.session.flush()
     membership = Membership(user_id=user.id, tenant_id=tenant.id if tenant else None, role=role)
     db.session.add(membership)
-    record_city("membership.grant", "user", user.id, summary=f"{user.username} 角色设为 {role}",
+    record_city("membership.grant", "user", user.id, summary=f"{_who(user)} 角色设为 {role}",
                 before={"roles": before}, after={"roles": [role]},
                 tenant_slug=tenant.slug if tenant else None, actor=actor)
     db.session.flush()
@@ -209,7 +216,7 @@ def revoke_bureau_role(user: User, tenant: Tenant, *, actor: Actor | None = None
         raise Conflict(_("A bureau must keep at least one administrator."))
     for m in rows:
         db.session.delete(m)
-    record_city("membership.revoke", "user", user.id, summary=f"{user.username} 移出 {tenant.name}",
+    record_city("membership.revoke", "user", user.id, summary=f"{_who(user)} 移出 {tenant.name}",
                 before={"roles": [m.role for m in rows]}, after={"roles": []}, tenant_slug=tenant.slug, actor=actor)
     user.session_token = new_session_token()
     db.session.expire(user, ["memberships"])
@@ -228,7 +235,7 @@ def reset_password(user: User, *, actor: Actor, tenant: Tenant | None = None) ->
     user.password_hash = hash_password(password)
     user.must_change_password = True
     user.session_token = new_session_token()
-    record_city("user.reset_password", "user", user.id, summary=f"重置 {user.username} 的密码",
+    record_city("user.reset_password", "user", user.id, summary=f"重置 {_who(user)} 的密码",
                 tenant_slug=tenant.slug if tenant else None, actor=actor)
     return password
 
@@ -242,7 +249,7 @@ def set_active(user: User, active: bool, *, actor: Actor, tenant: Tenant | None 
     if not active:
         user.session_token = new_session_token()
     record_city("user.enable" if active else "user.disable", "user", user.id,
-                summary=f"{'启用' if active else '停用'}用户 {user.username}",
+                summary=f"{'启用' if active else '停用'}用户 {_who(user)}",
                 before={"active": not active}, after={"active": active},
                 tenant_slug=tenant.slug if tenant else None, actor=actor)
 

@@ -86,3 +86,12 @@ def test_codes_in_summaries_and_empty_fields(app):
         assert labels.readable_codes("sfj-viewer 角色设为 bureau_viewer") == "sfj-viewer 角色设为 单位查看人"
         assert story.changes_of({"removed": []}, {"removed": [], "added": ["sfj"]})[0].label == "新增"
         assert len(story.changes_of({"removed": []}, {"removed": [], "added": ["sfj"]})) == 1
+
+
+def test_an_account_acted_upon_is_named_by_its_person(app, bureau_a):
+    from app.audit.models import CatalogAuditEvent
+    from sqlalchemy import select
+
+    created = db.session.scalars(select(CatalogAuditEvent).where(CatalogAuditEvent.action == "user.create")).all()
+    summaries = [event.summary for event in created]
+    assert f"创建用户 {bureau_a.admin.display_name}（{bureau_a.admin.username}）" in summaries, summaries
