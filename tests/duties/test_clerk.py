@@ -157,8 +157,9 @@ def test_the_migration_attributes_older_records_to_the_items_owner(app, bureau_a
     store, ref, where = app.extensions["zeren.tenant_store"], bureau_a.tenant.ref, app.config["MIGRATIONS_DIR"]
     migrations.downgrade_tenant(store, ref, where, "0004_findings")
     with tenant_context(bureau_a.tenant):
+        # The inspector reads the catalog's schema unless told the bureau's (PostgreSQL).
         assert "for_person_name" not in {c["name"] for c in db.inspect(db.session.connection(
-            bind_arguments={"mapper": DutyItem})).get_columns("progress_records")}
+            bind_arguments={"mapper": DutyItem})).get_columns("progress_records", schema=ref.schema)}
     migrations.upgrade_tenant(store, ref, where)
     with tenant_context(bureau_a.tenant):
         record = db.session.scalars(select(ProgressRecord)).one()
