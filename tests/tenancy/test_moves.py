@@ -73,7 +73,7 @@ def test_a_bureau_moves_under_reads_refusing_writes_and_losing_nothing(two_serve
     before = moves.fingerprint(main_url, "t_czj")
     assert before[0]["audit_events"][0] == EVENTS
 
-    username = bureau.admin.username
+    username, other = bureau.admin.username, bureau.editor.username  # two people: no log-in races
     statuses: list[int] = []
     stopping = threading.Event()
 
@@ -94,7 +94,7 @@ def test_a_bureau_moves_under_reads_refusing_writes_and_losing_nothing(two_serve
             except BureauMoving as refused:
                 seen["refused"] = refused.message
         client = app.test_client()
-        login(client, username)
+        assert login(client, other).status_code == 302
         seen["banner"] = "正在迁移" in client.get("/b/czj/").get_data(as_text=True)
 
     def during(stage: str) -> None:
