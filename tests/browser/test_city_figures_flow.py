@@ -50,8 +50,10 @@ def test_city_reads_grades_compares_one_bureau_and_the_audit_story(live_server, 
         header = page.locator("#dashboard thead th").all_inner_texts()
         assert "按期进度" in " ".join(header) and "事项完成" in " ".join(header) and len(header) == 10
         page.screenshot(path=str(tmp_path / f"dashboard-{width}.png"))
-        page.click("#all-figures")
-        assert len(page.locator("#dashboard thead th").all_inner_texts()) == 16
+        page.click("#all-figures")  # returns when the navigation starts: wait for the new page
+        page.wait_for_url("**figures=all**")
+        page.locator("#dashboard thead th").nth(15).wait_for(state="attached")
+        assert page.locator("#dashboard thead th").count() == 16
 
         page.goto(f"{live_server}/city/compare")
         page.check("#b-bureau-a")
