@@ -588,7 +588,7 @@ def _appendix_blocks(blocks: list[list[dict]], key: str) -> list[list[dict]]:
 
 
 #: Columns of the city summary's ranking table (keys of ``app.city.rollup.COLUMNS``).
-RANKING_COLUMNS = ("completion_rate", "items_overdue", "findings_open", "findings_overdue", "closure_rate",
+RANKING_COLUMNS = ("items_done", "completion_rate", "items_overdue", "findings_open", "findings_overdue", "closure_rate",
                    "composite", "grade")
 
 

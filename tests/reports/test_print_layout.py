@@ -145,6 +145,9 @@ def test_past_years_are_dated_at_the_years_end_and_figures_keep_the_webs_names(c
     assert f"截至{YEAR - 1}年12月31日" in html and f"截至{YEAR}年" not in html
     this_year = services.city_summary_html(services.city_summary(YEAR))
     assert "考核组评分" in this_year and "复核得分" not in this_year
+    # the ranking names both completion figures, as the dashboard does (事项完成 37/57, 按期进度 91.9%)
+    ranking = this_year[this_year.index("<table"): this_year.index("</table>")]
+    assert "事项完成" in ranking and "按期进度" in ranking
     # a missing figure is never printed as a dash inside a sentence ("销号率—。" reads 销号率一)
     for text in (html, this_year):
         assert "—。" not in text and "—，" not in text
