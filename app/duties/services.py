@@ -1189,22 +1189,31 @@ def _due_by(last: date):
     return or_(DutyItem.due_date <= last, and_(DutyItem.due_date.is_(None), DutyList.year <= last_full_year))
 
 
-def count_due_not_done(last: date, *, owners=None):
-    """A ``SELECT`` counting the items of lists not archived that are not done and due on
-    or before ``last`` (of the people ``owners`` selects, when given), to embed in one
-    statement (the reminders' navigation badge).  Mirrors :func:`app.duties.status.is_done`:
-    done = expected count reached, or marked done with evidence."""
+def count_due_not_done(last: date, *, owners=None) -> int:
+    """How many items of lists not archived are not done and due on or before ``last``
+    (of the people ``owners`` selects, when given): the reminders' navigation badge.
+
+    One statement reads the items that SQL can rule out cheaply (full expected count not
+    reached, not marked done with evidence); :func:`app.duties.status.is_done` then decides
+    for each of those, so an item started mid-year is done at its share of the count
+    exactly as its own page says."""
     recorded = (select(func.coalesce(func.sum(ProgressRecord.count), 0))
                 .where(ProgressRecord.item_id == DutyItem.id).correlate(DutyItem).scalar_subquery())
     has_evidence = exists(select(Attachment.id).join(ProgressRecord, ProgressRecord.id == Attachment.record_id)
                           .where(ProgressRecord.item_id == DutyItem.id).correlate(DutyItem))
-    done = or_(and_(DutyItem.expected_count > 0, recorded >= DutyItem.expected_count),
-               and_(DutyItem.marked_done.is_(True), has_evidence))
-    items = (select(func.count(DutyItem.id)).join(DutyList, DutyList.id == DutyItem.list_id)
-             .where(DutyList.status != "archived", _due_by(last), not_(done)))
+    surely_done = or_(and_(DutyItem.expected_count > 0, recorded >= DutyItem.expected_count),
+                      and_(DutyItem.marked_done.is_(True), has_evidence))
+    candidates = (select(DutyList.year, DutyItem.cadence, DutyItem.expected_count, DutyItem.due_date,
+                         DutyItem.created_at, DutyList.published_at, recorded.label("recorded"))
+                  .join(DutyList, DutyList.id == DutyItem.list_id)
+                  .where(DutyList.status != "archived", _due_by(last), not_(surely_done)))
     if owners is not None:
-        items = items.where(DutyItem.owner_id.in_(owners))
-    return items
+        candidates = candidates.where(DutyItem.owner_id.in_(owners))
+    zone = local_zone()
+    return sum(1 for row in db.session.execute(candidates) if not rules.is_done(rules.ItemFacts(
+        year=row.year, cadence=row.cadence, expected_count=row.expected_count, due_date=row.due_date,
+        recorded=int(row.recorded or 0),
+        started=rules.started_on(row.created_at, row.published_at, zone))))
 
 
 def all_items() -> list[DutyItem]:

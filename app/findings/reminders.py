@@ -137,9 +137,8 @@ def reminders_for(day: date, *, user_id: int, role: str) -> list[Reminder]:
 
 
 def count_for(day: date, *, user_id: int, role: str) -> int:
-    """How many reminders :func:`reminders_for` would list, in one SQL statement (the
-    navigation badge).  The duty part mirrors :func:`app.duties.status.is_done`:
-    done = expected count reached, or marked done with evidence."""
+    """How many reminders :func:`reminders_for` would list, in two statements (the
+    navigation badge); the duty part decides "done" by :func:`app.duties.status.is_done`."""
     if role == "reader":
         return 0
     mine = role != "bureau_admin"
@@ -147,8 +146,7 @@ def count_for(day: date, *, user_id: int, role: str) -> int:
     if mine:
         findings = findings.where(Finding.person_id.in_(_owned_people(user_id)))
     items = duties.count_due_not_done(horizon(day), owners=_owned_people(user_id) if mine else None)
-    row = db.session.execute(select(findings.scalar_subquery().label("f"), items.scalar_subquery().label("d"))).one()
-    return int(row.f or 0) + int(row.d or 0)
+    return int(db.session.scalar(findings) or 0) + items
 
 
 # -- the city's reminders (catalog only) ------------------------------------------------

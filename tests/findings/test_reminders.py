@@ -146,6 +146,30 @@ def test_items_without_a_due_date_are_due_at_the_end_of_their_year(app, bureau_a
             assert reminders.count_for(day, user_id=bureau_a.admin.id, role="bureau_admin") == expected, day
 
 
+def test_an_item_started_mid_year_is_done_at_its_share_in_the_list_and_the_badge(app, bureau_a, people):
+    from datetime import datetime, timezone
+
+    with tenant_context(bureau_a.tenant):
+        duty_list = DutyList(year=2026, title="2026年度清单", status="published", areas=[],
+                             published_at=datetime(2026, 1, 5, tzinfo=timezone.utc))
+        october = datetime(2026, 10, 10, tzinfo=timezone.utc)  # added when a member joined: owes 3 of 12
+        shares = {}
+        for name, recorded in (("done_at_share", 3), ("one_short", 2)):
+            item = DutyItem(duty_list=duty_list, category="party_group", area="political", content=name,
+                            cadence="monthly", expected_count=12, due_date=date(2026, 12, 31),
+                            owner_id=people.liaison, created_at=october)
+            db.session.add(item)
+            db.session.flush()
+            db.session.add(ProgressRecord(item_id=item.id, occurred_on=date(2026, 11, 20), summary="学习记录",
+                                          count=recorded, author_name="联络员"))
+            shares[name] = item.id
+        db.session.commit()
+        day = date(2027, 1, 5)
+        listed = {r.id for r in reminders.duty_reminders(day)}
+        assert listed == {shares["one_short"]}
+        assert reminders.count_for(day, user_id=bureau_a.admin.id, role="bureau_admin") == len(listed)
+
+
 def _set_email(user, address):
     user = db.session.merge(user)
     user.email = address
