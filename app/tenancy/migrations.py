@@ -13,6 +13,7 @@ from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
@@ -69,20 +70,32 @@ def catalog_revision(engine: Engine) -> str | None:
 
 
 @contextmanager
-def migration_connection(store: TenantStore, ref: TenantRef) -> Iterator[Connection]:
+def migration_connection(store: TenantStore, ref: TenantRef,
+                         engines: dict[str, Engine] | None = None) -> Iterator[Connection]:
     """A connection in a transaction for schema work on one bureau.
 
-    PostgreSQL gets a throw-away engine: the tenant env sets the dialect's default schema,
-    which must never leak into the shared, pooled engine the web requests use.
+    PostgreSQL gets an engine of its own, never the shared, pooled one the web requests
+    use: the tenant env sets the dialect's default schema, which must not leak into them.
+    Without ``engines`` that engine is thrown away afterwards; with it (an upgrade worker
+    going through thousands of bureaus) one engine per server is kept there and reused,
+    one connection each, which saves a connection set-up per bureau.
     """
     if ref.backend == POSTGRESQL:
-        engine = create_engine(store.servers[ref.server], poolclass=NullPool,
-                               connect_args=store.engine_options.get("connect_args", {}))
+        url = store.servers[ref.server]
+        connect_args = store.engine_options.get("connect_args", {})
+        if engines is None:
+            engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+        else:
+            engine = engines.get(url)
+            if engine is None:
+                engine = engines[url] = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True,
+                                                      connect_args=connect_args)
         try:
             with engine.begin() as connection:
                 yield connection
         finally:
-            engine.dispose()
+            if engines is None:
+                engine.dispose()
     else:
         with store.engine_for(ref).begin() as connection:
             yield connection
@@ -99,16 +112,35 @@ def stamp_tenant(connection: Connection, ref: TenantRef, migrations_dir: str | P
     command.stamp(alembic_config(migrations_dir, TENANT, connection, ref.schema), target)
 
 
+def _run_tenant_env(connection: Connection, ref: TenantRef, migrations_dir: str | Path, target: str,
+                    upgrade: bool) -> str | None:
+    """Run the tenant environment on ``connection`` towards ``target``; the bureau's revision after.
+
+    What ``alembic.command.upgrade``/``downgrade`` do, with the script directory read once
+    per process (:func:`_script`) instead of once per bureau: parsing every revision file
+    again was a quarter of a bureau's upgrade at thousands of bureaus.  The steps come
+    from the same ``ScriptDirectory`` methods those commands call.
+    """
+    script = _script(str(migrations_dir), TENANT)
+
+    def steps(revision, _context):
+        return script._upgrade_revs(target, revision) if upgrade else script._downgrade_revs(target, revision)
+
+    config = alembic_config(migrations_dir, TENANT, connection, ref.schema)
+    with EnvironmentContext(config, script, fn=steps, destination_rev=target):
+        script.run_env()
+    return tenant_revision(connection, ref)
+
+
 def upgrade_tenant(store: TenantStore, ref: TenantRef, migrations_dir: str | Path,
-                   target: str = "head") -> str | None:
-    """Upgrade one bureau to ``target``; return its revision afterwards."""
-    with migration_connection(store, ref) as connection:
-        command.upgrade(alembic_config(migrations_dir, TENANT, connection, ref.schema), target)
-        return tenant_revision(connection, ref)
+                   target: str = "head", engines: dict[str, Engine] | None = None) -> str | None:
+    """Upgrade one bureau to ``target``; return its revision afterwards (``engines``: see
+    :func:`migration_connection`)."""
+    with migration_connection(store, ref, engines) as connection:
+        return _run_tenant_env(connection, ref, migrations_dir, target, upgrade=True)
 
 
 def downgrade_tenant(store: TenantStore, ref: TenantRef, migrations_dir: str | Path, target: str) -> str | None:
     """Downgrade one bureau (used by tests and benchmarks to create pending revisions)."""
     with migration_connection(store, ref) as connection:
-        command.downgrade(alembic_config(migrations_dir, TENANT, connection, ref.schema), target)
-        return tenant_revision(connection, ref)
+        return _run_tenant_env(connection, ref, migrations_dir, target, upgrade=False)

@@ -525,17 +525,36 @@ class UpgradeReport:
     seconds: float = 0.0
 
 
+#: An upgrade worker process's store and migration engines, kept from one bureau to the
+#: next (a worker goes through hundreds): keyed by the settings they were made with.
+_worker_state: dict[str, tuple[TenantStore, dict]] = {}
+
+
 def _upgrade_in_worker(ref: TenantRef, settings: dict) -> str | None:
     """Upgrade one bureau in a worker process (Alembic's ``context`` and ``op`` proxies are
     module globals, so two migrations must never run in threads of one process)."""
-    worker_store = TenantStore(tenants_dir=settings["tenants_dir"], catalog_url=settings["catalog_url"],
-                               servers=settings["servers"], capacity=1,
-                               busy_timeout_ms=settings["busy_timeout_ms"],
-                               engine_options=settings["engine_options"])
+    key = repr(sorted(settings.items()))
+    state = _worker_state.get(key)
+    if state is None:
+        worker_store = TenantStore(tenants_dir=settings["tenants_dir"], catalog_url=settings["catalog_url"],
+                                   servers=settings["servers"], capacity=1,
+                                   busy_timeout_ms=settings["busy_timeout_ms"],
+                                   engine_options=settings["engine_options"])
+        state = _worker_state[key] = (worker_store, {})
+    worker_store, engines = state
     try:
-        return migrations.upgrade_tenant(worker_store, ref, settings["migrations_dir"])
+        return migrations.upgrade_tenant(worker_store, ref, settings["migrations_dir"], engines=engines)
     finally:
+        worker_store.forget(ref)  # a SQLite bureau's engine: one file of thousands, not kept
+
+
+def _forget_worker_state() -> None:
+    """Close what :func:`_upgrade_in_worker` kept (when this process ran the upgrades itself)."""
+    for worker_store, engines in _worker_state.values():
         worker_store.dispose_all()
+        for engine in engines.values():
+            engine.dispose()
+    _worker_state.clear()
 
 
 def upgrade_all(jobs: int = 4, slugs: list[str] | None = None,
@@ -589,6 +608,7 @@ def upgrade_all(jobs: int = 4, slugs: list[str] | None = None,
                 finish(slug, _upgrade_in_worker(ref, settings), None)
             except Exception as exc:  # one broken bureau must not stop the others
                 finish(slug, None, exc)
+        _forget_worker_state()
     else:
         # "spawn": a forked child would inherit this process's pooled connections.
         context = multiprocessing.get_context("spawn")
