@@ -20,10 +20,14 @@ from werkzeug.routing import Rule
 
 from app.extensions import db
 from app.tenancy.migrations import upgrade_catalog
-from tests.helpers import MIGRATIONS_DIR, PASSWORD, SYSTEM, Bureau, People, add_people, make_app, make_bureau
+from tests.helpers import (MIGRATIONS_DIR, PASSWORD, SYSTEM, Bureau, People, add_people, drop_catalog, make_app,
+                           make_bureau)
 from tests.support.settings import cleared
 
 POSTGRES_URL = os.environ.get("ZEREN_TEST_POSTGRES_URL")
+#: A Citus coordinator's database to run the PostgreSQL suite against as it is (Citus is
+#: not in Debian's archive, so CI runs plain PostgreSQL; see docs/scale.md, "Citus").
+CITUS_URL = os.environ.get("ZEREN_TEST_CITUS_URL")
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +35,14 @@ def postgres_database():
     """A throw-away PostgreSQL database for this test run (None on SQLite).
 
     Each xdist worker runs this session fixture itself, and the name is random, so
-    workers never share a database.
+    workers never share a database.  With ``ZEREN_TEST_CITUS_URL`` the given database is
+    used as it is (a new database would lack the Citus extension): one worker only.
     """
+    if CITUS_URL:
+        if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+            pytest.exit("ZEREN_TEST_CITUS_URL runs the suite in one database: use PYTEST_WORKERS=0", returncode=4)
+        yield CITUS_URL
+        return
     if not POSTGRES_URL:
         yield None
         return
@@ -54,13 +64,13 @@ def catalog_template(tmp_path_factory, postgres_database):
     """A catalog migrated to head once per session; each test starts from a copy of it.
 
     SQLite: a file copied into the test's data root.  PostgreSQL: the test run's database,
-    migrated here once and emptied by ``make_app`` before each test.
+    migrated here once and emptied by ``make_app`` before each test; only bureau schemas
+    and catalog tables are dropped first, never ``public`` itself (on a Citus coordinator
+    that would drop the extension and its views).
     """
     if postgres_database:
+        drop_catalog(postgres_database)
         engine = create_engine(postgres_database, poolclass=NullPool)
-        with engine.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA public")
         upgrade_catalog(engine, MIGRATIONS_DIR)
         engine.dispose()
         return None

@@ -63,17 +63,38 @@ class _SharedTemplateBytecode(BytecodeCache):
 TEMPLATE_BYTECODE = _SharedTemplateBytecode()
 
 
+#: The tables of the ``public`` schema that are Zeren's catalog: not an extension's (on a
+#: Citus coordinator, Citus keeps objects there that must survive every reset).
+_CATALOG_TABLES = """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')"""
+
+
+def _drop_bureau_schemas(connection) -> None:
+    schemas = connection.execute(sql_text(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")).scalars().all()
+    for schema in schemas:
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def drop_catalog(url: str) -> None:
+    """Remove every bureau schema and every catalog table (and the catalog's version table)
+    from a PostgreSQL database, leaving the ``public`` schema and any extension in it (Citus)
+    alone: what a test run does before migrating the catalog once."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        _drop_bureau_schemas(connection)
+        for table in connection.execute(sql_text(_CATALOG_TABLES)).scalars().all():
+            connection.exec_driver_sql(f'DROP TABLE IF EXISTS public."{table}" CASCADE')
+    engine.dispose()
+
+
 def _reset_postgres(url: str) -> None:
     """Empty the migrated catalog and drop every bureau schema (much faster than migrating)."""
     engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
-        schemas = connection.execute(sql_text(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")).scalars().all()
-        for schema in schemas:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        tables = connection.execute(sql_text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
-        ).scalars().all()
+        _drop_bureau_schemas(connection)
+        tables = [t for t in connection.execute(sql_text(_CATALOG_TABLES)).scalars().all() if t != "alembic_version"]
         if tables:
             connection.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     engine.dispose()

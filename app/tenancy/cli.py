@@ -88,12 +88,15 @@ def tenants_list(as_json: bool) -> None:
         click.secho(f"{slug}: an interrupted move was undone; the bureau is writable where it was", fg="yellow",
                     err=True)
     head = services.tenant_head()
+    tenants = services.list_tenants()
+    nodes = services.distributed_nodes(tenants)
     rows = [{"slug": t.slug, "name": t.name, "status": t.status, "placement": t.placement,
+             "citus_node": nodes.get(t.slug),
              "revision": t.revision, "category": t.category, "data_version": t.data_version,
              "current": t.revision == head, "upgrade_error": t.upgrade_error,
              "upgrade_failed_at": t.upgrade_failed_at.isoformat() if t.upgrade_failed_at else None,
              "moving_to": t.moving_to, "moving_by": t.moving_by}
-            for t in services.list_tenants()]
+            for t in tenants]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -102,6 +105,8 @@ def tenants_list(as_json: bool) -> None:
     for row in rows:
         flag = "" if row["current"] else "  (behind head: run flask tenants upgrade)"
         click.echo(f"{row['slug']:<20} {row['status']:<9} {row['revision'] or '-':<24} {row['placement']:<36} {row['name']}{flag}")
+        if row["citus_node"]:
+            click.echo(f"{'':<20} on Citus worker {row['citus_node']}")
         if row["moving_to"]:
             click.secho(f"{'':<20} moving to {row['moving_to']} (by {row['moving_by']}): read-only", fg="yellow")
         if row["upgrade_error"]:

@@ -35,7 +35,7 @@ from app.extensions import db
 from app.models import TenantModel, utcnow
 from app.text import has_control_characters
 
-from . import migrations
+from . import citus, migrations
 from .models import BUREAU_CATEGORIES, TENANT_STATUSES, Tenant
 from .store import POSTGRESQL, SQLITE, InvalidSlug, StorageBusy, TenantRef, TenantStore, validate_slug
 
@@ -91,13 +91,38 @@ def _build_database(ref: TenantRef) -> str:
         s.files_dir(ref.slug).mkdir(exist_ok=True)
         sqlite3.connect(s.sqlite_path(ref)).close()  # engines open existing files only
     with migrations.migration_connection(s, ref) as connection:
+        on_citus = False
         if ref.backend == POSTGRESQL:
+            on_citus = citus.prepare_new_schema(connection)
             connection.exec_driver_sql(f'CREATE SCHEMA "{ref.schema}"')
             connection.exec_driver_sql(f'SET LOCAL search_path TO "{ref.schema}"')
             s.files_dir(ref.slug).mkdir(parents=True, exist_ok=True)
         TenantModel.metadata.create_all(connection)
         migrations.stamp_tenant(connection, ref, migrations_dir())
+        if on_citus:
+            citus.ensure_distributed(connection, ref.schema)
     return tenant_head()
+
+
+def distributed_nodes(tenants: list[Tenant]) -> dict[str, str]:
+    """``{slug: "host:port"}``: the Citus worker node holding each bureau placed on a tenant
+    server that is a Citus coordinator (read from Citus, which moves schemas by itself);
+    bureaus on plain PostgreSQL servers and SQLite are left out."""
+    s = store()
+    by_server: dict[str, dict[str, str]] = {}
+    probes: dict[str, TenantRef] = {}
+    for tenant in tenants:
+        ref = tenant.ref
+        if ref.backend == POSTGRESQL:
+            by_server.setdefault(ref.server, {})[ref.schema] = tenant.slug
+            probes.setdefault(ref.server, ref)
+    nodes: dict[str, str] = {}
+    for server, slugs in by_server.items():
+        with migrations.migration_connection(s, probes[server]) as connection:
+            for schema, node in citus.schema_nodes(connection).items():
+                if schema in slugs:
+                    nodes[slugs[schema]] = node
+    return nodes
 
 
 def create_tenant(slug: str, name: str, *, category: str = "general", server: str | None = None,

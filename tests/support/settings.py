@@ -7,7 +7,7 @@ statements.
 """
 from __future__ import annotations
 
-SUITE_SETTINGS = frozenset({"ZEREN_TEST_POSTGRES_URL", "ZEREN_PG_PREPARED_STATEMENTS"})
+SUITE_SETTINGS = frozenset({"ZEREN_TEST_POSTGRES_URL", "ZEREN_TEST_CITUS_URL", "ZEREN_PG_PREPARED_STATEMENTS"})
 
 
 def cleared(name: str) -> bool:
