@@ -112,6 +112,8 @@ class Config:
     REPORTS_CACHE_MB: int = 256
     REPORTS_CACHE_FILES: int = 2000
     REPORTS_PREPARE: bool | None = None
+    REPORTS_CITY_PROFILES_MAX: int = 150
+    REPORTS_CITY_RANKING_MAX: int = 100
     TESTING = False
 
     # The job queue (app/jobs): ``None`` means ``sqlite:///<TENANTS_DIR>/_queue/jobs.sqlite3``
@@ -202,6 +204,8 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "REPORTS_CACHE_MB": int,
     "REPORTS_CACHE_FILES": int,
     "REPORTS_PREPARE": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "REPORTS_CITY_PROFILES_MAX": int,
+    "REPORTS_CITY_RANKING_MAX": int,
     "QUEUE_URL": str,
     "JOBS_STALE_SECONDS": int,
     "JOBS_MAX_SECONDS": int,

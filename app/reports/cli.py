@@ -100,18 +100,25 @@ def bureau_command(slug: str, year: int | None, out: str, html_out: str | None, 
 @click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Also write the HTML given to WeasyPrint.")
 @click.option("--docx", "docx_out", type=click.Path(dir_okay=False), help="Also write the editable .docx.")
 @click.option("--fresh", is_flag=True, help="Render even if the summary is cached.")
-def city_command(year: int | None, out: str, html_out: str | None, docx_out: str | None, fresh: bool) -> None:
+@click.option("--bureau", "chosen", multiple=True, metavar="SLUG",
+              help="Profile this bureau (repeatable): beyond REPORTS_CITY_PROFILES_MAX bureaus only the "
+                   "chosen ones are profiled.")
+def city_command(year: int | None, out: str, html_out: str | None, docx_out: str | None, fresh: bool,
+                 chosen: tuple[str, ...]) -> None:
     """Render the city summary to FILE."""
     year = _year(year)
     _fonts_or_exit()
+    unknown = sorted(set(chosen) - {t.slug for t in services.active_tenants()})
+    if unknown:
+        raise click.UsageError(f"no active bureau {', '.join(unknown)} (see flask tenants list)")
     if html_out:
-        _write(html_out, services.city_summary_html(services.city_summary(year)))
-    rendered = services.city_pdf(year, use_cache=not fresh)
+        _write(html_out, services.city_summary_html(services.city_summary(year, chosen=chosen)))
+    rendered = services.city_pdf(year, use_cache=not fresh, chosen=chosen)
     _write(out, rendered.data)
     click.echo(f"{out}: {len(rendered.data):,} bytes in {rendered.seconds:.2f} s"
                f"{' (from the cache)' if rendered.cached else ''}")
     if docx_out:
-        document = services.city_docx(year, use_cache=not fresh)
+        document = services.city_docx(year, use_cache=not fresh, chosen=chosen)
         _write(docx_out, document.data)
         click.echo(f"{docx_out}: {len(document.data):,} bytes in {document.seconds:.2f} s")
 

@@ -246,12 +246,15 @@ def summary_docx(summary: dict) -> bytes:
     _paragraph(document, _("I. Overall situation"), "Zeren Heading 1")
     for text in summary["overview_text"]:
         _paragraph(document, text)
+    if summary.get("limits"):
+        _paragraph(document, summary["limits"], "Zeren Note")
     _paragraph(document, _("II. Ranking"), "Zeren Heading 1")
     numeric = ["right" if n else "center" for n in summary["numeric"]]
-    _table(document, [7, 25, 10, 10, 10, 8, 10, 12, 8], [_("Rank"), _("Bureau"), *summary["columns"]],
-           [[row["rank"] or "—", row["name"] + (" *" if row["stale"] else ""), *row["cells"]]
+    _table(document, [6, 20, 9, 9, 8, 7, 8, 8, 9, 16], [_("Rank"), _("Bureau"), *summary["columns"]],
+           [("group", row["text"]) if row.get("gap") else
+            [row["rank"] or "—", row["name"] + (" *" if row["stale"] else ""), *row["cells"]]
             for row in summary["ranking"]], aligns=["center", "", *numeric])
-    if any(row["stale"] for row in summary["ranking"]):
+    if any(row.get("stale") for row in summary["ranking"]):
         _paragraph(document, _("* The bureau changed since its figures were computed; they are being updated."),
                    "Zeren Note")
 

@@ -532,15 +532,28 @@ def active_tenants() -> list[Tenant]:
     return list(db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.id)))
 
 
-def city_summary(year: int, day: date | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+def city_summary(year: int, day: date | None = None, progress: Callable[[int, int], None] | None = None,
+                 chosen: tuple[str, ...] = ()) -> dict:
     """Everything the city summary shows, in order (the PDF template and the docx writer
-    both walk this): cover, overview figures, ranking, charts, profiles, appendix."""
+    both walk this): cover, overview figures, ranking, charts, profiles, appendix.
+
+    A province is not one meeting's handout: beyond :func:`profiles_limit` bureaus the
+    summary keeps its city-wide figures and charts, ranks the first and last
+    :func:`ranking_limit` halves, and profiles only the bureaus ``chosen`` (slugs), saying
+    so on its first page (``limits``), instead of laying out thousands of pages."""
     from app.city import rollup
     from app.city import services as city_services
 
     day = day or report_day(year)
     overview = rollup.overview(year)
     tenants = active_tenants()
+    covered = len(tenants)
+    over_limit = covered > profiles_limit()
+    if chosen:
+        wanted = set(chosen)
+        tenants = [t for t in tenants if t.slug in wanted]
+    elif over_limit:
+        tenants = []
     bureau_profiles = profiles(tenants, year, day, progress)
     cn_date = current_app.jinja_env.filters["cn_date"]
     for number, item in enumerate(bureau_profiles, start=1):
@@ -554,7 +567,14 @@ def city_summary(year: int, day: date | None = None, progress: Callable[[int, in
     tiles = overview.tiles
     title = _("Report on the Party-building main responsibility of the city's bureaus %(year)s", year=year)
     any_data = any(p["duties"]["has_list"] or p["scoring"]["status"] or p["findings"]["findings_total"]
-                   for p in bureau_profiles)
+                   for p in bureau_profiles) or (over_limit and any(
+                       r.values.get(key) for r in overview.rows for key in ("items_total", "findings_open", "composite")))
+    ranking = [{"rank": r.rank, "name": r.name, "category": r.category_label, "stale": r.stale,
+                "cells": [r.shown(c) for c in columns],
+                # a state ("评分中 11/15") instead of a figure: centred text that may wrap
+                "pending": [r.values.get(c.key) is None and c.key in r.states for c in columns]}
+               for r in overview.rows]
+    ranking, left_out = _ranking_edges(ranking) if over_limit else (ranking, 0)
     return {
         "has_data": any_data, "no_data_message": None if any_data else no_data_message(year, day),
         "year": year, "day": day,
@@ -564,11 +584,8 @@ def city_summary(year: int, day: date | None = None, progress: Callable[[int, in
         "overview_text": overview_text(year, day, tiles, overview.grades),
         "columns": [str(c.label) for c in columns],
         "numeric": [c.numeric for c in columns],
-        "ranking": [{"rank": r.rank, "name": r.name, "category": r.category_label, "stale": r.stale,
-                     "cells": [r.shown(c) for c in columns],
-                     # a state ("评分中 11/15") instead of a figure: centred text that may wrap
-                     "pending": [r.values.get(c.key) is None and c.key in r.states for c in columns]}
-                    for r in overview.rows],
+        "ranking": ranking,
+        "limits": _limits_text(covered, left_out, len(bureau_profiles)) if over_limit else None,
         "charts": {k: v for k, v in city_services.dashboard_charts(overview).items() if v},
         "profiles": bureau_profiles,
         "profile_blocks": [bureau_profiles[i:i + PROFILE_BLOCK]
@@ -578,6 +595,41 @@ def city_summary(year: int, day: date | None = None, progress: Callable[[int, in
         "overdue_total": sum(len(p["overdue_items"]) for p in bureau_profiles),
         "open_total": sum(len(p["open_findings"]) for p in bureau_profiles),
     }
+
+
+def profiles_limit() -> int:
+    """``REPORTS_CITY_PROFILES_MAX`` (150): beyond this many bureaus the city summary profiles
+    only the bureaus chosen (a city has 60–100; a province's thousands would be 10,000 pages)."""
+    return int(current_app.config.get("REPORTS_CITY_PROFILES_MAX") or 150)
+
+
+def ranking_limit() -> int:
+    """``REPORTS_CITY_RANKING_MAX`` (100): rows of the ranking beyond the profiles limit, the
+    first and the last half of them."""
+    return max(2, int(current_app.config.get("REPORTS_CITY_RANKING_MAX") or 100))
+
+
+def _ranking_edges(rows: list[dict]) -> tuple[list[dict], int]:
+    """The first and last halves of :func:`ranking_limit` rows, a row standing for the
+    bureaus between them, and how many those are."""
+    half = ranking_limit() // 2
+    if len(rows) <= 2 * half:
+        return rows, 0
+    left_out = len(rows) - 2 * half
+    gap = {"gap": left_out, "text": _("…… %(n)s bureaus in between are left out (see the Excel export) ……",
+                                      n=left_out)}
+    return rows[:half] + [gap] + rows[-half:], left_out
+
+
+def _limits_text(covered: int, left_out: int, profiled: int) -> str:
+    """What a city summary over the profiles limit says on its first page."""
+    ranking = (_("the ranking lists the first and the last %(half)s bureaus", half=ranking_limit() // 2)
+               if left_out else _("the ranking lists every bureau"))
+    profiles_said = (_("profiles and appendices cover the %(n)s bureaus chosen", n=profiled) if profiled else
+                     _("bureau profiles are left out"))
+    return _("This summary covers %(n)s bureaus, more than one report can profile (%(limit)s): %(ranking)s, "
+             "%(profiles)s; the city's Excel export has every bureau.",
+             n=covered, limit=profiles_limit(), ranking=ranking, profiles=profiles_said)
 
 
 def _appendix_blocks(blocks: list[list[dict]], key: str) -> list[list[dict]]:
@@ -628,17 +680,17 @@ def city_key(year: int, day: date, kind: str) -> str:
     return make_key("city-summary", kind, template_version(), locale(), day, year, rows)
 
 
-def city_pdf(year: int, *, use_cache: bool = True) -> Rendered:
+def city_pdf(year: int, *, use_cache: bool = True, chosen: tuple[str, ...] = ()) -> Rendered:
     """The city summary as PDF, laid out in this process."""
-    return render_now(city_order(year, "pdf"), use_cache=use_cache)
+    return render_now(city_order(year, "pdf", chosen), use_cache=use_cache)
 
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def city_docx(year: int, *, use_cache: bool = True) -> Rendered:
+def city_docx(year: int, *, use_cache: bool = True, chosen: tuple[str, ...] = ()) -> Rendered:
     """The city summary as an editable Word document (same content and order)."""
-    return render_now(city_order(year, "docx"), use_cache=use_cache)
+    return render_now(city_order(year, "docx", chosen), use_cache=use_cache)
 
 
 def city_ready(year: int) -> dict[str, bool]:
@@ -698,11 +750,15 @@ def ledger_order(tenant: Tenant, filters) -> Order:
                   "application/pdf", tenant, as_of=filters.year, filters=filters.args())
 
 
-def city_order(year: int, kind: str) -> Order:
-    """The city summary as ``pdf`` or ``docx``."""
-    return _order("report.city", city_key(year, today(), kind), kind,
+def city_order(year: int, kind: str, chosen: tuple[str, ...] = ()) -> Order:
+    """The city summary as ``pdf`` or ``docx`` (``chosen``: the bureaus profiled when the
+    city is over :func:`profiles_limit`)."""
+    chosen = tuple(sorted(set(chosen)))
+    return _order("report.city", make_key(city_key(year, today(), kind), chosen) if chosen else
+                  city_key(year, today(), kind), kind,
                   _filename(_("City summary"), year, suffix=kind),
-                  "application/pdf" if kind == "pdf" else DOCX_MIMETYPE, None, as_of=year, year=year, kind=kind)
+                  "application/pdf" if kind == "pdf" else DOCX_MIMETYPE, None, as_of=year, year=year, kind=kind,
+                  **({"chosen": list(chosen)} if chosen else {}))
 
 
 def cached(order: Order) -> Rendered | None:
@@ -806,7 +862,8 @@ def produce(order_kind: str, params: dict, progress: Callable[..., None]) -> byt
         day = date.fromisoformat(params["day"])
         if order_kind == "report.city":
             progress(stage="gathering")
-            summary = city_summary(params["year"], day, lambda done, total: progress(done, total))
+            summary = city_summary(params["year"], day, lambda done, total: progress(done, total),
+                                   chosen=tuple(params.get("chosen", ())))
             progress(stage="layout")
             data = pdf.html_pdf(city_summary_html(summary)) if params["kind"] == "pdf" else _docx(summary)
         else:

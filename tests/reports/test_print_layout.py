@@ -16,6 +16,7 @@ from app.extensions import db
 from app.reports import pagecheck, pdf, services
 from app.tenancy.migrations import upgrade_catalog
 from tests.helpers import make_app
+from tests.support.settings import SUITE_SETTINGS
 
 PASSWORD = "demo-password-1"
 YEAR = date.today().year
@@ -27,7 +28,7 @@ def city(tmp_path_factory, postgres_database):
     """The demo city of ``flask demo seed --bureaus 6``, its roll-up computed."""
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
-            if name.startswith("ZEREN_") and name != "ZEREN_TEST_POSTGRES_URL":
+            if name.startswith("ZEREN_") and name not in SUITE_SETTINGS:
                 patch.delenv(name)
         application = make_app(tmp_path_factory.mktemp("print-layout"), postgres_database)
         with application.app_context():
@@ -198,3 +199,32 @@ def test_a_part_spilling_a_line_onto_a_new_page_is_laid_out_with_narrower_lines(
     assert len(spilled.pages) == 2 and pagecheck.page_info(spilled.pages[1], 2).fill < pagecheck.MIN_FILL
     assert len(fitted.pages) == 1
     assert len(full.pages) == 2 and pagecheck.page_info(full.pages[1], 2).fill > pagecheck.MIN_FILL
+
+
+def test_a_city_beyond_the_profiles_limit_says_so_and_profiles_only_the_bureaus_chosen(city):
+    from io import BytesIO
+
+    from docx import Document as WordDocument
+
+    from app.reports.docx import summary_docx
+
+    saved = {k: city.config.get(k) for k in ("REPORTS_CITY_PROFILES_MAX", "REPORTS_CITY_RANKING_MAX")}
+    city.config.update(REPORTS_CITY_PROFILES_MAX=BUREAUS - 2, REPORTS_CITY_RANKING_MAX=4)
+    try:
+        within = services.city_summary(YEAR)
+        assert within["profiles"] == [] and f"{BUREAUS}家" in within["limits"]
+        ranking = within["ranking"]
+        assert [row.get("gap") for row in ranking] == [None, None, BUREAUS - 4, None, None]
+        tenants = services.active_tenants()
+        chosen = (tenants[0].slug, tenants[-1].slug)
+        picked = services.city_summary(YEAR, chosen=chosen)
+        assert [p["name"] for p in picked["profiles"]] == [tenants[0].name, tenants[-1].name]
+        html = services.city_summary_html(picked)
+        assert picked["limits"] in html and ranking[2]["text"] in html
+        assert f"（一）{tenants[0].name}" in html and f"（二）{tenants[-1].name}" in html and "（三）" not in html
+        word = WordDocument(BytesIO(summary_docx(picked)))
+        assert any(p.text == picked["limits"] for p in word.paragraphs)
+        assert any(ranking[2]["text"] in cell.text for cell in word.tables[0].columns[0].cells)
+    finally:
+        city.config.update(saved)
+    assert services.city_summary(YEAR)["limits"] is None
