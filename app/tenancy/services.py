@@ -309,10 +309,16 @@ def backup_tenant(tenant: Tenant, target: str | Path | None = None) -> Path:
             info.mtime = int(time.time())
             archive.addfile(info, io.BytesIO(data))
             archive.add(member[1], arcname=member[0])
-            # Every blob under files/, read from the configured store (app/evidence/archive.py).
+            # Every blob under files/, read from the configured store (app/evidence/archive.py);
+            # a store that cannot be read leaves no partial file behind.
             from app.evidence import archive as evidence_archive
 
-            evidence_archive.add_to_backup(archive, tenant.slug, s.files_dir(tenant.slug))
+            try:
+                evidence_archive.add_to_backup(archive, tenant.slug, s.files_dir(tenant.slug))
+            except BaseException:
+                archive.close()
+                partial.unlink(missing_ok=True)
+                raise
         partial.replace(target)
     return target
 

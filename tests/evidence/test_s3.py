@@ -18,12 +18,13 @@ from app.duties import services as duties
 from app.duties.models import DutyItem, ProgressRecord
 from app.evidence.models import Attachment
 from app.evidence.s3 import S3BlobStore
-from app.evidence.storage import blob_store, put_bytes
+from app.evidence.storage import BlobStoreUnavailable, blob_store, put_bytes
 from app.extensions import db
+from app.findings import services as findings
 from app.tenancy import services as tenancy
 from app.tenancy.session import tenant_context
 from tests.evidence.conftest import bucket_keys, use_s3
-from tests.helpers import SYSTEM, login, pdf_bytes
+from tests.helpers import SYSTEM, admin_of, login, make_finding, pdf_bytes
 
 NAME = "2026年3月党组会议纪要 (定稿).pdf"
 DOWN = "http://127.0.0.1:8829"  # in this suite's port range, nothing listens there
@@ -142,6 +143,35 @@ def test_a_presigned_download_sends_the_browser_to_the_store_with_the_same_heade
     assert client.get(url).status_code == 404
 
 
+def test_findings_evidence_linked_from_a_duty_record_is_copied_in_the_bucket_and_served_to_the_city(
+        app, client, bureau_a, bureau_list, city_admin, s3_store):
+    s3, bucket = s3_store
+    pdf = pdf_bytes("整改佐证")
+    with tenant_context(bureau_a.tenant):
+        item = db.session.get(DutyItem, bureau_list["item_ids"][0])
+        duties.add_record(item, {"occurred_on": "2026-03-10", "summary": "召开党组会议"}, actor=SYSTEM,
+                          files=[duties.Upload(io.BytesIO(pdf), NAME)])
+        attachment = db.session.scalars(select(Attachment)).one()
+        item_id, attachment_id = item.id, attachment.id
+    admin = admin_of(bureau_a)
+    fid = make_finding(bureau_a, duty_item_id=item_id)
+    with tenant_context(bureau_a.tenant):
+        finding = findings.get_finding(fid)
+        findings.transition(finding, "start", version=finding.version, actor=admin)
+        finding = findings.get_finding(fid)
+        findings.add_note(finding, {"occurred_on": findings.today(), "text": "引用履责佐证。"},
+                          link_ids=[attachment_id], actor=admin)
+        evidence = findings.get_finding(fid).notes[0].evidence[0]
+        evidence_id, blob_key = evidence.id, evidence.blob_key
+    assert bucket_keys(s3, bucket) == sorted([_key(bureau_a.slug, pdf), f"zeren/{bureau_a.slug}/{blob_key[:2]}/{blob_key}"])
+    login(client, bureau_a.editor.username)
+    assert client.get(f"/b/{bureau_a.slug}/findings/evidence/{evidence_id}").data == pdf
+    client.post("/logout")
+    login(client, city_admin.username)
+    city_side = client.get(f"/city/findings/{bureau_a.slug}/evidence/{evidence_id}")
+    assert city_side.status_code == 200 and city_side.data == pdf
+
+
 @pytest.fixture
 def stopped_server(app, s3_server):
     """A bucket on a second S3 server that is then stopped; returns its endpoint."""
@@ -224,6 +254,15 @@ def test_a_bureau_backup_holds_its_objects_and_a_restore_puts_them_back(app, bur
         attachment = db.session.scalars(select(Attachment)).one()
         with duties.open_attachment(attachment) as stream:
             assert stream.read() == pdf
+
+
+def test_a_backup_whose_objects_cannot_be_read_is_refused_and_writes_no_file(app, bureau_a, s3_store, tmp_path):
+    with tenant_context(bureau_a.tenant):
+        put_bytes(bureau_a.slug, pdf_bytes("备份失败"), "a.pdf")
+    use_s3(app, DOWN, s3_store[1])
+    with pytest.raises(BlobStoreUnavailable):
+        tenancy.backup_tenant(tenancy.get_tenant(bureau_a.slug), tmp_path / "backups")
+    assert list((tmp_path / "backups").iterdir()) == []
 
 
 def test_a_local_backup_restores_into_the_bucket(app, bureau_a, bureau_list, s3_server, tmp_path):
