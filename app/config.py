@@ -304,11 +304,8 @@ def _check_evidence_store(config: dict) -> None:
     if kind not in ("local", "s3"):
         raise RuntimeError("ZEREN_EVIDENCE_STORE is local (the bureau folders, the default) or s3.")
     config["EVIDENCE_STORE"] = kind
-    if kind != "s3":
-        return
-    if not config.get("S3_BUCKET"):
-        raise RuntimeError("ZEREN_EVIDENCE_STORE=s3 needs ZEREN_S3_BUCKET (the bucket's name); credentials come "
-                           "from the AWS variables or boto3's other sources.")
+    # The bucket's settings are read while the store is still local too (flask evidence
+    # copy-to-s3 fills the bucket before the switch), so they are checked either way.
     prefix = (config.get("S3_PREFIX") or "").lstrip("/")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
@@ -317,10 +314,15 @@ def _check_evidence_store(config: dict) -> None:
     config["S3_PREFIX"] = prefix
     if (config.get("S3_ADDRESSING_STYLE") or "auto") not in ("auto", "path", "virtual"):
         raise RuntimeError("ZEREN_S3_ADDRESSING_STYLE is auto, path or virtual.")
-    if not 10 <= int(config.get("S3_PRESIGNED_SECONDS") or 0) <= 3600:
+    if not 10 <= int(config.get("S3_PRESIGNED_SECONDS", Config.S3_PRESIGNED_SECONDS)) <= 3600:
         raise RuntimeError("ZEREN_S3_PRESIGNED_SECONDS is how long a download link is valid: 10 to 3600 seconds.")
-    if not 5 <= int(config.get("S3_MULTIPART_MB") or 0) <= 512:
+    if not 5 <= int(config.get("S3_MULTIPART_MB", Config.S3_MULTIPART_MB)) <= 512:
         raise RuntimeError("ZEREN_S3_MULTIPART_MB is the part size of large uploads: 5 to 512 (S3's minimum is 5).")
+    if kind != "s3":
+        return
+    if not config.get("S3_BUCKET"):
+        raise RuntimeError("ZEREN_EVIDENCE_STORE=s3 needs ZEREN_S3_BUCKET (the bucket's name); credentials come "
+                           "from the AWS variables or boto3's other sources.")
     try:
         import boto3  # noqa: F401
     except ImportError:

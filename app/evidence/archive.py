@@ -86,3 +86,16 @@ def destroy(slug: str) -> None:
     except BlobStoreUnavailable:
         log.error("evidence of deleted bureau %s could not be removed from the store; delete its objects by hand",
                   slug)
+
+
+def copy_folder(slug: str, folder: Path, target) -> tuple[int, int]:
+    """Put every blob of the local files folder ``folder`` of bureau ``slug`` into the
+    store ``target`` (``flask evidence copy-to-s3``); returns (copied, already there)."""
+    local = LocalBlobStore(lambda _slug: folder)
+    copied = present = 0
+    for key in local.keys(slug):
+        if target.put(slug, key, local.path(slug, key)):
+            copied += 1
+        else:
+            present += 1
+    return copied, present

@@ -24,7 +24,7 @@ from app.findings import services as findings
 from app.tenancy import services as tenancy
 from app.tenancy.session import tenant_context
 from tests.evidence.conftest import bucket_keys, use_s3
-from tests.helpers import SYSTEM, admin_of, login, make_finding, pdf_bytes
+from tests.helpers import PNG, SYSTEM, admin_of, login, make_finding, pdf_bytes
 
 NAME = "2026年3月党组会议纪要 (定稿).pdf"
 DOWN = "http://127.0.0.1:8829"  # in this suite's port range, nothing listens there
@@ -281,6 +281,52 @@ def test_a_local_backup_restores_into_the_bucket(app, bureau_a, bureau_list, s3_
     assert bucket_keys(s3, "zeren-moved") == [_key(bureau_a.slug, pdf)]
 
 
+def test_copy_to_s3_fills_the_bucket_from_the_folders_before_the_switch(app, client, bureau_a, bureau_list,
+                                                                       s3_server):
+    import boto3
+
+    pdf, png = pdf_bytes("迁移前"), PNG
+    login(client, bureau_a.editor.username)
+    assert _post_record(client, bureau_a.slug, bureau_list["item_ids"][0], pdf).status_code == 302
+    with tenant_context(bureau_a.tenant):
+        put_bytes(bureau_a.slug, png, "照片.png")
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    s3.create_bucket(Bucket="zeren-copied")
+    app.config.update(S3_ENDPOINT_URL=s3_server, S3_BUCKET="zeren-copied", S3_PREFIX="zeren/",
+                      S3_REGION="us-east-1")  # the store itself is still local
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["evidence", "copy-to-s3"])
+    assert first.exit_code == 0 and f"{bureau_a.slug}: 2 copied, 0 already in the bucket" in first.output
+    assert bucket_keys(s3, "zeren-copied") == sorted([_key(bureau_a.slug, pdf), _key(bureau_a.slug, png)])
+    again = runner.invoke(args=["evidence", "copy-to-s3", bureau_a.slug])
+    assert again.exit_code == 0 and "0 copied, 2 already in the bucket" in again.output
+
+    use_s3(app, s3_server, "zeren-copied")  # the switch: the pages now read the bucket
+    (attachment_id,) = _attachment_ids(bureau_a)
+    assert client.get(f"/b/{bureau_a.slug}/duties/files/{attachment_id}").data == pdf
+
+    use_s3(app, DOWN, "zeren-copied")
+    down = runner.invoke(args=["evidence", "copy-to-s3"])
+    assert down.exit_code == 1 and DOWN_MESSAGE in down.output and "Traceback" not in down.output
+
+
+def test_an_upload_the_bucket_holds_short_is_refused(app, bureau_a, s3_store, monkeypatch):
+    """The size is checked by HEAD after every upload, also with the checksum off."""
+    app.config["S3_CHECKSUM"] = False
+    app.extensions.pop("zeren.blob_store", None)
+    with tenant_context(bureau_a.tenant):
+        store = blob_store()
+        real_put = store.client.put_object
+
+        def truncating_put(**arguments):
+            assert "ChecksumSHA256" not in arguments
+            return real_put(**{**arguments, "Body": arguments["Body"].read()[:-10]})
+
+        monkeypatch.setattr(store.client, "put_object", truncating_put)
+        with pytest.raises(BlobStoreUnavailable):
+            put_bytes(bureau_a.slug, pdf_bytes("截断"), "a.pdf")
+
+
 @pytest.mark.parametrize("overrides,message", [
     ({"EVIDENCE_STORE": "s3"}, "ZEREN_S3_BUCKET"),
     ({"EVIDENCE_STORE": "ftp"}, "ZEREN_EVIDENCE_STORE"),
@@ -289,14 +335,13 @@ def test_a_local_backup_restores_into_the_bucket(app, bureau_a, bureau_list, s3_
 ])
 def test_an_s3_store_that_cannot_work_is_refused_at_start(tmp_path, overrides, message):
     config = {"TENANTS_DIR": str(tmp_path), "DATABASE_URL": None, "SECRET_KEY": "k" * 40, "LOG_FORMAT": "text",
-              "ENV_NAME": "production", "S3_PRESIGNED_SECONDS": 120, "S3_MULTIPART_MB": 8, **overrides}
+              "ENV_NAME": "production", **overrides}
     with pytest.raises(RuntimeError, match=message):
         settings.finalise(config)
 
 
 def test_the_prefix_gets_its_slash_and_local_stays_the_default(tmp_path):
-    base = {"TENANTS_DIR": str(tmp_path), "DATABASE_URL": None, "SECRET_KEY": "k" * 40, "LOG_FORMAT": "text",
-            "S3_PRESIGNED_SECONDS": 120, "S3_MULTIPART_MB": 8}
+    base = {"TENANTS_DIR": str(tmp_path), "DATABASE_URL": None, "SECRET_KEY": "k" * 40, "LOG_FORMAT": "text"}
     config = {**base, "EVIDENCE_STORE": "s3", "S3_BUCKET": "b", "S3_PREFIX": "/zeren"}
     settings.finalise(config)
     assert config["S3_PREFIX"] == "zeren/"
