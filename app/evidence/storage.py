@@ -375,9 +375,10 @@ class LocalBlobStore:
                     yield path.name
 
     def delete_all(self, slug: str) -> None:
-        # The bureau's folder (database and files) is removed by its deletion
-        # (app.tenancy.services._destroy_database); nothing lies elsewhere.
-        return None
+        # A deleted bureau's whole folder goes with its database
+        # (app.tenancy.services._destroy_database); this removes the blobs alone.
+        for key in list(self.keys(slug)):
+            self.delete(slug, key)
 
 
 def blob_store() -> BlobStore:
