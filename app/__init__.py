@@ -185,6 +185,7 @@ def _register_cli(app: Flask) -> None:
     from .city.cli import rollup_cli
     from .demo.cli import demo_cli
     from .duties.cli import duties_cli
+    from .evidence.cli import evidence_cli
     from .findings.cli import findings_cli, reminders_cli
     from .jobs.cli import jobs_cli
     from .reports.cli import reports_cli
@@ -192,5 +193,5 @@ def _register_cli(app: Flask) -> None:
     from .tenancy.cli import catalog_cli, tenants_cli
 
     for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
-                  reminders_cli, reports_cli, jobs_cli):
+                  reminders_cli, reports_cli, jobs_cli, evidence_cli):
         app.cli.add_command(group)

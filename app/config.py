@@ -51,6 +51,26 @@ class Config:
     # authorises the download and names the file; nginx sends the bytes, so a slow client
     # does not hold a gunicorn worker for the length of a 20 MB file.  Empty: the app streams.
     ACCEL_REDIRECT: str = ""
+    # Where evidence bytes live (docs/scale.md, "Evidence at scale"): ``local``, the bureau
+    # folders under TENANTS_DIR (shared by every web server), or ``s3``, an S3-compatible
+    # bucket (boto3, the ``s3`` extra), keyed ``<S3_PREFIX><slug>/<aa>/<sha256>``.
+    # Credentials come from boto3's chain (AWS_ACCESS_KEY_ID … or a role), never from here.
+    EVIDENCE_STORE: str = "local"
+    S3_ENDPOINT_URL: str | None = None  # unset: AWS; e.g. https://minio.example:9000
+    S3_BUCKET: str | None = None
+    S3_PREFIX: str = ""  # "zeren/" puts every key under zeren/ (a slash is added if missing)
+    S3_REGION: str | None = None
+    S3_ADDRESSING_STYLE: str = "auto"  # auto, path (MinIO) or virtual (Aliyun OSS …)
+    # Send the SHA-256 for the server to check (off for servers that refuse checksum headers;
+    # the size is checked after every upload either way).
+    S3_CHECKSUM: bool = True
+    S3_MULTIPART_MB: int = 8
+    S3_CONNECT_TIMEOUT: int = 5
+    S3_READ_TIMEOUT: int = 30
+    S3_MAX_ATTEMPTS: int = 3
+    # Downloads: streamed through the app, or (1) a redirect to a presigned URL valid this long.
+    S3_PRESIGNED: bool = False
+    S3_PRESIGNED_SECONDS: int = 120
     # ``text`` (Flask's format) or ``json`` (one object per line, with the request id,
     # user and bureau: for a log collector).  Production defaults to ``json``.
     LOG_FORMAT: str = "text"
@@ -177,6 +197,19 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "REDIS_URL": str,
     "PROXY_HOPS": int,
     "ACCEL_REDIRECT": str,
+    "EVIDENCE_STORE": lambda value: value.strip().lower(),
+    "S3_ENDPOINT_URL": str,
+    "S3_BUCKET": str,
+    "S3_PREFIX": str,
+    "S3_REGION": str,
+    "S3_ADDRESSING_STYLE": str,
+    "S3_CHECKSUM": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "S3_MULTIPART_MB": int,
+    "S3_CONNECT_TIMEOUT": int,
+    "S3_READ_TIMEOUT": int,
+    "S3_MAX_ATTEMPTS": int,
+    "S3_PRESIGNED": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "S3_PRESIGNED_SECONDS": int,
     "LOG_FORMAT": str,
     "LOG_LEVEL": str,
     "METRICS_ALLOW": lambda value: tuple(part.strip() for part in value.split(",") if part.strip()),
@@ -260,12 +293,44 @@ def finalise(config: dict) -> None:
     if accel and not (accel.startswith("/") and accel.endswith("/")):
         raise RuntimeError("ZEREN_ACCEL_REDIRECT is the path of nginx's internal location, with a slash at both "
                            "ends (e.g. /_protected/), or empty.")
+    _check_evidence_store(config)
     storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "catalogdb://"
     config["RATELIMIT_STORAGE_URI"] = storage
     if production and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory:"):
         # Each process would count on its own: N workers give an attacker N times the attempts.
         raise RuntimeError("ZEREN_RATELIMIT_STORAGE_URI=memory:// counts per process and is refused in "
                            "production: set ZEREN_REDIS_URL, or leave it unset to count in the catalog database.")
+
+
+def _check_evidence_store(config: dict) -> None:
+    """Refuse an evidence store that cannot work, at start rather than at the first upload."""
+    kind = config.get("EVIDENCE_STORE") or "local"
+    if kind not in ("local", "s3"):
+        raise RuntimeError("ZEREN_EVIDENCE_STORE is local (the bureau folders, the default) or s3.")
+    config["EVIDENCE_STORE"] = kind
+    # The bucket's settings are read while the store is still local too (flask evidence
+    # copy-to-s3 fills the bucket before the switch), so they are checked either way.
+    prefix = (config.get("S3_PREFIX") or "").lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if ".." in prefix.split("/"):
+        raise RuntimeError("ZEREN_S3_PREFIX is a key prefix such as zeren/ (no .. parts).")
+    config["S3_PREFIX"] = prefix
+    if (config.get("S3_ADDRESSING_STYLE") or "auto") not in ("auto", "path", "virtual"):
+        raise RuntimeError("ZEREN_S3_ADDRESSING_STYLE is auto, path or virtual.")
+    if not 10 <= int(config.get("S3_PRESIGNED_SECONDS", Config.S3_PRESIGNED_SECONDS)) <= 3600:
+        raise RuntimeError("ZEREN_S3_PRESIGNED_SECONDS is how long a download link is valid: 10 to 3600 seconds.")
+    if not 5 <= int(config.get("S3_MULTIPART_MB", Config.S3_MULTIPART_MB)) <= 512:
+        raise RuntimeError("ZEREN_S3_MULTIPART_MB is the part size of large uploads: 5 to 512 (S3's minimum is 5).")
+    if kind != "s3":
+        return
+    if not config.get("S3_BUCKET"):
+        raise RuntimeError("ZEREN_EVIDENCE_STORE=s3 needs ZEREN_S3_BUCKET (the bucket's name); credentials come "
+                           "from the AWS variables or boto3's other sources.")
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        raise RuntimeError("ZEREN_EVIDENCE_STORE=s3 needs boto3: pip install 'zeren[s3]'.") from None
 
 
 #: Secrets that are public (this repository's test key, examples from the docs).

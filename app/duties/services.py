@@ -32,7 +32,7 @@ from app.years.services import ensure_open, get_lock, lock_message
 from app.core.clock import local_zone, today
 
 from app.evidence.models import Attachment
-from app.evidence.services import MAX_FILES_PER_UPLOAD, Upload, prepare_uploads, release_blobs  # noqa: F401
+from app.evidence.services import MAX_FILES_PER_UPLOAD, Upload, ensure_stored, prepare_uploads, release_blobs  # noqa: F401
 from app.evidence.storage import PreparedUpload, blob_store
 from app.people.models import Person
 from app.people.services import list_people, people_of_user
@@ -765,14 +765,7 @@ def _finish(prepared: list[PreparedUpload]) -> None:
     A concurrent deletion may have removed a blob of the same content between our
     ``put`` and our commit (it saw no row using it yet); writing it again closes that gap.
     """
-    store = blob_store()
-    slug = current_slug()
-    for ready in prepared:
-        try:
-            if not store.exists(slug, ready.sha256):
-                store.put(slug, ready.sha256, ready.path)
-        finally:
-            ready.discard()
+    ensure_stored(current_slug(), [(ready.sha256, ready) for ready in prepared])
 
 
 @writes

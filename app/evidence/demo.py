@@ -1,4 +1,9 @@
-"""Sample evidence for the demo city and tests: a small valid PDF."""
+"""Sample evidence for the demo city and tests: a small valid PDF.
+
+The seeders store it with :func:`app.evidence.storage.put_bytes` (duties) and
+``findings.services.store_bytes``, through the configured blob store: with
+``ZEREN_EVIDENCE_STORE=s3`` the demo city's evidence goes into the bucket.
+"""
 from __future__ import annotations
 
 

@@ -6,6 +6,12 @@ service finding the row) and opens the blob; :func:`send_blob` answers.  With
 only: ``X-Accel-Redirect`` names the blob's file relative to the data root under nginx's
 ``internal`` location, and nginx sends the bytes from disk.  The file is always the one
 the store keeps for the row's key, never a path from the request.
+
+With the S3 store (``ZEREN_EVIDENCE_STORE=s3``) there is no file for nginx: the object is
+streamed through the app with the same headers (and its length), or, with
+``ZEREN_S3_PRESIGNED=1``, the answer is a redirect to a presigned URL valid for
+``ZEREN_S3_PRESIGNED_SECONDS``, which tells the store to answer with the same
+``Content-Type`` and ``Content-Disposition``.  ``ACCEL_REDIRECT`` is ignored then.
 """
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
-from flask import Response, current_app, send_file
+from flask import Response, current_app, redirect, send_file
 
 from .storage import blob_store
 
@@ -25,12 +31,24 @@ def send_blob(stream: BinaryIO, slug: str, key: str, *, mimetype: str, download_
     """The download of the blob ``key`` of bureau ``slug``, already opened as ``stream``.
 
     Streams ``stream`` unless the web server is to send the file (``ACCEL_REDIRECT`` set
-    and a local store); either way the response has the same type, ``Content-Disposition``
+    and a local store) or the browser is sent to a presigned URL (an S3 store with
+    ``S3_PRESIGNED``); either way the download has the same type, ``Content-Disposition``
     (the original name, RFC 5987) and cache headers.
     """
+    store = blob_store()
+    if getattr(store, "presigned", False):
+        stream.close()
+        headers = _attachment(io.BytesIO(b""), mimetype, download_name).headers
+        url = store.presigned_url(slug, key, content_type=headers["Content-Type"],
+                                  content_disposition=headers["Content-Disposition"])
+        return redirect(url, code=302)
     internal = _internal_uri(slug, key)
     if internal is None:
-        return _attachment(stream, mimetype, download_name)
+        response = _attachment(stream, mimetype, download_name)
+        length = getattr(stream, "content_length", None)  # an object store knows the size
+        if length is not None:
+            response.content_length = length
+        return response
     stream.close()
     response = _attachment(io.BytesIO(b""), mimetype, download_name)
     response.headers[HEADER] = internal

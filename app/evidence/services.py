@@ -8,9 +8,14 @@
   registered in :func:`app.create_app` (``app.extensions["zeren.blob_references"]``);
   :func:`release_blobs` deletes a blob only when no registered column holds its key, so
   no feature relies on another's key naming to keep its files.
+* **After the commit.** The rows are committed by then, so a store that fails now is
+  logged, never shown as a failed request: :func:`ensure_stored` re-checks the blobs of an
+  upload (their ``put`` already succeeded before the commit), :func:`release_blobs` leaves
+  bytes it could not delete in the store (an unreferenced blob costs space, not data).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable
 
@@ -23,7 +28,10 @@ from app.extensions import db
 from app.tenancy.session import current_slug
 
 from .labels import FILE_KIND_LABELS
-from .storage import ALLOWED_EXTENSIONS, PreparedUpload, UploadRejected, blob_store, max_bytes, prepare_upload
+from .storage import (ALLOWED_EXTENSIONS, BlobStoreUnavailable, PreparedUpload, UploadRejected, blob_store, max_bytes,
+                      prepare_upload)
+
+log = logging.getLogger(__name__)
 
 MAX_FILES_PER_UPLOAD = 5
 
@@ -120,4 +128,28 @@ def release_blobs(keys: Iterable[str]) -> None:
     store = blob_store()
     slug = current_slug()
     for key in keys - referenced_keys(keys):
-        store.delete(slug, key)
+        try:
+            store.delete(slug, key)
+        except BlobStoreUnavailable:
+            log.warning("evidence of %s: blob %s is no longer referenced but could not be deleted; it stays in "
+                        "the store", slug, key)
+
+
+def ensure_stored(slug: str, uploads: Iterable[tuple[str, PreparedUpload]]) -> None:
+    """After a commit: make sure the blob of every ``(key, upload)`` exists, then drop the
+    spool files.
+
+    Each ``put`` succeeded before the commit; a concurrent release may have removed the
+    same bytes between that ``put`` and our commit (it saw no row using them yet), and
+    writing them again closes that gap.  A store that fails now is logged: the rows are
+    committed and their bytes were stored.
+    """
+    store = blob_store()
+    for key, ready in uploads:
+        try:
+            if not store.exists(slug, key):
+                store.put(slug, key, ready.path)
+        except BlobStoreUnavailable:
+            log.error("evidence of %s: blob %s could not be re-checked after the commit", slug, key)
+        finally:
+            ready.discard()

@@ -10,10 +10,14 @@
   ``tenants/<slug>/files/<aa>/<sha256>``; the database keeps one :class:`Attachment` row
   per record and file, with the original name.
 * **Storage interface.** Features talk to a :class:`BlobStore` (``put``, ``open``,
-  ``exists``, ``delete``).  :class:`LocalBlobStore` keeps the bytes in the bureau's folder;
-  a deployment that outgrows one disk registers another implementation (for example an
-  S3-compatible bucket keyed ``<slug>/<sha256>``) as
-  ``app.extensions["zeren.blob_store"]`` and no feature changes.
+  ``exists``, ``delete``; ``keys`` and ``delete_all`` for a bureau's backup and deletion).
+  :class:`LocalBlobStore` keeps the bytes in the bureau's folder (the default);
+  ``ZEREN_EVIDENCE_STORE=s3`` selects :class:`app.evidence.s3.S3BlobStore`, an
+  S3-compatible bucket keyed ``<prefix><slug>/<aa>/<sha256>`` (docs/scale.md, "Evidence at
+  scale").  :func:`blob_store` builds the configured one once per application; a test may
+  register another as ``app.extensions["zeren.blob_store"]``.  A store that cannot be
+  reached raises :class:`BlobStoreUnavailable` (a 503 with a Chinese message): an upload is
+  stored *before* its rows are committed, so such a refusal rolls the rows back.
 """
 from __future__ import annotations
 
@@ -27,9 +31,12 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Iterator, Protocol
 
 from flask import current_app
+from flask_babel import gettext as _
+
+from app.errors import DomainError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 #: Detected kind → (accepted extensions, MIME type used for downloads).
@@ -279,6 +286,31 @@ class BlobStore(Protocol):
     def spool_dir(self, slug: str) -> Path:
         """A local folder for temporary upload files of this bureau."""
 
+    def keys(self, slug: str) -> Iterator[str]:
+        """Every key stored for the bureau (its backup copies them)."""
+
+    def delete_all(self, slug: str) -> None:
+        """Remove every blob of the bureau (the bureau is deleted for good)."""
+
+
+class BlobStoreUnavailable(DomainError):
+    """The store cannot be reached or refused the operation (network, credentials, bucket).
+
+    ``message`` is the user's (Chinese) text; what went wrong is logged where it is raised.
+    Raised by :meth:`BlobStore.put` inside the service, so the upload's rows roll back.
+    """
+
+    http_status = 503
+
+    def __init__(self, *, reading: bool = False) -> None:
+        if reading:
+            message = _("The evidence store cannot be reached at the moment, so the file cannot be opened. "
+                        "Try again in a few minutes; if it keeps failing, tell the system administrator.")
+        else:
+            message = _("The evidence store cannot be reached at the moment, so nothing was saved. "
+                        "Try again in a few minutes; if it keeps failing, tell the system administrator.")
+        super().__init__(message)
+
 
 class LocalBlobStore:
     """Blobs in the bureau's own folder: ``tenants/<slug>/files/<aa>/<sha256>``.
@@ -335,13 +367,33 @@ class LocalBlobStore:
     def delete(self, slug: str, sha256: str) -> None:
         self._path(slug, sha256).unlink(missing_ok=True)
 
+    def keys(self, slug: str) -> Iterator[str]:
+        folder = self._files_dir(slug)
+        if folder.is_dir():
+            for path in sorted(folder.glob("??/*")):
+                if SHA256_PATTERN.fullmatch(path.name) and path.parent.name == path.name[:2] and path.is_file():
+                    yield path.name
+
+    def delete_all(self, slug: str) -> None:
+        # A deleted bureau's whole folder goes with its database
+        # (app.tenancy.services._destroy_database); this removes the blobs alone.
+        for key in list(self.keys(slug)):
+            self.delete(slug, key)
+
 
 def blob_store() -> BlobStore:
-    """The application's blob store: a registered one, else the bureau folders."""
+    """The application's blob store, built once: a registered one, else the configured
+    one (``EVIDENCE_STORE``: ``local``, the bureau folders; ``s3``, the bucket)."""
     store = current_app.extensions.get("zeren.blob_store")
     if store is None:
-        tenants = current_app.extensions["zeren.tenant_store"]
-        store = current_app.extensions["zeren.blob_store"] = LocalBlobStore(tenants.files_dir)
+        if current_app.config.get("EVIDENCE_STORE", "local") == "s3":
+            from .s3 import S3BlobStore  # boto3 is an optional dependency (the ``s3`` extra)
+
+            store = S3BlobStore.from_config(current_app.config)
+        else:
+            tenants = current_app.extensions["zeren.tenant_store"]
+            store = LocalBlobStore(tenants.files_dir)
+        current_app.extensions["zeren.blob_store"] = store
     return store
 
 

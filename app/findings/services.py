@@ -32,7 +32,7 @@ from app.audit.services import changes, record_bureau, record_city
 from app.duties import labels as duty_labels
 from app.duties import services as duties
 from app.evidence.models import Attachment
-from app.evidence.services import Upload, prepare_uploads, release_blobs
+from app.evidence.services import Upload, ensure_stored, prepare_uploads, release_blobs
 from app.evidence.storage import PreparedUpload, blob_store, prepare_upload
 from app.people.models import Person
 from app.text import parse_date
@@ -718,13 +718,7 @@ def remove_evidence(evidence: FindingEvidence, *, actor: Actor) -> None:
 def _store_after_commit(prepared: list[PreparedUpload], slug: str) -> None:
     """After a commit: make sure every referenced blob exists (a concurrent removal may
     have deleted the same bytes before our commit), then drop the spool files."""
-    store = blob_store()
-    for ready in prepared:
-        try:
-            if not store.exists(slug, evidence_key(ready.sha256)):
-                store.put(slug, evidence_key(ready.sha256), ready.path)
-        finally:
-            ready.discard()
+    ensure_stored(slug, [(evidence_key(ready.sha256), ready) for ready in prepared])
 
 
 def open_evidence(evidence: FindingEvidence) -> BinaryIO:

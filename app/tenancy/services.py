@@ -232,6 +232,9 @@ def _destroy_database(ref: TenantRef) -> None:
     folder = s.tenant_dir(ref.slug)
     if folder.exists():
         shutil.rmtree(folder)
+    from app.evidence import archive as evidence_archive  # evidence kept outside the folder (S3)
+
+    evidence_archive.destroy(ref.slug)
 
 
 def delete_tenant(tenant: Tenant, *, confirm_slug: str, actor: Actor | None = None) -> None:
@@ -331,9 +334,16 @@ def backup_tenant(tenant: Tenant, target: str | Path | None = None) -> Path:
             info.mtime = int(time.time())
             archive.addfile(info, io.BytesIO(data))
             archive.add(member[1], arcname=member[0])
-            files = s.files_dir(tenant.slug)
-            if files.exists():
-                archive.add(files, arcname="files")
+            # Every blob under files/, read from the configured store (app/evidence/archive.py);
+            # a store that cannot be read leaves no partial file behind.
+            from app.evidence import archive as evidence_archive
+
+            try:
+                evidence_archive.add_to_backup(archive, tenant.slug, s.files_dir(tenant.slug))
+            except BaseException:
+                archive.close()
+                partial.unlink(missing_ok=True)
+                raise
         partial.replace(target)
     return target
 
@@ -478,10 +488,9 @@ def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: 
                 raise ValidationError(_("The backup has no database (%(member)s).", member=database_member))
             folder = s.tenant_dir(slug)
             folder.mkdir(parents=True)
-            if (tmp_path / "files").is_dir():
-                shutil.copytree(tmp_path / "files", s.files_dir(slug))
-            else:
-                s.files_dir(slug).mkdir()
+            from app.evidence import archive as evidence_archive  # into the configured store
+
+            evidence_archive.restore_from_backup(slug, tmp_path / "files", s.files_dir(slug))
             if ref.backend == SQLITE:
                 shutil.copyfile(tmp_path / database_member, s.sqlite_path(ref))
             else:

@@ -20,6 +20,8 @@ from app.findings.models import Finding, FindingEvidence, FindingNote
 from app.tenancy.session import tenant_context
 
 YEAR = date.today().year
+# Every test here runs with the bureau folders and with the S3 store (tests/evidence/conftest.py).
+pytestmark = pytest.mark.usefixtures("evidence_store")
 
 
 def _shared_blob(bureau) -> tuple[int, int, str]:

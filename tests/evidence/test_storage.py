@@ -130,3 +130,16 @@ def test_the_application_store_lives_in_the_bureau_folder(app):
     store = storage.blob_store()
     assert store.spool_dir("bureau-a") == Path(app.config["TENANTS_DIR"]) / "bureau-a" / "files" / "tmp"
     assert storage.max_bytes() == 20 * 1024 * 1024
+
+
+def test_the_local_store_lists_a_bureaus_blobs_and_deletes_them_all(tmp_path):
+    store = LocalBlobStore(lambda slug: tmp_path / slug / "files")
+    uploads = [_prepare(pdf_bytes(text), f"{text}.pdf", tmp_path) for text in ("a", "b")]
+    for upload in uploads:
+        store.put("bureau-a", upload.sha256, upload.path)
+    (tmp_path / "bureau-a" / "files" / "tmp").mkdir()
+    (tmp_path / "bureau-a" / "files" / "tmp" / "upload-x").write_bytes(b"spooled")  # not a blob
+    assert list(store.keys("bureau-a")) == sorted(u.sha256 for u in uploads)
+    assert list(store.keys("bureau-b")) == []
+    store.delete_all("bureau-a")
+    assert list(store.keys("bureau-a")) == [] and not any(store.exists("bureau-a", u.sha256) for u in uploads)
