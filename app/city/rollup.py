@@ -14,7 +14,8 @@ from typing import Any, Callable
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import Select, and_, case, func, null, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.scoring import progress as scoring_progress
@@ -206,6 +207,14 @@ class Overview:
     rows: list[BureauRow]
     tiles: dict[str, Any] = field(default_factory=dict)
     grades: list[tuple[str, int]] = field(default_factory=list)
+    # Set by :func:`overview_page`: the rows are one page of ``total`` matching bureaus.
+    total: int | None = None
+    page: int = 1
+    pages: int = 1
+    per_page: int | None = None
+    # The charts' bars over every matching bureau (the page's rows are only some of them).
+    leaders: list[tuple[str, Any]] | None = None
+    leaders_by: str = "composite"  # or "completion_rate" while no bureau has a final score
 
 
 # The usual bands of published schemes, best first; a template's own labels sort after
@@ -237,30 +246,34 @@ def _rows(year: int, category: str | None = None, slugs: list[str] | None = None
         query = query.where(Tenant.category == category)
     if slugs is not None:
         query = query.where(Tenant.slug.in_(slugs))
-    rows = []
-    for tenant_id, slug, name, tenant_category, version, figures, computed_version, computed_at in db.session.execute(query):
-        figures = _readable(figures)
-        values = {c.key: c.read(figures) for c in COLUMNS}
-        values["grade_reason"] = grade_reason(figures["scoring"])
-        states = _states(figures["scoring"])
-        duties = figures.get("duties") or {}
-        if duties.get("list_status") not in PUBLISHED_LISTS:
-            # A bureau made today has a draft list (or none): its items are not owed yet,
-            # and counting them would pull the city's averages down and its overdue up.
-            for key in LIST_FIGURES:
-                values[key] = None
-            states["completion_rate"] = (_("List not published") if duties.get("has_list")
-                                         else _("No list yet"))
-        rows.append(BureauRow(
-            tenant_id=tenant_id, slug=slug, name=name, category=tenant_category,
-            values=values,
-            # stale: the bureau changed since its figures were computed (a bureau that never
-            # changed has no figures to compute, which is not stale)
-            stale=(computed_version or 0) < version,
-            computed_at=computed_at,
-            dimensions=list(figures["scoring"].get("dimensions") or []),
-            states=states, notes={k: v for k, v in {"grade": grade_note(figures["scoring"])}.items() if v}))
-    return rows
+    return [_row(*found) for found in db.session.execute(query)]
+
+
+def _row(tenant_id, slug, name, tenant_category, version, figures, computed_version, computed_at,
+         position=None) -> BureauRow:
+    """One bureau's row from its catalog columns and stored figures (``position``: its
+    rank when the query computed it)."""
+    figures = _readable(figures)
+    values = {c.key: c.read(figures) for c in COLUMNS}
+    values["grade_reason"] = grade_reason(figures["scoring"])
+    states = _states(figures["scoring"])
+    duties = figures.get("duties") or {}
+    if duties.get("list_status") not in PUBLISHED_LISTS:
+        # A bureau made today has a draft list (or none): its items are not owed yet,
+        # and counting them would pull the city's averages down and its overdue up.
+        for key in LIST_FIGURES:
+            values[key] = None
+        states["completion_rate"] = (_("List not published") if duties.get("has_list")
+                                     else _("No list yet"))
+    return BureauRow(
+        tenant_id=tenant_id, slug=slug, name=name, category=tenant_category,
+        values=values,
+        # stale: the bureau changed since its figures were computed (a bureau that never
+        # changed has no figures to compute, which is not stale)
+        stale=(computed_version or 0) < version,
+        computed_at=computed_at, rank=position,
+        dimensions=list(figures["scoring"].get("dimensions") or []),
+        states=states, notes={k: v for k, v in {"grade": grade_note(figures["scoring"])}.items() if v})
 
 
 #: List statuses whose figures enter the city's tables and averages.
@@ -333,24 +346,247 @@ def overview(year: int, *, category: str | None = None, sort: str = "rank", desc
 
 
 def compare(year: int, slugs: list[str]) -> list[BureauRow]:
-    """Rows of the chosen bureaus, in the order given (ranks are city-wide)."""
-    everyone = _rows(year)
-    rank(everyone)
-    by_slug = {r.slug: r for r in everyone}
+    """Rows of the chosen bureaus, in the order given (ranks are city-wide, computed by the
+    database over every active bureau; only the chosen rows are read)."""
+    ranked = _ranked(year)
+    query = select(*_row_columns(ranked)).where(ranked.c.slug.in_(slugs))
+    by_slug = {r.slug: r for r in (_row(*found) for found in db.session.execute(query))}
     return [by_slug[s] for s in slugs if s in by_slug]
+
+
+#: The figures the city average row shows (numbers that can be averaged).
+AVERAGED_KINDS = ("number", "percent", "score")
 
 
 def city_average_row(year: int) -> BureauRow:
     """A row of the city's averages (numeric figures over the bureaus that have them), to
-    set one chosen bureau against on the comparison page."""
-    everyone = _rows(year)
+    set one chosen bureau against on the comparison page (one aggregate query)."""
+    columns = [c for c in COLUMNS if c.kind in AVERAGED_KINDS]
+    query = (select(*[func.avg(figure_value(c.key)) for c in columns]).select_from(Tenant)
+             .outerjoin(TenantMetrics, _metrics_of(year)).where(Tenant.status == "active"))
+    averages = db.session.execute(query).one()
     values: dict[str, Any] = {}
-    for column in COLUMNS:
-        if column.kind in ("number", "percent", "score"):
-            average = _average([r.values.get(column.key) for r in everyone])
-            values[column.key] = None if average is None else round(average, 4 if column.kind == "percent" else 2)
+    for column, average in zip(columns, averages):
+        average = None if average is None else round(float(average), 4)
+        values[column.key] = None if average is None else round(average, 4 if column.kind == "percent" else 2)
     return BureauRow(tenant_id=0, slug="", name=str(_("City average")), category="", values=values,
                      stale=False, computed_at=None)
+
+
+# -- the city's pages at thousands of bureaus ---------------------------------------------
+# The dashboard shows a page of the bureaus; its tiles, grade counts and ranks cover every
+# bureau matching the filter.  The database computes them from the stored JSON (the same
+# reading rules as :func:`_row`, written as SQL below), so a page reads ``PER_PAGE`` rows
+# whatever the number of bureaus, and a fixed number of statements.
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the city's lists are narrowed to: a text searched in the bureau's name and
+    short name, and a category (``None``: all)."""
+
+    q: str = ""
+    category: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.q and not self.category
+
+
+def _metrics_of(year: int):
+    return (TenantMetrics.tenant_id == Tenant.id) & (TenantMetrics.year == year)
+
+
+def _json(figures, section: str, name: str):
+    return figures[(section, name)]
+
+
+def figure_value(key: str, figures=None) -> ColumnElement:
+    """SQL for one column's value as :func:`_row` reads it from the stored ``figures``:
+    list figures only once the list is published, score figures by the scoring rule
+    (rows stored before ``progress`` was recorded read by their completion flags, see
+    :func:`app.scoring.progress.read_figures`)."""
+    figures = TenantMetrics.figures if figures is None else figures
+    if key == "grade_reason":  # words made from the scoring figures: sorted with the grade
+        key = "grade"
+    column = COLUMN_BY_KEY[key]
+    section, name = column.source
+    raw = _json(figures, section, name)
+    value = raw.as_string() if column.kind in ("text", "date") else raw.as_float()
+    if key in LIST_FIGURES:
+        published = _json(figures, "duties", "list_status").as_string().in_(PUBLISHED_LISTS)
+        value = case((published, value), else_=null())
+    if section == "scoring" and name in scoring_progress.SCORE_FIGURES:
+        recorded = _json(figures, "scoring", "progress").as_string().is_not(None)
+        flag = {"self_total": ("self_complete", None), "reviewer_total": ("reviewer_complete", None)}.get(
+            name, (None, "final"))
+        if flag[0]:
+            done = func.coalesce(_json(figures, "scoring", flag[0]).as_boolean(), False) == true()
+        else:
+            done = _json(figures, "scoring", "status").as_string() == flag[1]
+        value = case((or_(recorded, done), value), else_=null())
+    return value
+
+
+def _stale(figures_version, version) -> ColumnElement:
+    return func.coalesce(figures_version, 0) < version
+
+
+def _ranked(year: int, category: str | None = None):
+    """Active bureaus (of ``category``) with their figures and their rank by final score
+    (competition ranking, as :func:`rank`), as a subquery."""
+    composite = figure_value("composite")
+    position = case((composite.is_(None), null()),
+                    else_=func.rank().over(order_by=(composite.is_(None), composite.desc())))
+    query = (select(Tenant.id.label("id"), Tenant.slug.label("slug"), Tenant.name.label("name"),
+                    Tenant.category.label("category"), Tenant.data_version.label("version"),
+                    TenantMetrics.figures.label("figures"), TenantMetrics.data_version.label("figures_version"),
+                    TenantMetrics.computed_at.label("computed_at"), position.label("position"))
+             .select_from(Tenant).outerjoin(TenantMetrics, _metrics_of(year)).where(Tenant.status == "active"))
+    if category:
+        query = query.where(Tenant.category == category)
+    return query.subquery("ranked")
+
+
+def _row_columns(ranked) -> list:
+    c = ranked.c
+    return [c.id, c.slug, c.name, c.category, c.version, c.figures, c.figures_version, c.computed_at, c.position]
+
+
+def searched(name_column, slug_column, q: str) -> ColumnElement:
+    """A bureau whose name or short name contains ``q`` (any case; ``%`` and ``_`` in
+    ``q`` are plain characters)."""
+    return or_(name_column.icontains(q, autoescape=True), slug_column.icontains(q, autoescape=True))
+
+
+def _sort_value(ranked, sort: str):
+    if sort == "name":
+        return ranked.c.name
+    if sort == "rank":
+        return ranked.c.position
+    return figure_value(sort, ranked.c.figures)
+
+
+def _sorted_rows(year: int, chosen: Filter, sort: str, descending: bool) -> Select:
+    """Every matching bureau's row columns, sorted like :func:`sort_rows` (rows without
+    a value last, then the city's order) — the query a page or the export reads."""
+    ranked = _ranked(year, chosen.category)
+    query = select(*_row_columns(ranked))
+    if chosen.q:
+        query = query.where(searched(ranked.c.name, ranked.c.slug, chosen.q))
+    value = _sort_value(ranked, sort)
+    return query.order_by(value.is_(None), value.desc() if descending else value.asc(), ranked.c.id)
+
+
+def _matching(year: int, chosen: Filter) -> Select:
+    """Active bureaus joined to their figures of ``year``, narrowed by ``chosen`` (the
+    FROM and WHERE of the aggregates)."""
+    query = (select().select_from(Tenant).outerjoin(TenantMetrics, _metrics_of(year))
+             .where(Tenant.status == "active"))
+    if chosen.category:
+        query = query.where(Tenant.category == chosen.category)
+    if chosen.q:
+        query = query.where(searched(Tenant.name, Tenant.slug, chosen.q))
+    return query
+
+
+def tiles(year: int, chosen: Filter = Filter()) -> dict[str, Any]:
+    """The dashboard's tiles over every bureau matching ``chosen``, in one aggregate query."""
+    completion, composite = figure_value("completion_rate"), figure_value("composite")
+    found = db.session.execute(_matching(year, chosen).add_columns(
+        func.count(Tenant.id), func.avg(completion),
+        func.sum(figure_value("items_overdue")), func.sum(figure_value("findings_open")),
+        func.sum(figure_value("findings_overdue")), func.avg(composite), func.count(composite),
+        func.sum(case((_stale(TenantMetrics.data_version, Tenant.data_version), 1), else_=0)))).one()
+    count, average_completion, overdue, open_findings, overdue_findings, average_score, scored, stale = found
+
+    def average(value):
+        return None if value is None else round(float(value), 4)
+
+    def whole(value):
+        return int(value or 0)
+
+    return {"bureaus": count, "average_completion": average(average_completion), "overdue_items": whole(overdue),
+            "open_findings": whole(open_findings), "overdue_findings": whole(overdue_findings),
+            "average_score": average(average_score), "scored": whole(scored), "stale": whole(stale)}
+
+
+def grade_counts(year: int, chosen: Filter = Filter()) -> list[tuple[str, int]]:
+    """Bureaus per grade over every bureau matching ``chosen``, best grade first."""
+    grade = figure_value("grade")
+    rows = db.session.execute(_matching(year, chosen).add_columns(grade, func.count())
+                              .where(grade.is_not(None)).group_by(grade)).all()
+    return sorted(((label, count) for label, count in rows if label), key=lambda kv: grade_order(kv[0]))
+
+
+def leaders(year: int, chosen: Filter, limit: int) -> tuple[str, list[tuple[str, Any]]]:
+    """The ranking chart's bars over every matching bureau: the ``limit`` best final
+    scores, or, while no bureau has one, the ``limit`` best completions (as before, when
+    the chart was drawn from every row)."""
+    for key in ("composite", "completion_rate"):
+        query = _sorted_rows(year, chosen, key, True).limit(limit)
+        rows = [_row(*found) for found in db.session.execute(query)]
+        if key == "completion_rate" or any(r.values.get("composite") is not None for r in rows):
+            return key, [(r.name, r.values.get(key)) for r in rows]
+    return "completion_rate", []
+
+
+def page_count(total: int, per_page: int = PER_PAGE) -> int:
+    """Pages of ``per_page`` rows for ``total`` rows (at least one, an empty one)."""
+    return max(1, -(-total // per_page))
+
+
+def overview_page(year: int, chosen: Filter = Filter(), *, page: int = 1, sort: str = "rank",
+                  descending: bool = False, per_page: int = PER_PAGE, chart_bars: int = 30) -> Overview:
+    """One page of the dashboard: ``per_page`` rows of the bureaus matching ``chosen``
+    (ranked within the category, as :func:`overview`, sorted), the tiles and grade counts
+    over all of them, and the ranking chart's leading bureaus.  A page past the last one
+    shows the last one."""
+    if sort not in ("name", "rank") and sort not in COLUMN_BY_KEY:
+        sort = "rank"
+    counted = tiles(year, chosen)
+    pages = page_count(counted["bureaus"], per_page)
+    page = min(max(1, page), pages)
+    query = _sorted_rows(year, chosen, sort, descending).limit(per_page).offset((page - 1) * per_page)
+    rows = [_row(*found) for found in db.session.execute(query)] if counted["bureaus"] else []
+    by, bars = leaders(year, chosen, chart_bars) if rows else ("composite", [])
+    return Overview(year=year, rows=rows, tiles=counted, grades=grade_counts(year, chosen) if rows else [],
+                    total=counted["bureaus"], page=page, pages=pages, per_page=per_page,
+                    leaders=bars, leaders_by=by)
+
+
+def every_row(year: int, chosen: Filter = Filter(), *, sort: str = "rank", descending: bool = False,
+              chunk: int = 500):
+    """Every matching bureau's row, sorted as on the dashboard, read ``chunk`` rows at a
+    time (the export: memory stays bounded whatever the number of bureaus)."""
+    if sort not in ("name", "rank") and sort not in COLUMN_BY_KEY:
+        sort = "rank"
+    query = _sorted_rows(year, chosen, sort, descending).execution_options(yield_per=chunk)
+    for found in db.session.execute(query):
+        yield _row(*found)
+
+
+def pick_list(chosen: Filter, limit: int) -> tuple[list[tuple[str, str]], int]:
+    """Active bureaus matching ``chosen`` for a picker: the first ``limit`` (slug, name)
+    in the city's order and how many match in all."""
+    where = [Tenant.status == "active"]
+    if chosen.category:
+        where.append(Tenant.category == chosen.category)
+    if chosen.q:
+        where.append(searched(Tenant.name, Tenant.slug, chosen.q))
+    total = db.session.scalar(select(func.count(Tenant.id)).where(*where))
+    rows = db.session.execute(select(Tenant.slug, Tenant.name).where(*where).order_by(Tenant.id).limit(limit)).all()
+    return [tuple(r) for r in rows], total
+
+
+def names_of(slugs: list[str]) -> dict[str, str]:
+    """The names of the active bureaus among ``slugs``."""
+    if not slugs:
+        return {}
+    return dict(db.session.execute(select(Tenant.slug, Tenant.name).where(
+        Tenant.slug.in_(slugs), Tenant.status == "active")).all())
 
 
 def dimension_table(rows: list[BureauRow]) -> list[dict]:
