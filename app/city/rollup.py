@@ -14,7 +14,7 @@ from typing import Any, Callable
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import Select, and_, case, func, null, or_, select, true
+from sqlalchemy import Select, case, event, func, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
@@ -348,9 +348,8 @@ def overview(year: int, *, category: str | None = None, sort: str = "rank", desc
 def compare(year: int, slugs: list[str]) -> list[BureauRow]:
     """Rows of the chosen bureaus, in the order given (ranks are city-wide, computed by the
     database over every active bureau; only the chosen rows are read)."""
-    ranked = _ranked(year)
-    query = select(*_row_columns(ranked)).where(ranked.c.slug.in_(slugs))
-    by_slug = {r.slug: r for r in (_row(*found) for found in db.session.execute(query))}
+    _ranked_query, query = _ordered(year, Filter(), "rank", False, slugs=slugs)
+    by_slug = {r.slug: r for r in _rows_of(year, [tuple(found) for found in db.session.execute(query)])}
     return [by_slug[s] for s in slugs if s in by_slug]
 
 
@@ -399,60 +398,70 @@ def _metrics_of(year: int):
     return (TenantMetrics.tenant_id == Tenant.id) & (TenantMetrics.year == year)
 
 
-def _json(figures, section: str, name: str):
-    return figures[(section, name)]
+#: The columns of :data:`COLUMNS` kept as plain columns of ``tenant_metrics`` (the grade's
+#: reason is words made from the scoring figures: it is sorted with the grade).
+LIST_KEYS = tuple(c.key for c in COLUMNS if c.key != "grade_reason")
+
+
+def list_values(figures: dict | None) -> dict[str, Any]:
+    """The values of :data:`LIST_KEYS` as the city's rows read them from stored
+    ``figures`` (:func:`_row`: list figures only once the list is published, score
+    figures by the scoring rule), numbers as floats: what ``tenant_metrics`` keeps beside
+    the JSON for the lists' sorting, counts and averages.  No database, no request."""
+    figures = _readable(figures)
+    published = (figures.get("duties") or {}).get("list_status") in PUBLISHED_LISTS
+    values: dict[str, Any] = {}
+    for key in LIST_KEYS:
+        column = COLUMN_BY_KEY[key]
+        value = column.read(figures)
+        if key in LIST_FIGURES and not published:
+            value = None
+        if column.kind in ("text", "date"):
+            value = None if value in (None, "") else str(value)[:40]
+        else:
+            value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        values[key] = value
+    return values
+
+
+@event.listens_for(TenantMetrics, "before_insert")
+@event.listens_for(TenantMetrics, "before_update")
+def _keep_list_values(mapper, connection, target: TenantMetrics) -> None:
+    """Rows written through the ORM carry their list values too (the push writes them in
+    its upsert, :func:`app.city.metrics.refresh_tenant`)."""
+    for key, value in list_values(target.figures).items():
+        setattr(target, key, value)
 
 
 def figure_value(key: str, figures=None) -> ColumnElement:
-    """SQL for one column's value as :func:`_row` reads it from the stored ``figures``:
-    list figures only once the list is published, score figures by the scoring rule
-    (rows stored before ``progress`` was recorded read by their completion flags, see
-    :func:`app.scoring.progress.read_figures`)."""
-    figures = TenantMetrics.figures if figures is None else figures
-    if key == "grade_reason":  # words made from the scoring figures: sorted with the grade
-        key = "grade"
-    column = COLUMN_BY_KEY[key]
-    section, name = column.source
-    raw = _json(figures, section, name)
-    value = raw.as_string() if column.kind in ("text", "date") else raw.as_float()
-    if key in LIST_FIGURES:
-        published = _json(figures, "duties", "list_status").as_string().in_(PUBLISHED_LISTS)
-        value = case((published, value), else_=null())
-    if section == "scoring" and name in scoring_progress.SCORE_FIGURES:
-        recorded = _json(figures, "scoring", "progress").as_string().is_not(None)
-        flag = {"self_total": ("self_complete", None), "reviewer_total": ("reviewer_complete", None)}.get(
-            name, (None, "final"))
-        if flag[0]:
-            done = func.coalesce(_json(figures, "scoring", flag[0]).as_boolean(), False) == true()
-        else:
-            done = _json(figures, "scoring", "status").as_string() == flag[1]
-        value = case((or_(recorded, done), value), else_=null())
-    return value
+    """The catalog column of one figure, as :func:`list_values` stored it (``grade_reason``
+    sorts with the grade)."""
+    return getattr(TenantMetrics, "grade" if key == "grade_reason" else key)
 
 
 def _stale(figures_version, version) -> ColumnElement:
     return func.coalesce(figures_version, 0) < version
 
 
-def _ranked(year: int, category: str | None = None):
-    """Active bureaus (of ``category``) with their figures and their rank by final score
-    (competition ranking, as :func:`rank`), as a subquery."""
+def _ranked(year: int, category: str | None = None, sort: str = "rank"):
+    """Active bureaus (of ``category``) with their rank by final score (competition
+    ranking, as :func:`rank`) and the value they are sorted by, as a narrow subquery
+    (ids, names, numbers: the stored figures stay out of the database's sort)."""
     composite = figure_value("composite")
     position = case((composite.is_(None), null()),
                     else_=func.rank().over(order_by=(composite.is_(None), composite.desc())))
+    value = Tenant.name if sort == "name" else position if sort == "rank" else figure_value(sort)
     query = (select(Tenant.id.label("id"), Tenant.slug.label("slug"), Tenant.name.label("name"),
-                    Tenant.category.label("category"), Tenant.data_version.label("version"),
-                    TenantMetrics.figures.label("figures"), TenantMetrics.data_version.label("figures_version"),
-                    TenantMetrics.computed_at.label("computed_at"), position.label("position"))
+                    position.label("position"), value.label("sort_value"))
              .select_from(Tenant).outerjoin(TenantMetrics, _metrics_of(year)).where(Tenant.status == "active"))
     if category:
         query = query.where(Tenant.category == category)
     return query.subquery("ranked")
 
 
-def _row_columns(ranked) -> list:
-    c = ranked.c
-    return [c.id, c.slug, c.name, c.category, c.version, c.figures, c.figures_version, c.computed_at, c.position]
+#: The catalog columns :func:`_row` is made from (its rank comes from the ranked subquery).
+ROW_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.category, Tenant.data_version,
+               TenantMetrics.figures, TenantMetrics.data_version, TenantMetrics.computed_at)
 
 
 def searched(name_column, slug_column, q: str) -> ColumnElement:
@@ -461,23 +470,27 @@ def searched(name_column, slug_column, q: str) -> ColumnElement:
     return or_(name_column.icontains(q, autoescape=True), slug_column.icontains(q, autoescape=True))
 
 
-def _sort_value(ranked, sort: str):
-    if sort == "name":
-        return ranked.c.name
-    if sort == "rank":
-        return ranked.c.position
-    return figure_value(sort, ranked.c.figures)
-
-
-def _sorted_rows(year: int, chosen: Filter, sort: str, descending: bool) -> Select:
-    """Every matching bureau's row columns, sorted like :func:`sort_rows` (rows without
-    a value last, then the city's order) — the query a page or the export reads."""
-    ranked = _ranked(year, chosen.category)
-    query = select(*_row_columns(ranked))
+def _ordered(year: int, chosen: Filter, sort: str, descending: bool, slugs: list[str] | None = None):
+    """The matching bureaus' ids and ranks, sorted like :func:`sort_rows` (rows without a
+    value last, then in the city's order)."""
+    ranked = _ranked(year, chosen.category, sort)
+    query = select(ranked.c.id, ranked.c.position)
     if chosen.q:
         query = query.where(searched(ranked.c.name, ranked.c.slug, chosen.q))
-    value = _sort_value(ranked, sort)
-    return query.order_by(value.is_(None), value.desc() if descending else value.asc(), ranked.c.id)
+    if slugs is not None:
+        query = query.where(ranked.c.slug.in_(slugs))
+    value = ranked.c.sort_value
+    return ranked, query.order_by(value.is_(None), value.desc() if descending else value.asc(), ranked.c.id)
+
+
+def _rows_of(year: int, positions: list[tuple[int, int | None]]) -> list[BureauRow]:
+    """The rows of the bureaus ``positions`` names (id, rank), in that order: one query."""
+    if not positions:
+        return []
+    found = {r[0]: r for r in db.session.execute(
+        select(*ROW_COLUMNS).select_from(Tenant).outerjoin(TenantMetrics, _metrics_of(year))
+        .where(Tenant.id.in_([tenant_id for tenant_id, _position in positions])))}
+    return [_row(*found[tenant_id], position=position) for tenant_id, position in positions if tenant_id in found]
 
 
 def _matching(year: int, chosen: Filter) -> Select:
@@ -515,21 +528,23 @@ def tiles(year: int, chosen: Filter = Filter()) -> dict[str, Any]:
 
 def grade_counts(year: int, chosen: Filter = Filter()) -> list[tuple[str, int]]:
     """Bureaus per grade over every bureau matching ``chosen``, best grade first."""
-    grade = figure_value("grade")
-    rows = db.session.execute(_matching(year, chosen).add_columns(grade, func.count())
-                              .where(grade.is_not(None)).group_by(grade)).all()
+    # the grade is read once per bureau in a subquery, then counted
+    grades = _matching(year, chosen).add_columns(figure_value("grade").label("grade")).subquery()
+    rows = db.session.execute(select(grades.c.grade, func.count()).where(grades.c.grade.is_not(None))
+                              .group_by(grades.c.grade)).all()
     return sorted(((label, count) for label, count in rows if label), key=lambda kv: grade_order(kv[0]))
 
 
 def leaders(year: int, chosen: Filter, limit: int) -> tuple[str, list[tuple[str, Any]]]:
     """The ranking chart's bars over every matching bureau: the ``limit`` best final
     scores, or, while no bureau has one, the ``limit`` best completions (as before, when
-    the chart was drawn from every row)."""
+    the chart was drawn from every row).  Names and one figure only."""
     for key in ("composite", "completion_rate"):
-        query = _sorted_rows(year, chosen, key, True).limit(limit)
-        rows = [_row(*found) for found in db.session.execute(query)]
-        if key == "completion_rate" or any(r.values.get("composite") is not None for r in rows):
-            return key, [(r.name, r.values.get(key)) for r in rows]
+        value = figure_value(key)
+        rows = db.session.execute(_matching(year, chosen).add_columns(Tenant.name, value)
+                                  .order_by(value.is_(None), value.desc(), Tenant.id).limit(limit)).all()
+        if key == "completion_rate" or (rows and rows[0][1] is not None):
+            return key, [(name, found) for name, found in rows if key == "completion_rate" or found is not None]
     return "completion_rate", []
 
 
@@ -549,8 +564,12 @@ def overview_page(year: int, chosen: Filter = Filter(), *, page: int = 1, sort: 
     counted = tiles(year, chosen)
     pages = page_count(counted["bureaus"], per_page)
     page = min(max(1, page), pages)
-    query = _sorted_rows(year, chosen, sort, descending).limit(per_page).offset((page - 1) * per_page)
-    rows = [_row(*found) for found in db.session.execute(query)] if counted["bureaus"] else []
+    rows = []
+    if counted["bureaus"]:
+        # the page's ids first (a narrow sort), then the figures of those rows only
+        _ranked_query, query = _ordered(year, chosen, sort, descending)
+        rows = _rows_of(year, [tuple(found) for found in db.session.execute(
+            query.limit(per_page).offset((page - 1) * per_page))])
     by, bars = leaders(year, chosen, chart_bars) if rows else ("composite", [])
     return Overview(year=year, rows=rows, tiles=counted, grades=grade_counts(year, chosen) if rows else [],
                     total=counted["bureaus"], page=page, pages=pages, per_page=per_page,
@@ -563,9 +582,11 @@ def every_row(year: int, chosen: Filter = Filter(), *, sort: str = "rank", desce
     time (the export: memory stays bounded whatever the number of bureaus)."""
     if sort not in ("name", "rank") and sort not in COLUMN_BY_KEY:
         sort = "rank"
-    query = _sorted_rows(year, chosen, sort, descending).execution_options(yield_per=chunk)
+    ranked, order = _ordered(year, chosen, sort, descending)
+    query = (order.add_columns(*ROW_COLUMNS).join(Tenant, Tenant.id == ranked.c.id)
+             .outerjoin(TenantMetrics, _metrics_of(year)).execution_options(yield_per=chunk))
     for found in db.session.execute(query):
-        yield _row(*found)
+        yield _row(*found[2:], position=found[1])
 
 
 def pick_list(chosen: Filter, limit: int) -> tuple[list[tuple[str, str]], int]:

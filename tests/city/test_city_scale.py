@@ -68,7 +68,9 @@ def add_bureaus(count: int, *, start: int = 0, year: int | None = None, with_fig
     ids = dict(db.session.execute(select(Tenant.slug, Tenant.id)).all())
     if with_figures:
         db.session.execute(insert(TenantMetrics), [
-            {"tenant_id": ids[f"b{i:04d}"], "year": year, "figures": _figures(i), "data_version": 0}
+            # a bulk insert, as the push's upsert, carries the list columns itself
+            {"tenant_id": ids[f"b{i:04d}"], "year": year, "figures": _figures(i), "data_version": 0,
+             **rollup.list_values(_figures(i))}
             for i in range(start, start + count)])
     db.session.commit()
 
