@@ -34,6 +34,7 @@ from app.tenancy.store import TenantRef
 from app.core.clock import today
 from app.jsonsafe import jsonable  # figures: Decimals as floats (the features rounded them)
 
+from . import rollup
 from .models import MetricSnapshot, TenantMetrics
 
 MetricsFunction = Callable[[int], dict]
@@ -114,9 +115,11 @@ def refresh_tenant(ref: TenantRef, *, years: Iterable[int] | None = None,
             else:
                 figures = {**stored[year], **compute(year, {name: every[name] for name in only if name in every})}
             now = utcnow()
+            # with the plain columns the city's lists read (the same figures, sortable)
+            listed = rollup.list_values(figures)
             _upsert(TenantMetrics, {"tenant_id": tenant.id, "year": year, "figures": figures,
-                                    "data_version": version, "computed_at": now},
-                    keys=("tenant_id", "year"), update=("figures", "data_version", "computed_at"))
+                                    "data_version": version, "computed_at": now, **listed},
+                    keys=("tenant_id", "year"), update=("figures", "data_version", "computed_at", *listed))
             _upsert(MetricSnapshot, {"tenant_id": tenant.id, "year": year, "day": today(), "figures": figures},
                     keys=("tenant_id", "year", "day"), update=("figures",))
             done.append(year)

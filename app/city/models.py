@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models import BigId, CatalogModel, IdMixin, utcnow
@@ -25,6 +25,24 @@ class TenantMetrics(IdMixin, CatalogModel):
     figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # The figures the city's lists sort, count and average over thousands of bureaus, read
+    # from ``figures`` by the roll-up's rule (:func:`app.city.rollup.list_values`: list
+    # figures once the list is published, scores once complete) and written with them, so
+    # that a page's aggregates read plain columns rather than every bureau's JSON.
+    completion_rate: Mapped[float | None] = mapped_column(Float)
+    items_done: Mapped[float | None] = mapped_column(Float)
+    items_total: Mapped[float | None] = mapped_column(Float)
+    items_overdue: Mapped[float | None] = mapped_column(Float)
+    evidence_count: Mapped[float | None] = mapped_column(Float)
+    findings_open: Mapped[float | None] = mapped_column(Float)
+    findings_overdue: Mapped[float | None] = mapped_column(Float)
+    closure_rate: Mapped[float | None] = mapped_column(Float)
+    days_to_close: Mapped[float | None] = mapped_column(Float)
+    self_total: Mapped[float | None] = mapped_column(Float)
+    reviewer_total: Mapped[float | None] = mapped_column(Float)
+    composite: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(40))
+    last_activity: Mapped[str | None] = mapped_column(String(40))
 
     tenant = relationship("Tenant", lazy="joined")
 

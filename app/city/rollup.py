@@ -14,7 +14,8 @@ from typing import Any, Callable
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import Select, case, event, func, null, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.scoring import progress as scoring_progress
@@ -206,6 +207,14 @@ class Overview:
     rows: list[BureauRow]
     tiles: dict[str, Any] = field(default_factory=dict)
     grades: list[tuple[str, int]] = field(default_factory=list)
+    # Set by :func:`overview_page`: the rows are one page of ``total`` matching bureaus.
+    total: int | None = None
+    page: int = 1
+    pages: int = 1
+    per_page: int | None = None
+    # The charts' bars over every matching bureau (the page's rows are only some of them).
+    leaders: list[tuple[str, Any]] | None = None
+    leaders_by: str = "composite"  # or "completion_rate" while no bureau has a final score
 
 
 # The usual bands of published schemes, best first; a template's own labels sort after
@@ -237,30 +246,34 @@ def _rows(year: int, category: str | None = None, slugs: list[str] | None = None
         query = query.where(Tenant.category == category)
     if slugs is not None:
         query = query.where(Tenant.slug.in_(slugs))
-    rows = []
-    for tenant_id, slug, name, tenant_category, version, figures, computed_version, computed_at in db.session.execute(query):
-        figures = _readable(figures)
-        values = {c.key: c.read(figures) for c in COLUMNS}
-        values["grade_reason"] = grade_reason(figures["scoring"])
-        states = _states(figures["scoring"])
-        duties = figures.get("duties") or {}
-        if duties.get("list_status") not in PUBLISHED_LISTS:
-            # A bureau made today has a draft list (or none): its items are not owed yet,
-            # and counting them would pull the city's averages down and its overdue up.
-            for key in LIST_FIGURES:
-                values[key] = None
-            states["completion_rate"] = (_("List not published") if duties.get("has_list")
-                                         else _("No list yet"))
-        rows.append(BureauRow(
-            tenant_id=tenant_id, slug=slug, name=name, category=tenant_category,
-            values=values,
-            # stale: the bureau changed since its figures were computed (a bureau that never
-            # changed has no figures to compute, which is not stale)
-            stale=(computed_version or 0) < version,
-            computed_at=computed_at,
-            dimensions=list(figures["scoring"].get("dimensions") or []),
-            states=states, notes={k: v for k, v in {"grade": grade_note(figures["scoring"])}.items() if v}))
-    return rows
+    return [_row(*found) for found in db.session.execute(query)]
+
+
+def _row(tenant_id, slug, name, tenant_category, version, figures, computed_version, computed_at,
+         position=None) -> BureauRow:
+    """One bureau's row from its catalog columns and stored figures (``position``: its
+    rank when the query computed it)."""
+    figures = _readable(figures)
+    values = {c.key: c.read(figures) for c in COLUMNS}
+    values["grade_reason"] = grade_reason(figures["scoring"])
+    states = _states(figures["scoring"])
+    duties = figures.get("duties") or {}
+    if duties.get("list_status") not in PUBLISHED_LISTS:
+        # A bureau made today has a draft list (or none): its items are not owed yet,
+        # and counting them would pull the city's averages down and its overdue up.
+        for key in LIST_FIGURES:
+            values[key] = None
+        states["completion_rate"] = (_("List not published") if duties.get("has_list")
+                                     else _("No list yet"))
+    return BureauRow(
+        tenant_id=tenant_id, slug=slug, name=name, category=tenant_category,
+        values=values,
+        # stale: the bureau changed since its figures were computed (a bureau that never
+        # changed has no figures to compute, which is not stale)
+        stale=(computed_version or 0) < version,
+        computed_at=computed_at, rank=position,
+        dimensions=list(figures["scoring"].get("dimensions") or []),
+        states=states, notes={k: v for k, v in {"grade": grade_note(figures["scoring"])}.items() if v})
 
 
 #: List statuses whose figures enter the city's tables and averages.
@@ -333,24 +346,268 @@ def overview(year: int, *, category: str | None = None, sort: str = "rank", desc
 
 
 def compare(year: int, slugs: list[str]) -> list[BureauRow]:
-    """Rows of the chosen bureaus, in the order given (ranks are city-wide)."""
-    everyone = _rows(year)
-    rank(everyone)
-    by_slug = {r.slug: r for r in everyone}
+    """Rows of the chosen bureaus, in the order given (ranks are city-wide, computed by the
+    database over every active bureau; only the chosen rows are read)."""
+    _ranked_query, query = _ordered(year, Filter(), "rank", False, slugs=slugs)
+    by_slug = {r.slug: r for r in _rows_of(year, [tuple(found) for found in db.session.execute(query)])}
     return [by_slug[s] for s in slugs if s in by_slug]
+
+
+#: The figures the city average row shows (numbers that can be averaged).
+AVERAGED_KINDS = ("number", "percent", "score")
 
 
 def city_average_row(year: int) -> BureauRow:
     """A row of the city's averages (numeric figures over the bureaus that have them), to
-    set one chosen bureau against on the comparison page."""
-    everyone = _rows(year)
+    set one chosen bureau against on the comparison page (one aggregate query)."""
+    columns = [c for c in COLUMNS if c.kind in AVERAGED_KINDS]
+    query = (select(*[func.avg(figure_value(c.key)) for c in columns]).select_from(Tenant)
+             .outerjoin(TenantMetrics, _metrics_of(year)).where(Tenant.status == "active"))
+    averages = db.session.execute(query).one()
     values: dict[str, Any] = {}
-    for column in COLUMNS:
-        if column.kind in ("number", "percent", "score"):
-            average = _average([r.values.get(column.key) for r in everyone])
-            values[column.key] = None if average is None else round(average, 4 if column.kind == "percent" else 2)
+    for column, average in zip(columns, averages):
+        average = None if average is None else round(float(average), 4)
+        values[column.key] = None if average is None else round(average, 4 if column.kind == "percent" else 2)
     return BureauRow(tenant_id=0, slug="", name=str(_("City average")), category="", values=values,
                      stale=False, computed_at=None)
+
+
+# -- the city's pages at thousands of bureaus ---------------------------------------------
+# The dashboard shows a page of the bureaus; its tiles, grade counts and ranks cover every
+# bureau matching the filter.  The database computes them from the stored JSON (the same
+# reading rules as :func:`_row`, written as SQL below), so a page reads ``PER_PAGE`` rows
+# whatever the number of bureaus, and a fixed number of statements.
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the city's lists are narrowed to: a text searched in the bureau's name and
+    short name, and a category (``None``: all)."""
+
+    q: str = ""
+    category: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.q and not self.category
+
+
+def _metrics_of(year: int):
+    return (TenantMetrics.tenant_id == Tenant.id) & (TenantMetrics.year == year)
+
+
+#: The columns of :data:`COLUMNS` kept as plain columns of ``tenant_metrics`` (the grade's
+#: reason is words made from the scoring figures: it is sorted with the grade).
+LIST_KEYS = tuple(c.key for c in COLUMNS if c.key != "grade_reason")
+
+
+def list_values(figures: dict | None) -> dict[str, Any]:
+    """The values of :data:`LIST_KEYS` as the city's rows read them from stored
+    ``figures`` (:func:`_row`: list figures only once the list is published, score
+    figures by the scoring rule), numbers as floats: what ``tenant_metrics`` keeps beside
+    the JSON for the lists' sorting, counts and averages.  No database, no request."""
+    figures = _readable(figures)
+    published = (figures.get("duties") or {}).get("list_status") in PUBLISHED_LISTS
+    values: dict[str, Any] = {}
+    for key in LIST_KEYS:
+        column = COLUMN_BY_KEY[key]
+        value = column.read(figures)
+        if key in LIST_FIGURES and not published:
+            value = None
+        if column.kind in ("text", "date"):
+            value = None if value in (None, "") else str(value)[:40]
+        else:
+            value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        values[key] = value
+    return values
+
+
+@event.listens_for(TenantMetrics, "before_insert")
+@event.listens_for(TenantMetrics, "before_update")
+def _keep_list_values(mapper, connection, target: TenantMetrics) -> None:
+    """Rows written through the ORM carry their list values too (the push writes them in
+    its upsert, :func:`app.city.metrics.refresh_tenant`)."""
+    for key, value in list_values(target.figures).items():
+        setattr(target, key, value)
+
+
+def figure_value(key: str, figures=None) -> ColumnElement:
+    """The catalog column of one figure, as :func:`list_values` stored it (``grade_reason``
+    sorts with the grade)."""
+    return getattr(TenantMetrics, "grade" if key == "grade_reason" else key)
+
+
+def _stale(figures_version, version) -> ColumnElement:
+    return func.coalesce(figures_version, 0) < version
+
+
+def _ranked(year: int, category: str | None = None, sort: str = "rank"):
+    """Active bureaus (of ``category``) with their rank by final score (competition
+    ranking, as :func:`rank`) and the value they are sorted by, as a narrow subquery
+    (ids, names, numbers: the stored figures stay out of the database's sort)."""
+    composite = figure_value("composite")
+    position = case((composite.is_(None), null()),
+                    else_=func.rank().over(order_by=(composite.is_(None), composite.desc())))
+    value = Tenant.name if sort == "name" else position if sort == "rank" else figure_value(sort)
+    query = (select(Tenant.id.label("id"), Tenant.slug.label("slug"), Tenant.name.label("name"),
+                    position.label("position"), value.label("sort_value"))
+             .select_from(Tenant).outerjoin(TenantMetrics, _metrics_of(year)).where(Tenant.status == "active"))
+    if category:
+        query = query.where(Tenant.category == category)
+    return query.subquery("ranked")
+
+
+#: The catalog columns :func:`_row` is made from (its rank comes from the ranked subquery).
+ROW_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.category, Tenant.data_version,
+               TenantMetrics.figures, TenantMetrics.data_version, TenantMetrics.computed_at)
+
+
+def searched(name_column, slug_column, q: str) -> ColumnElement:
+    """A bureau whose name or short name contains ``q`` (any case; ``%`` and ``_`` in
+    ``q`` are plain characters)."""
+    return or_(name_column.icontains(q, autoescape=True), slug_column.icontains(q, autoescape=True))
+
+
+def _ordered(year: int, chosen: Filter, sort: str, descending: bool, slugs: list[str] | None = None):
+    """The matching bureaus' ids and ranks, sorted like :func:`sort_rows` (rows without a
+    value last, then in the city's order)."""
+    ranked = _ranked(year, chosen.category, sort)
+    query = select(ranked.c.id, ranked.c.position)
+    if chosen.q:
+        query = query.where(searched(ranked.c.name, ranked.c.slug, chosen.q))
+    if slugs is not None:
+        query = query.where(ranked.c.slug.in_(slugs))
+    value = ranked.c.sort_value
+    return ranked, query.order_by(value.is_(None), value.desc() if descending else value.asc(), ranked.c.id)
+
+
+def _rows_of(year: int, positions: list[tuple[int, int | None]]) -> list[BureauRow]:
+    """The rows of the bureaus ``positions`` names (id, rank), in that order: one query."""
+    if not positions:
+        return []
+    found = {r[0]: r for r in db.session.execute(
+        select(*ROW_COLUMNS).select_from(Tenant).outerjoin(TenantMetrics, _metrics_of(year))
+        .where(Tenant.id.in_([tenant_id for tenant_id, _position in positions])))}
+    return [_row(*found[tenant_id], position=position) for tenant_id, position in positions if tenant_id in found]
+
+
+def _matching(year: int, chosen: Filter) -> Select:
+    """Active bureaus joined to their figures of ``year``, narrowed by ``chosen`` (the
+    FROM and WHERE of the aggregates)."""
+    query = (select().select_from(Tenant).outerjoin(TenantMetrics, _metrics_of(year))
+             .where(Tenant.status == "active"))
+    if chosen.category:
+        query = query.where(Tenant.category == chosen.category)
+    if chosen.q:
+        query = query.where(searched(Tenant.name, Tenant.slug, chosen.q))
+    return query
+
+
+def tiles(year: int, chosen: Filter = Filter()) -> dict[str, Any]:
+    """The dashboard's tiles over every bureau matching ``chosen``, in one aggregate query."""
+    completion, composite = figure_value("completion_rate"), figure_value("composite")
+    found = db.session.execute(_matching(year, chosen).add_columns(
+        func.count(Tenant.id), func.avg(completion),
+        func.sum(figure_value("items_overdue")), func.sum(figure_value("findings_open")),
+        func.sum(figure_value("findings_overdue")), func.avg(composite), func.count(composite),
+        func.sum(case((_stale(TenantMetrics.data_version, Tenant.data_version), 1), else_=0)))).one()
+    count, average_completion, overdue, open_findings, overdue_findings, average_score, scored, stale = found
+
+    def average(value):
+        return None if value is None else round(float(value), 4)
+
+    def whole(value):
+        return int(value or 0)
+
+    return {"bureaus": count, "average_completion": average(average_completion), "overdue_items": whole(overdue),
+            "open_findings": whole(open_findings), "overdue_findings": whole(overdue_findings),
+            "average_score": average(average_score), "scored": whole(scored), "stale": whole(stale)}
+
+
+def grade_counts(year: int, chosen: Filter = Filter()) -> list[tuple[str, int]]:
+    """Bureaus per grade over every bureau matching ``chosen``, best grade first."""
+    # the grade is read once per bureau in a subquery, then counted
+    grades = _matching(year, chosen).add_columns(figure_value("grade").label("grade")).subquery()
+    rows = db.session.execute(select(grades.c.grade, func.count()).where(grades.c.grade.is_not(None))
+                              .group_by(grades.c.grade)).all()
+    return sorted(((label, count) for label, count in rows if label), key=lambda kv: grade_order(kv[0]))
+
+
+def leaders(year: int, chosen: Filter, limit: int) -> tuple[str, list[tuple[str, Any]]]:
+    """The ranking chart's bars over every matching bureau: the ``limit`` best final
+    scores, or, while no bureau has one, the ``limit`` best completions (as before, when
+    the chart was drawn from every row).  Names and one figure only."""
+    for key in ("composite", "completion_rate"):
+        value = figure_value(key)
+        rows = db.session.execute(_matching(year, chosen).add_columns(Tenant.name, value)
+                                  .order_by(value.is_(None), value.desc(), Tenant.id).limit(limit)).all()
+        if key == "completion_rate" or (rows and rows[0][1] is not None):
+            return key, [(name, found) for name, found in rows if key == "completion_rate" or found is not None]
+    return "completion_rate", []
+
+
+def page_count(total: int, per_page: int = PER_PAGE) -> int:
+    """Pages of ``per_page`` rows for ``total`` rows (at least one, an empty one)."""
+    return max(1, -(-total // per_page))
+
+
+def overview_page(year: int, chosen: Filter = Filter(), *, page: int = 1, sort: str = "rank",
+                  descending: bool = False, per_page: int = PER_PAGE, chart_bars: int = 30) -> Overview:
+    """One page of the dashboard: ``per_page`` rows of the bureaus matching ``chosen``
+    (ranked within the category, as :func:`overview`, sorted), the tiles and grade counts
+    over all of them, and the ranking chart's leading bureaus.  A page past the last one
+    shows the last one."""
+    if sort not in ("name", "rank") and sort not in COLUMN_BY_KEY:
+        sort = "rank"
+    counted = tiles(year, chosen)
+    pages = page_count(counted["bureaus"], per_page)
+    page = min(max(1, page), pages)
+    rows = []
+    if counted["bureaus"]:
+        # the page's ids first (a narrow sort), then the figures of those rows only
+        _ranked_query, query = _ordered(year, chosen, sort, descending)
+        rows = _rows_of(year, [tuple(found) for found in db.session.execute(
+            query.limit(per_page).offset((page - 1) * per_page))])
+    by, bars = leaders(year, chosen, chart_bars) if rows else ("composite", [])
+    return Overview(year=year, rows=rows, tiles=counted, grades=grade_counts(year, chosen) if rows else [],
+                    total=counted["bureaus"], page=page, pages=pages, per_page=per_page,
+                    leaders=bars, leaders_by=by)
+
+
+def every_row(year: int, chosen: Filter = Filter(), *, sort: str = "rank", descending: bool = False,
+              chunk: int = 500):
+    """Every matching bureau's row, sorted as on the dashboard, read ``chunk`` rows at a
+    time (the export: memory stays bounded whatever the number of bureaus)."""
+    if sort not in ("name", "rank") and sort not in COLUMN_BY_KEY:
+        sort = "rank"
+    ranked, order = _ordered(year, chosen, sort, descending)
+    query = (order.add_columns(*ROW_COLUMNS).join(Tenant, Tenant.id == ranked.c.id)
+             .outerjoin(TenantMetrics, _metrics_of(year)).execution_options(yield_per=chunk))
+    for found in db.session.execute(query):
+        yield _row(*found[2:], position=found[1])
+
+
+def pick_list(chosen: Filter, limit: int) -> tuple[list[tuple[str, str]], int]:
+    """Active bureaus matching ``chosen`` for a picker: the first ``limit`` (slug, name)
+    in the city's order and how many match in all."""
+    where = [Tenant.status == "active"]
+    if chosen.category:
+        where.append(Tenant.category == chosen.category)
+    if chosen.q:
+        where.append(searched(Tenant.name, Tenant.slug, chosen.q))
+    total = db.session.scalar(select(func.count(Tenant.id)).where(*where))
+    rows = db.session.execute(select(Tenant.slug, Tenant.name).where(*where).order_by(Tenant.id).limit(limit)).all()
+    return [tuple(r) for r in rows], total
+
+
+def names_of(slugs: list[str]) -> dict[str, str]:
+    """The names of the active bureaus among ``slugs``."""
+    if not slugs:
+        return {}
+    return dict(db.session.execute(select(Tenant.slug, Tenant.name).where(
+        Tenant.slug.in_(slugs), Tenant.status == "active")).all())
 
 
 def dimension_table(rows: list[BureauRow]) -> list[dict]:

@@ -1,6 +1,8 @@
 """City-side rules that span several packages (creating a bureau with its first admin)."""
 from __future__ import annotations
 
+from typing import IO, Iterable
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -12,7 +14,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.tenancy import services as tenancy
 from app.reports import charts, xlsx
-from app.tenancy.models import Tenant
+from app.tenancy.models import BUREAU_CATEGORIES, Tenant
 
 from . import metrics, rollup
 from .models import TenantMetrics
@@ -64,6 +66,33 @@ def bureau_overview() -> list[dict]:
             for t in tenancy.list_tenants()]
 
 
+#: The bureau list's status filter: its values and the statuses each shows.
+BUREAU_STATUSES = {"": ("active", "archived"), "active": ("active",), "archived": ("archived",)}
+
+
+def bureau_page(chosen: rollup.Filter, *, status: str = "", page: int = 1,
+                per_page: int = rollup.PER_PAGE) -> dict:
+    """One page of the city's bureau list (in the city's order) with each bureau's member
+    count: ``rows`` (as :func:`bureau_overview`), ``total`` matching, ``page``, ``pages``.
+    Three statements whatever the number of bureaus (count, page, member counts)."""
+    where = [Tenant.status.in_(BUREAU_STATUSES.get(status, BUREAU_STATUSES[""]))]
+    if chosen.category:
+        where.append(Tenant.category == chosen.category)
+    if chosen.q:
+        where.append(rollup.searched(Tenant.name, Tenant.slug, chosen.q))
+    total = db.session.scalar(select(func.count(Tenant.id)).where(*where))
+    pages = rollup.page_count(total, per_page)
+    page = min(max(1, page), pages)
+    tenants = list(db.session.scalars(select(Tenant).where(*where).order_by(Tenant.id)
+                                      .limit(per_page).offset((page - 1) * per_page)))
+    counts = dict(db.session.execute(
+        select(Membership.tenant_id, func.count()).where(Membership.tenant_id.in_([t.id for t in tenants]))
+        .group_by(Membership.tenant_id)).all()) if tenants else {}
+    head = tenancy.tenant_head()
+    rows = [{"tenant": t, "members": counts.get(t.id, 0), "current": t.revision == head} for t in tenants]
+    return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+
 # -- roll-up views ---------------------------------------------------------------------
 TREND_FIGURES = {
     "completion_rate": (_l("Completion"), 100, "%"),
@@ -82,24 +111,34 @@ SCATTER_LABEL_LIMIT = 40
 
 
 def dashboard_charts(data: rollup.Overview) -> dict[str, str]:
-    """The dashboard's three SVG charts: ranking, grade distribution, completion vs score."""
-    ranked = sorted((r for r in data.rows if r.values.get("composite") is not None), key=lambda r: r.rank or 0)
-    completion = sorted(data.rows, key=lambda r: -(r.values.get("completion_rate") or -1))
-    # A bar per bureau stops being readable past a few dozen: show the leading ones.
+    """The dashboard's three SVG charts: ranking, grade distribution, completion vs score.
+
+    The ranking and the grades cover every bureau the dashboard's filter matches (from
+    ``data.leaders``/``data.grades`` when the overview is one page of them); the scatter
+    has one dot per bureau of the page, as a few thousand dots would say nothing."""
     top = RANKING_CHART_LIMIT
-    more = len(ranked if ranked else completion) > top
-    ranking = (charts.ranking_bars([(r.name, r.values["composite"]) for r in ranked[:top]],
-                                   title=_("Final score ranking (top %(n)d)", n=top) if more else _("Final score ranking"),
-                                   unit=_(" pts"), maximum=100, digits=2) if ranked else
-               charts.ranking_bars([(r.name, _percent(r.values.get("completion_rate"))) for r in completion[:top]],
+    if data.leaders is None:  # an overview of every row (the city summary's)
+        ranked = sorted((r for r in data.rows if r.values.get("composite") is not None), key=lambda r: r.rank or 0)
+        completion = sorted(data.rows, key=lambda r: -(r.values.get("completion_rate") or -1))
+        by = "composite" if ranked else "completion_rate"
+        bars = [(r.name, r.values.get(by)) for r in (ranked or completion)[:top]]
+        more = len(ranked if ranked else completion) > top
+    else:
+        by, bars = data.leaders_by, data.leaders
+        more = (data.tiles["scored"] if by == "composite" else data.tiles["bureaus"]) > top
+    ranking = (charts.ranking_bars(bars, title=_("Final score ranking (top %(n)d)", n=top) if more else _("Final score ranking"),
+                                   unit=_(" pts"), maximum=100, digits=2) if by == "composite" else
+               charts.ranking_bars([(name, _percent(value)) for name, value in bars],
                                    title=_("Completion of the responsibility lists (top %(n)d)", n=top) if more
                                    else _("Completion of the responsibility lists"), unit="%", maximum=100))
+    paged = data.total is not None and data.pages > 1
     return {
         "ranking": Markup(ranking),
         "grades": Markup(charts.category_columns(data.grades, title=_("Bureaus per grade"))) if data.grades else None,
         "scatter": Markup(charts.scatter(
             [(r.name, _percent(r.values.get("completion_rate")), r.values.get("composite")) for r in data.rows],
-            title=_("Completion and final score"), x_label=_("Completion (%)"), y_label=_("Final score"),
+            title=_("Completion and final score (bureaus on this page)") if paged else _("Completion and final score"),
+            x_label=_("Completion (%)"), y_label=_("Final score"),
             labels=len(data.rows) <= SCATTER_LABEL_LIMIT)),
     }
 
@@ -112,6 +151,70 @@ def dashboard_workbook(data: rollup.Overview) -> bytes:
     percent = [3 + i for i, c in enumerate(rollup.COLUMNS) if c.kind == "percent"]
     return xlsx.table_workbook(_("Bureaus %(year)s", year=data.year), headers, rows, percent_columns=percent,
                                subtitle=_("Exported from Zeren on %(day)s", day=metrics.today().isoformat()))
+
+
+def filter_words(chosen: rollup.Filter, sort: str | None = None, descending: bool = False) -> str:
+    """The filter a list or export was made with, in words ("分类：经济管理部门；搜索：“财政”"),
+    or "all bureaus"."""
+    parts = []
+    if chosen.category:
+        parts.append(_("category: %(c)s", c=BUREAU_CATEGORIES.get(chosen.category, chosen.category)))
+    if chosen.q:
+        parts.append(_("search: “%(q)s”", q=chosen.q))
+    words = _("; ").join(parts) if parts else _("all active bureaus")
+    if sort and sort != "rank":
+        label = _("Bureau") if sort == "name" else str(rollup.COLUMN_BY_KEY[sort].label)
+        words += _("; ") + (_("sorted by %(c)s, descending", c=label) if descending
+                            else _("sorted by %(c)s, ascending", c=label))
+    return words
+
+
+#: Column widths of the streamed export (a write-only sheet is laid out before its rows).
+EXPORT_WIDTHS = {0: 7, 1: 28, 2: 14}
+
+
+def write_dashboard_workbook(year: int, rows: Iterable[rollup.BureauRow], target: IO[bytes], *,
+                             filter_text: str) -> int:
+    """The dashboard's bureaus as a spreadsheet, written row by row into ``target`` with
+    openpyxl's write-only mode (memory stays bounded at thousands of bureaus): a title,
+    a line saying when and with which filter it was made, the header, one row per
+    bureau.  Returns the number of bureaus written."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    headers = [_("Rank"), _("Bureau"), _("Category")] + [str(c.label) for c in rollup.COLUMNS] + [_("Figures up to date")]
+    percent = {3 + i for i, c in enumerate(rollup.COLUMNS) if c.kind == "percent"}
+    book = Workbook(write_only=True)
+    title = _("Bureaus %(year)s", year=year)
+    sheet = book.create_sheet(title[:31])
+    for index, header in enumerate(headers):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = EXPORT_WIDTHS.get(index, max(9, len(header) * 2 + 2))
+    sheet.freeze_panes = "C4"
+
+    def styled(value, **style):
+        cell = WriteOnlyCell(sheet, value=xlsx.escape_cell(value))
+        for name, setting in style.items():
+            setattr(cell, name, setting)
+        return cell
+
+    sheet.append([styled(title, font=Font(name=xlsx.FONT, bold=True, size=14))])
+    subtitle = _("Exported from Zeren on %(day)s", day=metrics.today().isoformat()) + _("; ") + \
+        _("filter: %(f)s", f=filter_text)
+    sheet.append([styled(subtitle, font=Font(name=xlsx.FONT, size=10, color="666666"))])
+    bold = Font(name=xlsx.FONT, bold=True)
+    sheet.append([styled(h, font=bold, fill=xlsx.HEADER_FILL,
+                         alignment=Alignment(horizontal="center", vertical="center", wrap_text=True)) for h in headers])
+    written = 0
+    yes, no = _("yes"), _("no")
+    for r in rows:
+        values = [r.rank, r.name, r.category_label] + [r.exported(c) for c in rollup.COLUMNS] + [no if r.stale else yes]
+        sheet.append([styled(v, number_format="0.0%") if i in percent and isinstance(v, (int, float))
+                      else xlsx.escape_cell(v) for i, v in enumerate(values)])
+        written += 1
+    book.save(target)
+    return written
 
 
 COMPARE_CHART_COLUMNS = ("completion_rate", "closure_rate", "self_total", "reviewer_total", "composite")

@@ -1,6 +1,8 @@
 """City pages: overview, bureaus and their administrators, city accounts."""
 from __future__ import annotations
 
+import tempfile
+import unicodedata
 from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -28,22 +30,68 @@ def _year() -> int:
     return year if 2000 <= year <= 2100 else current
 
 
+#: The longest search text: longer than any bureau's name (names have at most 100
+#: characters; a search is a part of one).
+MAX_SEARCH = 40
+#: Beyond any real list (5,000 bureaus are 100 pages); a larger number is cut here
+#: before the page is clamped to the last one.
+MAX_PAGE = 100_000
+
+
+def _search_text(*, say: bool = True) -> str:
+    """The ``q`` of the address, as a search: control characters become spaces, runs of
+    spaces one, at most :data:`MAX_SEARCH` characters (with a message when cut)."""
+    raw = request.args.get("q", "")[:10_000]
+    text = " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in raw).split())
+    if len(text) > MAX_SEARCH:
+        if say:
+            flash(_("The search is too long: only its first %(n)d characters were searched for.", n=MAX_SEARCH),
+                  "warning")
+        text = text[:MAX_SEARCH].rstrip()
+    return text
+
+
+def _category() -> str | None:
+    category = request.args.get("category") or None
+    return category if category in BUREAU_CATEGORIES else None
+
+
+def _filter(*, say: bool = True) -> rollup.Filter:
+    return rollup.Filter(q=_search_text(say=say), category=_category())
+
+
+def _page() -> int:
+    """The ``page`` of the address: a whole number from 1 (anything else is page 1)."""
+    try:
+        return min(MAX_PAGE, max(1, int(request.args.get("page", "1")[:12])))
+    except ValueError:
+        return 1
+
+
+def _sort() -> tuple[str, bool]:
+    sort = request.args.get("sort", "rank")
+    if sort not in ("rank", "name") and sort not in rollup.COLUMN_BY_KEY:
+        sort = "rank"
+    descending = request.args.get("dir", "asc" if sort in ("rank", "name") else "desc") == "desc"
+    return sort, descending
+
+
 @bp.route("/")
 @city_role()
 def dashboard():
     year = _year()
-    category = request.args.get("category") or None
-    if category not in BUREAU_CATEGORIES:
-        category = None
-    sort = request.args.get("sort", "rank")
-    descending = request.args.get("dir", "asc" if sort in ("rank", "name") else "desc") == "desc"
-    data = rollup.overview(year, category=category, sort=sort, descending=descending)
+    chosen = _filter()
+    sort, descending = _sort()
+    data = rollup.overview_page(year, chosen, page=_page(), sort=sort, descending=descending)
     every = request.args.get("figures") == "all"
     shown = [c for c in rollup.COLUMNS if c.key != "grade_reason"] if every else \
         [rollup.COLUMN_BY_KEY[k] for k in rollup.MAIN_COLUMNS]
+    # what every link of the page keeps: the filter, the year, the columns, the order
+    kept = {"year": year, "q": chosen.q or None, "category": chosen.category,
+            "figures": "all" if every else None}
     return render_template("city/dashboard.html", data=data, columns=shown, every=every, sort=sort,
-                           all_count=len(rollup.COLUMNS) - 1 + 2,
-                           descending=descending, category=category, categories=BUREAU_CATEGORIES,
+                           all_count=len(rollup.COLUMNS) - 1 + 2, chosen=chosen, kept=kept,
+                           descending=descending, category=chosen.category, categories=BUREAU_CATEGORIES,
                            years=rollup.available_years(metrics.today().year, year),
                            charts=services.dashboard_charts(data))
 
@@ -51,10 +99,17 @@ def dashboard():
 @bp.route("/dashboard.xlsx")
 @city_role()
 def dashboard_export():
+    """Every bureau the dashboard's filter matches (all its pages), in its order, written
+    row by row into a temporary file (on disk past a few megabytes) and sent from there."""
     year = _year()
-    category = request.args.get("category") or None
-    data = rollup.overview(year, category=category if category in BUREAU_CATEGORIES else None)
-    return _xlsx(services.dashboard_workbook(data), f"dashboard-{year}.xlsx")
+    chosen = _filter(say=False)
+    sort, descending = _sort()
+    target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    services.write_dashboard_workbook(year, rollup.every_row(year, chosen, sort=sort, descending=descending),
+                                      target, filter_text=services.filter_words(chosen, sort, descending))
+    target.seek(0)
+    return send_file(target, as_attachment=True, download_name=f"dashboard-{year}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 MAX_CHOSEN = 6
@@ -74,6 +129,23 @@ def _chosen(*, say: bool = True) -> list[str]:
     return chosen[:MAX_CHOSEN]
 
 
+#: Bureaus a picker lists under its search box; past this, the search narrows the list.
+PICKER_LIMIT = 60
+
+
+def _picker(chosen: list[str]) -> dict:
+    """What the bureau picker of compare and trends shows: the ticked bureaus first, then
+    the first :data:`PICKER_LIMIT` bureaus matching its search and category."""
+    found = _filter()
+    names = rollup.names_of(chosen)
+    matches, total = rollup.pick_list(found, PICKER_LIMIT + len(names))
+    others = [(slug, name) for slug, name in matches if slug not in names][:PICKER_LIMIT]
+    shown = len(others) + sum(1 for slug, _name in matches if slug in names)
+    return {"ticked": [(slug, names[slug]) for slug in chosen if slug in names], "others": others,
+            "total": total, "more": max(0, total - shown),
+            "filter": found, "categories": BUREAU_CATEGORIES}
+
+
 @bp.route("/compare")
 @city_role()
 def compare():
@@ -85,7 +157,7 @@ def compare():
         rows.append(rollup.city_average_row(year))
     return render_template("city/compare.html", year=year, rows=rows, chosen=chosen, columns=rollup.COLUMNS,
                            against_average=against_average, dimensions=rollup.dimension_table(rows),
-                           everyone=tenancy.list_tenants(include_archived=False),
+                           picker=_picker(chosen), max_chosen=MAX_CHOSEN,
                            years=rollup.available_years(metrics.today().year, year),
                            chart=services.compare_chart(rows) if len(rows) >= 2 else None)
 
@@ -109,7 +181,7 @@ def trends():
         key = "completion_rate"
     chosen = _chosen()
     return render_template("city/trends.html", year=year, key=key, chosen=chosen,
-                           figures=services.TREND_FIGURES, everyone=tenancy.list_tenants(include_archived=False),
+                           figures=services.TREND_FIGURES, picker=_picker(chosen), max_chosen=MAX_CHOSEN,
                            years=rollup.available_years(metrics.today().year, year),
                            chart=services.trend_chart(year, key, chosen))
 
@@ -137,7 +209,14 @@ def bureaus():
             else:
                 flash(_("Bureau %(name)s has been created.", name=tenant.name), "success")
                 return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
-    return render_template("city/bureaus.html", rows=services.bureau_overview(), form=form)
+    chosen = _filter()
+    status = request.args.get("status", "")
+    if status not in services.BUREAU_STATUSES:
+        status = ""
+    listing = services.bureau_page(chosen, status=status, page=_page())
+    kept = {"q": chosen.q or None, "category": chosen.category, "status": status or None}
+    return render_template("city/bureaus.html", listing=listing, rows=listing["rows"], form=form, chosen=chosen,
+                           status=status, kept=kept, categories=BUREAU_CATEGORIES)
 
 
 @bp.route("/bureaus/<bureau>", methods=["GET", "POST"])
