@@ -228,8 +228,15 @@ def repeat(app, slug: str, year: int, runs: int) -> dict:
     response = client.post("/login", data={"username": "city-viewer", "password": PASSWORD})
     assert response.status_code == 302
     results = {}
+    from app.jobs import queue
+    from app.jobs import services as jobs
+
     for name, url in (("bureau", f"/b/{slug}/reports/{year}.pdf"), ("city", f"/city/reports/{year}.pdf")):
-        client.get(url)
+        if client.get(url).status_code == 202:  # ordered: run the job here, as a worker would
+            queue.bind_worker_app(app)
+            for job in jobs.recent(kind="report.city" if name == "city" else "report.bureau"):
+                if job.state == "queued":
+                    jobs.execute(job.id)
         times = []
         for _run in range(max(runs, 20)):
             started = time.perf_counter()

@@ -56,9 +56,14 @@ def _number(value: float):
     return NumberObject(int(value)) if float(value).is_integer() else FloatObject(value)
 
 
-def _width_array(widths: dict[int, float]):
+def _width_array(widths: dict[int, float], default: float = 1000):
+    """A ``/W`` array of ``widths``, leaving out the glyphs of the default width (``/DW``,
+    1000 unless set: nearly every CJK glyph).  pypdf writes this dictionary uncompressed,
+    where WeasyPrint packs it into an object stream: written whole it cost the city summary
+    of 100 bureaus 200 kB."""
     from pypdf.generic import ArrayObject, NumberObject
 
+    widths = {glyph: width for glyph, width in widths.items() if width != default}
     array = ArrayObject()
     run = None
     for glyph in sorted(widths):
@@ -107,9 +112,26 @@ def _fonts(writer) -> list:
             if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Font" and obj.get("/Subtype") == "/Type0"]
 
 
-def share_fonts(writer) -> dict[str, int]:
+def _subset(face, glyphs: set[int], store) -> bytes | None:
+    """The face subset to ``glyphs``, from ``store`` when it was made before (a report
+    changed in one bureau mostly uses the glyphs it used: 0.1 s a CJK face saved)."""
+    from . import subset
+
+    if store is None:
+        return subset.subset(face, glyphs)
+    key = hashlib.sha256(f"font\0{face.path}\0{face.index}\0{subset.stamp(face)}\0".encode()
+                         + ",".join(map(str, sorted(glyphs))).encode()).hexdigest()
+    program = store.get(key, "font")
+    if program is None:
+        program = subset.subset(face, glyphs)
+        if program is not None:
+            store.put(key, "font", program)
+    return program
+
+
+def share_fonts(writer, store=None) -> dict[str, int]:
     """Embed each face once (see the module's docstring); {BaseFont: glyphs} of the faces
-    shared."""
+    shared.  ``store``: a folder keeping the subsets made (the parts folder)."""
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
 
     from . import subset
@@ -132,7 +154,7 @@ def share_fonts(writer) -> dict[str, int]:
         if not widths:
             continue
         face = subset.original(descriptor[key].get_object().get_data())
-        program = subset.subset(face, set(widths)) if face is not None else None
+        program = _subset(face, set(widths), store) if face is not None else None
         if program is None:
             continue
         entries: dict[int, str] = {}
@@ -150,7 +172,7 @@ def share_fonts(writer) -> dict[str, int]:
         new_descriptor[NameObject(key)] = file_reference
         descriptor_reference = writer._add_object(new_descriptor)
         new_descendant = DictionaryObject({k: v for k, v in descendants[0].items()})
-        new_descendant[NameObject("/W")] = _width_array(widths)
+        new_descendant[NameObject("/W")] = _width_array(widths, float(descendants[0].get("/DW", 1000)))
         new_descendant[NameObject("/FontDescriptor")] = descriptor_reference
         descendant_reference = writer._add_object(new_descendant)
         to_unicode = _stream(writer, _to_unicode(entries))
@@ -231,6 +253,9 @@ def _overlay(writer, pages: list, numbers, brackets) -> None:
     if len(numbers) != len(pages):
         raise Misaligned(f"{len(numbers)} pages of numbers for {len(pages)} pages")
     save, restore = brackets
+    # Pages of one part share their resources, pages of numbers theirs: each pair is merged
+    # once and shared (a copy per page cost 600 bytes a page, written uncompressed).
+    merged_by_pair: dict[tuple[int, int], object] = {}
     for page, number_page in zip(pages, numbers):
         if [round(float(v), 1) for v in page.mediabox] != [round(float(v), 1) for v in number_page.mediabox]:
             raise Misaligned("a page of numbers is not the size of its page")
@@ -239,6 +264,11 @@ def _overlay(writer, pages: list, numbers, brackets) -> None:
             continue
         resources = page["/Resources"].get_object() if "/Resources" in page else DictionaryObject()
         own = number_page["/Resources"].get_object() if "/Resources" in number_page else DictionaryObject()
+        pair = (id(resources), id(own))
+        if pair in merged_by_pair:
+            page[NameObject("/Resources")] = merged_by_pair[pair]
+            page[NameObject("/Contents")] = ArrayObject([save, *_contents(page), restore, *extra])
+            continue
         merged = DictionaryObject({k: v for k, v in resources.items()})
         for category, entries in own.items():
             entries = entries.get_object()
@@ -252,7 +282,8 @@ def _overlay(writer, pages: list, numbers, brackets) -> None:
                     raise Misaligned(f"resource {category}{name} differs between a page and its number")
                 target[NameObject(name)] = value
             merged[NameObject(category)] = target
-        page[NameObject("/Resources")] = merged
+        merged_by_pair[pair] = writer._add_object(merged)
+        page[NameObject("/Resources")] = merged_by_pair[pair]
         page[NameObject("/Contents")] = ArrayObject([save, *_contents(page), restore, *extra])
 
 
@@ -284,9 +315,10 @@ def _outline(writer, reader, offset: int, items, parent=None) -> None:
         last = writer.add_outline_item(title=str(item.title), page_number=offset + number, parent=parent)
 
 
-def assemble(parts: list[bytes], numbers: bytes | None, *, title: str = "", lang: str = "") -> bytes:
+def assemble(parts: list[bytes], numbers: bytes | None, *, title: str = "", lang: str = "", store=None) -> bytes:
     """The report made of ``parts`` (PDF bytes, in order) with the page contents of
-    ``numbers`` drawn over its pages; raises :class:`Misaligned` when they do not line up."""
+    ``numbers`` drawn over its pages; raises :class:`Misaligned` when they do not line up.
+    ``store`` keeps the font subsets made (:func:`share_fonts`)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
@@ -307,7 +339,7 @@ def assemble(parts: list[bytes], numbers: bytes | None, *, title: str = "", lang
         number_pages = [page.clone(writer, ignore_fields=("/Parent",)) for page in PdfReader(BytesIO(numbers)).pages]
         brackets = (_stream(writer, b"q"), _stream(writer, b"Q"))
         _overlay(writer, pages, number_pages, brackets)
-    share_fonts(writer)
+    share_fonts(writer, store)
     writer._info.get_object().clear()
     info = writer._info.get_object()
     if title:

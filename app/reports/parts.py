@@ -226,4 +226,5 @@ def build(parts: list[str], prefix: str, *, static_dir: str | Path, store, versi
                 numbers = render_numbers(prefix, names, static_dir=static_dir)
                 store.put(number_key, "pdf", numbers)
                 stats.numbers_laid_out = True
-    return assemble([found[key].pdf for key in keys], numbers, title=title, lang=lang)
+    return assemble([found[key].pdf for key in keys], numbers, title=title, lang=lang,
+                    store=store if store.root is not None else None)

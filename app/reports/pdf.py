@@ -15,16 +15,18 @@
   missing-glyph box is printed, and no text entered by one bureau stops a report.
 - One :class:`FontConfiguration` per process, warmed by :func:`warm` when the server
   starts (the first layout on a new machine builds font caches and is slow).
-- Long reports are laid out in *parts* (:func:`compose`): the HTML is cut at
-  :data:`PART` markers, each part is laid out on its own and cached in memory by the
-  digest of its HTML (an unchanged bureau's pages are never laid out twice), the pages
-  are joined and the page numbers stamped afterwards from a document of empty pages, so
-  that they run through the whole report.
+- Long reports are laid out in *parts* (:func:`compose`, :mod:`app.reports.parts`): the
+  HTML is cut at :data:`PART` markers, each part is laid out on its own and written as a
+  PDF file shared by every process, named by the digest of its HTML (an unchanged
+  bureau's pages are never laid out twice, by any worker); the report is assembled from
+  the part files with each face embedded once and the page numbers drawn from a document
+  of empty pages, so that they run through the whole report.
 - WeasyPrint runs one layout or PDF write at a time per process (:data:`_weasy_lock`):
   Pango's font map is shared through the one font configuration, and two threads laying
   out at once corrupted GLib's heap here ("corrupted double-linked list"); threads also
-  gained nothing measurable (layout is Python under the GIL).  Cached PDFs are served
-  without waiting for the lock.
+  gained nothing measurable (layout is Python under the GIL).  Parallel layout is done by
+  processes (:mod:`app.reports.layoutpool`).  Cached PDFs are served without waiting for
+  the lock.
 """
 from __future__ import annotations
 

@@ -132,6 +132,15 @@ def _match(identity: tuple[str, str, float]) -> Face | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def stamp(face: Face) -> str:
+    """The size and time of a face's file (a subset made from an older file is not reused)."""
+    import os
+
+    stat = os.stat(face.path)
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def glyph_count(face: Face) -> int:
     """The number of glyphs of an installed face."""
     ffi, hb, _subset = _harfbuzz()
