@@ -124,11 +124,16 @@ class Config:
     PDF_FONT_FALLBACK = "Symbola, HanaMinB"
     PDF_FONT_EMOJI = "Noto Color Emoji"
     # Reports (app/reports): threads reading bureaus' data for the city summary (None: the
-    # cores, at most 2); MB of laid-out pages each job worker process keeps in memory; the
-    # disk cache of rendered reports under <TENANTS_DIR>/_cache/reports, shared by every
+    # cores, at most 2); the laid-out parts of reports under <TENANTS_DIR>/_cache/parts and
+    # the processes laying them out (None: the cores, at most one per 400 MB available; 1:
+    # in the job's own process, the test suite's default) replaced after RECYCLE parts; the
+    # disk cache of rendered reports under <TENANTS_DIR>/_cache/reports, both shared by every
     # process; whether opening a reports page orders its report (None: yes, except in tests).
     REPORTS_WORKERS: int | None = None
-    REPORTS_LAYOUT_CACHE_MB: int = 256
+    REPORTS_PARTS_CACHE_MB: int = 512
+    REPORTS_PARTS_CACHE_FILES: int = 5000
+    REPORTS_LAYOUT_PROCESSES: int | None = None
+    REPORTS_LAYOUT_RECYCLE: int = 40
     REPORTS_CACHE_MB: int = 256
     REPORTS_CACHE_FILES: int = 2000
     REPORTS_PREPARE: bool | None = None
@@ -233,7 +238,10 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "PDF_FONT_FALLBACK": str,
     "PDF_FONT_EMOJI": str,
     "REPORTS_WORKERS": int,
-    "REPORTS_LAYOUT_CACHE_MB": int,
+    "REPORTS_PARTS_CACHE_MB": int,
+    "REPORTS_PARTS_CACHE_FILES": int,
+    "REPORTS_LAYOUT_PROCESSES": int,
+    "REPORTS_LAYOUT_RECYCLE": int,
     "REPORTS_CACHE_MB": int,
     "REPORTS_CACHE_FILES": int,
     "REPORTS_PREPARE": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),

@@ -18,10 +18,18 @@ least recently used first (a hit refreshes the file's modification time) once th
 exceeds ``REPORTS_CACHE_MB`` (default 256) or ``REPORTS_CACHE_FILES`` (default 2000).
 Writes go to a temporary file in the same folder and are renamed into place, so a reader
 sees a whole entry or none, also across processes.
+
+The laid-out *parts* of reports (:mod:`app.reports.parts`) are a second folder of the same
+kind, ``<TENANTS_DIR>/_cache/parts/`` (``REPORTS_PARTS_CACHE_MB``, default 512, and
+``REPORTS_PARTS_CACHE_FILES``, default 5000), shared by every process.  :meth:`ReportCache.lock`
+is a lock across processes (``fcntl.flock`` on one of 64 lock files in the folder's
+``.locks``, chosen by the key: a bounded number of files, never deleted, so no process can
+hold a lock on a file another has just replaced).
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +46,8 @@ from flask import current_app
 #: computed must not serve a PDF made by the old code).
 SOURCE_SUFFIXES = (".py", ".html", ".css", ".js", ".mo", ".po", ".yaml", ".yml", ".json")
 _prune_lock = threading.Lock()
+#: Lock files of a cache folder (keys share them by their first digits).
+LOCK_FILES = 64
 
 
 @lru_cache(maxsize=8)
@@ -126,6 +136,24 @@ class ReportCache:
                 Path(path).unlink(missing_ok=True)
                 total -= size
 
+    @contextlib.contextmanager
+    def lock(self, key: str):
+        """Hold the lock of ``key`` across processes (and threads: each holder opens its
+        own file) until the block ends; another holder of the same key waits."""
+        try:
+            stripe = int(key[:8], 16) % LOCK_FILES
+        except ValueError:
+            raise ValueError("cache keys are hex digests") from None
+        folder = self.root / ".locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{stripe:02d}.lock"
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
     def clear(self) -> None:
         """Delete every entry."""
         if self.root.is_dir():
@@ -143,4 +171,16 @@ def report_cache(app=None) -> ReportCache:
             Path(app.config["TENANTS_DIR"]) / "_cache" / "reports",
             max_bytes=int(app.config.get("REPORTS_CACHE_MB", 256)) * 1024 * 1024,
             max_files=int(app.config.get("REPORTS_CACHE_FILES", 2000))))
+    return cache
+
+
+def parts_cache(app=None) -> ReportCache:
+    """The folder of laid-out report parts shared by every process (:mod:`app.reports.parts`)."""
+    app = app or current_app
+    cache = app.extensions.get("zeren.report_parts")
+    if cache is None:
+        cache = app.extensions.setdefault("zeren.report_parts", ReportCache(
+            Path(app.config["TENANTS_DIR"]) / "_cache" / "parts",
+            max_bytes=int(app.config.get("REPORTS_PARTS_CACHE_MB", 512)) * 1024 * 1024,
+            max_files=int(app.config.get("REPORTS_PARTS_CACHE_FILES", 5000))))
     return cache

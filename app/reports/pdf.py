@@ -15,16 +15,18 @@
   missing-glyph box is printed, and no text entered by one bureau stops a report.
 - One :class:`FontConfiguration` per process, warmed by :func:`warm` when the server
   starts (the first layout on a new machine builds font caches and is slow).
-- Long reports are laid out in *parts* (:func:`compose`): the HTML is cut at
-  :data:`PART` markers, each part is laid out on its own and cached in memory by the
-  digest of its HTML (an unchanged bureau's pages are never laid out twice), the pages
-  are joined and the page numbers stamped afterwards from a document of empty pages, so
-  that they run through the whole report.
+- Long reports are laid out in *parts* (:func:`compose`, :mod:`app.reports.parts`): the
+  HTML is cut at :data:`PART` markers, each part is laid out on its own and written as a
+  PDF file shared by every process, named by the digest of its HTML (an unchanged
+  bureau's pages are never laid out twice, by any worker); the report is assembled from
+  the part files with each face embedded once and the page numbers drawn from a document
+  of empty pages, so that they run through the whole report.
 - WeasyPrint runs one layout or PDF write at a time per process (:data:`_weasy_lock`):
   Pango's font map is shared through the one font configuration, and two threads laying
   out at once corrupted GLib's heap here ("corrupted double-linked list"); threads also
-  gained nothing measurable (layout is Python under the GIL).  Cached PDFs are served
-  without waiting for the lock.
+  gained nothing measurable (layout is Python under the GIL).  Parallel layout is done by
+  processes (:mod:`app.reports.layoutpool`).  Cached PDFs are served without waiting for
+  the lock.
 """
 from __future__ import annotations
 
@@ -423,59 +425,6 @@ def split(html: str) -> list[str]:
     return [prefix + piece + suffix for piece in pieces] or [html]
 
 
-class LayoutCache:
-    """Laid-out part documents by the SHA-256 of their HTML, least recently used first
-    out, bounded by the number of pages they hold (a laid-out page costs about 1.5 MB of
-    memory, measured on table pages).  The digest is the whole key: identical HTML lays out
-    identically, and any change of data, template, locale or date changes the HTML."""
-
-    def __init__(self, max_pages: int) -> None:
-        self.max_pages = max_pages
-        self._items: OrderedDict[str, object] = OrderedDict()
-        self._pages = 0
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, digest: str):
-        """The cached document, or ``None``."""
-        with self._lock:
-            document = self._items.get(digest)
-            if document is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(digest)
-            self.hits += 1
-            return document
-
-    def put(self, digest: str, document) -> None:
-        """Remember a laid-out document, dropping the least recently used beyond the bound."""
-        size = len(document.pages)
-        if size > self.max_pages:
-            return
-        with self._lock:
-            if digest in self._items:
-                return
-            self._items[digest] = document
-            self._pages += size
-            while self._pages > self.max_pages and self._items:
-                _digest, old = self._items.popitem(last=False)
-                self._pages -= len(old.pages)
-
-    def clear(self) -> None:
-        """Forget everything (tests and benchmarks)."""
-        with self._lock:
-            self._items.clear()
-            self._pages = 0
-            self.hits = self.misses = 0
-
-    @property
-    def pages(self) -> int:
-        return self._pages
-
-
-_numbers_cache: OrderedDict[tuple, object] = OrderedDict()
-
-
 def _digest(html: str) -> str:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()
 
@@ -483,47 +432,6 @@ def _digest(html: str) -> str:
 def _page_name(page) -> str:
     name = getattr(page._page_box.page_type, "name", "") or ""
     return name if _PAGE_NAME.match(name) else ""
-
-
-def _numbers_document(prefix: str, names: tuple[str, ...], static_dir: str | Path):
-    """A document of empty pages, one per page of the report, each of the same named
-    page (cover, ledger …) as the report's page: its margin boxes carry the page
-    numbers of the whole report."""
-    key = (_digest(prefix), names)
-    with _lock:
-        document = _numbers_cache.get(key)
-        if document is not None:
-            _numbers_cache.move_to_end(key)
-            return document
-    rules = "".join(f".zeren-pn-{name}{{page:{name}}}" for name in sorted(set(names) - {""}))
-    style = f"<style>.zeren-pn{{height:0;margin:0}}.zeren-pn+.zeren-pn{{break-before:page}}{rules}</style>"
-    head = prefix.replace("</head>", style + "</head>", 1)
-    body = "".join(f'<div class="zeren-pn{f" zeren-pn-{name}" if name else ""}"></div>' for name in names)
-    document = layout(head + body + "</body></html>", static_dir=static_dir)
-    with _lock:
-        _numbers_cache[key] = document
-        while len(_numbers_cache) > 8:
-            _numbers_cache.popitem(last=False)
-    return document
-
-
-def _stamp(pages: list, numbers) -> list | None:
-    """The report's pages with the margin boxes (page numbers) of ``numbers``; ``None``
-    if the two do not line up, and the caller lays the whole report out in one pass."""
-    from weasyprint.document import Page
-    from weasyprint.formatting_structure.boxes import MarginBox
-
-    if len(numbers.pages) != len(pages):
-        return None
-    stamped = []
-    for page, number_page in zip(pages, numbers.pages):
-        if (round(page.width, 1), round(page.height, 1)) != (round(number_page.width, 1), round(number_page.height, 1)):
-            return None
-        box = page._page_box
-        children = [child for child in box.children if not isinstance(child, MarginBox)]
-        children += [child for child in number_page._page_box.children if isinstance(child, MarginBox)]
-        stamped.append(Page(box.copy_with_children(children)))
-    return stamped
 
 
 #: Added to a part laid out again because its last page came out nearly empty: GB/T 9704
@@ -555,41 +463,42 @@ def part_pages(html: str, *, static_dir: str | Path) -> list:
     return [page for part in split(html) for page in layout_part(part, static_dir=static_dir).pages]
 
 
-def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | None = None,
-            cache: LayoutCache | None = None) -> bytes:
-    """Render a document made of parts (cut at :data:`PART`) to PDF.
+def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | None = None, store=None,
+            pool=None, version: str | None = None, stats=None) -> bytes:
+    """Render a document made of parts (cut at :data:`PART`) to PDF (:mod:`app.reports.parts`).
 
-    Each part missing from ``cache`` is laid out on its own and the pages are joined;
-    page numbers are then stamped from :func:`_numbers_document`, so they run through the
-    whole document exactly as a one-pass layout of ``html`` would number them (a part
-    starts on a new page either way: ``.part + .part`` breaks before itself in print
-    CSS).  Falls back to the one-pass layout if the pages and numbers do not line up.
-    Text the fonts cannot draw is replaced first (:func:`replace_uncovered`).
+    Each part missing from ``store`` (a parts folder, :func:`app.reports.cache.parts_cache`;
+    by default one in memory for this call) is laid out on its own and written as a PDF
+    file; the report is assembled from the part files, with the page numbers drawn from a
+    numbers PDF laid out with the same ``@page`` rules, so they run through the whole
+    document exactly as a one-pass layout of ``html`` would number them (a part starts on a
+    new page either way: ``.part + .part`` breaks before itself in print CSS).  Falls back
+    to the one-pass layout if the pages and numbers do not line up.  Text the fonts cannot
+    draw is replaced first (:func:`replace_uncovered`); ``stats``
+    (:class:`app.reports.parts.Stats`) receives what was laid out.
     """
+    from . import assemble, parts as part_files
+
     html, _missing = replace_uncovered(html, fonts)
-    parts = split(html)
-    if len(parts) == 1:
-        return write(layout_part(parts[0], static_dir=static_dir))
-    cache = LayoutCache(max_pages=0) if cache is None else cache
-    digests = [_digest(part) for part in parts]
-    documents: dict[str, object] = {}
-    for digest, part in zip(digests, parts):
-        if digest not in documents:
-            document = cache.get(digest)
-            if document is None:
-                document = layout_part(part, static_dir=static_dir)
-                cache.put(digest, document)
-            documents[digest] = document
-    pages = [page for digest in digests for page in documents[digest].pages]
-    prefix = html[: _BODY_TAG.search(html).end()]
+    pieces = split(html)
+    store = part_files.MemoryStore() if store is None else store
+    version = version or part_files.layout_version(static_dir, fonts)
+    match = _BODY_TAG.search(html)
+    prefix = html[: match.end()] if match else "<html><head></head><body>"
+    lang = re.search(r'<html\b[^>]*\blang="([^"]+)"', html[:500])
     try:
-        numbers = _numbers_document(prefix, tuple(_page_name(page) for page in pages), static_dir)
-        stamped = _stamp(pages, numbers)
-    except AttributeError:  # WeasyPrint's page internals changed: stay correct, if slower
-        stamped = None
-    if stamped is None:
+        return part_files.build(pieces, prefix, static_dir=static_dir, store=store, version=version,
+                                title=_report_name(html) if _TITLE.search(html) else "",
+                                lang=lang.group(1) if lang else "", pool=pool, stats=stats)
+    except (assemble.Misaligned, AttributeError):
+        # The numbers do not line up with the pages, or WeasyPrint's page internals
+        # changed: stay correct, if slower.
+        from flask import has_app_context
+
+        if has_app_context():
+            current_app.logger.warning("PDF report %r: its parts did not line up; laid out in one pass",
+                                       _report_name(html))
         return write(layout(html, static_dir=static_dir))
-    return write(documents[digests[0]].copy(stamped))
 
 
 def print_context(app=None) -> dict:
@@ -606,27 +515,16 @@ def render_html(template_name: str, **context) -> str:
     return render_template(template_name, **{**print_context(), **context})
 
 
-#: Memory of one laid-out page, measured on table pages (the bound in MB is kept as pages).
-PAGE_MB = 1.5
-
-
-def layout_cache(app=None) -> LayoutCache:
-    """The process's cache of laid-out parts, bounded by ``REPORTS_LAYOUT_CACHE_MB`` (default
-    256 MB ≈ 170 pages: a city summary of 100 bureaus has about 175).  Only job workers lay
-    out pages, so only they fill it; each worker process has its own.  0 turns it off."""
-    app = app or current_app
-    cache = app.extensions.get("zeren.report_layouts")
-    if cache is None:
-        pages = int(float(app.config.get("REPORTS_LAYOUT_CACHE_MB", 256)) / PAGE_MB)
-        cache = app.extensions.setdefault("zeren.report_layouts", LayoutCache(pages))
-    return cache
-
-
 def html_pdf(html: str) -> bytes:
-    """Render HTML made by :func:`render_html` (parts and all) with the app's fonts."""
+    """Render HTML made by :func:`render_html` (parts and all) with the app's fonts, its
+    parts folder shared by every process and its layout pool."""
+    from . import layoutpool
+    from .cache import parts_cache
+
     app = current_app
     files = check_fonts(app.config)
-    return compose(html, static_dir=app.static_folder, fonts=files, cache=layout_cache(app))
+    return compose(html, static_dir=app.static_folder, fonts=files, store=parts_cache(app),
+                   pool=layoutpool.pool(app))
 
 
 def render_pdf(template_name: str, **context) -> bytes:
@@ -666,4 +564,4 @@ def warm(app) -> None:
         template_version(app)
         for name in WARM_TEMPLATES:
             app.jinja_env.get_template(name)
-        compose(WARM_SAMPLE, static_dir=app.static_folder, cache=LayoutCache(max_pages=0))
+        compose(WARM_SAMPLE, static_dir=app.static_folder)

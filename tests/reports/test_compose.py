@@ -1,5 +1,5 @@
 """Documents made of parts: splitting, joining, page numbers stamped through the whole
-document (cover, landscape pages), the layout cache, and the disk cache of outputs."""
+document (cover, landscape pages), parts laid out once, and the disk cache of outputs."""
 from __future__ import annotations
 
 import os
@@ -11,8 +11,8 @@ from pypdf import PdfReader
 
 from app import create_app
 from app.config import TestConfig
-from app.reports import pdf
-from app.reports.cache import ReportCache, make_key, template_version
+from app.reports import parts, pdf
+from app.reports.cache import ReportCache, make_key, parts_cache, template_version
 from app.reports.services import cn_number, title_lines
 
 HEAD = ('<html><head><title>测试</title><link rel="stylesheet" href="print/gbt9704.css">'
@@ -54,8 +54,7 @@ def test_split_and_parse_follow_the_markers(app):
 
 
 def test_page_numbers_run_through_the_parts_like_a_one_pass_layout(app):
-    cache = pdf.LayoutCache(max_pages=100)
-    joined = numbers(pdf.compose(DOCUMENT, static_dir=app.static_folder, cache=cache))
+    joined = numbers(pdf.compose(DOCUMENT, static_dir=app.static_folder, store=parts.MemoryStore()))
     one_pass = numbers(pdf.html_to_pdf(DOCUMENT, static_dir=app.static_folder))
     assert len(joined) == len(one_pass) >= 5
     assert [landscape for _text, landscape in joined] == [landscape for _text, landscape in one_pass]
@@ -68,32 +67,21 @@ def test_page_numbers_run_through_the_parts_like_a_one_pass_layout(app):
 
 
 def test_unchanged_parts_are_laid_out_once(app):
-    cache = pdf.LayoutCache(max_pages=100)
-    pdf.compose(DOCUMENT, static_dir=app.static_folder, cache=cache)
-    assert (cache.hits, cache.misses) == (0, 4) and cache.pages >= 5
+    store = parts.MemoryStore()
+    first = parts.Stats()
+    pdf.compose(DOCUMENT, static_dir=app.static_folder, store=store, stats=first)
+    assert (len(first.laid_out), first.reused, first.numbers_laid_out) == (4, 0, True)
     changed = DOCUMENT.replace("最后一页", "最后一页（改）")
-    text = numbers(pdf.compose(changed, static_dir=app.static_folder, cache=cache))
-    assert (cache.hits, cache.misses) == (3, 5)
+    second = parts.Stats()
+    text = numbers(pdf.compose(changed, static_dir=app.static_folder, store=store, stats=second))
+    # One part laid out again; the pages are the same, so are their numbers.
+    assert (len(second.laid_out), second.reused, second.numbers_laid_out) == (1, 3, False)
     assert "最后一页（改）" in text[-1][0]
 
 
-def test_the_layout_cache_is_bounded_by_pages():
-    class Laid:
-        def __init__(self, pages):
-            self.pages = [object()] * pages
-
-    cache = pdf.LayoutCache(max_pages=5)
-    cache.put("a", Laid(3))
-    cache.put("b", Laid(2))
-    assert cache.get("a") is not None  # a is now the most recently used
-    cache.put("c", Laid(2))
-    assert cache.get("b") is None and cache.get("a") is not None and cache.pages == 5
-    cache.put("huge", Laid(6))
-    assert cache.get("huge") is None
-
-
 def test_pages_that_do_not_line_up_fall_back_to_one_pass(app, monkeypatch):
-    monkeypatch.setattr(pdf, "_stamp", lambda pages, numbers: None)
+    real = parts.render_numbers
+    monkeypatch.setattr(parts, "render_numbers", lambda prefix, names, **kw: real(prefix, names[:-1], **kw))
     text = numbers(pdf.compose(DOCUMENT, static_dir=app.static_folder))
     assert "— 2 —" in text[1][0] and f"— {len(text)} —" in text[-1][0]
 
@@ -150,11 +138,13 @@ def test_keys_change_with_every_input(app):
 
 def test_fonts_and_report_settings_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ZEREN_PDF_FONT_KAI", "AR PL UKai CN")
-    monkeypatch.setenv("ZEREN_REPORTS_LAYOUT_CACHE_MB", "3")
+    monkeypatch.setenv("ZEREN_REPORTS_PARTS_CACHE_MB", "3")
+    monkeypatch.setenv("ZEREN_REPORTS_LAYOUT_PROCESSES", "3")
     monkeypatch.setenv("ZEREN_REPORTS_PREPARE", "yes")
     application = create_app(type("EnvConfig", (TestConfig,), {"TENANTS_DIR": str(tmp_path)}))
     assert pdf.font_families(application.config)["kai"] == "AR PL UKai CN"
-    assert pdf.layout_cache(application).max_pages == 2  # 3 MB of 1.5 MB pages
+    assert parts_cache(application).max_bytes == 3 * 1024 * 1024
+    assert application.config["REPORTS_LAYOUT_PROCESSES"] == 3
     with application.app_context():
         from app.reports.services import preparing_enabled
 
