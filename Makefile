@@ -13,8 +13,9 @@ CJK_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai
 # Fallback faces of the PDF reports: emoji and symbols (outline and colour) and CJK
 # Extension B and beyond (app/reports/pdf.py, DEFAULT_FALLBACK and DEFAULT_EMOJI).
 FALLBACK_PACKAGES := fonts-symbola fonts-hanazono fonts-noto-color-emoji
-# WeasyPrint lays text out with Pango (system libraries, not on PyPI).
-PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig poppler-utils
+# WeasyPrint lays text out with Pango (system libraries, not on PyPI); a report joined from
+# its parts re-subsets each font once with HarfBuzz's subsetter (app/reports/subset.py).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils
 # The 仿宋 face of the reports' body text (GB/T 9704): FandolFang, from TeX Live's Chinese
 # package (without its recommends: the fonts are what is needed, not a TeX system).  It
 # lands in TeX's tree, which fontconfig does not read, so its folder is linked into
@@ -63,7 +64,7 @@ fonts:
 	@if fc-list 2>/dev/null | grep -qi "Noto Serif CJK SC" && fc-list 2>/dev/null | grep -qi "LXGW WenKai" \
 	   && fc-list 2>/dev/null | grep -qi "Symbola" && fc-list 2>/dev/null | grep -qi "HanaMinB" \
 	   && fc-list 2>/dev/null | grep -qi "Noto Color Emoji" \
-	   && ldconfig -p 2>/dev/null | grep -q libpangoft2 && command -v pdftoppm >/dev/null; then :; \
+	   && ldconfig -p 2>/dev/null | grep -q libpangoft2 && ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset && command -v pdftoppm >/dev/null; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	  echo "installing fonts and Pango: $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES)"; \
 	  (apt-get install -y -qq $(CJK_PACKAGES) $(FALLBACK_PACKAGES) $(PDF_PACKAGES) >/dev/null 2>&1 || \
