@@ -16,7 +16,6 @@ On a plain PostgreSQL server every function here is a no-op.
 """
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 
@@ -28,7 +27,7 @@ def is_citus(connection: Connection) -> bool:
     """Whether the server of ``connection`` has the Citus extension in its database."""
     if connection.dialect.name != "postgresql":
         return False
-    return connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")).first() is not None
+    return connection.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'citus'").first() is not None
 
 
 def prepare_new_schema(connection: Connection) -> bool:
@@ -45,14 +44,14 @@ def ensure_distributed(connection: Connection, schema: str) -> None:
     Citus did not (a server configured otherwise), and refuse to go on if it still is not."""
     if _is_distributed(connection, schema):
         return
-    connection.execute(text("SELECT citus_schema_distribute(CAST(:schema AS regnamespace))"), {"schema": schema})
+    connection.exec_driver_sql("SELECT citus_schema_distribute(CAST(%(schema)s AS regnamespace))", {"schema": schema})
     if not _is_distributed(connection, schema):
         raise NotDistributed(f"schema {schema} is not a distributed schema on this Citus coordinator")
 
 
 def _is_distributed(connection: Connection, schema: str) -> bool:
-    return connection.execute(
-        text("SELECT 1 FROM citus_schemas WHERE schema_name = CAST(:schema AS regnamespace)"),
+    return connection.exec_driver_sql(
+        "SELECT 1 FROM citus_schemas WHERE schema_name = CAST(%(schema)s AS regnamespace)",
         {"schema": schema}).first() is not None
 
 
@@ -61,7 +60,8 @@ def schema_nodes(connection: Connection) -> dict[str, str]:
     ({} on plain PostgreSQL).  Read from Citus every time, never from the catalog."""
     if not is_citus(connection):
         return {}
-    rows = connection.execute(text(
+    # Citus's own views, not a bureau's tables: no schema routing applies.
+    rows = connection.exec_driver_sql(
         "SELECT DISTINCT CAST(s.schema_name AS text) AS schema, sh.nodename, sh.nodeport "
-        "FROM citus_schemas s JOIN citus_shards sh ON sh.colocation_id = s.colocation_id"))
+        "FROM citus_schemas s JOIN citus_shards sh ON sh.colocation_id = s.colocation_id")
     return {row.schema: f"{row.nodename}:{row.nodeport}" for row in rows}
