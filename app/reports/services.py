@@ -623,7 +623,7 @@ def _ranking_edges(rows: list[dict]) -> tuple[list[dict], int]:
 
 def _limits_text(covered: int, left_out: int, profiled: int) -> str:
     """What a city summary over the profiles limit says on its first page."""
-    ranking = (_("the ranking lists the first and the last %(half)s bureaus", half=ranking_limit() // 2)
+    ranking = (_("the ranking lists the first %(half)s and the last %(half)s bureaus", half=ranking_limit() // 2)
                if left_out else _("the ranking lists every bureau"))
     profiles_said = (_("profiles and appendices cover the %(n)s bureaus chosen", n=profiled) if profiled else
                      _("bureau profiles are left out"))
