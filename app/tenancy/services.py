@@ -27,7 +27,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from app.core.actor import Actor
 from app.errors import Conflict, DomainError, NotFound, ValidationError
@@ -118,10 +118,15 @@ def distributed_nodes(tenants: list[Tenant]) -> dict[str, str]:
             probes.setdefault(ref.server, ref)
     nodes: dict[str, str] = {}
     for server, slugs in by_server.items():
-        with migrations.migration_connection(s, probes[server]) as connection:
-            for schema, node in citus.schema_nodes(connection).items():
-                if schema in slugs:
-                    nodes[slugs[schema]] = node
+        if server not in s.servers:
+            continue  # a placement naming a server no longer configured: the list still shows it
+        try:
+            with migrations.migration_connection(s, probes[server]) as connection:
+                for schema, node in citus.schema_nodes(connection).items():
+                    if schema in slugs:
+                        nodes[slugs[schema]] = node
+        except OperationalError:
+            continue  # a server that is down: the rest of the list is still worth showing
     return nodes
 
 
