@@ -40,7 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.tenancy.store import validate_slug
 
-from .storage import SHA256_PATTERN, BlobStoreUnavailable
+from .blobs import SHA256_PATTERN, BlobStoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol
 
 from flask import current_app
-from flask_babel import gettext as _
 
-from app.errors import DomainError
+
+from .blobs import SHA256_PATTERN, BlobStoreUnavailable  # noqa: F401  (the interface's names)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 #: Detected kind → (accepted extensions, MIME type used for downloads).
@@ -51,7 +51,6 @@ KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "ofd": (("ofd",), "application/ofd"),
 }
 ALLOWED_EXTENSIONS = tuple(ext for exts, _mime in KINDS.values() for ext in exts)
-SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1024 * 1024
 
 
@@ -291,25 +290,6 @@ class BlobStore(Protocol):
 
     def delete_all(self, slug: str) -> None:
         """Remove every blob of the bureau (the bureau is deleted for good)."""
-
-
-class BlobStoreUnavailable(DomainError):
-    """The store cannot be reached or refused the operation (network, credentials, bucket).
-
-    ``message`` is the user's (Chinese) text; what went wrong is logged where it is raised.
-    Raised by :meth:`BlobStore.put` inside the service, so the upload's rows roll back.
-    """
-
-    http_status = 503
-
-    def __init__(self, *, reading: bool = False) -> None:
-        if reading:
-            message = _("The evidence store cannot be reached at the moment, so the file cannot be opened. "
-                        "Try again in a few minutes; if it keeps failing, tell the system administrator.")
-        else:
-            message = _("The evidence store cannot be reached at the moment, so nothing was saved. "
-                        "Try again in a few minutes; if it keeps failing, tell the system administrator.")
-        super().__init__(message)
 
 
 class LocalBlobStore:
