@@ -6,7 +6,7 @@ the first PDF a user asks for is not the slow one.
 import threading
 
 from app import create_app
-from app.reports.pdf import warm
+from app.reports.render import warm
 
 app = create_app()
 threading.Thread(target=warm, args=(app,), name="pdf-warm-up", daemon=True).start()

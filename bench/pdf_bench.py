@@ -200,10 +200,10 @@ RSS_PROBE = """
 import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from app import create_app
-from app.reports import pdf, services
+from app.reports import pdf, render, services
 from app.reports.cache import parts_cache
 app = create_app({"SECRET_KEY": "bench"})
-pdf.warm(app)
+render.warm(app)
 with app.app_context():
     parts_cache(app).clear()
     started = time.perf_counter()
@@ -324,12 +324,12 @@ def main() -> None:
     os.environ["ZEREN_TENANTS_DIR"] = str(root)
 
     from app import create_app
-    from app.reports import layoutpool, pdf
+    from app.reports import layoutpool, render
     from app.reports.cache import report_cache
     from app.tenancy.services import list_tenants
 
     app = create_app({"RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})
-    pdf.warm(app)
+    render.warm(app)
     processes = layoutpool.pool(app).size if layoutpool.pool(app) else 1
     year = 2026
     bureau = again = first = None

@@ -19,7 +19,7 @@ from flask.cli import AppGroup
 
 from app.errors import NotFound
 
-from . import pdf, services
+from . import pdf, render, services
 
 reports_cli = AppGroup("reports", help="Render PDF/docx reports and warm their caches.")
 
@@ -134,7 +134,7 @@ def warm_command(year: int | None) -> None:
     year = _year(year)
     _fonts_or_exit()
     started = time.perf_counter()
-    pdf.warm(current_app._get_current_object())
+    render.warm(current_app._get_current_object())
     click.echo(f"fonts and WeasyPrint: {time.perf_counter() - started:.2f} s")
     for tenant in services.active_tenants():
         with tenant_context(tenant):
@@ -143,7 +143,7 @@ def warm_command(year: int | None) -> None:
 
             rendered = services.bureau_report(db.session.get(Tenant, tenant.id), year, city=True)
         click.echo(f"{tenant.slug}: {rendered.seconds:.2f} s{' (cached)' if rendered.cached else ''}")
-    for kind, render in (("city summary (PDF)", services.city_pdf), ("city summary (docx)", services.city_docx)):
-        rendered = render(year)
+    for kind, make in (("city summary (PDF)", services.city_pdf), ("city summary (docx)", services.city_docx)):
+        rendered = make(year)
         click.echo(f"{kind}: {rendered.seconds:.2f} s{' (cached)' if rendered.cached else ''}")
     click.echo(f"done in {time.perf_counter() - started:.1f} s")

@@ -2,7 +2,7 @@
 the boxes are what WeasyPrint writes, with their element and class).
 
 :func:`measure` gives one :class:`PageInfo` per page of a report laid out by
-:func:`app.reports.pdf.part_pages` (as :func:`app.reports.pdf.compose` lays it out);
+:func:`app.reports.pdf.part_pages` (as :func:`app.reports.render.compose` lays it out);
 :func:`problems` applies the rules a meeting-ready print must keep (issue 11):
 
 * no page less than :data:`MIN_FILL` filled, except a cover and the report's last page;

@@ -41,7 +41,7 @@ from typing import NamedTuple
 #: Bumped when the layout of a part file changes (its header, how margin boxes are left out).
 FORMAT = 1
 #: The modules whose code decides how a part is laid out and written.
-_CODE = ("pdf.py", "parts.py", "pagecheck.py", "layoutproc.py")
+_CODE = ("pdf.py", "render.py", "parts.py", "pagecheck.py", "layoutproc.py")
 
 
 class Part(NamedTuple):

@@ -1,6 +1,6 @@
 """PDF output with WeasyPrint, laid out after GB/T 9704-2012 where it applies.
 
-- :func:`render_pdf` renders a Jinja print template to PDF bytes.
+- :func:`app.reports.render.render_pdf` renders a Jinja print template to PDF bytes.
 - Resources are fetched only from the application's own static folder: any other
   ``file://`` path, ``http(s)://`` or other scheme raises :class:`ForbiddenResource` and
   stops the rendering (a report never reads /etc/passwd or calls out to the network).
@@ -13,9 +13,9 @@
   of the document that none of these faces has is replaced by a visible 〔U+XXXX〕,
   logged with the report's name and listed in a note at the end of the report: no
   missing-glyph box is printed, and no text entered by one bureau stops a report.
-- One :class:`FontConfiguration` per process, warmed by :func:`warm` when the server
+- One :class:`FontConfiguration` per process, warmed by :func:`app.reports.render.warm` when the server
   starts (the first layout on a new machine builds font caches and is slow).
-- Long reports are laid out in *parts* (:func:`compose`, :mod:`app.reports.parts`): the
+- Long reports are laid out in *parts* (:func:`app.reports.render.compose`, :mod:`app.reports.parts`): the
   HTML is cut at :data:`PART` markers, each part is laid out on its own and written as a
   PDF file shared by every process, named by the digest of its HTML (an unchanged
   bureau's pages are never laid out twice, by any worker); the report is assembled from
@@ -162,7 +162,7 @@ def _coverage(face: FontFace) -> frozenset[int]:
 
 
 @lru_cache(maxsize=8)
-def _covered(faces: frozenset[FontFace]) -> frozenset[int]:
+def covered_codepoints(faces: frozenset[FontFace]) -> frozenset[int]:
     return frozenset().union(*(_coverage(face) for face in faces))
 
 
@@ -207,7 +207,7 @@ def uncovered_characters(html: str, files: dict[str, FontFace]) -> list[str]:
     characters, private-use and unassigned code points among them)."""
     collector = _TextCollector()
     collector.feed(html)
-    covered = _covered(frozenset(files.values()))
+    covered = covered_codepoints(frozenset(files.values()))
     # Control characters are never drawable, whatever a face's character map claims
     # (FandolFang maps U+0007 to a blank glyph, which printed the character as nothing).
     return sorted(c for c in collector.chars if c not in _IGNORABLE
@@ -230,7 +230,7 @@ def replace_uncovered(html: str, fonts: dict[str, FontFace] | None, *, report: s
     missing = uncovered_characters(html, fonts)
     if not missing:
         return html, []
-    name = report or _report_name(html)
+    name = report or report_name(html)
     for character in missing:
         current_app.logger.warning("PDF report %r: no font can draw %s; printed as %s", name,
                                    f"U+{ord(character):04X}", substitute(character))
@@ -241,8 +241,8 @@ def replace_uncovered(html: str, fonts: dict[str, FontFace] | None, *, report: s
     return html, missing
 
 
-def _report_name(html: str) -> str:
-    title = _TITLE.search(html)
+def report_name(html: str) -> str:
+    title = TITLE.search(html)
     return title.group(1).strip() if title else "?"
 
 
@@ -387,8 +387,8 @@ def html_to_pdf(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace]
 PART = "<!--zeren:part-->"
 HEAD_OPEN, HEAD_CLOSE = "<!--zeren:head-->", "<!--/zeren:head-->"
 BODY_OPEN, BODY_CLOSE = "<!--zeren:body-->", "<!--/zeren:body-->"
-_BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL | re.IGNORECASE)
+BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL | re.IGNORECASE)
 _PAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
@@ -410,13 +410,13 @@ def parse(html: str) -> PrintDocument:
         body = html[html.index(BODY_OPEN) + len(BODY_OPEN): html.rindex(BODY_CLOSE)]
     except ValueError:
         raise ValueError("not a print document rendered with pdf=True (print/base.html markers missing)") from None
-    title = _TITLE.search(html)
+    title = TITLE.search(html)
     return PrintDocument(title=title.group(1).strip() if title else "", head=head.strip(), body=body)
 
 
 def split(html: str) -> list[str]:
     """The part documents of ``html``: the same head, the body cut at :data:`PART`."""
-    match = _BODY_TAG.search(html)
+    match = BODY_TAG.search(html)
     end = html.rfind("</body>")
     if match is None or end < match.end():
         return [html]
@@ -458,47 +458,9 @@ def layout_part(part: str, *, static_dir: str | Path):
 
 
 def part_pages(html: str, *, static_dir: str | Path) -> list:
-    """The pages of ``html`` laid out part by part, as :func:`compose` lays them out
+    """The pages of ``html`` laid out part by part, as :func:`app.reports.render.compose` lays them out
     (without the cache and the page numbers): what the print checks measure."""
     return [page for part in split(html) for page in layout_part(part, static_dir=static_dir).pages]
-
-
-def compose(html: str, *, static_dir: str | Path, fonts: dict[str, FontFace] | None = None, store=None,
-            pool=None, version: str | None = None, stats=None) -> bytes:
-    """Render a document made of parts (cut at :data:`PART`) to PDF (:mod:`app.reports.parts`).
-
-    Each part missing from ``store`` (a parts folder, :func:`app.reports.cache.parts_cache`;
-    by default one in memory for this call) is laid out on its own and written as a PDF
-    file; the report is assembled from the part files, with the page numbers drawn from a
-    numbers PDF laid out with the same ``@page`` rules, so they run through the whole
-    document exactly as a one-pass layout of ``html`` would number them (a part starts on a
-    new page either way: ``.part + .part`` breaks before itself in print CSS).  Falls back
-    to the one-pass layout if the pages and numbers do not line up.  Text the fonts cannot
-    draw is replaced first (:func:`replace_uncovered`); ``stats``
-    (:class:`app.reports.parts.Stats`) receives what was laid out.
-    """
-    from . import assemble, parts as part_files
-
-    html, _missing = replace_uncovered(html, fonts)
-    pieces = split(html)
-    store = part_files.MemoryStore() if store is None else store
-    version = version or part_files.layout_version(static_dir, fonts)
-    match = _BODY_TAG.search(html)
-    prefix = html[: match.end()] if match else "<html><head></head><body>"
-    lang = re.search(r'<html\b[^>]*\blang="([^"]+)"', html[:500])
-    try:
-        return part_files.build(pieces, prefix, static_dir=static_dir, store=store, version=version,
-                                title=_report_name(html) if _TITLE.search(html) else "",
-                                lang=lang.group(1) if lang else "", pool=pool, stats=stats)
-    except (assemble.Misaligned, AttributeError):
-        # The numbers do not line up with the pages, or WeasyPrint's page internals
-        # changed: stay correct, if slower.
-        from flask import has_app_context
-
-        if has_app_context():
-            current_app.logger.warning("PDF report %r: its parts did not line up; laid out in one pass",
-                                       _report_name(html))
-        return write(layout(html, static_dir=static_dir))
 
 
 def print_context(app=None) -> dict:
@@ -513,55 +475,3 @@ def print_context(app=None) -> dict:
 def render_html(template_name: str, **context) -> str:
     """The exact HTML given to WeasyPrint (``--html`` of the report commands)."""
     return render_template(template_name, **{**print_context(), **context})
-
-
-def html_pdf(html: str) -> bytes:
-    """Render HTML made by :func:`render_html` (parts and all) with the app's fonts, its
-    parts folder shared by every process and its layout pool."""
-    from . import layoutpool
-    from .cache import parts_cache
-
-    app = current_app
-    files = check_fonts(app.config)
-    return compose(html, static_dir=app.static_folder, fonts=files, store=parts_cache(app),
-                   pool=layoutpool.pool(app))
-
-
-def render_pdf(template_name: str, **context) -> bytes:
-    """Render a print template to PDF bytes (DESIGN "Reports")."""
-    return html_pdf(render_html(template_name, **context))
-
-
-WARM_SAMPLE = """<html><head><link rel="stylesheet" href="print/gbt9704.css">
-<link rel="stylesheet" href="print/reports.css"></head><body>
-<div class="part cover"><h1 class="doc-title">责任清单 2026年11月26日</h1></div><!--zeren:part-->
-<div class="part"><h2>一、总体情况</h2><h3>（一）压实责任</h3><p>落实情况。</p>
-<table class="grid"><thead><tr><th>单位</th><th class="num">得分</th></tr></thead>
-<tbody><tr><td>市财政局</td><td class="num">98.09</td></tr></tbody></table>
-<div class="chart"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 20" width="100" height="20">
-<rect width="50" height="10" fill="#b71c1c"/><text x="55" y="10" font-family="sans-serif">得分</text></svg></div></div>
-</body></html>"""
-
-
-#: Templates compiled by :func:`warm` (Jinja compiles a template on its first use).
-WARM_TEMPLATES = ("print/base.html", "reports/joined.html", "reports/bureau_report.html",
-                  "reports/city_summary.html", "scoring/print.html", "findings/ledger_print.html")
-
-
-def warm(app) -> None:
-    """Build font caches, read the fonts' character maps, compile the report templates and
-    run WeasyPrint's code paths (tables, SVG, joined parts) once, before the first user
-    asks for a PDF."""
-    with app.app_context():
-        try:
-            faces = check_fonts(app.config)
-        except FontsMissing as error:
-            app.logger.warning("%s", error)
-            return
-        _covered(frozenset(faces.values()))
-        from .cache import template_version  # cache.py imports this module
-
-        template_version(app)
-        for name in WARM_TEMPLATES:
-            app.jinja_env.get_template(name)
-        compose(WARM_SAMPLE, static_dir=app.static_folder)

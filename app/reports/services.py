@@ -39,7 +39,7 @@ from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
 from app.core.clock import today
 
-from . import charts, pdf
+from . import charts, pdf, render
 from .cache import make_key, report_cache, template_version
 
 #: Bureaus per block of the city summary's appendix: a block is laid out (and cached)
@@ -865,7 +865,7 @@ def produce(order_kind: str, params: dict, progress: Callable[..., None]) -> byt
             summary = city_summary(params["year"], day, lambda done, total: progress(done, total),
                                    chosen=tuple(params.get("chosen", ())))
             progress(stage="layout")
-            data = pdf.html_pdf(city_summary_html(summary)) if params["kind"] == "pdf" else _docx(summary)
+            data = render.html_pdf(city_summary_html(summary)) if params["kind"] == "pdf" else _docx(summary)
         else:
             tenant = db.session.scalar(select(Tenant).where(Tenant.slug == params["slug"]))
             if tenant is None:
@@ -874,7 +874,7 @@ def produce(order_kind: str, params: dict, progress: Callable[..., None]) -> byt
                 progress(stage="gathering")
                 html = _bureau_html(order_kind, tenant, params, day)
                 progress(stage="layout")
-                data = pdf.html_pdf(html)
+                data = render.html_pdf(html)
     return data
 
 

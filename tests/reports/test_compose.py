@@ -11,26 +11,11 @@ from pypdf import PdfReader
 
 from app import create_app
 from app.config import TestConfig
-from app.reports import parts, pdf
+from app.reports import parts, pdf, render
 from app.reports.cache import ReportCache, make_key, parts_cache, template_version
 from app.reports.services import cn_number, title_lines
 
-HEAD = ('<html><head><title>测试</title><link rel="stylesheet" href="print/gbt9704.css">'
-        '<link rel="stylesheet" href="css/findings-print.css"></head><body class="">')
-ROWS = "".join(f"<tr><td>第{n}行</td><td>责任内容责任内容</td></tr>" for n in range(70))
-DOCUMENT = (HEAD + '<div class="part cover"><h1 class="doc-title">封面标题</h1></div>' + pdf.PART
-            + f'<div class="part"><h2>一、总体情况</h2><table><tbody>{ROWS}</tbody></table></div>' + pdf.PART
-            + '<div class="part ledger-page"><p>横向页面</p></div>' + pdf.PART
-            + '<div class="part"><p>最后一页</p></div></body></html>')
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """An application for rendering only (no database is touched)."""
-    config = type("ComposeConfig", (TestConfig,), {"TENANTS_DIR": str(tmp_path_factory.mktemp("compose"))})
-    application = create_app(config)
-    with application.app_context():
-        yield application
+from tests.reports.samples import DOCUMENT, HEAD
 
 
 def numbers(data: bytes) -> list[tuple[str, bool]]:
@@ -39,13 +24,13 @@ def numbers(data: bytes) -> list[tuple[str, bool]]:
     return [(page.extract_text(), float(page.mediabox.width) > float(page.mediabox.height)) for page in reader.pages]
 
 
-def test_split_and_parse_follow_the_markers(app):
+def test_split_and_parse_follow_the_markers(render_app):
     parts = pdf.split(DOCUMENT)
     assert len(parts) == 4
     assert all(part.startswith(HEAD) and part.endswith("</body></html>") for part in parts)
     assert "封面标题" in parts[0] and "横向页面" in parts[2]
     assert pdf.split("<html><body><p>一</p></body></html>") == ["<html><body><p>一</p></body></html>"]
-    with app.test_request_context():
+    with render_app.test_request_context():
         html = pdf.render_html("print/sample.html", title="标题", body="正文", rows=[], day=None)
     document = pdf.parse(html)
     assert document.title == "标题" and "<h1" in document.body and document.head == ""
@@ -53,9 +38,9 @@ def test_split_and_parse_follow_the_markers(app):
         pdf.parse("<html><body></body></html>")
 
 
-def test_page_numbers_run_through_the_parts_like_a_one_pass_layout(app):
-    joined = numbers(pdf.compose(DOCUMENT, static_dir=app.static_folder, store=parts.MemoryStore()))
-    one_pass = numbers(pdf.html_to_pdf(DOCUMENT, static_dir=app.static_folder))
+def test_page_numbers_run_through_the_parts_like_a_one_pass_layout(render_app):
+    joined = numbers(render.compose(DOCUMENT, static_dir=render_app.static_folder, store=parts.MemoryStore()))
+    one_pass = numbers(pdf.html_to_pdf(DOCUMENT, static_dir=render_app.static_folder))
     assert len(joined) == len(one_pass) >= 5
     assert [landscape for _text, landscape in joined] == [landscape for _text, landscape in one_pass]
     assert joined[-2][1] and not joined[-1][1]  # the named landscape page, then portrait again
@@ -66,31 +51,31 @@ def test_page_numbers_run_through_the_parts_like_a_one_pass_layout(app):
             assert f"— {number} —" in text
 
 
-def test_unchanged_parts_are_laid_out_once(app):
+def test_unchanged_parts_are_laid_out_once(render_app):
     store = parts.MemoryStore()
     first = parts.Stats()
-    pdf.compose(DOCUMENT, static_dir=app.static_folder, store=store, stats=first)
+    render.compose(DOCUMENT, static_dir=render_app.static_folder, store=store, stats=first)
     assert (len(first.laid_out), first.reused, first.numbers_laid_out) == (4, 0, True)
     changed = DOCUMENT.replace("最后一页", "最后一页（改）")
     second = parts.Stats()
-    text = numbers(pdf.compose(changed, static_dir=app.static_folder, store=store, stats=second))
+    text = numbers(render.compose(changed, static_dir=render_app.static_folder, store=store, stats=second))
     # One part laid out again; the pages are the same, so are their numbers.
     assert (len(second.laid_out), second.reused, second.numbers_laid_out) == (1, 3, False)
     assert "最后一页（改）" in text[-1][0]
 
 
-def test_pages_that_do_not_line_up_fall_back_to_one_pass(app, monkeypatch):
+def test_pages_that_do_not_line_up_fall_back_to_one_pass(render_app, monkeypatch):
     real = parts.render_numbers
     monkeypatch.setattr(parts, "render_numbers", lambda prefix, names, **kw: real(prefix, names[:-1], **kw))
-    text = numbers(pdf.compose(DOCUMENT, static_dir=app.static_folder))
+    text = numbers(render.compose(DOCUMENT, static_dir=render_app.static_folder))
     assert "— 2 —" in text[1][0] and f"— {len(text)} —" in text[-1][0]
 
 
-def test_compose_draws_emoji_and_substitutes_what_no_face_has(app):
+def test_compose_draws_emoji_and_substitutes_what_no_face_has(render_app):
     """A report made of parts is never refused for its text (it was, with FontsMissing)."""
-    with app.test_request_context():
-        files = pdf.check_fonts(app.config)
-    data = pdf.compose(DOCUMENT.replace("最后一页", "最后一页\U0001F600\ue000"), static_dir=app.static_folder, fonts=files)
+    with render_app.test_request_context():
+        files = pdf.check_fonts(render_app.config)
+    data = render.compose(DOCUMENT.replace("最后一页", "最后一页\U0001F600\ue000"), static_dir=render_app.static_folder, fonts=files)
     text = "".join(page for page, *_rest in numbers(data))
     assert "\U0001F600" in text and "〔U+E000〕" in text and "\ue000" not in text
 
@@ -126,14 +111,14 @@ def test_the_disk_cache_writes_atomically_and_evicts_the_least_recently_used(tmp
     assert not list((tmp_path / "c").iterdir())
 
 
-def test_keys_change_with_every_input(app):
+def test_keys_change_with_every_input(render_app):
     base = make_key("bureau-report", "v1", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 10])
     assert base != make_key("bureau-report", "v1", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 11])
     assert base != make_key("bureau-report", "v2", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 10])
     assert base != make_key("bureau-report", "v1", "zh_Hans", "2026-11-27", 2026, ["czj", 3, 10])
     assert base == make_key("bureau-report", "v1", "zh_Hans", "2026-11-26", 2026, ["czj", 3, 10])
-    version = template_version(app)
-    assert len(version) == 16 and version == template_version(app)
+    version = template_version(render_app)
+    assert len(version) == 16 and version == template_version(render_app)
 
 
 def test_fonts_and_report_settings_come_from_the_environment(tmp_path, monkeypatch):

@@ -17,14 +17,12 @@ from datetime import date
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from app.extensions import db
-from app.reports import layoutpool, parts, pdf, services, tasks
+from app.reports import layoutpool, parts, pdf, render, services, tasks
 from app.reports.cache import ReportCache, report_cache
-from tests.reports.test_compose import DOCUMENT, app  # noqa: F401 - the rendering-only app fixture
-from tests.reports.test_print_layout import BUREAUS, YEAR, city  # noqa: F401 - the demo city fixture
+from tests.reports.samples import BUREAUS, DOCUMENT, YEAR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,21 +51,21 @@ def _fonts(data: bytes, folder: Path) -> list[list[str]]:
 SECOND_PROCESS = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from app.reports import parts, pdf
+from app.reports import parts, pdf, render
 from app.reports.cache import ReportCache
 document, static, root = open(sys.argv[2], encoding="utf-8").read(), sys.argv[3], sys.argv[4]
 stats = parts.Stats()
-data = pdf.compose(document, static_dir=static, store=ReportCache(root, max_bytes=1 << 29, max_files=5000), stats=stats)
+data = render.compose(document, static_dir=static, store=ReportCache(root, max_bytes=1 << 29, max_files=5000), stats=stats)
 import hashlib
 print(json.dumps({"laid_out": len(stats.laid_out), "reused": stats.reused, "numbers": stats.numbers_laid_out,
                   "sha256": hashlib.sha256(data).hexdigest()}))
 """
 
 
-def test_parts_laid_out_by_one_process_are_reused_by_another(app, tmp_path):  # noqa: F811
+def test_parts_laid_out_by_one_process_are_reused_by_another(render_app, tmp_path):
     store = _store(tmp_path / "parts")
     stats = parts.Stats()
-    data = pdf.compose(DOCUMENT, static_dir=app.static_folder, store=store, stats=stats)
+    data = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=store, stats=stats)
     assert len(stats.laid_out) == 4 and stats.numbers_laid_out
     files = {p.name: p.stat().st_ino for p in (tmp_path / "parts").iterdir() if p.is_file()}
     kinds = sorted(name.rsplit(".", 1)[1] for name in files)
@@ -76,7 +74,7 @@ def test_parts_laid_out_by_one_process_are_reused_by_another(app, tmp_path):  # 
     (tmp_path / "document.html").write_text(DOCUMENT, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEREN_")}
     result = subprocess.run([sys.executable, "-c", SECOND_PROCESS, str(ROOT), str(tmp_path / "document.html"),
-                             app.static_folder, str(tmp_path / "parts")], capture_output=True, text=True, env=env,
+                             render_app.static_folder, str(tmp_path / "parts")], capture_output=True, text=True, env=env,
                             cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     other = json.loads(result.stdout.strip().splitlines()[-1])
@@ -85,16 +83,16 @@ def test_parts_laid_out_by_one_process_are_reused_by_another(app, tmp_path):  # 
     assert {p.name: p.stat().st_ino for p in (tmp_path / "parts").iterdir() if p.is_file()} == files  # not rewritten
 
 
-def test_the_same_document_gives_the_same_bytes_and_a_new_folder_too(app):  # noqa: F811
-    first = pdf.compose(DOCUMENT, static_dir=app.static_folder, store=parts.MemoryStore())
-    second = pdf.compose(DOCUMENT, static_dir=app.static_folder, store=parts.MemoryStore())
+def test_the_same_document_gives_the_same_bytes_and_a_new_folder_too(render_app):
+    first = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=parts.MemoryStore())
+    second = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=parts.MemoryStore())
     assert first == second
     reader = PdfReader(BytesIO(first))
     assert reader.trailer["/ID"][0] == reader.trailer["/ID"][1]
     assert "/CreationDate" not in reader.metadata and reader.metadata["/Title"] == "测试"
 
 
-def test_a_part_is_laid_out_once_when_two_ask_for_it_at_once(app, tmp_path, monkeypatch):  # noqa: F811
+def test_a_part_is_laid_out_once_when_two_ask_for_it_at_once(render_app, tmp_path, monkeypatch):
     store = _store(tmp_path / "parts")
     html = pdf.split(DOCUMENT)[1]
     key = parts.part_key("v", html)
@@ -108,7 +106,7 @@ def test_a_part_is_laid_out_once_when_two_ask_for_it_at_once(app, tmp_path, monk
     answers = []
 
     def ask() -> None:
-        answers.append(parts.obtain_part(store, key, html, static_dir=app.static_folder))
+        answers.append(parts.obtain_part(store, key, html, static_dir=render_app.static_folder))
 
     threads = [threading.Thread(target=ask) for _n in range(3)]
     for thread in threads:
@@ -119,28 +117,28 @@ def test_a_part_is_laid_out_once_when_two_ask_for_it_at_once(app, tmp_path, monk
     assert len({part.pdf for part, _laid in answers}) == 1
 
 
-def test_layout_processes_are_recycled_and_give_the_same_bytes(app, tmp_path):  # noqa: F811
+def test_layout_processes_are_recycled_and_give_the_same_bytes(render_app, tmp_path):
     pool = layoutpool.LayoutPool(2, recycle=1, min_parts=1)
     try:
         stats = parts.Stats()
-        pooled = pdf.compose(DOCUMENT, static_dir=app.static_folder, store=_store(tmp_path / "parts"), pool=pool,
+        pooled = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=_store(tmp_path / "parts"), pool=pool,
                              stats=stats)
         assert stats.pooled == 4 and len(stats.laid_out) == 4
         assert pool.started == 4  # one part each, then replaced
     finally:
         pool.close()
-    assert pooled == pdf.compose(DOCUMENT, static_dir=app.static_folder, store=parts.MemoryStore())
+    assert pooled == render.compose(DOCUMENT, static_dir=render_app.static_folder, store=parts.MemoryStore())
 
 
-def test_the_parts_folder_is_bounded(app, tmp_path):  # noqa: F811
+def test_the_parts_folder_is_bounded(render_app, tmp_path):
     store = ReportCache(tmp_path / "parts", max_bytes=1 << 30, max_files=2)
-    pdf.compose(DOCUMENT, static_dir=app.static_folder, store=store)
+    render.compose(DOCUMENT, static_dir=render_app.static_folder, store=store)
     assert len([p for p in (tmp_path / "parts").iterdir() if p.is_file()]) == 2
 
 
-def test_a_report_job_serves_the_file_another_job_made(app, monkeypatch):  # noqa: F811
+def test_a_report_job_serves_the_file_another_job_made(render_app, monkeypatch):
     key = "ab" * 32
-    report_cache(app).put(key, "pdf", b"%PDF-1.7 made by the first job")
+    report_cache(render_app).put(key, "pdf", b"%PDF-1.7 made by the first job")
 
     def must_not_render(*_args, **_kwargs):
         raise AssertionError("laid out twice")
@@ -167,18 +165,18 @@ def _keys(html: str, fonts, static_dir) -> list[str]:
     return [parts.part_key(version, part) for part in pdf.split(pdf.replace_uncovered(html, fonts)[0])]
 
 
-def test_a_changed_bureau_lays_out_its_own_parts_and_nothing_else(city, tmp_path):  # noqa: F811
-    fonts = pdf.check_fonts(city.config)
+def test_a_changed_bureau_lays_out_its_own_parts_and_nothing_else(demo_city, tmp_path):
+    fonts = pdf.check_fonts(demo_city.config)
     store = _store(tmp_path / "parts")
     before = services.city_summary_html(services.city_summary(YEAR))
-    pdf.compose(before, static_dir=city.static_folder, fonts=fonts, store=store)
+    render.compose(before, static_dir=demo_city.static_folder, fonts=fonts, store=store)
     slug = services.active_tenants()[-1].slug  # in the second block of profiles
     _add_record(slug)
     db.session.expire_all()
     after = services.city_summary_html(services.city_summary(YEAR))
     stats = parts.Stats()
-    data = pdf.compose(after, static_dir=city.static_folder, fonts=fonts, store=store, stats=stats)
-    old, new = _keys(before, fonts, city.static_folder), _keys(after, fonts, city.static_folder)
+    data = render.compose(after, static_dir=demo_city.static_folder, fonts=fonts, store=store, stats=stats)
+    old, new = _keys(before, fonts, demo_city.static_folder), _keys(after, fonts, demo_city.static_folder)
     changed = [index for index, key in enumerate(new) if key not in old]
     # Exactly the parts whose HTML changed were laid out, every other part was reused …
     assert sorted(stats.laid_out) == sorted({new[i] for i in changed})
@@ -191,11 +189,11 @@ def test_a_changed_bureau_lays_out_its_own_parts_and_nothing_else(city, tmp_path
     assert len(PdfReader(BytesIO(data)).pages) >= 5
 
 
-def test_the_assembled_city_summary_numbers_its_pages_embeds_each_face_once_and_stays_small(city, tmp_path):  # noqa: F811
-    fonts = pdf.check_fonts(city.config)
+def test_the_assembled_city_summary_numbers_its_pages_embeds_each_face_once_and_stays_small(demo_city, tmp_path):
+    fonts = pdf.check_fonts(demo_city.config)
     html = services.city_summary_html(services.city_summary(YEAR))
-    data = pdf.compose(html, static_dir=city.static_folder, fonts=fonts, store=_store(tmp_path / "parts"))
-    one_pass = pdf.html_to_pdf(html, static_dir=city.static_folder, fonts=fonts)
+    data = render.compose(html, static_dir=demo_city.static_folder, fonts=fonts, store=_store(tmp_path / "parts"))
+    one_pass = pdf.html_to_pdf(html, static_dir=demo_city.static_folder, fonts=fonts)
     texts = _page_texts(data, tmp_path)
     reference = _page_texts(one_pass, tmp_path)
     assert len(texts) == len(reference) >= 5

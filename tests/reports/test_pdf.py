@@ -7,14 +7,14 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from app.reports import pdf
+from app.reports import pdf, render
 
 MM = 72 / 25.4
 
 
 def _sample(app, **extra) -> bytes:
     with app.test_request_context():
-        return pdf.render_pdf("print/sample.html", title="2026年度机关党建主体责任落实情况报告",
+        return render.render_pdf("print/sample.html", title="2026年度机关党建主体责任落实情况报告",
                               body="机关事务管理局党组认真学习领会习近平总书记关于党的建设的重要思想。" * 12,
                               rows=[(f"市直单位{n:02d}", f"{90 - n / 3:.2f}") for n in range(60)],
                               day=date(2026, 11, 26), **extra)
@@ -98,7 +98,7 @@ def test_text_no_face_can_draw_is_substituted_logged_and_noted_never_refused(app
     a control character and U+10FFFF are printed as 〔U+XXXX〕, logged and listed."""
     with caplog.at_level("WARNING"):
         with app.test_request_context():
-            data = pdf.render_pdf("print/sample.html", title="台账 \U0001F600", body=HOSTILE, rows=[],
+            data = render.render_pdf("print/sample.html", title="台账 \U0001F600", body=HOSTILE, rows=[],
                                   day=date(2026, 1, 1))
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
     assert "\U0001F600" in text and "\U00020000" in text  # drawn, not replaced

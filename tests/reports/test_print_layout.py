@@ -6,7 +6,6 @@ is one page, a past year's report is dated at the year's end, and the figures ar
 as the web names them."""
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import pytest
@@ -14,34 +13,8 @@ import pytest
 from app.core import clock
 from app.extensions import db
 from app.reports import pagecheck, pdf, services
-from app.tenancy.migrations import upgrade_catalog
-from tests.helpers import make_app
-from tests.support.settings import SUITE_SETTINGS
+from tests.reports.samples import BUREAUS, YEAR
 
-PASSWORD = "demo-password-1"
-YEAR = date.today().year
-BUREAUS = 6
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory, postgres_database):
-    """The demo city of ``flask demo seed --bureaus 6``, its roll-up computed."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("ZEREN_") and name not in SUITE_SETTINGS:
-                patch.delenv(name)
-        application = make_app(tmp_path_factory.mktemp("print-layout"), postgres_database)
-        with application.app_context():
-            upgrade_catalog(db.engine, application.config["MIGRATIONS_DIR"])
-            runner = application.test_cli_runner()
-            result = runner.invoke(args=["demo", "seed", "--bureaus", str(BUREAUS), "--password", PASSWORD])
-            assert result.exit_code == 0, result.output
-            result = runner.invoke(args=["rollup", "refresh"])
-            assert result.exit_code == 0, result.output
-            yield application
-            db.session.remove()
-            application.extensions["zeren.tenant_store"].dispose_all()
-            db.engine.dispose()
 
 
 def _bureau_reports(app, year: int) -> dict[str, str]:
@@ -67,13 +40,13 @@ def _bureau_reports(app, year: int) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def measured(city):
+def measured(demo_city):
     """Every report of the demo city this year and last year, laid out and measured."""
     reports = {}
     for year in (YEAR, YEAR - 1):
-        reports.update(_bureau_reports(city, year))
+        reports.update(_bureau_reports(demo_city, year))
         reports[f"city summary {year}"] = services.city_summary_html(services.city_summary(year))
-    return {name: pagecheck.measure(pdf.part_pages(html, static_dir=city.static_folder)) for name, html in reports.items()}
+    return {name: pagecheck.measure(pdf.part_pages(html, static_dir=demo_city.static_folder)) for name, html in reports.items()}
 
 
 def test_every_report_of_the_demo_city_is_laid_out_for_a_meeting(measured):
@@ -96,7 +69,7 @@ def test_the_rules_are_measured_not_assumed(measured):
     assert len(headings) >= 4 and all(after for _text, _top, after in headings)
 
 
-def test_a_checker_catches_a_stranded_heading_a_lone_character_and_an_empty_page(city):
+def test_a_checker_catches_a_stranded_heading_a_lone_character_and_an_empty_page(demo_city):
     """The checks themselves, on a document made to break each rule."""
     rows = "".join(f"<tr><td>{n}</td><td>内容</td></tr>" for n in range(30))
     html = ('<html><head><link rel="stylesheet" href="print/gbt9704.css"></head><body>'
@@ -105,14 +78,14 @@ def test_a_checker_catches_a_stranded_heading_a_lone_character_and_an_empty_page
             '<p style="break-before:page">一行。</p>'
             '<h1 class="doc-title" style="break-before:page">市财政局2026年度党建工作主体责任考核评分<br>表</h1>'
             '<p>正文。</p></div></body></html>')
-    with city.test_request_context():
-        problems = pagecheck.problems(pagecheck.measure(pdf.part_pages(html, static_dir=city.static_folder)))
+    with demo_city.test_request_context():
+        problems = pagecheck.problems(pagecheck.measure(pdf.part_pages(html, static_dir=demo_city.static_folder)))
     assert any("heading '（三）班子成员“一岗双责”' at the foot" in p for p in problems)
     assert any("filled" in p for p in problems)
     assert any("title line '表'" in p for p in problems)
 
 
-def test_a_year_without_data_says_so_on_one_page(city):
+def test_a_year_without_data_says_so_on_one_page(demo_city):
     from app.tenancy.models import Tenant
     from app.tenancy.session import tenant_context
 
@@ -120,12 +93,12 @@ def test_a_year_without_data_says_so_on_one_page(city):
     tenant = services.active_tenants()[1]
     with tenant_context(tenant):
         html = services.bureau_report_html(db.session.get(Tenant, tenant.id), empty, city=True)
-    pages = pagecheck.measure(pdf.part_pages(html, static_dir=city.static_folder))
+    pages = pagecheck.measure(pdf.part_pages(html, static_dir=demo_city.static_folder))
     assert len(pages) == 1
     assert f"{empty}年度" in html and "尚无" in html
     data = services.city_summary(empty)
     summary = services.city_summary_html(data)
-    assert len(pagecheck.measure(pdf.part_pages(summary, static_dir=city.static_folder))) == 1 and "尚无" in summary
+    assert len(pagecheck.measure(pdf.part_pages(summary, static_dir=demo_city.static_folder))) == 1 and "尚无" in summary
     # the Word edition says the same on its one page
     from io import BytesIO
 
@@ -138,7 +111,7 @@ def test_a_year_without_data_says_so_on_one_page(city):
     assert any("尚无" in t for t in texts) and not word.tables and len(texts) == 4
 
 
-def test_past_years_are_dated_at_the_years_end_and_figures_keep_the_webs_names(city):
+def test_past_years_are_dated_at_the_years_end_and_figures_keep_the_webs_names(demo_city):
     assert services.report_day(YEAR - 1) == date(YEAR - 1, 12, 31)
     # "today" is the bureaus' day (Asia/Shanghai), a day ahead of UTC in the evening
     assert services.report_day(YEAR) == clock.today()
@@ -154,20 +127,20 @@ def test_past_years_are_dated_at_the_years_end_and_figures_keep_the_webs_names(c
         assert "—。" not in text and "—，" not in text
 
 
-def test_the_body_is_set_in_a_fangsong_face_and_its_absence_is_named(city, monkeypatch):
-    faces = pdf.check_fonts(city.config)
+def test_the_body_is_set_in_a_fangsong_face_and_its_absence_is_named(demo_city, monkeypatch):
+    faces = pdf.check_fonts(demo_city.config)
     assert "fandol" in faces["fang"].path.lower()
     html = services.city_summary_html(services.city_summary(YEAR))
     assert '"FandolFang"' in html
     real = pdf.font_face
     monkeypatch.setattr(pdf, "font_face", lambda family: None if family == "FandolFang" else real(family))
     with pytest.raises(pdf.FontsMissing) as missing:
-        pdf.check_fonts(city.config)
+        pdf.check_fonts(demo_city.config)
     message = str(missing.value)
     assert "fang: FandolFang" in message and "texlive-lang-chinese" in message and "make fonts" in message
 
 
-def test_the_ledger_says_a_finding_was_closed_late_and_by_how_many_days(city):
+def test_the_ledger_says_a_finding_was_closed_late_and_by_how_many_days(demo_city):
     from types import SimpleNamespace
 
     finding = SimpleNamespace(source="inspection", raised_by_city=False, batch="", description="问题",
@@ -177,13 +150,13 @@ def test_the_ledger_says_a_finding_was_closed_late_and_by_how_many_days(city):
     rows = [SimpleNamespace(finding=f, last_note=None, last_note_text="", evidence=0, overdue=False)
             for f in (finding, on_time)]
     summary = SimpleNamespace(total=2, by_status={"closed": 2}, overdue=0)
-    with city.test_request_context():
+    with demo_city.test_request_context():
         html = pdf.render_html("findings/ledger_print.html", rows=rows, summary=summary, bureau_name="市财政局",
                                subtitle=f"{YEAR}年度", today=date(YEAR, 12, 31))
     assert html.count("逾期42天销号") == 1  # the late one only
 
 
-def test_a_part_spilling_a_line_onto_a_new_page_is_laid_out_with_narrower_lines(city):
+def test_a_part_spilling_a_line_onto_a_new_page_is_laid_out_with_narrower_lines(demo_city):
     """GB/T 9704's remedy for a last page of two lines (or a signature alone): narrow the
     line spacing a little.  23 one-line paragraphs at 22 lines a page need two pages; laid
     out again they fit on one, and a part that fills its pages well is left as it is."""
@@ -192,24 +165,24 @@ def test_a_part_spilling_a_line_onto_a_new_page_is_laid_out_with_narrower_lines(
         return ('<html><head><link rel="stylesheet" href="print/gbt9704.css"></head><body>'
                 f'<div class="part">{body}</div></body></html>')
 
-    with city.test_request_context():
-        spilled = pdf.layout(part(23), static_dir=city.static_folder)
-        fitted = pdf.layout_part(part(23), static_dir=city.static_folder)
-        full = pdf.layout_part(part(36), static_dir=city.static_folder)
+    with demo_city.test_request_context():
+        spilled = pdf.layout(part(23), static_dir=demo_city.static_folder)
+        fitted = pdf.layout_part(part(23), static_dir=demo_city.static_folder)
+        full = pdf.layout_part(part(36), static_dir=demo_city.static_folder)
     assert len(spilled.pages) == 2 and pagecheck.page_info(spilled.pages[1], 2).fill < pagecheck.MIN_FILL
     assert len(fitted.pages) == 1
     assert len(full.pages) == 2 and pagecheck.page_info(full.pages[1], 2).fill > pagecheck.MIN_FILL
 
 
-def test_a_city_beyond_the_profiles_limit_says_so_and_profiles_only_the_bureaus_chosen(city):
+def test_a_city_beyond_the_profiles_limit_says_so_and_profiles_only_the_bureaus_chosen(demo_city):
     from io import BytesIO
 
     from docx import Document as WordDocument
 
     from app.reports.docx import summary_docx
 
-    saved = {k: city.config.get(k) for k in ("REPORTS_CITY_PROFILES_MAX", "REPORTS_CITY_RANKING_MAX")}
-    city.config.update(REPORTS_CITY_PROFILES_MAX=BUREAUS - 2, REPORTS_CITY_RANKING_MAX=4)
+    saved = {k: demo_city.config.get(k) for k in ("REPORTS_CITY_PROFILES_MAX", "REPORTS_CITY_RANKING_MAX")}
+    demo_city.config.update(REPORTS_CITY_PROFILES_MAX=BUREAUS - 2, REPORTS_CITY_RANKING_MAX=4)
     try:
         within = services.city_summary(YEAR)
         assert within["profiles"] == [] and f"{BUREAUS}家" in within["limits"]
@@ -226,5 +199,5 @@ def test_a_city_beyond_the_profiles_limit_says_so_and_profiles_only_the_bureaus_
         assert any(p.text == picked["limits"] for p in word.paragraphs)
         assert any(ranking[2]["text"] in cell.text for cell in word.tables[0].columns[0].cells)
     finally:
-        city.config.update(saved)
+        demo_city.config.update(saved)
     assert services.city_summary(YEAR)["limits"] is None
