@@ -165,6 +165,62 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (0 once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(database: str) -> list[int]:
+    """PostgreSQL backend processes serving ``database`` (their title names it)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and f" {database} " in title:
+                found.append(int(entry))
+    return found
+
+
+class CpuMeter:
+    """CPU used by the web workers, the job processes, the database's backends and this
+    client between :meth:`start` and :meth:`stop`: where a write's cost goes, whatever else
+    the machine runs (processes that end in between are counted up to their last reading)."""
+
+    def __init__(self, server: "Server", database: str | None) -> None:
+        self.server, self.database = server, database
+        self.first: dict[tuple[str, int], float] = {}
+        self.last: dict[tuple[str, int], float] = {}
+
+    def _groups(self) -> dict[tuple[str, int], float]:
+        pids = {"web": [*self.server.worker_pids(), *([self.server.gunicorn.pid] if self.server.gunicorn else [])],
+                "jobs": self.server.job_pids(),
+                "database": database_backends(self.database) if self.database else []}
+        readings = {(group, pid): cpu_seconds(pid) for group, members in pids.items() for pid in members}
+        readings[("client", os.getpid())] = time.process_time()
+        return readings
+
+    def start(self) -> None:
+        self.first = self._groups()
+
+    def sample(self) -> None:
+        self.last.update(self._groups())
+
+    def stop(self) -> dict[str, float]:
+        self.sample()
+        used: Counter = Counter()
+        for key, seconds in self.last.items():
+            used[key[0]] += seconds - self.first.get(key, 0.0)
+        return dict(used)
+
+
 def flask(env: dict[str, str], *args: str, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
     """``flask --app wsgi ARGS`` in the project directory."""
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
@@ -377,19 +433,25 @@ WEIGHTS = {"bureau home": 3, "duty list": 3, "duty item": 4, "findings": 2, "sco
            "city dashboard": 3, "compare": 1}
 
 
-def _timed_run(targets, ready: threading.Event, server, recorder, duration: float) -> float:
+def _timed_run(targets, ready: threading.Event, server, recorder, duration: float, meter: CpuMeter | None = None) -> float:
     """Start one thread per target (each called with the stop event), wait until every user
-    is ready, then measure ``duration`` seconds beside the /login reference probe; return
-    the seconds measured."""
+    is ready, then measure ``duration`` seconds beside the /login reference probe (and the
+    CPU used, with ``meter``); return the seconds measured."""
     stop = threading.Event()
     threads = [threading.Thread(target=target, args=(stop,), daemon=True) for target in targets]
     for thread in threads:
         thread.start()
     ready.wait()  # every user logged in and found its pages: measure from here
     probe = threading.Thread(target=reference_probe, args=(server.url, recorder, stop), daemon=True)
+    if meter:
+        meter.start()
     started = time.monotonic()
     probe.start()
-    time.sleep(duration)
+    end = started + duration
+    while time.monotonic() < end:  # read the meter now and then: job processes come and go
+        time.sleep(min(1.0, max(0.0, end - time.monotonic())))
+        if meter:
+            meter.sample()
     stop.set()
     for thread in (*threads, probe):
         thread.join()
@@ -487,8 +549,10 @@ def record_form(html: str) -> tuple[str, dict[str, str]] | None:
     return match.group(1).replace("&amp;", "&"), hidden
 
 
-def scenario_writes(server: Server, slugs: list[str], writers: int, duration: float) -> dict:
-    """``writers`` bureau administrators recording progress without pause."""
+def scenario_writes(server: Server, slugs: list[str], writers: int, duration: float,
+                    database: str | None = None) -> dict:
+    """``writers`` bureau administrators recording progress without pause; the CPU each
+    part of the system used for them is read from /proc."""
     recorder = Recorder()
     ready = threading.Barrier(writers + 1)
     evidence = small_pdf("load test evidence")
@@ -532,12 +596,14 @@ def scenario_writes(server: Server, slugs: list[str], writers: int, duration: fl
                 user.close()
         return run
 
-    elapsed = _timed_run([write(i) for i in range(writers)], ready, server, recorder, duration)
+    meter = CpuMeter(server, database)
+    elapsed = _timed_run([write(i) for i in range(writers)], ready, server, recorder, duration, meter)
+    cpu = meter.stop()
     labels = ("write", "write with a PDF")
     rows = {label: summarise(recorder.of(label), elapsed) for label in labels}
     rows["all writes"] = summarise([s for s in recorder.samples if s.label in labels], elapsed)
     statuses = sorted({s.status for s in recorder.samples if s.label in labels and not s.ok})
-    return {"writers": writers, "seconds": elapsed, "rows": rows, "failed_statuses": statuses,
+    return {"writers": writers, "seconds": elapsed, "rows": rows, "failed_statuses": statuses, "cpu": cpu,
             "reference": summarise(recorder.of("/login (reference)"), elapsed)}
 
 
@@ -657,6 +723,26 @@ def client(run: dict) -> str:
             f"{run['client_cpu'] * 100:.0f} % of a core")
 
 
+def cpu_lines(run: dict) -> list[str]:
+    """Where the writes' CPU went, per acknowledged write, and the rate two cores allow."""
+    acknowledged = run["rows"]["all writes"]["ok"]
+    if "cpu" not in run or not acknowledged:
+        return []
+    names = {"web": "gunicorn workers", "jobs": "job worker (roll-up)", "database": "PostgreSQL backends",
+             "client": "load client"}
+    per_write = {group: seconds * 1000 / acknowledged for group, seconds in run["cpu"].items() if seconds > 0}
+    server_side = sum(v for k, v in per_write.items() if k != "client")
+    cores = os.cpu_count() or 1
+    lines = ["CPU per acknowledged write (from /proc, the measured seconds only):", "",
+             "| part | CPU per write |", "|---|---|"]
+    lines += [f"| {names.get(group, group)} | {value:.1f} ms |" for group, value in sorted(per_write.items())]
+    lines += [f"| **server side** | **{server_side:.1f} ms** |", "",
+              f"{cores} cores at {server_side + per_write.get('client', 0):.1f} ms a write (server and client) "
+              f"allow at most **{cores * 1000 / (server_side + per_write.get('client', 0)):.0f} writes/s** "
+              f"on this machine, {cores * 1000 / server_side:.0f}/s without the client."]
+    return lines
+
+
 def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
     """This backend's figures as Markdown."""
     out = [f"### {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}", "",
@@ -691,6 +777,7 @@ def markdown(backend: str, mode: str, setup: dict, results: dict) -> str:
                        f"{ratio(row['p50'], ref['p50'])} |")
         if run["failed_statuses"]:
             out.append(f"\nStatuses of the failed writes: {', '.join(map(str, run['failed_statuses']))}.")
+        out += ["", *cpu_lines(run)]
         out.append("")
     if "rush" in results:
         run = results["rush"]
@@ -838,7 +925,8 @@ def main() -> None:
                      f"/login p95 {ms(run['reference']['p95'])}")
         if "writes" in scenarios:
             cpu = time.process_time()
-            run = scenario_writes(server, slugs, args.writers, args.duration)
+            run = scenario_writes(server, slugs, args.writers, args.duration,
+                                  PG_DATABASE if args.backend == "postgresql" else None)
             run.update(client_cpu=(time.process_time() - cpu) / run["seconds"], load=os.getloadavg()[0])
             done("writes", run, f"writes, {args.writers} writers: {run['rows']['all writes']['rate']:.1f}/s "
                  f"acknowledged, p95 {ms(run['rows']['all writes']['p95'])}, errors {run['rows']['all writes']['errors']}")

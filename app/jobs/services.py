@@ -36,6 +36,8 @@ from typing import Any, Callable, Iterator
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from huey import crontab
@@ -146,26 +148,37 @@ def submit(kind: str, key: str, params: dict | None = None, *, tenant_slug: str 
         raise KeyError(f"no handler for jobs of kind {kind!r}")
     params = dict(params or {})
     for _attempt in range(5):
-        values = _values(kind, key, params, tenant_slug, requested_by)
-        try:
+        # Most submissions (every write of a busy bureau asks for its roll-up) find the slot
+        # held: one read answers them.  The insert, when the slot looks free, still refuses
+        # in the statement if another took it meanwhile.
+        existing = holder(key)
+        if existing is None:
+            values = _values(kind, key, params, tenant_slug, requested_by)
             with _engine().begin() as connection:
-                connection.execute(Job.__table__.insert().values(**values))
-        except IntegrityError:
-            existing = holder(key)
-            if existing is None:
-                continue  # it ended between the insert and the read: try again
-            if _presumed_lost(existing):
-                _give_up(existing, "interrupted: its worker stopped")
+                row = connection.execute(_insert_unless_held(connection.dialect.name, values)).first()
+            if row is None:
+                continue  # taken between the read and the insert: join that one
+            job = _job(row)
+            _hand_over(job)
+            # Jobs run in the caller's process when the queue is in memory: say how it ended.
+            return (get(job.id) or job) if queue.immediate else job
+        if _presumed_lost(existing):
+            _give_up(existing, "interrupted: its worker stopped")
+            continue
+        if merge is not None and existing.state == QUEUED:
+            merged = merge(existing.params, params)
+            if merged != existing.params and not _compare_and_set_params(existing, merged):
                 continue
-            if merge is not None and existing.state == QUEUED:
-                merged = merge(existing.params, params)
-                if merged != existing.params and not _compare_and_set_params(existing, merged):
-                    continue
-            return existing
-        job = get(values["id"])
-        _hand_over(job)
-        return get(job.id) or job
+        return existing
     raise RuntimeError(f"could not submit job {kind} {key}: its slot kept changing")
+
+
+def _insert_unless_held(dialect: str, values: dict):
+    """INSERT of a new job that does nothing when another holds its ``dedup`` key; the new
+    row is returned."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(Job).values(**values).on_conflict_do_nothing(index_elements=["dedup"])
+            .returning(*Job.__table__.c))
 
 
 def _compare_and_set_params(job: Job, params: dict) -> bool:

@@ -1,6 +1,7 @@
 """Catalog record of a bureau (tenant)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
@@ -96,10 +97,12 @@ class TenantChange(CatalogModel):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-def upsert_change(dialect: str, change: TenantChange):
-    """The statement that marks ``change`` (a later version replaces an earlier one)."""
+def upsert_changes(dialect: str, tenant_id: int, scopes: Iterable[str], version: int):
+    """The one statement that marks ``scopes`` of a bureau changed at ``version`` (a later
+    version replaces an earlier one)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(TenantChange).values(tenant_id=change.tenant_id, scope=change.scope, version=change.version)
+    statement = insert(TenantChange).values([{"tenant_id": tenant_id, "scope": scope, "version": version}
+                                             for scope in sorted(scopes)])
     return statement.on_conflict_do_update(index_elements=["tenant_id", "scope"],
                                            set_={"version": statement.excluded.version})
 

@@ -249,17 +249,18 @@ def bump_data_version(ref: TenantRef, scopes: set[str] | frozenset[str] = frozen
     marked features.  Counter and marks change in one transaction: a recompute that read
     the counter sees every mark up to it.
     """
-    from .models import TenantChange, upsert_change
+    from .models import upsert_changes
 
+    # Two statements, one round trip each: every write of every bureau pays this.
     with _database().engine.begin() as connection:
-        connection.execute(
-            sa.update(Tenant).where(Tenant.slug == ref.slug).values(data_version=Tenant.data_version + 1))
-        tenant_id, version = connection.execute(
-            sa.select(Tenant.id, Tenant.data_version).where(Tenant.slug == ref.slug)).first() or (None, None)
-        if tenant_id is not None:
-            for scope in sorted(scopes):
-                connection.execute(upsert_change(connection.dialect.name, TenantChange(
-                    tenant_id=tenant_id, scope=scope, version=version)))
+        bumped = connection.execute(
+            sa.update(Tenant).where(Tenant.slug == ref.slug).values(data_version=Tenant.data_version + 1)
+            .returning(Tenant.id, Tenant.data_version)).first()
+        if bumped is None:
+            return None
+        tenant_id, version = bumped
+        if scopes:
+            connection.execute(upsert_changes(connection.dialect.name, tenant_id, scopes, version))
         return version
 
 
