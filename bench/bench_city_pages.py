@@ -1,15 +1,16 @@
 """The city's pages at 5,000 bureaus (issue 14, point 4): server time and size of each page.
 
     .venv/bin/python bench/bench_city_pages.py [--bureaus 5000] [--runs 15] [--backend sqlite|postgresql|both]
-                                               [--work DIR] [--write]
+                                               [--snapshot-days 30] [--work DIR] [--write]
 
 The city's pages read only the catalog (bureaus and their stored figures, pushed by the
 roll-up jobs), so this makes catalog rows and figure rows only — no bureau database is
 provisioned.  It measures, through the test client (server time: routing, log-in
 check, queries, templates; no network), the median of ``--runs`` requests and the size of
 the response for: the dashboard's first page, a search, a category filter, the last page,
-all figures sorted by a figure, compare of 6 bureaus, the bureau list, and the xlsx export
-of every bureau.  The references measured in the same run, on the same machine and
+all figures sorted by a figure, compare of 6 bureaus, the bureau list, the trends page
+(its city average over every bureau's daily snapshots: ``--snapshot-days`` days of each
+bureau, the days its figures changed) and the xlsx export of every bureau.  The references measured in the same run, on the same machine and
 process: ``/healthz`` and the dashboard at 60 bureaus (the catalog is first filled with
 60 bureaus, measured, then topped up).  ``--write`` replaces the ``<!-- city-pages -->``
 section of bench/RESULTS.md.  On PostgreSQL it uses the scratch database
@@ -105,12 +106,15 @@ def make_app(backend: str, work: Path):
     return app
 
 
-def add_bureaus(app, start: int, stop: int, year: int) -> None:
-    """Catalog rows of bureaus ``start``..``stop - 1`` and their figures of ``year``."""
+def add_bureaus(app, start: int, stop: int, year: int, snapshot_days: int = 0) -> None:
+    """Catalog rows of bureaus ``start``..``stop - 1``, their figures of ``year`` and
+    snapshots of ``snapshot_days`` days of it (the days their figures changed)."""
+    from datetime import date, timedelta
+
     from sqlalchemy import insert, select
 
     from app.city import rollup
-    from app.city.models import TenantMetrics
+    from app.city.models import MetricSnapshot, TenantMetrics
     from app.extensions import db
     from app.models import utcnow
     from app.tenancy import services as tenancy
@@ -131,6 +135,15 @@ def add_bureaus(app, start: int, stop: int, year: int) -> None:
             db.session.execute(insert(TenantMetrics), [
                 {"tenant_id": ids[f"b{n:04d}"], "year": year, "figures": made[n], "data_version": 3,
                  "computed_at": utcnow(), **rollup.list_values(made[n])} for n in numbers])
+            for n in numbers if snapshot_days else ():
+                days = sorted(rng.sample(range(1, 330), snapshot_days))
+                rows = []
+                for step, day in enumerate(days, 1):
+                    shown = {**made[n], "duties": {**made[n]["duties"], "completion_rate":
+                                                   round(made[n]["duties"]["completion_rate"] * step / len(days), 4)}}
+                    rows.append({"tenant_id": ids[f"b{n:04d}"], "year": year, "figures": shown,
+                                 "day": date(year, 1, 1) + timedelta(days=day), **rollup.list_values(shown)})
+                db.session.execute(insert(MetricSnapshot), rows)
             db.session.commit()
 
 
@@ -148,7 +161,7 @@ def measure(client, url: str, runs: int) -> dict:
             "bytes": len(response.data), "runs": runs}
 
 
-def run_backend(backend: str, bureaus: int, runs: int, work: Path) -> dict:
+def run_backend(backend: str, bureaus: int, runs: int, work: Path, snapshot_days: int = 30) -> dict:
     from app.accounts import services as accounts
     from app.city import metrics
 
@@ -158,10 +171,10 @@ def run_backend(backend: str, bureaus: int, runs: int, work: Path) -> dict:
         accounts.create_user("city", "工委", PASSWORD, role="city_admin")
     client = app.test_client()
     client.post("/login", data={"username": "city", "password": PASSWORD})
-    add_bureaus(app, 0, 60, year)
+    add_bureaus(app, 0, 60, year, snapshot_days)
     results = {"healthz": measure(client, "/healthz", runs * 4), "dashboard_60": measure(client, "/city/", runs)}
     started = time.perf_counter()
-    add_bureaus(app, 60, bureaus, year)
+    add_bureaus(app, 60, bureaus, year, snapshot_days)
     seeding = time.perf_counter() - started
     last = -(-bureaus // 50)
     chosen = "&".join(f"b=b{n:04d}" for n in (7, 404, 1203, 2222, 3901, bureaus - 1))
@@ -174,13 +187,16 @@ def run_backend(backend: str, bureaus: int, runs: int, work: Path) -> dict:
         "compare_6": f"/city/compare?{chosen}",
         "compare_search": "/city/compare?q=南岗&b=b0007",
         "bureaus": "/city/bureaus?page=3",
+        "trends": "/city/trends",
+        "trends_6": f"/city/trends?figure=completion_rate&{chosen}",
         "compare_xlsx": f"/city/compare.xlsx?{chosen}",
     }
     for key, url in pages.items():
         results[key] = measure(client, url, runs)
     results["export"] = measure(client, "/city/dashboard.xlsx", max(3, runs // 3))
     results["export_law"] = measure(client, "/city/dashboard.xlsx?category=law", max(3, runs // 3))
-    return {"backend": backend, "bureaus": bureaus, "seeding_s": seeding, "results": results}
+    return {"backend": backend, "bureaus": bureaus, "seeding_s": seeding, "results": results,
+            "snapshots": bureaus * snapshot_days}
 
 
 LABELS = {
@@ -194,11 +210,14 @@ LABELS = {
     "compare_6": "compare, 6 bureaus",
     "compare_search": "compare, picker searching “南岗”, 1 ticked",
     "bureaus": "bureau list, page 3",
+    "trends": "trends, city average of {snapshots} snapshots",
+    "trends_6": "trends, 6 bureaus and the city average",
     "compare_xlsx": "compare.xlsx, 6 bureaus",
     "export": "dashboard.xlsx, every bureau ({n} rows)",
     "export_law": "dashboard.xlsx, one category",
 }
-PAGE_TARGETS = {"dashboard", "search", "category", "last_page", "all_figures", "compare_6", "compare_search", "bureaus"}
+PAGE_TARGETS = {"dashboard", "search", "category", "last_page", "all_figures", "compare_6", "compare_search", "bureaus",
+                "trends", "trends_6"}
 
 
 def table(run: dict) -> str:
@@ -207,7 +226,7 @@ def table(run: dict) -> str:
     for key, found in run["results"].items():
         target = "< 150 ms, < 300 KB" if key in PAGE_TARGETS else ("reference" if key in ("healthz", "dashboard_60")
                                                                      else "measured")
-        lines.append(f"| {LABELS[key].format(n=run['bureaus'])} (median of {found['runs']}) | {found['median_ms']:.1f} ms "
+        lines.append(f"| {LABELS[key].format(n=run['bureaus'], snapshots=run.get('snapshots', 0))} (median of {found['runs']}) | {found['median_ms']:.1f} ms "
                      f"| {found['max_ms']:.0f} ms | {found['median_ms'] / reference:.2f} | {found['bytes'] / 1024:.0f} KiB "
                      f"| {target} |")
     return "\n".join(lines)
@@ -218,6 +237,8 @@ def main() -> None:
     parser.add_argument("--bureaus", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--snapshot-days", type=int, default=30,
+                        help="days of snapshots of each bureau (the days its figures changed)")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".work" / "city-pages")
     parser.add_argument("--write", action="store_true", help="write the section of bench/RESULTS.md")
     args = parser.parse_args()
@@ -226,7 +247,7 @@ def main() -> None:
     load_before = os.getloadavg()
     runs = []
     for backend in backends:
-        run = run_backend(backend, args.bureaus, args.runs, args.work)
+        run = run_backend(backend, args.bureaus, args.runs, args.work, args.snapshot_days)
         runs.append(run)
         print(f"== {backend}: {args.bureaus} bureaus (catalog rows made in {run['seeding_s']:.1f} s)")
         print(table(run))

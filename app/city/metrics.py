@@ -120,8 +120,9 @@ def refresh_tenant(ref: TenantRef, *, years: Iterable[int] | None = None,
             _upsert(TenantMetrics, {"tenant_id": tenant.id, "year": year, "figures": figures,
                                     "data_version": version, "computed_at": now, **listed},
                     keys=("tenant_id", "year"), update=("figures", "data_version", "computed_at", *listed))
-            _upsert(MetricSnapshot, {"tenant_id": tenant.id, "year": year, "day": today(), "figures": figures},
-                    keys=("tenant_id", "year", "day"), update=("figures",))
+            _upsert(MetricSnapshot, {"tenant_id": tenant.id, "year": year, "day": today(), "figures": figures,
+                                     **listed},
+                    keys=("tenant_id", "year", "day"), update=("figures", *listed))
             done.append(year)
         db.session.commit()
         return done
@@ -144,8 +145,10 @@ def backfill_snapshots(ref: TenantRef, year: int, days: Iterable[date]) -> int:
             if day >= today():
                 continue  # today's snapshot comes from the live push
             figures = {name: jsonable(function(year, as_of=day)) for name, function in functions.items()}
-            _upsert(MetricSnapshot, {"tenant_id": tenant.id, "year": year, "day": day, "figures": figures},
-                    keys=("tenant_id", "year", "day"), update=("figures",))
+            listed = rollup.list_values(figures)
+            _upsert(MetricSnapshot, {"tenant_id": tenant.id, "year": year, "day": day, "figures": figures,
+                                     **listed},
+                    keys=("tenant_id", "year", "day"), update=("figures", *listed))
             written += 1
         db.session.commit()
     return written

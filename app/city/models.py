@@ -9,26 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models import BigId, CatalogModel, IdMixin, utcnow
 
 
-class TenantMetrics(IdMixin, CatalogModel):
-    """The latest figures of one bureau for one year, pushed after each of its commits.
+class ListFigures:
+    """The figures the city's lists and trends sort, count and average over thousands of
+    bureaus, read from ``figures`` by the roll-up's rule (:func:`app.city.rollup.list_values`:
+    list figures once the list is published, scores once complete) and written with them,
+    so that a page's aggregates read plain columns rather than every bureau's JSON."""
 
-    ``figures`` is ``{source: {name: value}}`` as returned by the features' ``metrics``
-    functions (see :mod:`app.city.metrics`); ``data_version`` is the bureau's
-    ``Tenant.data_version`` the figures were computed from (stale when behind it).
-    """
-
-    __tablename__ = "tenant_metrics"
-    __table_args__ = (UniqueConstraint("tenant_id", "year"),)
-
-    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
-    year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
-    # The figures the city's lists sort, count and average over thousands of bureaus, read
-    # from ``figures`` by the roll-up's rule (:func:`app.city.rollup.list_values`: list
-    # figures once the list is published, scores once complete) and written with them, so
-    # that a page's aggregates read plain columns rather than every bureau's JSON.
     completion_rate: Mapped[float | None] = mapped_column(Float)
     items_done: Mapped[float | None] = mapped_column(Float)
     items_total: Mapped[float | None] = mapped_column(Float)
@@ -44,11 +30,29 @@ class TenantMetrics(IdMixin, CatalogModel):
     grade: Mapped[str | None] = mapped_column(String(40))
     last_activity: Mapped[str | None] = mapped_column(String(40))
 
+
+class TenantMetrics(ListFigures, IdMixin, CatalogModel):
+    """The latest figures of one bureau for one year, pushed after each of its commits.
+
+    ``figures`` is ``{source: {name: value}}`` as returned by the features' ``metrics``
+    functions (see :mod:`app.city.metrics`); ``data_version`` is the bureau's
+    ``Tenant.data_version`` the figures were computed from (stale when behind it).
+    """
+
+    __tablename__ = "tenant_metrics"
+    __table_args__ = (UniqueConstraint("tenant_id", "year"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    data_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     tenant = relationship("Tenant", lazy="joined")
 
 
-class MetricSnapshot(IdMixin, CatalogModel):
-    """One bureau's figures as they stood at the end of a day (history for trends)."""
+class MetricSnapshot(ListFigures, IdMixin, CatalogModel):
+    """One bureau's figures as they stood at the end of a day (history for trends), with
+    the list figures as plain columns (the trends page averages them over every bureau)."""
 
     __tablename__ = "metric_snapshots"
     __table_args__ = (UniqueConstraint("tenant_id", "year", "day"),)

@@ -426,7 +426,9 @@ def list_values(figures: dict | None) -> dict[str, Any]:
 
 @event.listens_for(TenantMetrics, "before_insert")
 @event.listens_for(TenantMetrics, "before_update")
-def _keep_list_values(mapper, connection, target: TenantMetrics) -> None:
+@event.listens_for(MetricSnapshot, "before_insert")
+@event.listens_for(MetricSnapshot, "before_update")
+def _keep_list_values(mapper, connection, target: TenantMetrics | MetricSnapshot) -> None:
     """Rows written through the ORM carry their list values too (the push writes them in
     its upsert, :func:`app.city.metrics.refresh_tenant`)."""
     for key, value in list_values(target.figures).items():
@@ -638,26 +640,45 @@ def dimension_table(rows: list[BureauRow]) -> list[dict]:
 
 
 def trend(year: int, key: str, slugs: list[str] | None = None) -> dict[str, list[tuple[date, float | None]]]:
-    """Daily values of one column over ``year`` from the snapshots: per bureau (by name)
-    and the city average under the key ``""``."""
-    column = COLUMN_BY_KEY[key]
-    query = (select(Tenant.slug, Tenant.name, MetricSnapshot.day, MetricSnapshot.figures)
-             .join(Tenant, Tenant.id == MetricSnapshot.tenant_id)
-             .where(MetricSnapshot.year == year, Tenant.status == "active").order_by(MetricSnapshot.day))
+    """Daily values of one column over ``year`` from the snapshots: per bureau (by name),
+    for the bureaus of ``slugs`` (every bureau when ``None``), and the city average under
+    the key ``""`` (:func:`city_average_by_day`)."""
+    value = getattr(MetricSnapshot, key)
     series: dict[str, list[tuple[date, float | None]]] = {}
-    latest: dict[str, float] = {}  # each bureau's value carried forward to later days
-    city: dict[date, float] = {}
-    for slug, name, day, figures in db.session.execute(query):
-        figures = _readable(figures)
-        value = column.read(figures)
-        if key in LIST_FIGURES and (figures.get("duties") or {}).get("list_status") not in PUBLISHED_LISTS:
-            value = None  # enters the averages once its list is published, as on the dashboard
-        if isinstance(value, (int, float)):
-            latest[slug] = value
-        if latest:
-            # snapshots exist only for days a bureau changed: average the last known values
-            city[day] = round(mean(latest.values()), 4)
-        if slugs is None or slug in slugs:
-            series.setdefault(name, []).append((day, value))
-    series[""] = sorted(city.items())
+    if slugs is None or slugs:
+        query = (select(Tenant.name, MetricSnapshot.day, value)
+                 .join(Tenant, Tenant.id == MetricSnapshot.tenant_id)
+                 .where(MetricSnapshot.year == year, Tenant.status == "active").order_by(MetricSnapshot.day))
+        if slugs is not None:
+            query = query.where(Tenant.slug.in_(slugs))
+        for name, day, figure in db.session.execute(query):
+            series.setdefault(name, []).append((day, figure))
+    series[""] = city_average_by_day(year, key)
     return series
+
+
+def city_average_by_day(year: int, key: str) -> list[tuple[date, float]]:
+    """The city average of one list figure on every day some bureau's figures changed.
+
+    Snapshots exist only for the days a bureau changed, so each bureau's last known value
+    is carried forward: the average of a day is the sum of every bureau's latest value over
+    the bureaus that have one.  Computed in the database from each snapshot's change
+    against the bureau's previous value (``lag``), summed per day and then cumulatively,
+    so that it costs one pass over the year's snapshots whatever the number of bureaus.
+    A bureau enters once it has a value (its list published, its score complete).
+    """
+    value = getattr(MetricSnapshot, key)
+    known = (select(MetricSnapshot.day.label("day"), value.label("value"),
+                    func.lag(value).over(partition_by=MetricSnapshot.tenant_id,
+                                         order_by=MetricSnapshot.day).label("before"))
+             .join(Tenant, Tenant.id == MetricSnapshot.tenant_id)
+             .where(MetricSnapshot.year == year, Tenant.status == "active", value.is_not(None))
+             .subquery())
+    daily = (select(known.c.day, func.sum(known.c.value - func.coalesce(known.c.before, 0)).label("change"),
+                    func.sum(case((known.c.before.is_(None), 1), else_=0)).label("entered"))
+             .group_by(known.c.day).subquery())
+    running = select(daily.c.day, func.sum(daily.c.change).over(order_by=daily.c.day),
+                     func.sum(daily.c.entered).over(order_by=daily.c.day)).order_by(daily.c.day)
+    # PostgreSQL sums integers as numeric: counted in floats here.
+    return [(day, round(float(total) / float(bureaus), 4)) for day, total, bureaus in db.session.execute(running)
+            if bureaus]
