@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models import BigId, CatalogModel, IdMixin, utcnow
+
+
+#: The list figures the trends page plots (``app.city.services.TREND_FIGURES``).
+TREND_COLUMNS = ("completion_rate", "closure_rate", "composite", "items_overdue")
 
 
 class ListFigures:
@@ -55,7 +59,10 @@ class MetricSnapshot(ListFigures, IdMixin, CatalogModel):
     the list figures as plain columns (the trends page averages them over every bureau)."""
 
     __tablename__ = "metric_snapshots"
-    __table_args__ = (UniqueConstraint("tenant_id", "year", "day"),)
+    # The trends page's city average reads the figures it plots from this index alone
+    # (:func:`app.city.rollup.city_average_by_day`), never the rows' JSON.
+    __table_args__ = (UniqueConstraint("tenant_id", "year", "day"),
+                      Index("ix_metric_snapshots_trends", "year", "tenant_id", "day", *TREND_COLUMNS))
 
     tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
     year: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -88,3 +88,10 @@ def test_a_snapshot_written_through_the_orm_carries_its_list_figures(app, bureau
     db.session.add(draft)
     db.session.commit()
     assert draft.completion_rate is None  # a list not published stays out, as on the dashboard
+
+
+def test_every_figure_the_trends_page_offers_is_in_the_snapshots_index():
+    from app.city.models import TREND_COLUMNS
+    from app.city.services import TREND_FIGURES
+
+    assert set(TREND_FIGURES) == set(TREND_COLUMNS)

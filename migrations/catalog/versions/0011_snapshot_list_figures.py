@@ -5,7 +5,7 @@ bureau's last value forward day by day.  Read from every snapshot's JSON in Pyth
 with bureaus × days (and averaged every bureau again for each snapshot); with the figures
 beside the JSON, as tenant_metrics has them since 0010, the database computes it.  Rows
 stored before are filled by the roll-up's own reading rule (``app.city.rollup.list_values``),
-a thousand at a time.
+a thousand at a time; an index holds the figures the trends page plots.
 
 Revision ID: 0011_snapshot_list_figures
 Revises: 0010_city_list_figures
@@ -23,6 +23,7 @@ depends_on = None
 NUMBERS = ('completion_rate', 'items_done', 'items_total', 'items_overdue', 'evidence_count', 'findings_open',
            'findings_overdue', 'closure_rate', 'days_to_close', 'self_total', 'reviewer_total', 'composite')
 TEXTS = ('grade', 'last_activity')
+TRENDS = ('completion_rate', 'closure_rate', 'composite', 'items_overdue')
 BATCH = 1000
 
 
@@ -46,9 +47,11 @@ def upgrade() -> None:
         for row_id, figures in rows:
             connection.execute(sa.update(table).where(table.c.id == row_id).values(**list_values(figures)))
         last = rows[-1][0]
+    op.create_index('ix_metric_snapshots_trends', 'metric_snapshots', ['year', 'tenant_id', 'day', *TRENDS])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_metric_snapshots_trends', table_name='metric_snapshots')
     with op.batch_alter_table('metric_snapshots') as batch_op:
         for name in reversed(NUMBERS + TEXTS):
             batch_op.drop_column(name)
