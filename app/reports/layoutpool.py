@@ -67,9 +67,11 @@ class _Child:
         self.root = str(store.root)
         self.parts = parts
 
-    def ask(self, key: str, html: str) -> dict:
-        """Have the process lay one part out; its answer."""
-        self.process.stdin.write(json.dumps({"key": key, "html": html}, ensure_ascii=False) + "\n")
+    def ask(self, key: str, html: str | None = None, **numbers) -> dict:
+        """Have the process lay one part out (or, given ``prefix`` and ``names``, a
+        report's page numbers); its answer."""
+        task = {"key": key, "html": html} if html is not None else {"key": key, **numbers}
+        self.process.stdin.write(json.dumps(task, ensure_ascii=False) + "\n")
         self.process.stdin.flush()
         answer = self.process.stdout.readline()
         if not answer:
@@ -167,6 +169,23 @@ class LayoutPool:
         for thread in threads:
             thread.join()
         return done
+
+    def lay_out_numbers(self, key: str, prefix: str, names: tuple[str, ...], *, static_dir: str, store) -> bool:
+        """Lay a report's page numbers (:func:`app.reports.parts.render_numbers`) out into
+        ``store``'s folder in a layout process; whether it was laid out now.  On a failure
+        nothing is there, and the caller lays them out itself."""
+        child = self._take(static_dir, store)
+        try:
+            answer = child.ask(key, prefix=prefix, names=list(names))
+        except (OSError, EOFError, ValueError) as error:
+            log.warning("layout process failed on page numbers (%s); they are laid out in the caller", error)
+            child.close()
+            return False
+        self._give_back(child)
+        if "error" in answer:
+            log.warning("layout process: %s", answer["error"])
+            return False
+        return bool(answer.get("laid"))
 
     def close(self) -> None:
         """End every idle process."""

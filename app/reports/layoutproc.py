@@ -2,10 +2,12 @@
 
     python app/reports/layoutproc.py STATIC_DIR PARTS_DIR MAX_BYTES MAX_FILES PARENT_PID
 
-Reads one task a line on stdin (JSON: ``key``, ``html``), lays the part out into the
-parts folder unless it is there already (:func:`app.reports.parts.obtain_part`, under the
-part's lock) and answers one line on stdout (JSON: ``key``, ``laid``, or ``error``).  It
-ends at the end of its input, and is killed with its parent.
+Reads one task a line on stdin (JSON: ``key``, ``html``; or ``key``, ``prefix``,
+``names`` for a report's page numbers), lays the part (or the numbers) out into the parts
+folder unless it is there already (:func:`app.reports.parts.obtain_part`,
+:func:`app.reports.parts.obtain_numbers`, under its lock) and answers one line on stdout
+(JSON: ``key``, ``laid``, or ``error``).  It ends at the end of its input, and is killed
+with its parent.
 
 It imports only what layout needs: the ``app`` and ``app.reports`` packages are stood in
 for by empty package modules, so that neither the application (Flask extensions,
@@ -46,7 +48,11 @@ def main(argv: list[str]) -> int:
     for line in sys.stdin:
         task = json.loads(line)
         try:
-            _part, laid = parts.obtain_part(store, task["key"], task["html"], static_dir=static_dir)
+            if "names" in task:
+                _numbers, laid = parts.obtain_numbers(store, task["key"], task["prefix"], tuple(task["names"]),
+                                                      static_dir=static_dir)
+            else:
+                _part, laid = parts.obtain_part(store, task["key"], task["html"], static_dir=static_dir)
             answer = {"key": task["key"], "laid": laid}
         except Exception as error:  # noqa: BLE001 - reported to the parent, which lays the part out itself
             answer = {"key": task["key"], "error": f"{type(error).__name__}: {error}"}

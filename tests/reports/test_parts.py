@@ -117,17 +117,44 @@ def test_a_part_is_laid_out_once_when_two_ask_for_it_at_once(render_app, tmp_pat
     assert len({part.pdf for part, _laid in answers}) == 1
 
 
-def test_layout_processes_are_recycled_and_give_the_same_bytes(render_app, tmp_path):
+def test_layout_processes_are_recycled_and_give_the_same_bytes(render_app, tmp_path, monkeypatch):
     pool = layoutpool.LayoutPool(2, recycle=1, min_parts=1)
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the page numbers were laid out in the calling process")
+
     try:
         stats = parts.Stats()
-        pooled = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=_store(tmp_path / "parts"), pool=pool,
-                             stats=stats)
-        assert stats.pooled == 4 and len(stats.laid_out) == 4
-        assert pool.started == 4  # one part each, then replaced
+        with monkeypatch.context() as patch:
+            patch.setattr(parts, "render_numbers", not_here)
+            pooled = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=_store(tmp_path / "parts"),
+                                    pool=pool, stats=stats)
+        assert stats.pooled == 4 and len(stats.laid_out) == 4 and stats.numbers_laid_out
+        assert pool.started == 5  # one part each, then replaced; the page numbers in a fifth
     finally:
         pool.close()
     assert pooled == render.compose(DOCUMENT, static_dir=render_app.static_folder, store=parts.MemoryStore())
+
+
+def test_page_numbers_a_layout_process_could_not_make_are_laid_out_by_the_caller(render_app, tmp_path, monkeypatch):
+    pool = layoutpool.LayoutPool(2, min_parts=1)
+    monkeypatch.setattr(layoutpool._Child, "ask", _numbers_fail(layoutpool._Child.ask))
+    try:
+        stats = parts.Stats()
+        made = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=_store(tmp_path / "parts"),
+                              pool=pool, stats=stats)
+        assert stats.pooled == 4 and stats.numbers_laid_out
+    finally:
+        pool.close()
+    assert made == render.compose(DOCUMENT, static_dir=render_app.static_folder, store=parts.MemoryStore())
+
+
+def _numbers_fail(ask):
+    def failing(self, key, html=None, **numbers):
+        if html is None:
+            raise EOFError("the layout process ended")
+        return ask(self, key, html)
+    return failing
 
 
 def test_the_parts_folder_is_bounded(render_app, tmp_path):
