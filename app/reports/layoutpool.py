@@ -26,6 +26,7 @@ import queue
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,12 @@ class LayoutPool:
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
         self.started = 0
+        # Children are started from one thread that lives as long as the pool: a child
+        # asks Linux to kill it when its parent dies (PR_SET_PDEATHSIG), and Linux takes
+        # the *thread* that started it for its parent, so a child started by a report's
+        # layout thread was killed when that thread ended, and no idle child survived to
+        # the next report.
+        self._starter = ThreadPoolExecutor(1, thread_name_prefix="report-layout-start")
 
     def worth(self, missing: int) -> bool:
         """Whether ``missing`` parts are better laid out by the pool."""
@@ -114,7 +121,7 @@ class LayoutPool:
                     return child
                 child.close()
             self.started += 1
-        return _Child(static_dir, store)
+        return self._starter.submit(_Child, static_dir, store).result()
 
     def _give_back(self, child: _Child) -> None:
         if child.parts >= self.recycle or child.process.poll() is not None:
@@ -206,9 +213,12 @@ def pool(app) -> LayoutPool | None:
         return None
     recycle = int(app.config.get("REPORTS_LAYOUT_RECYCLE") or 40)
     with _pools_lock:
-        found = _pools.get((size, recycle))
+        # By process too: a forked process has neither its parent's children nor the
+        # pool's starting thread.
+        key = (os.getpid(), size, recycle)
+        found = _pools.get(key)
         if found is None:
-            found = _pools[(size, recycle)] = LayoutPool(size, recycle=recycle)
+            found = _pools[key] = LayoutPool(size, recycle=recycle)
         return found
 
 

@@ -136,6 +136,22 @@ def test_layout_processes_are_recycled_and_give_the_same_bytes(render_app, tmp_p
     assert pooled == render.compose(DOCUMENT, static_dir=render_app.static_folder, store=parts.MemoryStore())
 
 
+def test_idle_layout_processes_live_on_to_the_next_report(render_app, tmp_path):
+    pool = layoutpool.LayoutPool(2, min_parts=1)
+    try:
+        store = _store(tmp_path / "parts")
+        first = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=store, pool=pool)
+        started = pool.started
+        store.clear()
+        stats = parts.Stats()
+        again = render.compose(DOCUMENT, static_dir=render_app.static_folder, store=store, pool=pool, stats=stats)
+        assert stats.pooled == 4 and stats.numbers_laid_out
+        assert pool.started == started  # the idle processes of the first report laid out the second
+        assert again == first
+    finally:
+        pool.close()
+
+
 def test_page_numbers_a_layout_process_could_not_make_are_laid_out_by_the_caller(render_app, tmp_path, monkeypatch):
     pool = layoutpool.LayoutPool(2, min_parts=1)
     monkeypatch.setattr(layoutpool._Child, "ask", _numbers_fail(layoutpool._Child.ask))
