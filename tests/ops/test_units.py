@@ -223,7 +223,10 @@ def test_the_nginx_site_and_the_example_agree_on_gunicorns_address():
 
 
 # -- gunicorn.conf.py's worker exit ------------------------------------------------------------
-def gunicorn_settings():
+def gunicorn_settings(monkeypatch, tmp_path):
+    """gunicorn.conf.py as a module; its metrics directory set first, so that loading it
+    does not put this test process into prometheus_client's multiprocess mode."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     spec = importlib.util.spec_from_file_location("zeren_gunicorn_conf", PROJECT_ROOT / "gunicorn.conf.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -236,10 +239,10 @@ class _Worker:
 
 
 @pytest.mark.parametrize("status", [0, 3])
-def test_a_worker_ends_with_its_own_exit_status(status):
+def test_a_worker_ends_with_its_own_exit_status(status, monkeypatch, tmp_path):
     """gunicorn calls worker_exit while the worker's SystemExit is on its way: the status
     (3: the worker could not boot, which stops the master) must come out unchanged."""
-    settings = gunicorn_settings()
+    settings = gunicorn_settings(monkeypatch, tmp_path)
     child = os.fork()
     if child == 0:  # the worker
         try:
@@ -253,8 +256,8 @@ def test_a_worker_ends_with_its_own_exit_status(status):
     assert os.waitstatus_to_exitcode(code) == status
 
 
-def test_in_the_master_worker_exit_does_nothing():
-    gunicorn_settings().worker_exit(None, _Worker(os.getpid() + 1))  # the test process goes on
+def test_in_the_master_worker_exit_does_nothing(monkeypatch, tmp_path):
+    gunicorn_settings(monkeypatch, tmp_path).worker_exit(None, _Worker(os.getpid() + 1))  # the test process goes on
 
 
 def test_a_stopped_server_ends_quickly_and_keeps_every_log_line(tmp_path):
