@@ -85,3 +85,40 @@ def post_fork(server, worker):
 
         db.engine.dispose(close=False)
         app.extensions["zeren.tenant_store"].dispose_all()
+
+
+def worker_exit(server, worker):
+    """End a worker without the interpreter's teardown, once it has served its last request.
+
+    A worker's teardown collects the whole preloaded application and took 2–3 s a worker on
+    2 cores, one after the other: a stop (and so an upgrade's restart) waited 13 s for five
+    idle workers, 2 s without it.  The connections are closed first, so the databases see
+    a clean log-out; the exit status is kept (the master stops on a worker that could not
+    boot).  gunicorn also calls this hook in the master for a worker already gone: there it
+    does nothing.
+    """
+    import sys
+
+    if os.getpid() != worker.pid:
+        return
+    error = sys.exc_info()[1]
+    if isinstance(error, SystemExit):
+        status = error.code if isinstance(error.code, int) else (0 if error.code is None else 1)
+    else:
+        status = 0 if error is None else 1
+    try:
+        from wsgi import app
+
+        with app.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()
+            app.extensions["zeren.tenant_store"].dispose_all()
+    except Exception:  # noqa: BLE001 - leaving anyway: the OS closes what is left
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
