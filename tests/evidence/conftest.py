@@ -1,7 +1,8 @@
 """Fixtures of the evidence tests: a real S3-compatible server (moto's, in a thread).
 
-``s3_server`` starts one per test process on 127.0.0.1 (port 8820, plus the xdist
-worker's number); ``s3_store`` gives a test an empty bucket of its own and makes the
+``s3_server`` starts one per test process on 127.0.0.1, on a port the system picks
+(a fixed port taken by another run on the machine made moto's server thread fail to bind
+while the fixture waited for it for ever); ``s3_store`` gives a test an empty bucket of its own and makes the
 application's blob store the S3 one; ``evidence_store`` runs a test once per store
 (``local``, ``s3``).
 """
@@ -12,15 +13,9 @@ import uuid
 
 import pytest
 
-BASE_PORT = 8820
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "zeren-test", "AWS_SECRET_ACCESS_KEY": "zeren-test-secret",
                "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
                "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-
-
-def _port() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return BASE_PORT + int(worker[2:] or 0) % 10
 
 
 @pytest.fixture(scope="session")
@@ -29,10 +24,11 @@ def s3_server():
     moto_server = pytest.importorskip("moto.server")  # the test extra installs moto[server] and boto3
     saved = {name: os.environ.get(name) for name in CREDENTIALS}
     os.environ.update(CREDENTIALS)  # boto3's chain reads them, as in production
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_port(), verbose=False)
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
-        yield f"http://127.0.0.1:{_port()}"
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
         for name, value in saved.items():
