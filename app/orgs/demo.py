@@ -25,6 +25,7 @@ BRANCH_NAMES = ["机关第一党支部", "办公室党支部", "机关第二党�
                 "政策法规科党支部", "机关第三党支部", "综合业务科党支部", "信息中心党支部", "执法支队党支部",
                 "服务中心党支部", "机关后勤服务党支部", "直属事业单位党支部"]
 RETIRED = ("离退休干部党总支", ["离退休干部第一党支部", "离退休干部第二党支部"])
+PORTFOLIOS = ["宣传委员", "纪检委员", "青年委员", "统战委员"]
 POSTS = ["科长", "副科长", "主任", "副主任", "一级主任科员", "二级主任科员", "四级调研员", "支队长"]
 
 
@@ -69,12 +70,13 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
         ago = rng.uniform(3.05, 3.8) if overdue else rng.uniform(0.2, 2.9)
         branch = unit(name, BRANCH, top, secretary, ago, rng.randint(6, 48), 3)
         branch.organiser_id = organiser.id
-        branch.committee = [OrgCommitteeMember(person_id=p.id) for p in (secretary, organiser)]
+        branch.committee = [OrgCommitteeMember(person_id=secretary.id, portfolio="书记"),
+                            OrgCommitteeMember(person_id=organiser.id, portfolio="组织委员")]
         if rng.random() < 0.7:
             deputy = _person(rng, 500 + staff_order, rng.choice(POSTS))
             db.session.flush()
             branch.deputy_id = deputy.id
-            branch.committee.append(OrgCommitteeMember(person_id=deputy.id))
+            branch.committee.append(OrgCommitteeMember(person_id=deputy.id, portfolio=rng.choice(PORTFOLIOS)))
         branch_units.append(branch)
     if retired > 0:
         general = unit(RETIRED[0], GENERAL_BRANCH, top, _person(rng, 800, "原调研员"), rng.uniform(0.5, 3.5), 0, 3)

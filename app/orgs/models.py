@@ -46,7 +46,9 @@ class OrgUnit(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     term_years: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
-    parent: Mapped["OrgUnit | None"] = relationship(remote_side="OrgUnit.id", lazy="select")
+    parent: Mapped["OrgUnit | None"] = relationship(remote_side="OrgUnit.id", lazy="select", back_populates="children")
+    # No delete cascade: the services refuse to remove a unit with units under it.
+    children: Mapped[list["OrgUnit"]] = relationship(back_populates="parent", lazy="select")
     secretary: Mapped[Person | None] = relationship(foreign_keys=[secretary_id], lazy="joined")
     deputy: Mapped[Person | None] = relationship(foreign_keys=[deputy_id], lazy="joined")
     organiser: Mapped[Person | None] = relationship(foreign_keys=[organiser_id], lazy="joined")
@@ -66,6 +68,8 @@ class OrgCommitteeMember(IdMixin, TenantModel):
                                          index=True)
     person_id: Mapped[int] = mapped_column(BigId, ForeignKey("people.id", ondelete="RESTRICT"), nullable=False,
                                            index=True)
+    #: The member's portfolio (分工): 宣传委员, 纪检委员, 青年委员 …
+    portfolio: Mapped[str] = mapped_column(String(40), nullable=False, default="")
 
     unit: Mapped[OrgUnit] = relationship(back_populates="committee")
     person: Mapped[Person] = relationship(lazy="joined")

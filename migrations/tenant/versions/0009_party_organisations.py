@@ -50,6 +50,7 @@ def upgrade() -> None:
         'org_committee_members',
         sa.Column('unit_id', BigId, nullable=False),
         sa.Column('person_id', BigId, nullable=False),
+        sa.Column('portfolio', sa.String(length=40), nullable=False),
         sa.Column('id', BigId, nullable=False),
         sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_org_committee_members_person_id_people'),
                                 ondelete='RESTRICT'),
