@@ -20,10 +20,10 @@ class UnitForm(FlaskForm):
                                                                  Length(max=NAME_MAX)],
                        description=_l("For example: 机关第一党支部."))
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in KIND_LABELS.items()], default="branch")
-    parent_id = SelectField(_l("Parent organisation"), choices=[], validate_choice=True)
-    secretary_id = SelectField(_l("Secretary"), choices=[], validate_choice=True)
-    deputy_id = SelectField(_l("Deputy secretary"), choices=[], validate_choice=True)
-    organiser_id = SelectField(_l("Organisation committee member"), choices=[], validate_choice=True,
+    parent_id = SelectField(_l("Parent organisation"), choices=[], validate_choice=True, default="")
+    secretary_id = SelectField(_l("Secretary"), choices=[], validate_choice=True, default="")
+    deputy_id = SelectField(_l("Deputy secretary"), choices=[], validate_choice=True, default="")
+    organiser_id = SelectField(_l("Organisation committee member"), choices=[], validate_choice=True, default="",
                                description=_l("组织委员: may record the branch's work like its secretary."))
     committee_ids = SelectMultipleField(_l("Committee members"), choices=[], validate_choice=True,
                                         render_kw={"size": 6})
