@@ -32,6 +32,7 @@ POSTS = ["科长", "副科长", "主任", "副主任", "一级主任科员", "�
 def _person(rng: random.Random, order: int, post: str) -> Person:
     person = Person(name=person_name(rng), post=post, kind="staff", sort_order=900 + order, active=True)
     db.session.add(person)
+    db.session.flush()
     return person
 
 

@@ -26,7 +26,8 @@ class UnitForm(FlaskForm):
     organiser_id = SelectField(_l("Organisation committee member"), choices=[], validate_choice=True, default="",
                                description=_l("组织委员: may record the branch's work like its secretary."))
     committee_ids = SelectMultipleField(_l("Committee members"), choices=[], validate_choice=True,
-                                        render_kw={"size": 6})
+                                        render_kw={"size": 6},
+                                        description=_l("Hold Ctrl (⌘ on a Mac) and click to choose several people."))
     member_count = StringField(_l("Party members"), validators=[Optional(), Length(max=12)], default="0")
     elected_on = DateField(_l("Last election"), validators=[Optional()])
     term_years = StringField(_l("Term (years)"), validators=[Optional(), Length(max=12)],
