@@ -22,7 +22,8 @@ from datetime import date
 from typing import Any, Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import func, or_, select
 
 from app.audit.services import changes, record_bureau
 from app.core import clock
@@ -370,6 +371,14 @@ ALL_FIELDS = ("name", "kind", "parent_id", "secretary_id", "deputy_id", "organis
               "member_count", "elected_on", "term_years", "sort_order")
 
 
+def _held_rows(unit_id: int) -> int:
+    """How many rows of other features name this unit (columns registered in
+    :func:`app.create_app` as ``zeren.unit_holders``, so this package imports none)."""
+    columns = tuple(current_app.extensions.get("zeren.unit_holders") or ())
+    return sum(db.session.scalar(select(func.count()).select_from(column.class_).where(column == unit_id)) or 0
+               for column in columns)
+
+
 def _next_order() -> int:
     return max((u.sort_order for u in all_units()), default=0) + 10
 
@@ -422,6 +431,8 @@ def delete_unit(unit: OrgUnit, *, actor: Actor, version: Any) -> None:
     check_version(unit, version)
     if children_of(unit):
         raise ValidationError(_("Remove or move the organisations under %(name)s first.", name=unit.name))
+    if _held_rows(unit.id):
+        raise ValidationError(_("%(name)s has records (meetings …): it cannot be removed.", name=unit.name))
     record_bureau("org_unit.delete", "org_unit", unit.id, summary=f"删除党组织 {unit.name}", before=snapshot(unit),
                   actor=actor)
     db.session.delete(unit)

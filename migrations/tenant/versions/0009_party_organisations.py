@@ -1,4 +1,4 @@
-"""The bureau's own Party organisations (issue 15): the tree and its committees
+"""The bureau's own Party organisations (issue 15): the tree, its committees, the meetings
 
 Revision ID: 0009_party_organisations
 Revises: 0005_record_for_person
@@ -63,8 +63,58 @@ def upgrade() -> None:
     op.create_index(op.f('ix_org_committee_members_person_id'), 'org_committee_members', ['person_id'],
                     unique=False)
 
+    op.create_table(
+        'meetings',
+        sa.Column('unit_id', BigId, nullable=False),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('year', sa.Integer(), nullable=False),
+        sa.Column('held_on', sa.Date(), nullable=False),
+        sa.Column('topic', sa.String(length=200), nullable=False),
+        sa.Column('expected', sa.Integer(), nullable=False),
+        sa.Column('present', sa.Integer(), nullable=False),
+        sa.Column('minutes', sa.Text(), nullable=False),
+        sa.Column('recorded_by', sa.String(length=60), nullable=False),
+        sa.Column('id', BigId, nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['unit_id'], ['org_units.id'], name=op.f('fk_meetings_unit_id_org_units'),
+                                ondelete='RESTRICT'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_meetings')),
+    )
+    op.create_index('ix_meetings_unit_held', 'meetings', ['unit_id', 'held_on'], unique=False)
+    op.create_index(op.f('ix_meetings_year'), 'meetings', ['year'], unique=False)
+    op.create_table(
+        'meeting_absences',
+        sa.Column('meeting_id', BigId, nullable=False),
+        sa.Column('name', sa.String(length=60), nullable=False),
+        sa.Column('reason', sa.String(length=100), nullable=False),
+        sa.Column('id', BigId, nullable=False),
+        sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_meeting_absences_meeting_id_meetings'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_absences')),
+    )
+    op.create_index(op.f('ix_meeting_absences_meeting_id'), 'meeting_absences', ['meeting_id'], unique=False)
+    op.create_table(
+        'meeting_cadences',
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('months', sa.Integer(), nullable=False),
+        sa.Column('note', sa.String(length=100), nullable=False),
+        sa.Column('id', BigId, nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_cadences')),
+        sa.UniqueConstraint('kind', name='uq_meeting_cadences_kind'),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('meeting_cadences')
+    op.drop_table('meeting_absences')
+    op.drop_index(op.f('ix_meetings_year'), table_name='meetings')
+    op.drop_index('ix_meetings_unit_held', table_name='meetings')
+    op.drop_table('meetings')
     op.drop_table('org_committee_members')
     for column in ('parent_id', 'secretary_id', 'deputy_id', 'organiser_id'):
         op.drop_index(op.f(f'ix_org_units_{column}'), table_name='org_units')
