@@ -103,12 +103,16 @@ def _branch_user_of_first_branch(bureau):
                                 "elected_on": date(2025, 1, 1)}, actor=admin)
         foreign = orgs.create_unit({"name": "第二党支部", "kind": "branch", "parent_id": top.id,
                                     "secretary_id": other.id}, actor=admin)
-        return user, own.id, foreign.id
+        from app.meetings import services as meetings
+
+        meeting = meetings.record_meeting(foreign, {"kind": "committee", "held_on": date(2025, 3, 1),
+                                                    "topic": "研究支部工作"}, actor=admin)
+        return user, own.id, foreign.id, meeting.id
 
 
-def _url_with_ids(app, rule: Rule, slug: str, unit_id: int) -> str:
-    values = {arg: slug if arg == "slug" else unit_id if arg == "unit_id" else placeholder(rule, arg)
-              for arg in rule.arguments}
+def _url_with_ids(app, rule: Rule, slug: str, unit_id: int, meeting_id: int = 1) -> str:
+    ids = {"slug": slug, "unit_id": unit_id, "meeting_id": meeting_id}
+    values = {arg: ids[arg] if arg in ids else placeholder(rule, arg) for arg in rule.arguments}
     return app.url_map.bind("localhost").build(rule.endpoint, values, force_external=False)
 
 
@@ -120,12 +124,12 @@ BRANCH_LANDING = {"bureau.home.home": 302, "bureau.orgs.index": 200}
 def test_a_branch_user_gets_404_for_other_branches_and_every_other_page(app, client, bureau_a, bureau_b):
     """A branch user reaches their own units' pages and nothing else: another branch's
     pages, every other page of their bureau, and every page of another bureau are 404."""
-    user, own, foreign = _branch_user_of_first_branch(bureau_a)
+    user, own, foreign, foreign_meeting = _branch_user_of_first_branch(bureau_a)
     login(client, user.username)
     checked = 0
     for rule in bureau_rules(app):
         for method in _methods(rule):
-            url = _url_with_ids(app, rule, bureau_a.slug, foreign)
+            url = _url_with_ids(app, rule, bureau_a.slug, foreign, foreign_meeting)
             expected = BRANCH_LANDING.get(rule.endpoint, 404) if method == "GET" else 404
             if rule.endpoint == "bureau.orgs.edit" and method == "POST":
                 expected = 404  # the other branch, whatever the form says
@@ -138,3 +142,4 @@ def test_a_branch_user_gets_404_for_other_branches_and_every_other_page(app, cli
     # not vacuous: the same pages of the user's own branch answer
     assert client.get(f"/b/{bureau_a.slug}/orgs/{own}").status_code == 200
     assert client.get(f"/b/{bureau_a.slug}/orgs/{own}/edit").status_code == 200
+    assert client.get(f"/b/{bureau_a.slug}/meetings/units/{own}").status_code == 200
