@@ -187,6 +187,10 @@ def _register_references(app: Flask) -> None:
                                               OrgUnit.organiser_id, OrgCommitteeMember.person_id)
     # Rows that keep an organisation from being removed (app.orgs.services.delete_unit).
     app.extensions["zeren.unit_holders"] = (Meeting.unit_id,)
+    # What fills a unit's figures on the bureau's dashboard (app.orgs.services.refresh_figures).
+    from .meetings.services import branch_figures
+
+    app.extensions["zeren.branch_figure_sources"] = (branch_figures,)
 
 
 def _register_cli(app: Flask) -> None:

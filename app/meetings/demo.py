@@ -66,4 +66,5 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
                     absences=[MeetingAbsence(name=n, reason=r) for n, r in absent]))
                 made += 1
     db.session.flush()
+    orgs.refresh_figures()
     record_bureau("meeting.import", "meeting", None, summary=f"登记本年度三会一课 {made} 次", after={"meetings": made})

@@ -235,6 +235,7 @@ def record_meeting(unit: Any, data: dict, *, actor: Actor) -> Meeting:
     db.session.flush()
     record_bureau("meeting.create", "meeting", meeting.id, summary=f"登记 {unit.name} {meeting.held_on} {meeting.topic}",
                   after=_snapshot(meeting), actor=actor)
+    orgs.refresh_figures([unit.id], year=meeting.year)
     return meeting
 
 
@@ -246,7 +247,10 @@ def delete_meeting(meeting: Meeting, *, actor: Actor, version: Any) -> None:
     check_version(meeting, version)
     record_bureau("meeting.delete", "meeting", meeting.id, summary=f"删除 {unit.name} {meeting.held_on} 的会议记录",
                   before=_snapshot(meeting), actor=actor)
+    year = meeting.year
     db.session.delete(meeting)
+    db.session.flush()
+    orgs.refresh_figures([unit.id], year=year)
 
 
 @writes
@@ -276,4 +280,24 @@ def set_cadences(data: dict, *, actor: Actor) -> dict[str, int]:
     db.session.flush()
     record_bureau("meeting.cadence", "meeting_cadence", None, summary="修改三会一课召开周期", before=before,
                   after=wanted, actor=actor)
+    orgs.refresh_figures()
     return wanted
+
+
+def branch_figures(units: list, year: int, day: date) -> dict[int, dict]:
+    """The meeting figures of ``units`` for the bureau's dashboard (a registered branch
+    figure source, :func:`app.orgs.services.refresh_figures`): periods held and due, and
+    the kinds with a finished period missed.  One query for all the units."""
+    cadence = cadences()
+    held: dict[int, dict[str, list[date]]] = {}
+    ids = [u.id for u in units]
+    if ids:
+        for unit_id, kind, held_on in db.session.execute(select(Meeting.unit_id, Meeting.kind, Meeting.held_on).where(
+                Meeting.year == year, Meeting.unit_id.in_(ids))):
+            held.setdefault(unit_id, {}).setdefault(kind, []).append(held_on)
+    result = {}
+    for unit in units:
+        kinds = periods(unit, year, day, held_days=held.get(unit.id, {}), cadence=cadence)
+        result[unit.id] = {"meetings_held": sum(k.held for k in kinds), "meetings_due": sum(k.started for k in kinds),
+                           "kinds_behind": sum(k.behind for k in kinds)}
+    return result

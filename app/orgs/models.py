@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models import BigId, IdMixin, TenantModel, TimestampMixin, VersionMixin
@@ -73,3 +73,25 @@ class OrgCommitteeMember(IdMixin, TenantModel):
 
     unit: Mapped[OrgUnit] = relationship(back_populates="committee")
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+class BranchFigure(IdMixin, TenantModel):
+    """A unit's figures of a year, recomputed when the unit's data change (pushed by the
+    writing services, never computed on page view): the bureau's dashboard over its
+    branches reads these rows only.  Sources of figures are registered in
+    :func:`app.create_app` (``zeren.branch_figure_sources``)."""
+
+    __tablename__ = "branch_figures"
+    __table_args__ = (UniqueConstraint("unit_id", "year", name="uq_branch_figures_unit_year"),)
+    lock_year_path = None
+
+    unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id", ondelete="CASCADE"), nullable=False,
+                                         index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    meetings_held: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    meetings_due: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    kinds_behind: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    election_overdue: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    behind: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    computed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    note: Mapped[str] = mapped_column(String(200), nullable=False, default="")

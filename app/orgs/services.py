@@ -396,6 +396,7 @@ def create_unit(data: dict, *, actor: Actor) -> OrgUnit:
     db.session.flush()
     record_bureau("org_unit.create", "org_unit", unit.id, summary=f"新增党组织 {unit.name}", after=snapshot(unit),
                   actor=actor)
+    refresh_figures([unit.id])
     return unit
 
 
@@ -421,6 +422,7 @@ def update_unit(unit: OrgUnit, data: dict, *, actor: Actor, version: Any) -> Org
     if new:
         record_bureau("org_unit.update", "org_unit", unit.id, summary=f"修改党组织 {unit.name}", before=old,
                       after=new, actor=actor)
+        refresh_figures([unit.id])
     return unit
 
 
@@ -466,6 +468,7 @@ def import_units(rows: list[dict], *, actor: Actor) -> tuple[int, int]:
                 record_bureau("org_unit.update", "org_unit", unit.id, summary=f"导入修改党组织 {unit.name}",
                               before=old, after=new, actor=actor)
                 changed += 1
+    refresh_figures()
     return created, changed
 
 
@@ -473,14 +476,138 @@ def import_units(rows: list[dict], *, actor: Actor) -> tuple[int, int]:
 
 def metrics(year: int) -> dict:
     """The tree's figures for the roll-up: branches (党支部), members of the branches,
-    units whose election is overdue, units without a secretary."""
+    units whose election is overdue, units without a secretary, and the branches behind
+    (a kind of meeting missed in a finished period, or the election overdue; from the
+    stored branch figures)."""
+    from .models import BranchFigure
+
     day = today()
     units = all_units()
     branches = [u for u in units if u.kind == BRANCH]
+    behind = db.session.scalar(select(func.count()).select_from(BranchFigure).join(
+        OrgUnit, OrgUnit.id == BranchFigure.unit_id).where(
+        BranchFigure.year == year, BranchFigure.behind.is_(True), OrgUnit.kind == BRANCH)) or 0
     return {
+        "branches_behind": behind,
         "org_units": len(units),
         "branches": len(branches),
         "branch_members": sum(u.member_count for u in branches),
         "elections_overdue": sum(election_state(u, day) == "overdue" for u in units if u.kind != GROUP),
         "units_without_secretary": sum(u.secretary_id is None for u in units if u.kind != GROUP),
     }
+
+
+# -- branch figures, pushed on change ---------------------------------------------------------
+
+#: The kinds whose figures the bureau's dashboard compares.
+FIGURE_KINDS = (BRANCH, GENERAL_BRANCH, GROUP)
+
+
+def figure_sources() -> tuple:
+    """The functions other features registered to fill a unit's figures
+    (``app.extensions["zeren.branch_figure_sources"]``): each takes (units, year, day) and
+    returns {unit id: {figure: value}} for the columns of :class:`BranchFigure`."""
+    return tuple(current_app.extensions.get("zeren.branch_figure_sources") or ())
+
+
+@writes
+def refresh_figures(unit_ids: Iterable[int] | None = None, *, year: int | None = None) -> int:
+    """Recompute the figures of these units (every unit the dashboard shows when
+    ``None``) for ``year`` into ``branch_figures``; returns how many rows were written.
+
+    Called by every service that changes what a unit's figures read (the tree's own
+    writes, a meeting recorded or removed, a cadence changed) in the same unit of work,
+    and by the nightly job (periods and elections fall due with the date)."""
+    from .models import BranchFigure
+
+    day = today()
+    year = year or day.year
+    query = select(OrgUnit).where(OrgUnit.kind.in_(FIGURE_KINDS))
+    if unit_ids is not None:
+        wanted = set(unit_ids)
+        if not wanted:
+            return 0
+        query = query.where(OrgUnit.id.in_(wanted))
+    units = list(db.session.scalars(query))
+    values: dict[int, dict] = {u.id: {"meetings_held": 0, "meetings_due": 0, "kinds_behind": 0} for u in units}
+    for source in figure_sources():
+        for unit_id, figures in source(units, year, day).items():
+            values.setdefault(unit_id, {}).update(figures)
+    existing = {row.unit_id: row for row in db.session.scalars(select(BranchFigure).where(
+        BranchFigure.year == year, BranchFigure.unit_id.in_([u.id for u in units])))}
+    for unit in units:
+        row = existing.get(unit.id) or BranchFigure(unit_id=unit.id, year=year)
+        figures = values[unit.id]
+        row.meetings_held, row.meetings_due = figures["meetings_held"], figures["meetings_due"]
+        row.kinds_behind = figures["kinds_behind"]
+        row.election_overdue = election_state(unit, day) == "overdue" and unit.kind != GROUP
+        row.behind = bool(row.kinds_behind or row.election_overdue)
+        row.computed_on = day
+        if row.id is None:
+            db.session.add(row)
+    db.session.flush()
+    return len(units)
+
+
+@dataclass
+class DashboardRow:
+    """One unit on the bureau's dashboard."""
+
+    unit_id: int
+    name: str
+    kind: str
+    parent: str
+    members: int
+    held: int
+    due: int
+    kinds_behind: int
+    election_overdue: bool
+    behind: bool
+
+    @property
+    def rate(self) -> float | None:
+        """Periods held of periods due, or ``None`` when none is due yet."""
+        return self.held / self.due if self.due else None
+
+
+@dataclass
+class Dashboard:
+    """The bureau's branches at a glance."""
+
+    rows: list[DashboardRow]
+    branches: int
+    behind: int
+    elections_overdue: int
+    held: int
+    due: int
+
+
+def dashboard(year: int, actor: Actor, *, only: Iterable[Any] | None = None) -> Dashboard:
+    """The stored figures of every branch (or of ``only``, in that order: the
+    comparison), read in one query; nothing is recomputed here."""
+    from .models import BranchFigure
+
+    require(not is_branch_user(actor))
+    parent = OrgUnit.__table__.alias("parent")
+    query = (select(OrgUnit.id, OrgUnit.name, OrgUnit.kind, parent.c.name, OrgUnit.member_count,
+                    BranchFigure.meetings_held, BranchFigure.meetings_due, BranchFigure.kinds_behind,
+                    BranchFigure.election_overdue, BranchFigure.behind)
+             .join(BranchFigure, (BranchFigure.unit_id == OrgUnit.id) & (BranchFigure.year == year), isouter=True)
+             .join(parent, parent.c.id == OrgUnit.parent_id, isouter=True)
+             .where(OrgUnit.kind.in_((BRANCH, GENERAL_BRANCH)))
+             .order_by(OrgUnit.sort_order, OrgUnit.id))
+    rows = [DashboardRow(r[0], r[1], r[2], r[3] or "", r[4], r[5] or 0, r[6] or 0, r[7] or 0, bool(r[8]),
+                         bool(r[9])) for r in db.session.execute(query)]
+    if only is not None:
+        order = []
+        for raw in only:
+            try:
+                order.append(int(raw))
+            except (TypeError, ValueError):
+                continue
+        by_id = {r.unit_id: r for r in rows}
+        rows = [by_id[i] for i in dict.fromkeys(order) if i in by_id]
+    branches = [r for r in rows if r.kind == BRANCH]
+    return Dashboard(rows=rows, branches=len(branches), behind=sum(r.behind for r in branches),
+                     elections_overdue=sum(r.election_overdue for r in rows),
+                     held=sum(r.held for r in branches), due=sum(r.due for r in branches))

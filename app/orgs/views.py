@@ -59,6 +59,20 @@ def index():
                            today=services.today())
 
 
+@bp.route("/dashboard")
+@bureau_role()
+def dashboard():
+    """Every branch's stored figures (meetings held of due, elections), and the
+    comparison of 2–6 chosen branches (``?u=3&u=7``, in that order)."""
+    actor = current_actor()
+    year = services.today().year
+    chosen = request.args.getlist("u")[:6]
+    board = services.dashboard(year, actor)
+    compared = services.dashboard(year, actor, only=chosen) if len(chosen) >= 2 else None
+    return render_template("orgs/dashboard.html", board=board, compared=compared, year=year,
+                           chosen={str(c) for c in chosen})
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @bureau_role("bureau_admin")
 def new():

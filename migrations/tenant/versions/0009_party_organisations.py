@@ -108,8 +108,28 @@ def upgrade() -> None:
         sa.UniqueConstraint('kind', name='uq_meeting_cadences_kind'),
     )
 
+    op.create_table(
+        'branch_figures',
+        sa.Column('unit_id', BigId, nullable=False),
+        sa.Column('year', sa.Integer(), nullable=False),
+        sa.Column('meetings_held', sa.Integer(), nullable=False),
+        sa.Column('meetings_due', sa.Integer(), nullable=False),
+        sa.Column('kinds_behind', sa.Integer(), nullable=False),
+        sa.Column('election_overdue', sa.Boolean(), nullable=False),
+        sa.Column('behind', sa.Boolean(), nullable=False),
+        sa.Column('computed_on', sa.Date(), nullable=False),
+        sa.Column('note', sa.String(length=200), nullable=False),
+        sa.Column('id', BigId, nullable=False),
+        sa.ForeignKeyConstraint(['unit_id'], ['org_units.id'], name=op.f('fk_branch_figures_unit_id_org_units'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_branch_figures')),
+        sa.UniqueConstraint('unit_id', 'year', name='uq_branch_figures_unit_year'),
+    )
+    op.create_index(op.f('ix_branch_figures_unit_id'), 'branch_figures', ['unit_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table('branch_figures')
     op.drop_table('meeting_cadences')
     op.drop_table('meeting_absences')
     op.drop_index(op.f('ix_meetings_year'), table_name='meetings')
