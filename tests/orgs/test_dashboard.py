@@ -65,3 +65,13 @@ def test_the_nightly_recompute_moves_figures_with_the_date(bureau_a, tree, monke
     assert tasks.nightly(Progress()) == {"bureaus": 1}
     with tenant_context(bureau_a.tenant):
         assert _figure(tree.first) is not None and _figure(tree.second).computed_on == clock.today()
+
+
+def test_the_city_sees_the_bureaus_branches_in_aggregate(app, bureau_a, tree, city_admin):
+    from app.city import metrics as rollup
+
+    rollup.refresh_tenant(bureau_a.tenant.ref)
+    client = app.test_client()
+    login(client, city_admin.username)
+    page = client.get(f"/city/bureaus/{bureau_a.slug}").get_data(as_text=True)
+    assert "2个中" in page and "个落后" in page
