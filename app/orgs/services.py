@@ -582,9 +582,30 @@ class Dashboard:
     due: int
 
 
-def dashboard(year: int, actor: Actor, *, only: Iterable[Any] | None = None) -> Dashboard:
-    """The stored figures of every branch (or of ``only``, in that order: the
-    comparison), read in one query; nothing is recomputed here."""
+def compare(board: Dashboard, chosen: Iterable[Any]) -> Dashboard:
+    """The chosen rows of a dashboard (2–6 unit ids, in the order given, unknown ids and
+    repeats dropped), with their own totals."""
+    order = []
+    for raw in chosen:
+        try:
+            order.append(int(raw))
+        except (TypeError, ValueError):
+            continue
+    by_id = {r.unit_id: r for r in board.rows}
+    rows = [by_id[i] for i in dict.fromkeys(order) if i in by_id][:6]
+    return _totals(rows)
+
+
+def _totals(rows: list[DashboardRow]) -> Dashboard:
+    branches = [r for r in rows if r.kind == BRANCH]
+    return Dashboard(rows=rows, branches=len(branches), behind=sum(r.behind for r in branches),
+                     elections_overdue=sum(r.election_overdue for r in rows),
+                     held=sum(r.held for r in branches), due=sum(r.due for r in branches))
+
+
+def dashboard(year: int, actor: Actor) -> Dashboard:
+    """The stored figures of every branch and 党总支, read in one query; nothing is
+    recomputed here (the figures were pushed by the writes, :func:`refresh_figures`)."""
     from .models import BranchFigure
 
     require(not is_branch_user(actor))
@@ -598,16 +619,4 @@ def dashboard(year: int, actor: Actor, *, only: Iterable[Any] | None = None) -> 
              .order_by(OrgUnit.sort_order, OrgUnit.id))
     rows = [DashboardRow(r[0], r[1], r[2], r[3] or "", r[4], r[5] or 0, r[6] or 0, r[7] or 0, bool(r[8]),
                          bool(r[9])) for r in db.session.execute(query)]
-    if only is not None:
-        order = []
-        for raw in only:
-            try:
-                order.append(int(raw))
-            except (TypeError, ValueError):
-                continue
-        by_id = {r.unit_id: r for r in rows}
-        rows = [by_id[i] for i in dict.fromkeys(order) if i in by_id]
-    branches = [r for r in rows if r.kind == BRANCH]
-    return Dashboard(rows=rows, branches=len(branches), behind=sum(r.behind for r in branches),
-                     elections_overdue=sum(r.election_overdue for r in rows),
-                     held=sum(r.held for r in branches), due=sum(r.due for r in branches))
+    return _totals(rows)

@@ -68,7 +68,7 @@ def dashboard():
     year = services.today().year
     chosen = request.args.getlist("u")[:6]
     board = services.dashboard(year, actor)
-    compared = services.dashboard(year, actor, only=chosen) if len(chosen) >= 2 else None
+    compared = services.compare(board, chosen) if len(chosen) >= 2 else None
     return render_template("orgs/dashboard.html", board=board, compared=compared, year=year,
                            chosen={str(c) for c in chosen})
 
