@@ -15,7 +15,7 @@ from app.orgs import services as orgs
 from app.tenancy.models import Tenant
 
 from . import services
-from .models import Meeting, MeetingAbsence
+from .models import Meeting, MeetingAbsence, MeetingCadence
 
 TOPICS = {
     "committee": ["研究本月党建工作安排", "研究发展党员工作", "研究党员教育管理事项", "研究主题党日活动方案",
@@ -37,6 +37,12 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
 def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     """Give every ledger-keeping unit its meetings of this year so far."""
     day = services.today()
+    if index % 2:
+        # Some bureaus have set their own cadence: the defaults, with 党课 monthly in one.
+        for kind, months in services.DEFAULT_CADENCE.items():
+            db.session.add(MeetingCadence(kind=kind, months=1 if kind == "lecture" and index == 1 else months,
+                                          note="按市直机关工委要求"))
+        db.session.flush()
     cadence = services.cadences()
     made = 0
     for row in orgs.tree(Actor.system()).rows:
