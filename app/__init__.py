@@ -118,13 +118,13 @@ def _register_blueprints(app: Flask) -> None:
     """
     from flask import Blueprint
 
-    from . import accounts, audit, bureau, city, duties, findings, jobs, reports, years
+    from . import accounts, audit, bureau, city, duties, findings, jobs, meetings, orgs, reports, years
     from .scoring import views as scoring_views
     from .tenancy.routing import bureau_scope
 
     bureau_pages = bureau_scope(Blueprint("bureau", __name__, url_prefix="/b/<slug>"))
     for child in (bureau.bp, duties.bp, scoring_views.bureau_bp, findings.bp, findings.reminders_bp, reports.bp,
-                  audit.bureau_bp):
+                  audit.bureau_bp, orgs.bp, meetings.bp):
         bureau_pages.register_blueprint(child)
     city_pages = Blueprint("city", __name__, url_prefix="/city")
     for child in (city.bp, duties.city_bp, scoring_views.city_bp, findings.city_bp, reports.city_bp, years.bp,
@@ -139,9 +139,12 @@ def _register_demo_seeders(app: Flask) -> None:
     score sheets link to their items and evidence)."""
     from .duties.demo import seed as duties_seed
     from .findings.demo import seed as findings_seed
+    from .meetings.demo import seed as meetings_seed
+    from .orgs.demo import seed as orgs_seed
     from .scoring.demo import seed_bureau as scoring_seed
 
-    app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed)
+    app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed, orgs_seed,
+                                          meetings_seed)
 
 
 def _register_audit_labels(app: Flask) -> None:
@@ -152,6 +155,7 @@ def _register_audit_labels(app: Flask) -> None:
     from .audit.labels import register_values
     from .duties import labels as duties
     from .findings import labels as findings
+    from .orgs.labels import KIND_LABELS as ORG_KIND_LABELS
     from .people.labels import PERSON_KIND_LABELS
     from .scoring import labels as scoring
     from .tenancy.models import BUREAU_CATEGORIES
@@ -161,7 +165,7 @@ def _register_audit_labels(app: Flask) -> None:
         register_values("area", {**duties.DEFAULT_AREAS, **findings.AREAS})
         register_values("cadence", duties.CADENCE_LABELS)
         register_values("status", {**duties.LIST_STATUS_LABELS, **findings.STATUS_LABELS, **scoring.STATUS_LABELS})
-        register_values("kind", {**PERSON_KIND_LABELS, **scoring.KIND_LABELS})
+        register_values("kind", {**PERSON_KIND_LABELS, **scoring.KIND_LABELS, **ORG_KIND_LABELS})
         register_values("source", findings.SOURCES)
         register_values("severity", findings.SEVERITIES)
         register_values("roles", ROLE_LABELS)
@@ -175,9 +179,18 @@ def _register_references(app: Flask) -> None:
     from .duties.models import DutyItem
     from .evidence.models import Attachment
     from .findings.models import FindingEvidence
+    from .meetings.models import Meeting
+    from .orgs.models import OrgCommitteeMember, OrgUnit
 
     app.extensions["zeren.blob_references"] = (Attachment.sha256, FindingEvidence.blob_key)
-    app.extensions["zeren.person_holders"] = (DutyItem.owner_id,)
+    app.extensions["zeren.person_holders"] = (DutyItem.owner_id, OrgUnit.secretary_id, OrgUnit.deputy_id,
+                                              OrgUnit.organiser_id, OrgCommitteeMember.person_id)
+    # Rows that keep an organisation from being removed (app.orgs.services.delete_unit).
+    app.extensions["zeren.unit_holders"] = (Meeting.unit_id,)
+    # What fills a unit's figures on the bureau's dashboard (app.orgs.services.refresh_figures).
+    from .meetings.services import branch_figures
+
+    app.extensions["zeren.branch_figure_sources"] = (branch_figures,)
 
 
 def _register_cli(app: Flask) -> None:
@@ -188,10 +201,13 @@ def _register_cli(app: Flask) -> None:
     from .evidence.cli import evidence_cli
     from .findings.cli import findings_cli, reminders_cli
     from .jobs.cli import jobs_cli
+    from .meetings.cli import meetings_cli
+    from .orgs.cli import orgs_cli
     from .reports.cli import reports_cli
     from .scoring.cli import scoring_cli
     from .tenancy.cli import catalog_cli, tenants_cli
 
     for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
-                  reminders_cli, reports_cli, jobs_cli, evidence_cli):
+                  reminders_cli, reports_cli, jobs_cli, evidence_cli, orgs_cli,
+                  meetings_cli):
         app.cli.add_command(group)

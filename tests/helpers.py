@@ -280,6 +280,11 @@ def editor_of(bureau) -> Actor:
     return Actor.bureau(bureau.editor, "bureau_editor")
 
 
+def branch_of(user) -> Actor:
+    """A branch user (a branch's secretary or 组织委员) on the bureau's pages."""
+    return Actor.bureau(user, "branch_editor")
+
+
 def city_of(user) -> Actor:
     return Actor.city(user)
 

@@ -12,17 +12,19 @@ from typing import Callable
 from flask import abort, g, request
 from flask_login import current_user, login_required
 
-from .models import CITY_ADMIN
+from .models import BRANCH_EDITOR, CITY_ADMIN
 
 ROLE_RANK = {"bureau_viewer": 1, "reader": 1, "bureau_editor": 2, "bureau_admin": 3}
 
 
-def bureau_role(minimum: str = "bureau_viewer", *, city_may_post: bool = False) -> Callable:
+def bureau_role(minimum: str = "bureau_viewer", *, city_may_post: bool = False, branch: bool = False) -> Callable:
     """Require at least ``minimum`` in the current bureau.
 
     City roles read every bureau (rank of a viewer) but never change a bureau's own records:
     their POSTs are refused unless the view is an assessor action (``city_may_post``).
-    Archived bureaus are read-only for everyone.
+    Archived bureaus are read-only for everyone.  A branch user (``branch_editor``) reaches
+    only the pages that admit them (``branch=True``; their services narrow them to their
+    own units): every other page of the bureau is, for them, a page that does not exist.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -32,7 +34,10 @@ def bureau_role(minimum: str = "bureau_viewer", *, city_may_post: bool = False) 
             if access is None:  # pragma: no cover - a bureau view outside /b/<slug>/
                 abort(404)
             writing = request.method not in ("GET", "HEAD", "OPTIONS")
-            if access.is_city:
+            if access.role == BRANCH_EDITOR:
+                if not branch:
+                    abort(404)
+            elif access.is_city:
                 if writing and not city_may_post:
                     abort(403)
             elif ROLE_RANK.get(access.role, 0) < ROLE_RANK[minimum]:

@@ -32,7 +32,8 @@ class NewMemberForm(FlaskForm):
 
     username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=60)])
-    role = SelectField(_l("Role"), choices=_role_choices(("bureau_editor", "bureau_viewer", "bureau_admin")))
+    role = SelectField(_l("Role"), choices=_role_choices(("bureau_editor", "bureau_viewer", "bureau_admin",
+                                                             "branch_editor")))
     email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)],
                         description=_l("Optional: for the daily reminder e-mail."))
     password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password.")), Length(max=200)])
@@ -40,7 +41,8 @@ class NewMemberForm(FlaskForm):
 
 
 class MemberRoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=_role_choices(("bureau_admin", "bureau_editor", "bureau_viewer")))
+    role = SelectField(_l("Role"), choices=_role_choices(("bureau_admin", "bureau_editor", "bureau_viewer",
+                                                             "branch_editor")))
     submit = SubmitField(_l("Save"))
 
 

@@ -15,9 +15,11 @@ CITY_VIEWER = "city_viewer"
 BUREAU_ADMIN = "bureau_admin"
 BUREAU_EDITOR = "bureau_editor"
 BUREAU_VIEWER = "bureau_viewer"
+#: A branch's secretary or 组织委员: sees and edits their own branch only (app/orgs).
+BRANCH_EDITOR = "branch_editor"
 
 CITY_ROLES = (CITY_ADMIN, CITY_VIEWER)
-BUREAU_ROLES = (BUREAU_ADMIN, BUREAU_EDITOR, BUREAU_VIEWER)
+BUREAU_ROLES = (BUREAU_ADMIN, BUREAU_EDITOR, BUREAU_VIEWER, BRANCH_EDITOR)
 ROLES = CITY_ROLES + BUREAU_ROLES
 
 

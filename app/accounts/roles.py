@@ -7,5 +7,6 @@ ROLE_LABELS = {
     "bureau_admin": _l("Bureau administrator"),
     "bureau_editor": _l("Bureau editor"),
     "bureau_viewer": _l("Bureau viewer"),
+    "branch_editor": _l("Branch secretary / organiser"),
     "reader": _l("City (read-only)"),
 }

@@ -30,8 +30,10 @@ def _member_or_404(user_id: int):
 
 
 @bp.route("/")
-@bureau_role()
+@bureau_role(branch=True)
 def home():
+    if g.bureau.role == "branch_editor":
+        return redirect(url_for("bureau.orgs.index"))
     from app.duties.services import home_summary
 
     return render_template("bureau/home.html", members=accounts.bureau_members(_tenant()), duties=home_summary(user_id=current_user.id))

@@ -45,9 +45,10 @@ def sources() -> dict[str, MetricsFunction]:
     from app.audit.services import metrics as activity
     from app.duties.services import metrics as duties
     from app.findings.services import metrics as findings
+    from app.orgs.services import metrics as orgs
     from app.scoring.services import metrics as scoring
 
-    return {"activity": activity, "duties": duties, "findings": findings, "scoring": scoring}
+    return {"activity": activity, "duties": duties, "findings": findings, "scoring": scoring, "orgs": orgs}
 
 
 def compute(year: int, functions: dict[str, MetricsFunction] | None = None) -> dict:
@@ -80,6 +81,8 @@ SCOPE_SOURCES: dict[str, frozenset[str]] = {
     "scoring": frozenset({"scoring", "activity"}),
     "audit": frozenset({"activity"}),
     "evidence": frozenset({"duties", "findings", "activity"}),
+    "orgs": frozenset({"orgs", "activity"}),
+    "meetings": frozenset({"orgs", "activity"}),
 }
 
 

@@ -264,3 +264,12 @@ def _same_day(day, year: int):
         return day.replace(year=year)
     except ValueError:  # 29 February
         return day.replace(year=year, day=28)
+
+
+def branch_summary(tenant: Tenant, year: int) -> dict | None:
+    """The bureau's own branches in aggregate, as the roll-up stored them (``orgs``
+    figures: branches, branches behind, elections overdue), or ``None`` before any."""
+    figures = db.session.scalar(select(TenantMetrics.figures).where(TenantMetrics.tenant_id == tenant.id,
+                                                                    TenantMetrics.year == year))
+    summary = (figures or {}).get("orgs")
+    return summary if summary and summary.get("branches") else None

@@ -239,6 +239,7 @@ def bureau_detail(bureau: str):
             flash(_("Saved."), "success")
             return redirect(url_for("city.dashboard.bureau_detail", bureau=tenant.slug))
     return render_template("city/bureau_detail.html", tenant=tenant, form=form,
+                           branches=services.branch_summary(tenant, metrics.today().year),
                            members=accounts.bureau_members(tenant), admin_form=BureauAdminForm(),
                            delete_form=DeleteBureauForm(), confirm_form=ConfirmForm())
 

@@ -90,6 +90,8 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
         make_user(f"{slug}-admin", person_name(rng), "bureau_admin", tenant)
         make_user(f"{slug}-editor", person_name(rng), "bureau_editor", tenant)
         make_user(f"{slug}-viewer", person_name(rng), "bureau_viewer", tenant)
+        # Its own generator: the branch account must not shift the rest of the demo's draws.
+        make_user(f"{slug}-branch", person_name(random.Random(slug)), "branch_editor", tenant)
         # One unit of work per bureau, as a job would: a failing seeder leaves the bureau empty.
         with tenant_context(tenant), unit_of_work():
             record_bureau("bureau.open", "tenant", tenant.slug, summary=f"{name}开通责任制管理系统")
