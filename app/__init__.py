@@ -195,6 +195,7 @@ def _register_references(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     """The ``flask`` command groups of the infrastructure and of each feature."""
+    from .accounts.cli import accounts_cli
     from .city.cli import rollup_cli
     from .demo.cli import demo_cli
     from .duties.cli import duties_cli
@@ -209,5 +210,5 @@ def _register_cli(app: Flask) -> None:
 
     for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
                   reminders_cli, reports_cli, jobs_cli, evidence_cli, orgs_cli,
-                  meetings_cli):
+                  meetings_cli, accounts_cli):
         app.cli.add_command(group)

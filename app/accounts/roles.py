@@ -9,4 +9,7 @@ ROLE_LABELS = {
     "bureau_viewer": _l("Bureau viewer"),
     "branch_editor": _l("Branch secretary / organiser"),
     "reader": _l("City (read-only)"),
+    "system_admin": _l("System administrator"),
+    "security_admin": _l("Security administrator"),
+    "audit_admin": _l("Audit administrator"),
 }
