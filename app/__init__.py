@@ -132,6 +132,11 @@ def _register_blueprints(app: Flask) -> None:
         city_pages.register_blueprint(child)
     for blueprint in (accounts.bp, bureau_pages, city_pages):
         app.register_blueprint(blueprint)
+    from . import directory
+    from .directory import oidc
+
+    app.register_blueprint(directory.bp)
+    oidc.init_app(app)
 
 
 def _register_demo_seeders(app: Flask) -> None:
@@ -162,7 +167,9 @@ def _register_audit_labels(app: Flask) -> None:
         register_values("cadence", duties.CADENCE_LABELS)
         register_values("status", {**duties.LIST_STATUS_LABELS, **findings.STATUS_LABELS, **scoring.STATUS_LABELS})
         register_values("kind", {**PERSON_KIND_LABELS, **scoring.KIND_LABELS})
-        register_values("source", findings.SOURCES)
+        from .directory.labels import SOURCE_LABELS
+
+        register_values("source", {**findings.SOURCES, **SOURCE_LABELS})
         register_values("severity", findings.SEVERITIES)
         register_values("roles", ROLE_LABELS)
 

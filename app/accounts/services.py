@@ -49,7 +49,19 @@ def normalise_username(username: str) -> str:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or ``None``."""
+    """The active user with these credentials, or ``None``.
+
+    With a directory configured (``LDAP_URL``) the directory is asked first, and a local
+    password is checked only where its fallback rule allows (``app.directory.services``).
+    """
+    if current_app.config.get("LDAP_URL"):
+        from app.directory import services as directory  # it builds on this module
+
+        return directory.authenticate(username, password, local=_local_authenticate)
+    return _local_authenticate(username, password)
+
+
+def _local_authenticate(username: str, password: str) -> User | None:
     global _DUMMY_HASH
     username = normalise_username(username)
     # A NUL (or any control character) can be in no user name, and PostgreSQL refuses it
