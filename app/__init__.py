@@ -191,6 +191,7 @@ def _register_cli(app: Flask) -> None:
     """The ``flask`` command groups of the infrastructure and of each feature."""
     from .city.cli import rollup_cli
     from .demo.cli import demo_cli
+    from .directory.cli import directory_cli
     from .duties.cli import duties_cli
     from .evidence.cli import evidence_cli
     from .findings.cli import findings_cli, reminders_cli
@@ -200,5 +201,5 @@ def _register_cli(app: Flask) -> None:
     from .tenancy.cli import catalog_cli, tenants_cli
 
     for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
-                  reminders_cli, reports_cli, jobs_cli, evidence_cli):
+                  reminders_cli, reports_cli, jobs_cli, evidence_cli, directory_cli):
         app.cli.add_command(group)
