@@ -49,7 +49,8 @@ SSO_CANCELLED = "sso_cancelled"
 
 #: How long after a failed contact the log-in page (GET) still says the directory is down.
 UNREACHABLE_NOTICE_SECONDS = 120
-_last_unreachable: float | None = None
+#: Directory URL setting → when this process last failed to reach it.
+_last_unreachable: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -100,15 +101,18 @@ def notice() -> str | None:
     code = g.get("directory_notice") if has_request_context() else None
     if code:
         return code
-    if (ldap_enabled() and _last_unreachable is not None
-            and time.monotonic() - _last_unreachable < UNREACHABLE_NOTICE_SECONDS):
+    failed = _last_unreachable.get(current_app.config.get("LDAP_URL") or "")
+    if ldap_enabled() and failed is not None and time.monotonic() - failed < UNREACHABLE_NOTICE_SECONDS:
         return UNREACHABLE if current_app.config.get("LDAP_LOCAL_FALLBACK", True) else UNREACHABLE_NO_FALLBACK
     return None
 
 
 def _mark_reachable(reachable: bool) -> None:
-    global _last_unreachable
-    _last_unreachable = None if reachable else time.monotonic()
+    url = current_app.config["LDAP_URL"]
+    if reachable:
+        _last_unreachable.pop(url, None)
+    else:
+        _last_unreachable[url] = time.monotonic()
 
 
 def is_linked(user: User) -> bool:

@@ -143,3 +143,10 @@ def test_without_an_identity_service_there_is_no_button_and_no_route(app, client
     assert "统一身份认证" not in client.get("/login").get_data(as_text=True)
     assert client.get("/login/sso").status_code == 404
     assert client.get("/login/sso/callback?code=a&state=b").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["", "code=&state=", "code=a%00b&state=%00", "state=" + "x" * 5000,
+                                   "code=a&state=a&state=b", "code[]=1&state[]=2", "error=%0d%0a&state=x"])
+def test_hostile_callbacks_are_refused_plainly(client, query):
+    response = client.get(f"/login/sso/callback?{query}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
