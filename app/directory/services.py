@@ -137,7 +137,7 @@ def authenticate(username: str, password: str, *, local: Callable[[str, str], Us
         person = Person(source=LDAP, subject=username, username=username,
                         display_name=entry.display_name, email=entry.email, dn=entry.dn,
                         grants=grants_for(entry.groups, role_map("LDAP_ROLE_MAP")))
-        return log_in(person)
+        return log_in_refusing(person)
     if answer.status == ldap.UNREACHABLE:
         log.warning("directory log-in of %s: %s", username, answer.detail)
         note(UNREACHABLE if fallback else UNREACHABLE_NO_FALLBACK)
@@ -189,6 +189,17 @@ def log_in(person: Person) -> User | None:
     record_city("directory.login", "user", user.id, summary=f"{_label(user)} 通过{_source(person)}登录",
                 after={"source": person.source, "roles": list(identity.managed_roles)}, actor=user)
     return user
+
+
+def log_in_refusing(person: Person) -> User | None:
+    """:func:`log_in`, with a refusal of the accounts' rules (an account that cannot be
+    made as the directory describes it) answered as a failed log-in with a notice."""
+    try:
+        return log_in(person)
+    except DomainError as error:
+        log.warning("%s log-in of %s refused: %s", person.source, person.username, error)
+        note(NAME_INVALID)
+        return None
 
 
 def _new_account(person: Person) -> User | None:

@@ -73,7 +73,7 @@ def sso_callback():
         log.warning("identity service log-in refused: %s: %s", type(error).__name__, error)
         return _refuse(services.SSO_FAILED)
     issuer = oidc.client().load_server_metadata().get("issuer") or ""
-    user = services.log_in(services.person_from_claims(claims, issuer))
+    user = services.log_in_refusing(services.person_from_claims(claims, issuer))
     if user is None:
         code = services.notice() or services.SSO_FAILED
         return _refuse(code)

@@ -150,3 +150,20 @@ def test_without_an_identity_service_there_is_no_button_and_no_route(app, client
 def test_hostile_callbacks_are_refused_plainly(client, query):
     response = client.get(f"/login/sso/callback?{query}")
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+
+
+def test_a_user_name_zeren_cannot_use_is_refused_with_a_message(client, oidc_provider):
+    oidc_provider.next_claims = {**LINA, "sub": "x-3", "preferred_username": "李 娜", "email": "not an address",
+                                 "groups": {"odd": "shape"}}
+    assert _back(client, _start(client)[1]).headers["Location"].endswith("/login")
+    assert "不符合本系统的规则" in client.get("/login").get_data(as_text=True)
+    assert db.session.scalar(select(DirectoryIdentity.id)) is None
+
+
+def test_odd_claims_still_make_a_plain_account(client, oidc_provider):
+    oidc_provider.next_claims = {"sub": "x-4", "preferred_username": "Zhao.Lei", "name": "赵磊\u202e\n" + "长" * 80,
+                                 "email": "not an address", "groups": "city-admins"}
+    assert _back(client, _start(client)[1]).headers["Location"].endswith("/city/")
+    user = _user("zhao.lei")
+    assert user.display_name.startswith("赵磊") and len(user.display_name) <= 60 and "\n" not in user.display_name
+    assert user.email is None and user.city_role == "city_admin"
