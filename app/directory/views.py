@@ -5,7 +5,7 @@ import logging
 
 import requests
 from authlib.integrations.base_client.errors import OAuthError
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, login_user
 from joserfc.errors import JoseError
 
@@ -25,7 +25,8 @@ NEXT_KEY = "directory.next"
 def login_extras():
     """What the log-in page shows of the directory: the identity service's button, and a
     notice (directory unreachable, a refused first log-in)."""
-    if request.endpoint != "accounts.login":
+    # Templates are rendered by jobs too (reports), outside any request.
+    if not has_request_context() or request.endpoint != "accounts.login":
         return {}
     code = services.notice()
     return {"directory_sso": services.oidc_enabled(), "directory_notice": labels.NOTICES.get(code) if code else None}
