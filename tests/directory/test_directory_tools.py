@@ -54,3 +54,10 @@ def test_the_demo_directory_loads_into_slapd_and_maps_every_bureau(tmp_path, sla
     for group in role_map:
         assert f"dn: {group}\n" in text
     json.loads(demo.role_map_json(role_map))
+
+
+def test_templates_render_outside_a_request(app):
+    # Reports render their templates in jobs, where there is no request.
+    from flask import render_template_string
+
+    assert render_template_string("{{ 1 + 1 }}") == "2"
