@@ -132,6 +132,11 @@ def _register_blueprints(app: Flask) -> None:
         city_pages.register_blueprint(child)
     for blueprint in (accounts.bp, bureau_pages, city_pages):
         app.register_blueprint(blueprint)
+    from . import directory
+    from .directory import oidc
+
+    app.register_blueprint(directory.bp)
+    oidc.init_app(app)
 
 
 def _register_demo_seeders(app: Flask) -> None:
@@ -166,7 +171,9 @@ def _register_audit_labels(app: Flask) -> None:
         register_values("cadence", duties.CADENCE_LABELS)
         register_values("status", {**duties.LIST_STATUS_LABELS, **findings.STATUS_LABELS, **scoring.STATUS_LABELS})
         register_values("kind", {**PERSON_KIND_LABELS, **scoring.KIND_LABELS, **ORG_KIND_LABELS})
-        register_values("source", findings.SOURCES)
+        from .directory.labels import SOURCE_LABELS
+
+        register_values("source", {**findings.SOURCES, **SOURCE_LABELS})
         register_values("severity", findings.SEVERITIES)
         register_values("roles", ROLE_LABELS)
 
@@ -198,6 +205,7 @@ def _register_cli(app: Flask) -> None:
     from .accounts.cli import accounts_cli
     from .city.cli import rollup_cli
     from .demo.cli import demo_cli
+    from .directory.cli import directory_cli
     from .duties.cli import duties_cli
     from .evidence.cli import evidence_cli
     from .findings.cli import findings_cli, reminders_cli
@@ -210,5 +218,5 @@ def _register_cli(app: Flask) -> None:
 
     for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
                   reminders_cli, reports_cli, jobs_cli, evidence_cli, orgs_cli,
-                  meetings_cli, accounts_cli):
+                  meetings_cli, accounts_cli, directory_cli):
         app.cli.add_command(group)

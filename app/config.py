@@ -184,6 +184,38 @@ class Config:
     # Who may reopen a closed finding: any of city_admin, bureau_admin (comma-separated).
     FINDINGS_REOPEN_ROLES: str = "city_admin,bureau_admin"
 
+    # The city's directory (app/directory, docs/architecture.md "Directory and unified
+    # identity log-in").  LDAP_URL empty: no directory, local accounts only.  The user's
+    # entry is found with USER_FILTER under USER_BASE (by the service account BIND_DN, or
+    # anonymously), or its DN is built from USER_DN_TEMPLATE; ROLE_MAP is JSON, group DN →
+    # "role" (city) or "role@slug" (bureau).  LOCAL_FALLBACK: accounts made in Zeren keep
+    # logging in with their own password (whenever the directory does not know the name,
+    # and while it is unreachable).
+    LDAP_URL: str = ""
+    LDAP_BIND_DN: str = ""
+    LDAP_BIND_PASSWORD: str = ""
+    LDAP_USER_BASE: str = ""
+    LDAP_USER_FILTER: str = "(uid={username})"
+    LDAP_USER_DN_TEMPLATE: str = ""
+    LDAP_GROUP_BASE: str = ""
+    LDAP_GROUP_FILTER: str = "(|(member={dn})(uniqueMember={dn}))"
+    LDAP_NAME_ATTRIBUTE: str = "displayName"
+    LDAP_ROLE_MAP: str = ""
+    LDAP_LOCAL_FALLBACK: bool = True
+    LDAP_STARTTLS: bool = False
+    LDAP_TIMEOUT: int = 5
+    # The city's unified identity service (OpenID Connect, authorization code with PKCE).
+    # ISSUER empty: no button on the log-in page.  ROLE_MAP is JSON, claim value → role.
+    OIDC_ISSUER: str = ""
+    OIDC_CLIENT_ID: str = ""
+    OIDC_CLIENT_SECRET: str = ""
+    OIDC_SCOPE: str = "openid profile"
+    OIDC_USERNAME_CLAIM: str = "preferred_username"
+    OIDC_NAME_CLAIM: str = "name"
+    OIDC_ROLE_CLAIM: str = "groups"
+    OIDC_ROLE_MAP: str = ""
+    OIDC_TIMEOUT: int = 5
+
 
 class ProductionConfig(Config):
     """Used when ``ZEREN_ENV=production``: secure cookies and a mandatory secret key."""
@@ -246,6 +278,28 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "SMTP_FROM": str,
     "SMTP_STARTTLS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
     "FINDINGS_REOPEN_ROLES": str,
+    "LDAP_URL": str,
+    "LDAP_BIND_DN": str,
+    "LDAP_BIND_PASSWORD": str,
+    "LDAP_USER_BASE": str,
+    "LDAP_USER_FILTER": str,
+    "LDAP_USER_DN_TEMPLATE": str,
+    "LDAP_GROUP_BASE": str,
+    "LDAP_GROUP_FILTER": str,
+    "LDAP_NAME_ATTRIBUTE": str,
+    "LDAP_ROLE_MAP": str,
+    "LDAP_LOCAL_FALLBACK": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "LDAP_STARTTLS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "LDAP_TIMEOUT": int,
+    "OIDC_ISSUER": str,
+    "OIDC_CLIENT_ID": str,
+    "OIDC_CLIENT_SECRET": str,
+    "OIDC_SCOPE": str,
+    "OIDC_USERNAME_CLAIM": str,
+    "OIDC_NAME_CLAIM": str,
+    "OIDC_ROLE_CLAIM": str,
+    "OIDC_ROLE_MAP": str,
+    "OIDC_TIMEOUT": int,
     "PDF_FONT_FANG": str,
     "PDF_FONT_SERIF": str,
     "PDF_FONT_SANS": str,
@@ -330,6 +384,7 @@ def finalise(config: dict) -> None:
     _check_evidence_store(config)
     if config.get("TWO_FACTOR", "off") not in TWO_FACTOR_POLICIES:
         raise RuntimeError("ZEREN_TWO_FACTOR is required-for-admins, optional or off.")
+    _check_directory(config)
     storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "catalogdb://"
     config["RATELIMIT_STORAGE_URI"] = storage
     if production and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory:"):
@@ -367,6 +422,31 @@ def _check_evidence_store(config: dict) -> None:
         import boto3  # noqa: F401
     except ImportError:
         raise RuntimeError("ZEREN_EVIDENCE_STORE=s3 needs boto3: pip install 'zeren[s3]'.") from None
+
+
+def _check_directory(config: dict) -> None:
+    """Refuse a directory or identity-service setting that cannot work, at start."""
+    import json
+
+    for name in ("LDAP_ROLE_MAP", "OIDC_ROLE_MAP"):
+        raw = config.get(name) or ""
+        try:
+            mapping = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            mapping = None
+        if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                    for k, v in mapping.items()):
+            raise RuntimeError(f"ZEREN_{name} is a JSON object of names to roles, e.g. "
+                               '{"cn=city-admins,ou=groups,dc=city,dc=gov": "city_admin", '
+                               '"cn=jgswj-editors,ou=groups,dc=city,dc=gov": "bureau_editor@jgswj"}.')
+    if config.get("LDAP_URL"):
+        if not (config.get("LDAP_USER_DN_TEMPLATE") or config.get("LDAP_USER_BASE")):
+            raise RuntimeError("ZEREN_LDAP_URL needs ZEREN_LDAP_USER_BASE (where users are searched) or "
+                               "ZEREN_LDAP_USER_DN_TEMPLATE (e.g. uid={username},ou=people,dc=city,dc=gov).")
+        if not 1 <= int(config.get("LDAP_TIMEOUT") or 0) <= 30:
+            raise RuntimeError("ZEREN_LDAP_TIMEOUT is how long one directory call may take: 1 to 30 seconds.")
+    if config.get("OIDC_ISSUER") and not config.get("OIDC_CLIENT_ID"):
+        raise RuntimeError("ZEREN_OIDC_ISSUER needs ZEREN_OIDC_CLIENT_ID (and ZEREN_OIDC_CLIENT_SECRET).")
 
 
 #: Secrets that are public (this repository's test key, examples from the docs).

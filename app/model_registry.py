@@ -16,3 +16,4 @@ from app.people import models as people_models  # noqa: F401
 from app.scoring import models as scoring_models  # noqa: F401
 from app.tenancy import models as tenancy_models  # noqa: F401
 from app.years import models as years_models  # noqa: F401
+from app.directory import models as directory_models  # noqa: F401

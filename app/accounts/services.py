@@ -144,10 +144,22 @@ def register_failure(user: User | None, username: str = "") -> None:
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or ``None`` (the first factor only).
 
-    A locked account is refused whatever the password; a wrong password counts towards
-    the lock (:func:`register_failure`).  In production the demo's accounts are refused
-    (and the refusal logged).  The caller tells a locked name by :func:`lock_ends`.
+    A locked account is refused whatever the password; a wrong local password counts
+    towards the lock (:func:`register_failure`).  In production the demo's accounts are
+    refused (and the refusal logged).  The caller tells a locked name by :func:`lock_ends`.
+    With a directory configured (``LDAP_URL``) the directory is asked first, and a local
+    password is checked only where its fallback rule allows (``app.directory.services``).
     """
+    if current_app.config.get("LDAP_URL"):
+        from app.directory import services as directory  # it builds on this module
+
+        if lock_ends(username) is not None:
+            return None
+        return directory.authenticate(username, password, local=_local_authenticate)
+    return _local_authenticate(username, password)
+
+
+def _local_authenticate(username: str, password: str) -> User | None:
     global _DUMMY_HASH
     name = _safe_name(username)
     # A NUL (or any control character) can be in no user name, and PostgreSQL refuses it
