@@ -132,6 +132,9 @@ def _register_blueprints(app: Flask) -> None:
         city_pages.register_blueprint(child)
     for blueprint in (accounts.bp, bureau_pages, city_pages):
         app.register_blueprint(blueprint)
+    from . import notifications
+
+    app.register_blueprint(notifications.bp)
 
 
 def _register_demo_seeders(app: Flask) -> None:

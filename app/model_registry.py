@@ -10,6 +10,7 @@ from app.duties import models as duties_models  # noqa: F401
 from app.evidence import models as evidence_models  # noqa: F401
 from app.findings import models as findings_models  # noqa: F401
 from app.jobs import models as jobs_models  # noqa: F401
+from app.notifications import models as notifications_models  # noqa: F401
 from app.people import models as people_models  # noqa: F401
 from app.scoring import models as scoring_models  # noqa: F401
 from app.tenancy import models as tenancy_models  # noqa: F401
