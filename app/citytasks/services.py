@@ -49,8 +49,8 @@ from app.text import parse_date
 from .models import (ACCEPTED, ALL, CATEGORY, CHOSEN, FORM, NOTICE, READ, RETURNED, SCOPES, SIGNED, STATES,
                      SUBMITTED, UNREAD, CityTask, CityTaskFile, TaskAnswer, TaskAnswerFile, TaskAssignment)
 
-#: The blob store's folder of the city's own files (a name no bureau slug can take).
-CITY_FILES = "_city"
+#: The blob store's folder of the city's own files (reserved: no bureau may take it).
+CITY_FILES = "city-files"
 TITLE_MAX = 200
 BODY_MAX = 5000
 ANSWER_MAX = 5000
