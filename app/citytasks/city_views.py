@@ -5,6 +5,7 @@ import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from app.accounts.decorators import city_role
 from app.errors import DomainError, NotFound
@@ -55,8 +56,8 @@ def index():
 def new():
     form = TaskForm()
     bureaus = services.active_tenants()
-    form.category.choices = [("", "—")] + list(BUREAU_CATEGORIES.items())
-    form.tenant_ids.choices = [(str(t.id), t.name) for t in bureaus]
+    form.category.choices = [SelectChoice("", "—")] + [SelectChoice(k, v) for k, v in BUREAU_CATEGORIES.items()]
+    form.tenant_ids.choices = [SelectChoice(str(t.id), t.name) for t in bureaus]
     status = 200
     if form.validate_on_submit():
         data = {"title": form.title.data, "body": form.body.data, "due_on": form.due_on.data,
@@ -78,10 +79,7 @@ def new():
 
 
 def _filters() -> dict:
-    state = request.args.get("state") or None
-    category = request.args.get("category") or None
-    return {"state": state if state in STATES else None, "overdue_only": request.args.get("overdue") == "1",
-            "category": category if category in BUREAU_CATEGORIES else None}
+    return services.board_filters(request.args)
 
 
 @city_bp.route("/<int:task_id>")

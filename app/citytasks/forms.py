@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 
 from .labels import SCOPE_LABELS
 
@@ -17,7 +18,7 @@ class TaskForm(FlaskForm):
     body = TextAreaField(_l("What the bureaus must do or send"), render_kw={"rows": 5})
     due_on = StringField(_l("Deadline"), render_kw={"type": "date"})
     file_required = BooleanField(_l("The answer must include a file"))
-    scope = RadioField(_l("Send to"), choices=[(code, label) for code, label in SCOPE_LABELS.items()], default="all",
+    scope = RadioField(_l("Send to"), choices=[SelectChoice(code, label) for code, label in SCOPE_LABELS.items()], default="all",
                        validate_choice=False)
     category = SelectField(_l("Category of bureaus"), choices=[], validate_choice=False)
     tenant_ids = SelectMultipleField(_l("Bureaus"), choices=[], validate_choice=False, coerce=str,
@@ -38,7 +39,7 @@ class AnswerForm(FlaskForm):
     """Submit (or resubmit) the bureau's answer."""
 
     version = HiddenField()
-    text = TextAreaField(_l("Answer"), render_kw={"rows": 5})
+    text = TextAreaField(_l("Answer text"), render_kw={"rows": 5})
     files = MultipleFileField(_l("Files (the filled-in form, materials)"))
     submit = SubmitField(_l("Submit the answer"))
 
@@ -49,7 +50,7 @@ class ReviewForm(FlaskForm):
     version = HiddenField()
     decision = HiddenField()
     reason = TextAreaField(_l("Reason for returning (what to correct)"), render_kw={"rows": 3})
-    accept = SubmitField(_l("Accept"))
+    accept = SubmitField(_l("Accept the answer"))
     send_back = SubmitField(_l("Return to the bureau"))
 
 

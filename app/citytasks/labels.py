@@ -2,16 +2,16 @@
 from flask_babel import lazy_gettext as _l
 
 STATE_LABELS = {
-    "unread": _l("Not read"),
-    "read": _l("Read"),
-    "signed": _l("Signed for"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned"),
-    "accepted": _l("Accepted"),
+    "unread": _l("Task not read"),
+    "read": _l("Task read"),
+    "signed": _l("Task signed for"),
+    "submitted": _l("Answer submitted"),
+    "returned": _l("Answer returned"),
+    "accepted": _l("Answer accepted"),
 }
 #: Not a state: a bureau that has not answered (or was returned) after the deadline.
 OVERDUE_LABEL = _l("Overdue")
-LATE_LABEL = _l("Late")
+LATE_LABEL = _l("Answered late")
 
 SCOPE_LABELS = {
     "all": _l("All bureaus"),

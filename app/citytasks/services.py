@@ -487,3 +487,31 @@ def open_answer_file(row: TaskAnswerFile) -> BinaryIO:
 def bureau_link(assignment: TaskAssignment) -> str:
     """The bureau's page of the task (for pages that link to it)."""
     return url_for("bureau.citytasks.detail", slug=assignment.tenant_slug, task_id=assignment.task_id)
+
+
+def board_stamp(task: CityTask) -> list:
+    """What the board's printout depends on: the task's version and its assignments'
+    latest change and count (the key of its cached PDF)."""
+    latest, count = db.session.execute(select(func.max(TaskAssignment.updated_at), func.count(TaskAssignment.id))
+                                       .where(TaskAssignment.task_id == task.id)).one()
+    return [task.id, task.version, str(latest), count]
+
+
+def board_print_context(task_id: int, filters: dict, day: date) -> dict:
+    """What ``citytasks/board_print.html`` needs (the reports job lays it out)."""
+    from . import xlsx
+    from .labels import LATE_LABEL, OVERDUE_LABEL, STATE_LABELS
+
+    task = get_task(task_id)
+    result = board(task, day=day, **filters)
+    return {"board": result, "rows": xlsx.board_rows(result, day), "headers": xlsx.headers(), "states": STATES,
+            "state_labels": {k: str(v) for k, v in STATE_LABELS.items()}, "overdue_label": str(OVERDUE_LABEL),
+            "late_label": str(LATE_LABEL), "today": day}
+
+
+def board_filters(args: Any) -> dict:
+    """The board's filters from a query string (unknown values are no filter)."""
+    state = args.get("state") or None
+    category = args.get("category") or None
+    return {"state": state if state in STATES else None, "overdue_only": args.get("overdue") == "1",
+            "category": category if category in BUREAU_CATEGORIES else None}

@@ -30,11 +30,11 @@ def _when(moment) -> str:
     return moment.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def board_rows(board) -> list[list]:
+def board_rows(board, day=None) -> list[list]:
     """The board's table, one row per bureau (shared by the workbook and the PDF)."""
     from .services import is_overdue
 
-    day = today()
+    day = day or today()
     rows = []
     for index, a in enumerate(board.rows, start=1):
         marks = []
