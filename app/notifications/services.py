@@ -194,3 +194,26 @@ def mark_all_read(*, actor: Actor) -> int:
         record_city("notification.read_all", "notification", None,
                     summary=_("%(n)s notifications marked read", n=changed), actor=actor)
     return changed
+
+
+#: How far back the e-mail digest looks for unread notifications.
+DIGEST_DAYS = 1
+
+
+def for_digest(user_ids: Iterable[int], day: Any) -> dict[int, list[Notification]]:
+    """Per user, the unread notifications of the day before ``day``'s digest and of
+    ``day`` itself (what the daily e-mail lists besides the reminders), oldest first."""
+    from datetime import datetime as _datetime, time, timedelta
+
+    from app.core.clock import local_zone
+
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    start = _datetime.combine(day - timedelta(days=DIGEST_DAYS), time.min, tzinfo=local_zone())
+    found: dict[int, list[Notification]] = {}
+    for row in db.session.scalars(select(Notification).where(
+            Notification.user_id.in_(ids), Notification.read_at.is_(None), Notification.created_at >= start)
+            .order_by(Notification.id)):
+        found.setdefault(row.user_id, []).append(row)
+    return found
