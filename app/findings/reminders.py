@@ -278,7 +278,8 @@ def body(digest: Digest, day: date) -> str:
     if digest.notices:
         if digest.reminders:
             lines.append("")
-        lines.append(f"【{_('New notifications')}】")
+        heading = _("New notifications")
+        lines.append(f"【{heading}】")
         for notice in digest.notices:
             lines.append(f"  - [{kind_label(notice.kind)}] {notice.title}")
     lines += ["", _("Log in to Zeren to see and record the details."),
