@@ -146,6 +146,9 @@ def _register_demo_seeders(app: Flask) -> None:
     from .scoring.demo import seed_bureau as scoring_seed
 
     app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed)
+    from .citytasks.demo import seed as citytasks_seed
+
+    app.extensions["zeren.demo_city_seeders"] = (citytasks_seed,)
 
 
 def _register_audit_labels(app: Flask) -> None:
