@@ -16,23 +16,26 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.actor import Actor
-from app.core.clock import today
+from app.core.clock import local_zone, today
 from app.core.unit_of_work import unit_of_work
 from app.evidence.demo import minimal_pdf
 from app.evidence.services import Upload
 from app.extensions import db
+from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
 
 from . import services
-from .models import TaskAssignment
+from app.notifications import demo as notices_demo
+
+from .models import CityTask, TaskAssignment
 
 
 def _form_workbook(title: str, headers: list[str]) -> bytes:
@@ -86,6 +89,9 @@ def seed(bureaus: list[Tenant], rng: random.Random) -> None:
     """The city's tasks across the demo ``bureaus`` (after every bureau's own data)."""
     if not bureaus:
         return
+    with unit_of_work():  # a rebuilt demo (--force) starts without the old city's tasks
+        for old in db.session.scalars(select(CityTask)):
+            db.session.delete(old)
     city = _actor("city", "city_admin")
     day = today()
     report_task = services.issue_task({
@@ -149,11 +155,52 @@ def seed(bureaus: list[Tenant], rng: random.Random) -> None:
             if assignment.state == "submitted":
                 assignment.late = True
                 late.append(assignment.tenant_id)
+    for tenant in bureaus:  # the notices of that task name its (moved) deadline
+        notices_demo.retitle("task_received", f"/b/{tenant.slug}/tasks/{task.id}", day.isoformat(),
+                             task.due_on.isoformat())
     for tenant in bureaus:
         if tenant.id in late:
             with tenant_context(tenant), unit_of_work():
                 services.answers(report_task.id)[0].late = True
+    _spread_in_time(bureaus, rng, {report_task.id: 24, form_task.id: 6, **({case_task.id: 1} if case_task else {})})
     task = services.get_task(report_task.id)
     if any(a.state in services.OWING for a in task.assignments):
         with unit_of_work():
             services.urge(task, actor=city)
+
+
+def _spread_in_time(bureaus: list[Tenant], rng: random.Random, ages: dict[int, int]) -> None:
+    """Give each task's steps the days they would have taken: issued ``ages[task]`` days
+    ago, read within two days, signed within a day of reading, answered some days later
+    (late answers after the deadline); the bureaus' answer rows follow."""
+    now = utcnow()
+    moments: dict[tuple[int, int], list] = {}
+    with unit_of_work():
+        for task_id, age in ages.items():
+            task = services.get_task(task_id)
+            issued = now - timedelta(days=age, hours=rng.randint(1, 6))
+            task.created_at = issued
+            for a in task.assignments:
+                if a.read_at:
+                    a.read_at = issued + timedelta(hours=rng.randint(2, 40))
+                if a.signed_at:
+                    a.signed_at = a.read_at + timedelta(hours=rng.randint(1, 20))
+                if a.submitted_at:
+                    due = datetime.combine(task.due_on, time(17), tzinfo=local_zone())
+                    if a.late:
+                        answered = due + timedelta(days=rng.randint(1, 8), hours=rng.randint(0, 6))
+                    else:
+                        answered = a.signed_at + timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 8))
+                        answered = min(answered, due, now - timedelta(hours=1))
+                    a.submitted_at = max(answered, a.signed_at + timedelta(hours=1))
+                    moments[(a.tenant_id, task_id)] = [a.submitted_at, a.rounds]
+                if a.reviewed_at:
+                    a.reviewed_at = min(a.submitted_at + timedelta(hours=rng.randint(3, 30)), now)
+    for tenant in bureaus:
+        mine = {task_id: value for (tenant_id, task_id), value in moments.items() if tenant_id == tenant.id}
+        if not mine:
+            continue
+        with tenant_context(tenant), unit_of_work():
+            for task_id, (last, rounds) in mine.items():
+                for answer in services.answers(task_id):
+                    answer.submitted_at = last - timedelta(days=2 * (rounds - answer.round))
