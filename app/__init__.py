@@ -130,7 +130,11 @@ def _register_blueprints(app: Flask) -> None:
     for child in (city.bp, duties.city_bp, scoring_views.city_bp, findings.city_bp, reports.city_bp, years.bp,
                   audit.city_bp, jobs.city_bp):
         city_pages.register_blueprint(child)
-    for blueprint in (accounts.bp, bureau_pages, city_pages):
+    from . import citytasks, notifications
+
+    bureau_pages.register_blueprint(citytasks.bp)
+    city_pages.register_blueprint(citytasks.city_bp)
+    for blueprint in (accounts.bp, bureau_pages, city_pages, notifications.bp):
         app.register_blueprint(blueprint)
     from . import directory
     from .directory import oidc
@@ -150,6 +154,9 @@ def _register_demo_seeders(app: Flask) -> None:
 
     app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed, orgs_seed,
                                           meetings_seed)
+    from .citytasks.demo import seed as citytasks_seed
+
+    app.extensions["zeren.demo_city_seeders"] = (citytasks_seed,)
 
 
 def _register_audit_labels(app: Flask) -> None:
@@ -186,10 +193,11 @@ def _register_references(app: Flask) -> None:
     from .duties.models import DutyItem
     from .evidence.models import Attachment
     from .findings.models import FindingEvidence
+    from .citytasks.models import TaskAnswerFile
     from .meetings.models import Meeting
     from .orgs.models import OrgCommitteeMember, OrgUnit
 
-    app.extensions["zeren.blob_references"] = (Attachment.sha256, FindingEvidence.blob_key)
+    app.extensions["zeren.blob_references"] = (Attachment.sha256, FindingEvidence.blob_key, TaskAnswerFile.sha256)
     app.extensions["zeren.person_holders"] = (DutyItem.owner_id, OrgUnit.secretary_id, OrgUnit.deputy_id,
                                               OrgUnit.organiser_id, OrgCommitteeMember.person_id)
     # Rows that keep an organisation from being removed (app.orgs.services.delete_unit).

@@ -183,6 +183,14 @@ class Config:
     SMTP_STARTTLS: bool = False
     # Who may reopen a closed finding: any of city_admin, bureau_admin (comma-separated).
     FINDINGS_REOPEN_ROLES: str = "city_admin,bureau_admin"
+    # Notifications sent on to the city's gateway (SMS / 政务钉钉 / 企业微信): unset, none.
+    # The JSON body is signed with HMAC-SHA256 under the secret; KINDS (comma-separated)
+    # limits which events go out (empty: all); PUBLIC_URL makes the links absolute.
+    NOTIFY_WEBHOOK_URL: str = ""
+    NOTIFY_WEBHOOK_SECRET: str = ""
+    NOTIFY_WEBHOOK_TIMEOUT: float = 5.0
+    NOTIFY_WEBHOOK_KINDS: str = ""
+    NOTIFY_PUBLIC_URL: str = ""
 
     # The city's directory (app/directory, docs/architecture.md "Directory and unified
     # identity log-in").  LDAP_URL empty: no directory, local accounts only.  The user's
@@ -300,6 +308,11 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "OIDC_ROLE_CLAIM": str,
     "OIDC_ROLE_MAP": str,
     "OIDC_TIMEOUT": int,
+    "NOTIFY_WEBHOOK_URL": str,
+    "NOTIFY_WEBHOOK_SECRET": str,
+    "NOTIFY_WEBHOOK_TIMEOUT": float,
+    "NOTIFY_WEBHOOK_KINDS": str,
+    "NOTIFY_PUBLIC_URL": str,
     "PDF_FONT_FANG": str,
     "PDF_FONT_SERIF": str,
     "PDF_FONT_SANS": str,

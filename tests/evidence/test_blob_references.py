@@ -80,9 +80,9 @@ def test_an_unreferenced_blob_is_removed_and_a_referenced_one_kept(app, bureau_a
 
 def test_every_blob_key_column_is_registered(app):
     # A feature that keeps blob keys in a column nobody registered would have its files
-    # deleted from under it: the registry names both features' columns.
+    # deleted from under it: the registry names every feature's columns.
     registered = {(column.class_.__name__, column.key) for column in evidence.blob_references()}
-    assert registered == {("Attachment", "sha256"), ("FindingEvidence", "blob_key")}
+    assert registered == {("Attachment", "sha256"), ("FindingEvidence", "blob_key"), ("TaskAnswerFile", "sha256")}
 
 
 def test_clean_up_refuses_without_registered_references(app, bureau_a):

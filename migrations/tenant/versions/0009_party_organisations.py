@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_party_organisations'
-down_revision = '0005_record_for_person'
+down_revision = '0007_task_answers'
 branch_labels = None
 depends_on = None
 
