@@ -182,6 +182,7 @@ def _register_references(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     """The ``flask`` command groups of the infrastructure and of each feature."""
+    from .accounts.cli import accounts_cli
     from .audit.cli import audit_cli
     from .city.cli import rollup_cli
     from .demo.cli import demo_cli
@@ -194,5 +195,5 @@ def _register_cli(app: Flask) -> None:
     from .tenancy.cli import catalog_cli, tenants_cli
 
     for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
-                  reminders_cli, reports_cli, jobs_cli, evidence_cli, audit_cli):
+                  reminders_cli, reports_cli, jobs_cli, evidence_cli, accounts_cli, audit_cli):
         app.cli.add_command(group)

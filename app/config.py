@@ -107,6 +107,20 @@ class Config:
     # prefix it sees, so a default here would override the one a later app asks for.
     LOGIN_RATE_LIMIT = "10 per minute"
     PASSWORD_MIN_LENGTH = 10
+    # Identity (等保 level 3, docs/security.md).  The security administrator's page
+    # (/security) overrides the first four; the others are set here only.
+    LOCKOUT_ATTEMPTS: int = 5  # failed log-ins in a row that lock an account …
+    LOCKOUT_MINUTES: int = 15  # … for this long
+    SESSION_IDLE_MINUTES: int = 30
+    SESSION_MAX_HOURS: int = 12  # absolute lifetime of a log-in, however busy
+    # "required-for-admins" (city roles and bureau administrators must use TOTP),
+    # "optional" (whoever enrols uses it) or "off".
+    TWO_FACTOR: str = "off"
+    PASSWORD_HISTORY: int = 5  # a new password may not be one of the last this many
+    PASSWORD_MAX_AGE_DAYS: int = 0  # 0: passwords do not expire
+    # 三员分立: no account holds two of system, security and audit administrator, and the
+    # combined city_admin does none of their work and cannot be granted.
+    SEPARATION_OF_DUTIES: bool = False
 
     # Per evidence file (duties and findings uploads); requests may carry several files.
     ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
@@ -185,6 +199,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     LOG_FORMAT = "json"
+    TWO_FACTOR = "required-for-admins"
 
 
 class TestConfig(Config):
@@ -266,7 +281,18 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "AUDIT_ARCHIVE_AT": str,
     "AUDIT_ARCHIVE_DIR": str,
     "AUDIT_ARCHIVE_KEY": str,
+    "LOCKOUT_ATTEMPTS": int,
+    "LOCKOUT_MINUTES": int,
+    "SESSION_IDLE_MINUTES": int,
+    "SESSION_MAX_HOURS": int,
+    "TWO_FACTOR": lambda value: value.strip().lower(),
+    "PASSWORD_HISTORY": int,
+    "PASSWORD_MAX_AGE_DAYS": int,
+    "SEPARATION_OF_DUTIES": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
 }
+
+#: The values of ``ZEREN_TWO_FACTOR``.
+TWO_FACTOR_POLICIES = ("required-for-admins", "optional", "off")
 
 
 def apply_environment(config: dict) -> None:
@@ -316,6 +342,8 @@ def finalise(config: dict) -> None:
         raise RuntimeError("ZEREN_ACCEL_REDIRECT is the path of nginx's internal location, with a slash at both "
                            "ends (e.g. /_protected/), or empty.")
     _check_evidence_store(config)
+    if config.get("TWO_FACTOR", "off") not in TWO_FACTOR_POLICIES:
+        raise RuntimeError("ZEREN_TWO_FACTOR is required-for-admins, optional or off.")
     storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "catalogdb://"
     config["RATELIMIT_STORAGE_URI"] = storage
     if production and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory:"):

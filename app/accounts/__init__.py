@@ -3,4 +3,11 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
-from . import views  # noqa: E402,F401  (registers the routes)
+from . import security_views, views  # noqa: E402,F401  (registers the routes)
+
+
+@bp.app_context_processor
+def _admin_work():
+    from .services import does_admin_work
+
+    return {"does_admin_work": does_admin_work}

@@ -62,3 +62,30 @@ def city_role(admin: bool = False) -> Callable:
         return login_required(wrapped)
 
     return decorator
+
+
+def admin_work(kind: str) -> Callable:
+    """Require the ``kind`` of the three administrators' work (三员分立): ``"system"``
+    (bureaus and accounts), ``"security"`` (security settings, role grants, unlocking,
+    two-factor resets) or ``"audit"`` (reading and exporting the audit trail).
+
+    The administrator of that kind is admitted, and the combined city administrator while
+    separation of duties is off (:func:`app.accounts.services.does_admin_work`); other city
+    accounts get 403, anyone else 404, as on the other city pages.
+    """
+    from .services import ADMIN_WORK, does_admin_work
+
+    if kind not in ADMIN_WORK:
+        raise ValueError(f"unknown administrator's work {kind!r}")
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not does_admin_work(current_user, kind):
+                # Someone of the city's side learns it is not theirs; anyone else, nothing.
+                abort(403 if current_user.city_role or current_user.admin_roles else 404)
+            return view(*args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator

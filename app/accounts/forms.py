@@ -58,3 +58,46 @@ class ConfirmForm(FlaskForm):
     """An empty form: a POST button with a CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """The second step of a log-in: the app's code or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter the six digits your app shows, or a recovery "
+                                                              "code.")), Length(max=40)],
+                       description=_l("Six digits from your authenticator app; or one of your recovery codes."))
+    submit = SubmitField(_l("Continue"))
+
+
+class EnrolTwoFactorForm(FlaskForm):
+    code = StringField(_l("Code from the app"), validators=[DataRequired(_l("Enter the six digits your app shows.")),
+                                                            Length(max=40)])
+    submit = SubmitField(_l("Turn on two-factor log-in"))
+
+
+TWO_FACTOR_CHOICES = [
+    SelectChoice("", _l("Configuration default")),
+    SelectChoice("required-for-admins", _l("Required for city roles and bureau administrators")),
+    SelectChoice("optional", _l("Optional: whoever sets it up")),
+    SelectChoice("off", _l("Off")),
+]
+
+
+class SecuritySettingsForm(FlaskForm):
+    """The security administrator's settings; empty fields keep the configuration's default.
+
+    Numbers are text fields: the service checks them and says every problem in Chinese."""
+
+    lockout_attempts = StringField(_l("Failed log-ins before the account is locked"), validators=[Length(max=10)])
+    lockout_minutes = StringField(_l("Minutes an account stays locked"), validators=[Length(max=10)])
+    idle_minutes = StringField(_l("Minutes without activity before logging out"), validators=[Length(max=10)])
+    two_factor = SelectField(_l("Two-factor log-in"), choices=TWO_FACTOR_CHOICES, validate_choice=False)
+    version = HiddenField()
+    submit = SubmitField(_l("Save settings"))
+
+
+class GrantRoleForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(_l("Enter a user name.")), Length(max=60)])
+    role = SelectField(_l("Role"), choices=_role_choices(("system_admin", "security_admin", "audit_admin",
+                                                          "city_admin", "city_viewer")), validate_choice=False)
+    submit = SubmitField(_l("Grant role"))

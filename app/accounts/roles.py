@@ -8,4 +8,7 @@ ROLE_LABELS = {
     "bureau_editor": _l("Bureau editor"),
     "bureau_viewer": _l("Bureau viewer"),
     "reader": _l("City (read-only)"),
+    "system_admin": _l("System administrator"),
+    "security_admin": _l("Security administrator"),
+    "audit_admin": _l("Audit administrator"),
 }

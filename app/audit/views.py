@@ -5,10 +5,16 @@ from flask import g, render_template, request
 
 from app.accounts.decorators import bureau_role, city_role
 
-from . import bureau_bp, city_bp
+from . import access, bureau_bp, city_bp
 from .models import CatalogAuditEvent, TenantAuditEvent
 from .services import LOG_IN_ACTIONS, PAGE_SIZE, page_of_events
 from .story import account_name, stories
+
+
+@city_bp.after_app_request
+def _audit_files_handed_out(response):
+    """Every file any page hands out is audited (``audit/access.py``)."""
+    return access.audit_response(response)
 
 
 @city_bp.app_template_filter("account_name")

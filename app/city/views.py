@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts import services as accounts
-from app.accounts.decorators import city_role
+from app.accounts.decorators import admin_work, city_role
+from app.accounts.services import does_admin_work
 from app.accounts.forms import ConfirmForm, NewCityUserForm
 from app.errors import DomainError, NotFound
 from app.tenancy import services as tenancy
@@ -196,7 +197,7 @@ def _xlsx(data: bytes, filename: str):
 def bureaus():
     form = NewBureauForm()
     if request.method == "POST":
-        if not current_user.is_city_admin:
+        if not does_admin_work(current_user, "system"):
             return render_template("errors/403.html"), 403
         if form.validate_on_submit():
             try:
@@ -226,7 +227,7 @@ def bureau_detail(bureau: str):
     form = EditBureauForm(obj=tenant if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = tenant.version
-    elif not current_user.is_city_admin:
+    elif not does_admin_work(current_user, "system"):
         return render_template("errors/403.html"), 403
     elif form.validate_on_submit():
         try:
@@ -244,7 +245,7 @@ def bureau_detail(bureau: str):
 
 
 @bp.route("/bureaus/<bureau>/technical")
-@city_role(admin=True)
+@admin_work("system")
 def bureau_technical(bureau: str):
     """Where a bureau's data lives and how current its database and figures are: words
     for whoever maintains the system, kept off the pages of the people who use it."""
@@ -254,7 +255,7 @@ def bureau_technical(bureau: str):
 
 
 @bp.route("/bureaus/<bureau>/admins", methods=["POST"])
-@city_role(admin=True)
+@admin_work("system")
 def add_bureau_admin(bureau: str):
     tenant = tenancy.get_tenant(bureau)
     form = BureauAdminForm()
@@ -273,7 +274,7 @@ def add_bureau_admin(bureau: str):
 
 
 @bp.route("/bureaus/<bureau>/users/<int:user_id>/reset", methods=["POST"])
-@city_role(admin=True)
+@admin_work("system")
 def reset_member_password(bureau: str, user_id: int):
     tenant = tenancy.get_tenant(bureau)
     user = _member_or_404(tenant, user_id)
@@ -294,7 +295,7 @@ def _member_or_404(tenant, user_id: int):
 
 
 @bp.route("/bureaus/<bureau>/status", methods=["POST"])
-@city_role(admin=True)
+@admin_work("system")
 def set_bureau_status(bureau: str):
     tenant = tenancy.get_tenant(bureau)
     ConfirmForm()
@@ -306,7 +307,7 @@ def set_bureau_status(bureau: str):
 
 
 @bp.route("/bureaus/<bureau>/delete", methods=["POST"])
-@city_role(admin=True)
+@admin_work("system")
 def delete_bureau(bureau: str):
     tenant = tenancy.get_tenant(bureau)
     form = DeleteBureauForm()
@@ -325,7 +326,7 @@ def delete_bureau(bureau: str):
 
 
 @bp.route("/users", methods=["GET", "POST"])
-@city_role(admin=True)
+@admin_work("system")
 def users():
     form = NewCityUserForm()
     if form.validate_on_submit():
@@ -342,7 +343,7 @@ def users():
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
-@city_role(admin=True)
+@admin_work("system")
 def toggle_city_user(user_id: int):
     user = accounts.get_user(user_id) if user_id else None
     if user is None or user.city_role is None:

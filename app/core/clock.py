@@ -6,7 +6,7 @@ record falls in, the day a figure is "as of" — is always decided in this zone.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -26,3 +26,8 @@ def local_zone() -> ZoneInfo:
 def today() -> date:
     """Today's date in the bureaus' time zone."""
     return datetime.now(local_zone()).date()
+
+
+def now() -> datetime:
+    """The current time, aware, in UTC (what is stored); tests freeze it here."""
+    return datetime.now(timezone.utc)

@@ -64,7 +64,8 @@ def wipe() -> None:
 
 def seed(bureaus: int = 8, password: str | None = None, force: bool = False, seed_value: int = 2026,
          echo: Callable[[str], None] | None = None) -> SeedReport:
-    """Create the demo city: the city admin ``city``, a city viewer, and ``bureaus`` bureaus,
+    """Create the demo city: the city admin ``city``, a city viewer, the system, security
+    and audit administrators (``sys-admin``, ``sec-admin``, ``audit-admin``), and ``bureaus`` bureaus,
     each with an admin ``<slug>-admin``, an editor and a viewer, plus every feature's data.
 
     Refuses to touch a catalog that already has bureaus or users unless ``force``.
@@ -78,11 +79,18 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
 
     def make_user(username: str, name: str, role: str, tenant: Tenant | None = None) -> None:
         secret = password or accounts.random_password()
-        accounts.create_user(username, name, secret, tenant=tenant, role=role)
+        # Demo accounts: refused at log-in in production (accounts.services.authenticate).
+        accounts.create_user(username, name, secret, tenant=tenant, role=role, demo_account=True)
         report.credentials.append(Credential(username, secret, role, tenant.slug if tenant else None))
 
     make_user("city", "市直机关工委 " + person_name(rng), "city_admin")
     make_user("city-viewer", "工委领导 " + person_name(rng), "city_viewer")
+    # 三员分立: the system, security and audit administrators, one account each (their
+    # names from a generator of their own, so the rest of the demo stays as it was).
+    names = random.Random(seed_value + 3)
+    make_user("sys-admin", "系统管理员 " + person_name(names), "system_admin")
+    make_user("sec-admin", "安全管理员 " + person_name(names), "security_admin")
+    make_user("audit-admin", "审计管理员 " + person_name(names), "audit_admin")
     for index in range(bureaus):
         slug, name, category = bureau_for(index)
         tenant = tenancy.create_tenant(slug, name, category=category)

@@ -133,7 +133,7 @@ def test_the_daily_job_archives(app):
 
 def test_the_migration_links_events_written_before_the_chain(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}", poolclass=NullPool)
-    upgrade_catalog(engine, MIGRATIONS_DIR, "0011_snapshot_list_figures")
+    upgrade_catalog(engine, MIGRATIONS_DIR, "0012_identity_level3")
     old = sa.table("audit_events", sa.column("at", sa.DateTime(timezone=True)), sa.column("actor_name"),
                    sa.column("action"), sa.column("entity_type"), sa.column("summary"), sa.column("after", sa.JSON),
                    sa.column("tenant_slug"))

@@ -7,7 +7,7 @@ PostgreSQL a trigger refuses UPDATE and DELETE of events.  Indexes serve the aud
 administrator's filters (who, what, one bureau's events by time).
 
 Revision ID: 0014_audit_chain
-Revises: 0011_snapshot_list_figures
+Revises: 0012_identity_level3
 Create Date: 2026-12-04 02:30:00
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0014_audit_chain'
-down_revision = '0011_snapshot_list_figures'
+down_revision = '0012_identity_level3'
 branch_labels = None
 depends_on = None
 
