@@ -170,20 +170,39 @@ def _usernames(who: str) -> list[str]:
     return list(dict.fromkeys([who, *found]))
 
 
+#: Actions that say someone came, went or was kept out (accounts' log-in services).
+SESSION_ACTIONS = ("user.login", "user.login_failed", "user.lockout", "user.unlock", "user.logout", "user.idle",
+                   "user.expired")
+
+
+def what_condition(model: type, what: str):
+    """Which events a "what" of the filter is: a kind of event (``labels.WHAT_LABELS``) or
+    a kind of thing (an ``entity_type``)."""
+    if what == "session":
+        return model.action.in_(SESSION_ACTIONS)
+    if what == "download":
+        return model.action == "file.download"
+    if what == "export":
+        return model.action == "file.export"
+    if what == "account":
+        return (model.entity_type == "user") & model.action.not_in(SESSION_ACTIONS)
+    return model.entity_type == what
+
+
 def filtered(model: type, wanted: Filter):
     """The ``SELECT`` of ``model``'s events matching ``wanted``, newest first."""
     query = select(model)
     if wanted.who:
         query = query.where(model.actor_name.in_(_usernames(wanted.who)))
     if wanted.what:
-        query = query.where(model.entity_type == wanted.what)
+        query = query.where(what_condition(model, wanted.what))
     if wanted.date_from:
         query = query.where(model.at >= _local_midnight(wanted.date_from))
     if wanted.date_to:
         query = query.where(model.at < _local_midnight(wanted.date_to + timedelta(days=1)))
     if wanted.bureau and hasattr(model, "tenant_slug"):
         query = query.where(model.tenant_slug == wanted.bureau)
-    if not wanted.logins:
+    if not wanted.logins and wanted.what != "session":
         query = query.where(model.action.not_in(LOG_IN_ACTIONS))
     return query.order_by(model.at.desc(), model.id.desc())
 
