@@ -6,6 +6,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from app.text import has_control_characters, parse_date
@@ -17,7 +18,7 @@ def what_choices() -> list[tuple[str, str]]:
     kinds = [(key, str(label)) for key, label in labels.WHAT_LABELS.items()]
     things = sorted(((key, str(label)) for key, label in labels.ENTITY_LABELS.items()
                      if key not in labels.WHAT_LABELS and key != "year"), key=lambda pair: pair[1])
-    return [("", str(_l("Any kind")))] + kinds + things
+    return [SelectChoice(key, label) for key, label in [("", str(_l("Any kind")))] + kinds + things]
 
 
 class AuditFilterForm(FlaskForm):
@@ -32,16 +33,16 @@ class AuditFilterForm(FlaskForm):
     date_from = StringField(_l("From"), render_kw={"type": "date"})
     date_to = StringField(_l("To"), render_kw={"type": "date"})
     bureau = SelectField(_l("Bureau"), validate_choice=False)
-    source = SelectField(_l("Records"), choices=[("city", _l("City events about the bureau")),
-                                                 ("bureau", _l("The bureau's own work records"))],
+    source = SelectField(_l("Records"), choices=[SelectChoice("city", _l("City events about the bureau")),
+                                                 SelectChoice("bureau", _l("The bureau's own work records"))],
                          validate_choice=False)
     logins = BooleanField(_l("Include log-ins"))
 
     def fill_choices(self, bureaus: dict[str, str]) -> None:
         """The bureaus that exist (slug → name) and the kinds of event."""
         self.what.choices = what_choices()
-        self.bureau.choices = [("", str(_l("Every bureau and the city")))] + sorted(
-            bureaus.items(), key=lambda pair: pair[1])
+        self.bureau.choices = [SelectChoice("", str(_l("Every bureau and the city")))] + [
+            SelectChoice(slug, name) for slug, name in sorted(bureaus.items(), key=lambda pair: pair[1])]
         self._bureaus = bureaus
 
     def checked(self) -> dict | None:
@@ -55,7 +56,7 @@ class AuditFilterForm(FlaskForm):
             self.who.errors = [*self.who.errors, str(_l("The name contains characters that are not allowed."))]
             problems = True
         what = self.what.data or ""
-        if what and what not in dict(self.what.choices):
+        if what and what not in {choice.value for choice in self.what.choices}:
             self.what.errors = [str(_l("Choose a kind from the list."))]
             problems = True
         days = {}
