@@ -140,8 +140,9 @@ def _register_demo_seeders(app: Flask) -> None:
     from .duties.demo import seed as duties_seed
     from .findings.demo import seed as findings_seed
     from .scoring.demo import seed_bureau as scoring_seed
+    from .audit.demo import seed as audit_seed
 
-    app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed)
+    app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed, audit_seed)
 
 
 def _register_audit_labels(app: Flask) -> None:
