@@ -11,6 +11,7 @@ read before it: the effect of ``BEGIN IMMEDIATE``), and writers are serialised t
 """
 from __future__ import annotations
 
+from datetime import timezone
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import event, inspect, update
@@ -76,6 +77,9 @@ def link(events: list, model: type, execute: Callable, dialect: str) -> None:
     for offset, row in enumerate(events):
         if row.at is None:
             row.at = now
+        elif row.at.tzinfo is not None and row.at.utcoffset():
+            # SQLite keeps a time's clock digits, not its zone: store UTC, as hashed
+            row.at = row.at.astimezone(timezone.utc)
         if row.actor_name is None:
             row.actor_name = "system"
         if row.summary is None:

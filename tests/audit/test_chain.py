@@ -209,3 +209,13 @@ def test_concurrent_writers_in_processes_never_fork_the_chain(app, bureau_a):
     assert len(seqs) == 40 == len(set(seqs))
     report = audit.verify(CatalogAuditEvent)
     assert report.ok, report.findings
+
+
+def test_a_time_given_in_another_zone_is_stored_as_hashed(app):
+    from datetime import datetime, timedelta, timezone
+
+    with unit_of_work():
+        event = audit.record_city("test.event", "tenant", summary="北京时间")
+        event.at = datetime(2026, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    db.session.expire_all()
+    assert audit.verify(CatalogAuditEvent).ok
