@@ -137,7 +137,7 @@ def metrics(year: int) -> dict:
 
 # -- the audit administrator's page ---------------------------------------------------------
 #: Most rows one Excel export holds (the page says so when the filter matches more).
-EXPORT_LIMIT = 50_000
+EXPORT_LIMIT = 20_000
 #: Most accounts a "who" text may stand for (a display name shared by many matches them all).
 WHO_LIMIT = 200
 
