@@ -233,6 +233,7 @@ class _Forms(HTMLParser):
 def world(app, bureau_a, city_admin, bureau_list):  # noqa: F811 - fixture
     """A bureau with people, a 2026 duty list, a finding with a note, a score template."""
     app.config["WTF_CSRF_ENABLED"] = True  # the crawl posts the tokens the pages carry
+    app.config["TWO_FACTOR"] = "optional"  # the two-factor set-up form is crawled too
     make_finding(bureau_a, description="个别党支部“三会一课”记录不规范。")
     from app.scoring import services as scoring
 

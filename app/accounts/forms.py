@@ -88,9 +88,9 @@ class SecuritySettingsForm(FlaskForm):
 
     Numbers are text fields: the service checks them and says every problem in Chinese."""
 
-    lockout_attempts = StringField(_l("Failed log-ins before the account is locked"), validators=[Length(max=10)])
-    lockout_minutes = StringField(_l("Minutes an account stays locked"), validators=[Length(max=10)])
-    idle_minutes = StringField(_l("Minutes without activity before logging out"), validators=[Length(max=10)])
+    lockout_attempts = StringField(_l("Failed log-ins before the account is locked"), validators=[Length(max=40)])
+    lockout_minutes = StringField(_l("Minutes an account stays locked"), validators=[Length(max=40)])
+    idle_minutes = StringField(_l("Minutes without activity before logging out"), validators=[Length(max=40)])
     two_factor = SelectField(_l("Two-factor log-in"), choices=TWO_FACTOR_CHOICES, validate_choice=False)
     version = HiddenField()
     submit = SubmitField(_l("Save settings"))

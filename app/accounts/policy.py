@@ -8,7 +8,7 @@ from flask import current_app, g, has_request_context
 
 from app.extensions import db
 
-from .models import ADMIN_WORK_ROLES, BUREAU_ADMIN, SecuritySettings
+from .models import BUREAU_ADMIN, SecuritySettings
 
 REQUIRED_FOR_ADMINS = "required-for-admins"
 OPTIONAL = "optional"
@@ -83,6 +83,3 @@ def two_factor_required(user) -> bool:
 def two_factor_enabled() -> bool:
     """Whether two-factor log-in is in use at all (an enrolled user is asked for a code)."""
     return current().two_factor != OFF
-
-
-__all__ = ["ADMIN_WORK_ROLES", "Policy", "current", "two_factor_required"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.errors import DomainError
+from app.errors import DomainError, ValidationError
 from app.web import current_actor, show_error
 
 from . import bp, policy, services
@@ -90,7 +90,7 @@ def grant_role():
             user = services.find_user(form.username.data)
             services.grant_role(user, form.role.data, actor=current_actor())
         except DomainError as error:
-            if not isinstance(error, services.ValidationError):
+            if not isinstance(error, ValidationError):
                 form.username.errors = list(form.username.errors) + [str(error.message)]
             else:
                 show_error(form, error)

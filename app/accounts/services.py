@@ -18,7 +18,6 @@ from app.core.loading import load
 from app.core.unit_of_work import writes
 from app.errors import Conflict, NotFound, ValidationError, check_version
 from app.extensions import db
-from app.models import utcnow
 from app.tenancy.models import Tenant
 
 from . import policy, twofactor
@@ -209,13 +208,6 @@ def record_logout(user: User, *, reason: str = "logout") -> None:
     user.session_token = new_session_token()
     words = {"logout": "退出登录", "idle": "空闲超时，自动退出", "expired": "登录时间到期，自动退出"}
     record_city(f"user.{reason}", "user", user.id, summary=f"{user.username} {words.get(reason, reason)}", actor=user)
-
-
-@writes
-def end_all_sessions(user: User, *, reason: str = "logout") -> None:
-    """Invalidate every login of this user (the token is part of the session id)."""
-    user.session_token = new_session_token()
-    record_city(f"user.{reason}", "user", user.id, summary=f"{user.username} 注销全部会话", actor=user)
 
 
 @writes

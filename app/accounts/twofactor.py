@@ -19,7 +19,7 @@ VALID_WINDOW = 1
 RECOVERY_CODE_COUNT = 10
 # Recovery codes: 10 characters of this alphabet (50 bits), shown as xxxxx-xxxxx.
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"^[0-9]{6}$")
 
 
 def new_secret() -> str:

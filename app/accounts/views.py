@@ -90,7 +90,7 @@ def guard_session():
     if seen is None or now - seen >= _SEEN_RESOLUTION:
         session["seen"] = now
     if request.endpoint not in OPEN_BEFORE_ENROLMENT and services.must_enrol(current_user):
-        flash(_("Your account must log in with two factors: set up your authenticator app to continue."), "warning")
+        # The enrolment page itself says why the user is there.
         return redirect(url_for("accounts.two_factor"), code=303)
     return None
 
