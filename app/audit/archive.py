@@ -221,10 +221,6 @@ def verify_archive(path: Path, key: bytes | None = None) -> ArchiveCheck:
     return check
 
 
-__all__ = ["ArchiveRefused", "Archived", "ArchiveCheck", "archive_events", "verify_archive", "retention_days",
-           "CatalogAuditEvent", "TenantAuditEvent"]
-
-
 def scopes(slug: str | None = None, *, everything: bool = True) -> Iterator[tuple[str, object | None]]:
     """The chains to work on: ``("catalog", None)`` and ``("bureau:<slug>", tenant)`` for
     each bureau (one bureau when ``slug`` is given; the catalog alone when neither)."""
