@@ -151,9 +151,10 @@ def _register_demo_seeders(app: Flask) -> None:
     from .meetings.demo import seed as meetings_seed
     from .orgs.demo import seed as orgs_seed
     from .scoring.demo import seed_bureau as scoring_seed
+    from .audit.demo import seed as audit_seed
 
     app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed, orgs_seed,
-                                          meetings_seed)
+                                          meetings_seed, audit_seed)
     from .citytasks.demo import seed as citytasks_seed
 
     app.extensions["zeren.demo_city_seeders"] = (citytasks_seed,)
@@ -211,6 +212,7 @@ def _register_references(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     """The ``flask`` command groups of the infrastructure and of each feature."""
     from .accounts.cli import accounts_cli
+    from .audit.cli import audit_cli
     from .city.cli import rollup_cli
     from .demo.cli import demo_cli
     from .directory.cli import directory_cli
@@ -226,5 +228,5 @@ def _register_cli(app: Flask) -> None:
 
     for group in (catalog_cli, tenants_cli, demo_cli, rollup_cli, duties_cli, scoring_cli, findings_cli,
                   reminders_cli, reports_cli, jobs_cli, evidence_cli, orgs_cli,
-                  meetings_cli, accounts_cli, directory_cli):
+                  meetings_cli, accounts_cli, directory_cli, audit_cli):
         app.cli.add_command(group)

@@ -173,6 +173,14 @@ class Config:
     REMINDERS_AT: str = "07:30"
     # Every bureau's figures recomputed after midnight (overdue counts move with the date).
     ROLLUP_NIGHTLY_AT: str = "00:10"
+    # The audit trail (app/audit): events are kept in the databases at least this many days
+    # (180 at the least, refused below); older ones are archived daily at AUDIT_ARCHIVE_AT
+    # to signed files under AUDIT_ARCHIVE_DIR (None: <TENANTS_DIR>/audit-archive), signed
+    # with HMAC-SHA256 under AUDIT_ARCHIVE_KEY (None: a key derived from SECRET_KEY).
+    AUDIT_RETENTION_DAYS: int = 180
+    AUDIT_ARCHIVE_AT: str = "03:30"
+    AUDIT_ARCHIVE_DIR: str | None = None
+    AUDIT_ARCHIVE_KEY: str | None = None
 
     # Reminder e-mails (``flask reminders send`` or the daily job).
     SMTP_HOST: str = "localhost"
@@ -336,6 +344,10 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "BACKUP_RETENTION_DAYS": int,
     "REMINDERS_AT": str,
     "ROLLUP_NIGHTLY_AT": str,
+    "AUDIT_RETENTION_DAYS": int,
+    "AUDIT_ARCHIVE_AT": str,
+    "AUDIT_ARCHIVE_DIR": str,
+    "AUDIT_ARCHIVE_KEY": str,
     "LOCKOUT_ATTEMPTS": int,
     "LOCKOUT_MINUTES": int,
     "SESSION_IDLE_MINUTES": int,
@@ -387,7 +399,9 @@ def finalise(config: dict) -> None:
     if production and config["QUEUE_URL"].startswith("memory:"):
         raise RuntimeError("ZEREN_QUEUE_URL=memory:// runs reports inside the web workers and is refused in "
                            "production: leave it unset (SQLite in the data root) or use redis:// or postgresql://.")
-    for setting in ("BACKUP_AT", "REMINDERS_AT", "ROLLUP_NIGHTLY_AT"):
+    if int(config.get("AUDIT_RETENTION_DAYS") or 0) < 180:
+        raise RuntimeError("ZEREN_AUDIT_RETENTION_DAYS must be at least 180: audit events are kept that long.")
+    for setting in ("BACKUP_AT", "REMINDERS_AT", "ROLLUP_NIGHTLY_AT", "AUDIT_ARCHIVE_AT"):
         if config.get(setting) is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(config[setting])):
             raise RuntimeError(f"ZEREN_{setting} is a local time of day, HH:MM (00:00 to 23:59).")
     accel = config.get("ACCEL_REDIRECT") or ""

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import String, Text, func, inspect, select
 
 import app.model_registry  # noqa: F401 - every bureau model, for the registry below
+from app.audit.guard import AppendOnly
 from app.audit.models import TenantAuditEvent
 from app.duties.models import DutyList
 from app.errors import Locked
@@ -24,7 +25,9 @@ from app.years.guard import year_of
 
 BUREAU_MODELS = sorted((m.class_ for m in TenantModel.registry.mappers), key=lambda c: c.__name__)
 YEAR_BOUND = [model for model in BUREAU_MODELS if model.lock_year_path is not None]
-OF_NO_YEAR = [model for model in BUREAU_MODELS if model.lock_year_path is None]
+#: Never changed nor deleted, in any year or bureau state (``audit/guard.py``).
+APPEND_ONLY = (TenantAuditEvent,)
+OF_NO_YEAR = [model for model in BUREAU_MODELS if model.lock_year_path is None and model not in APPEND_ONLY]
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +126,19 @@ def test_rows_of_no_year_stay_writable_when_every_year_is_locked(demo_city, mode
             years.unlock_year(year, "测试结束", actor=None)
 
 
+@pytest.mark.parametrize("model", APPEND_ONLY, ids=lambda m: m.__name__)
+def test_the_audit_trail_refuses_every_change_and_deletion(demo_city, model):
+    tenant = _bureau_with(model)
+    with tenant_context(tenant):
+        before = _count(model)
+        _row, attempts = _attempts(model)
+        for attempt in attempts.values():
+            with pytest.raises(AppendOnly):
+                attempt()
+            db.session.rollback()
+        assert _count(model) == before
+
+
 @pytest.mark.parametrize("model", BUREAU_MODELS, ids=lambda m: m.__name__)
 def test_an_archived_bureau_refuses_every_write(demo_city, model):
     tenant = _bureau_with(model)
@@ -132,7 +148,7 @@ def test_an_archived_bureau_refuses_every_write(demo_city, model):
             before = _count(model)
             _row, attempts = _attempts(model)
             for attempt in attempts.values():
-                with pytest.raises(BureauArchived):
+                with pytest.raises(AppendOnly if model in APPEND_ONLY else BureauArchived):
                     attempt()
                 db.session.rollback()
             assert _count(model) == before

@@ -55,6 +55,14 @@ ENTITY_LABELS: dict[str, Any] = {
     "person": _l("Person responsible"), "finding": _l("Finding"), "score_sheet": _l("Score sheet"),
     "score_template": _l("Score template"), "tenant": _l("Bureau"), "user": _l("Account"), "year": _l("Year lock"),
     "year_lock": _l("Year lock"),
+    "export": _l("Exported file"), "audit_archive": _l("Audit archive"), "security_settings": _l("Security settings"),
+}
+
+#: The audit administrator's "what" filter: kinds of event, beyond the kinds of thing above
+#: (``audit.services.what_condition`` says which events each one is).
+WHAT_LABELS: dict[str, Any] = {
+    "session": _l("Log-ins, log-outs and lockouts"), "download": _l("Evidence downloads"),
+    "export": _l("Exports"), "account": _l("Accounts and roles"),
 }
 
 #: Fields that hold an internal number next to a field with its name: the name tells the story.

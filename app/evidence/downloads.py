@@ -22,6 +22,8 @@ from urllib.parse import quote
 
 from flask import Response, current_app, redirect, send_file
 
+from app.audit.access import hand_out
+
 from .storage import blob_store
 
 HEADER = "X-Accel-Redirect"
@@ -38,6 +40,7 @@ def send_blob(stream: BinaryIO, slug: str, key: str, *, mimetype: str, download_
     store = blob_store()
     if getattr(store, "presigned", False):
         stream.close()
+        hand_out(download_name)  # audited like a file sent: the redirect is the download
         headers = _attachment(io.BytesIO(b""), mimetype, download_name).headers
         url = store.presigned_url(slug, key, content_type=headers["Content-Type"],
                                   content_disposition=headers["Content-Disposition"])

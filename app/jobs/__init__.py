@@ -12,7 +12,8 @@ city_bp = Blueprint("jobs", __name__, url_prefix="/jobs", template_folder="templ
 #: Modules whose ``@handler``, ``daily`` and ``every_minute`` declarations are the jobs
 #: (imported by every process, so a web worker can submit what a job worker runs).
 TASK_MODULES = ("app.reports.tasks", "app.city.tasks", "app.findings.tasks", "app.tenancy.tasks",
-                "app.orgs.tasks", "app.notifications.tasks")
+                "app.orgs.tasks", "app.notifications.tasks",
+                "app.audit.tasks")
 
 
 def init_app(app: Flask) -> None:

@@ -49,3 +49,19 @@ def test_random_passwords_are_printed_when_none_is_given(app):
     password = line.split()[1]
     assert len(password) >= 10
     assert login(app.test_client(), "jgswj-admin", password).status_code == 302
+
+
+def test_the_demo_audit_trail_is_varied_and_its_chains_verify(app):
+    from collections import Counter
+
+    from app.audit.models import CatalogAuditEvent
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "seed", "--bureaus", "3", "--password", "demo-password-1"]).exit_code == 0
+    actions = Counter(db.session.scalars(select(CatalogAuditEvent.action)))
+    assert actions["user.login"] >= 6 and actions["file.download"] >= 3 and actions["file.export"] >= 3
+    slugs = set(db.session.scalars(select(CatalogAuditEvent.tenant_slug).where(
+        CatalogAuditEvent.action == "file.download")))
+    assert {"jgswj", "czj", "jyj"} <= slugs
+    result = runner.invoke(args=["audit", "verify", "--all"])
+    assert result.exit_code == 0, result.output

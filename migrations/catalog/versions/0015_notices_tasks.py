@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0015_notices_tasks'
-down_revision = '0013_directory_accounts'
+down_revision = '0014_audit_chain'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0007_task_answers'
-down_revision = '0005_record_for_person'
+down_revision = '0006_audit_chain'
 branch_labels = None
 depends_on = None
 
