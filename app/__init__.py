@@ -118,7 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     """
     from flask import Blueprint
 
-    from . import accounts, audit, bureau, city, duties, findings, jobs, reports, years
+    from . import accounts, audit, bureau, city, deadlines, duties, findings, jobs, reports, years
     from .scoring import views as scoring_views
     from .tenancy.routing import bureau_scope
 
@@ -128,7 +128,7 @@ def _register_blueprints(app: Flask) -> None:
         bureau_pages.register_blueprint(child)
     city_pages = Blueprint("city", __name__, url_prefix="/city")
     for child in (city.bp, duties.city_bp, scoring_views.city_bp, findings.city_bp, reports.city_bp, years.bp,
-                  audit.city_bp, jobs.city_bp):
+                  audit.city_bp, jobs.city_bp, deadlines.city_bp):
         city_pages.register_blueprint(child)
     for blueprint in (accounts.bp, bureau_pages, city_pages):
         app.register_blueprint(blueprint)
