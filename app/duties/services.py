@@ -1374,7 +1374,8 @@ def home_summary(day: date | None = None, limit: int = 15, *, user_id: int | Non
     overdue = sorted((r for r in rows if r.status == rules.OVERDUE),
                      key=lambda r: (r.item.due_date or date.max, r.item.sort_order))
     due = sorted((r for r in rows if due_this_month(r, day)), key=lambda r: (r.item.due_date, r.item.sort_order))
-    result = {"lists": lists, "summary": summarise(rows), "today": day, "people": people, "mine": None}
+    result = {"lists": lists, "summary": summarise(rows), "today": day, "people": people, "mine": None,
+              "review": review_counts(user_id)}
     if people:
         owner = {"owner": str(people[0].id)}
         result["mine"] = {
