@@ -1143,6 +1143,18 @@ def review_counts(user_id: int | None = None) -> dict[str, int]:
     return {"pending": int(pending), "returned": int(returned)}
 
 
+def ledger_records(duty_list: DutyList) -> list[ProgressRecord]:
+    """The records of ``duty_list`` that count (approved), in the list's order and by date:
+    the 履责纪实台账 (print page, PDF, Excel), where an approved 补录 is marked late."""
+    from sqlalchemy.orm import contains_eager
+
+    return list(db.session.scalars(
+        select(ProgressRecord).join(DutyItem, DutyItem.id == ProgressRecord.item_id)
+        .where(DutyItem.list_id == duty_list.id, COUNTS)
+        .options(contains_eager(ProgressRecord.item))
+        .order_by(DutyItem.sort_order, DutyItem.id, ProgressRecord.occurred_on, ProgressRecord.id)).unique())
+
+
 # -- derived state ---------------------------------------------------------------------
 @dataclass
 class ItemRow:

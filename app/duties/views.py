@@ -6,6 +6,8 @@ form errors, flashed messages or HTTP statuses here.
 """
 from __future__ import annotations
 
+import io
+
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -824,3 +826,40 @@ def import_items(list_id: int):
             return redirect(url_for("bureau.duties.show_list", list_id=duty_list.id))
     return render_template("duties/import.html", duty_list=duty_list, form=form, problems=problems,
                            limit=human_size(xlsx.MAX_WORKBOOK_BYTES)), 400 if problems else 200
+
+
+# -- the records ledger (履责纪实台账) -------------------------------------------------------
+def _ledger_context(duty_list, pdf: bool = False) -> dict:
+    records = services.ledger_records(duty_list)
+    return {"duty_list": duty_list, "records": records, "bureau_name": g.bureau.name, "today": services.today(),
+            "late_count": sum(1 for r in records if r.late), "pdf": pdf,
+            "back_url": url_for("bureau.duties.show_list", list_id=duty_list.id)}
+
+
+@bp.route("/<int:list_id>/ledger")
+@bureau_role()
+def ledger(list_id: int):
+    """The records that count, as a print page; an approved 补录 is marked late."""
+    return render_template("duties/ledger_print.html", **_ledger_context(services.get_list(list_id)))
+
+
+@bp.route("/<int:list_id>/ledger.pdf")
+@bureau_role()
+def ledger_pdf(list_id: int):
+    """The same ledger as PDF."""
+    from app.reports.render import render_pdf
+
+    duty_list = services.get_list(list_id)
+    data = render_pdf("duties/ledger_print.html", **_ledger_context(duty_list, pdf=True))
+    name = _("Records ledger of %(name)s", name=g.bureau.name) + f" {duty_list.year}.pdf"
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
+
+
+@bp.route("/<int:list_id>/ledger.xlsx")
+@bureau_role()
+def ledger_xlsx(list_id: int):
+    """The same ledger as an Excel workbook."""
+    duty_list = services.get_list(list_id)
+    data = xlsx.export_records(duty_list, services.ledger_records(duty_list), bureau_name=g.bureau.name)
+    name = _("Records ledger of %(name)s", name=g.bureau.name) + f" {duty_list.year}.xlsx"
+    return send_file(io.BytesIO(data), mimetype=KINDS["xlsx"][1], as_attachment=True, download_name=name, max_age=0)
