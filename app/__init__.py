@@ -141,7 +141,11 @@ def _register_demo_seeders(app: Flask) -> None:
     from .findings.demo import seed as findings_seed
     from .scoring.demo import seed_bureau as scoring_seed
 
-    app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed)
+    from .deadlines.demo import seed as deadlines_seed
+    from .duties.demo import seed_review as duties_review_seed
+
+    app.extensions["zeren.demo_seeders"] = (deadlines_seed, duties_seed, findings_seed, scoring_seed,
+                                            duties_review_seed)
 
 
 def _register_audit_labels(app: Flask) -> None:
