@@ -130,7 +130,11 @@ def _register_blueprints(app: Flask) -> None:
     for child in (city.bp, duties.city_bp, scoring_views.city_bp, findings.city_bp, reports.city_bp, years.bp,
                   audit.city_bp, jobs.city_bp, deadlines.city_bp):
         city_pages.register_blueprint(child)
-    for blueprint in (accounts.bp, bureau_pages, city_pages):
+    from . import citytasks, notifications
+
+    bureau_pages.register_blueprint(citytasks.bp)
+    city_pages.register_blueprint(citytasks.city_bp)
+    for blueprint in (accounts.bp, bureau_pages, city_pages, notifications.bp):
         app.register_blueprint(blueprint)
 
 
@@ -179,8 +183,9 @@ def _register_references(app: Flask) -> None:
     from .duties.models import DutyItem
     from .evidence.models import Attachment
     from .findings.models import FindingEvidence
+    from .citytasks.models import TaskAnswerFile
 
-    app.extensions["zeren.blob_references"] = (Attachment.sha256, FindingEvidence.blob_key)
+    app.extensions["zeren.blob_references"] = (Attachment.sha256, FindingEvidence.blob_key, TaskAnswerFile.sha256)
     app.extensions["zeren.person_holders"] = (DutyItem.owner_id,)
 
 

@@ -169,6 +169,14 @@ class Config:
     SMTP_STARTTLS: bool = False
     # Who may reopen a closed finding: any of city_admin, bureau_admin (comma-separated).
     FINDINGS_REOPEN_ROLES: str = "city_admin,bureau_admin"
+    # Notifications sent on to the city's gateway (SMS / 政务钉钉 / 企业微信): unset, none.
+    # The JSON body is signed with HMAC-SHA256 under the secret; KINDS (comma-separated)
+    # limits which events go out (empty: all); PUBLIC_URL makes the links absolute.
+    NOTIFY_WEBHOOK_URL: str = ""
+    NOTIFY_WEBHOOK_SECRET: str = ""
+    NOTIFY_WEBHOOK_TIMEOUT: float = 5.0
+    NOTIFY_WEBHOOK_KINDS: str = ""
+    NOTIFY_PUBLIC_URL: str = ""
 
 
 class ProductionConfig(Config):
@@ -231,6 +239,11 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "SMTP_FROM": str,
     "SMTP_STARTTLS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
     "FINDINGS_REOPEN_ROLES": str,
+    "NOTIFY_WEBHOOK_URL": str,
+    "NOTIFY_WEBHOOK_SECRET": str,
+    "NOTIFY_WEBHOOK_TIMEOUT": float,
+    "NOTIFY_WEBHOOK_KINDS": str,
+    "NOTIFY_PUBLIC_URL": str,
     "PDF_FONT_FANG": str,
     "PDF_FONT_SERIF": str,
     "PDF_FONT_SANS": str,

@@ -13,6 +13,10 @@ Findings follow :func:`app.findings.status.is_due_soon` (still the bureau's turn
 being rectified).  Duty items follow the duties rules: not done, and their effective due
 date (the item's own, else 31 December of the list's year) within the window.
 
+The digest also lists the user's unread notifications of the last day (the notification
+centre's events, :func:`app.notifications.services.for_digest`): a user with notifications
+and no reminder gets a digest too.
+
 The navigation shows a count computed by **one** SQL statement on the bureau's database
 (:func:`count_for`), cached for the request.  ``flask reminders send`` sends one digest
 per user and day; sent digests are recorded in the catalog (:class:`ReminderDigest`), so
@@ -42,6 +46,8 @@ from app.deadlines import services as deadlines
 from app.deadlines.labels import WARNING_LABELS
 from app.duties.labels import STATUS_LABELS as DUTY_STATUS_LABELS
 from app.extensions import db
+from app.notifications import services as notifications
+from app.notifications.labels import kind_label
 from app.people.models import Person
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
@@ -182,6 +188,8 @@ class Digest:
 
     user: User
     reminders: list[Reminder] = field(default_factory=list)
+    #: Unread notifications of the last day (the notification centre's events).
+    notices: list = field(default_factory=list)
 
     @property
     def overdue(self) -> int:
@@ -227,6 +235,8 @@ def collect(day: date) -> list[Digest]:
         if city:
             for user_id in city_admins:
                 digests.setdefault(user_id, Digest(users[user_id])).reminders.extend(city)
+    for user_id, notices in notifications.for_digest(users, day).items():
+        digests.setdefault(user_id, Digest(users[user_id])).notices = notices
     for digest in digests.values():
         digest.reminders.sort(key=lambda r: (r.bureau_name,) + r.sort_key)
     return sorted(digests.values(), key=lambda d: d.user.username)
@@ -249,8 +259,11 @@ def _when(reminder: Reminder) -> str:
 
 def subject(digest: Digest, day: date) -> str:
     """The e-mail's subject line."""
-    return _("[Zeren] Reminders for %(date)s: %(overdue)s overdue, %(total)s in all",
+    text = _("[Zeren] Reminders for %(date)s: %(overdue)s overdue, %(total)s in all",
              date=day.isoformat(), overdue=digest.overdue, total=len(digest.reminders))
+    if digest.notices:
+        text += _("; %(n)s new notifications", n=len(digest.notices))
+    return text
 
 
 def body(digest: Digest, day: date) -> str:
@@ -269,6 +282,13 @@ def body(digest: Digest, day: date) -> str:
         person = f" · {reminder.person}" if reminder.person else ""
         level = f"【{WARNING_LABELS[reminder.warning]}】" if reminder.warning in WARNING_LABELS and reminder.warning != "none" else ""
         lines.append(f"  - {level}[{kind}] {reminder.title}（{_when(reminder)}{person}；{reminder.status}）")
+    if digest.notices:
+        if digest.reminders:
+            lines.append("")
+        heading = _("New notifications")
+        lines.append(f"【{heading}】")
+        for notice in digest.notices:
+            lines.append(f"  - [{kind_label(notice.kind)}] {notice.title}")
     lines += ["", _("Log in to Zeren to see and record the details."),
               _("This message is sent automatically once a day; please do not reply to it.")]
     return "\n".join(lines) + "\n"
@@ -337,7 +357,7 @@ def send(day: date | None = None, *, dry_run: bool = False,
     try:
         for digest in pending:
             claim = ReminderDigest(user_id=digest.user.id, day=day, address=digest.user.email,
-                                   items=len(digest.reminders))
+                                   items=len(digest.reminders) + len(digest.notices))
             db.session.add(claim)
             try:
                 db.session.commit()

@@ -46,6 +46,7 @@ from app.core.unit_of_work import after_commit, after_rollback, writes
 from app.models import utcnow
 from app.tenancy.models import Tenant
 from app.tenancy.session import current_slug
+from app.notifications import services as notifications
 from app.years.services import ensure_open
 from app.core.clock import today
 
@@ -422,6 +423,11 @@ def create_finding(data: dict, *, actor: Actor) -> Finding:
     _event(finding, "create", actor, to_status=rules.OPEN)
     _audit("finding.create", finding, actor, f"记录督查问题：{short(finding.description)}", after=snapshot(finding))
     sync_register(finding)
+    if actor.side == rules.CITY:
+        notifications.notify(notifications.bureau_role(current_slug(), "bureau_admin", "bureau_editor"),
+                             "finding_raised", _("The city raised a finding: %(text)s (deadline %(date)s)",
+                                                 text=short(finding.description, 60), date=finding.due_on.isoformat()),
+                             f"/b/{current_slug()}/findings/{finding.id}", actor=actor)
     return finding
 
 

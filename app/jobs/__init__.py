@@ -11,7 +11,8 @@ city_bp = Blueprint("jobs", __name__, url_prefix="/jobs", template_folder="templ
 
 #: Modules whose ``@handler``, ``daily`` and ``every_minute`` declarations are the jobs
 #: (imported by every process, so a web worker can submit what a job worker runs).
-TASK_MODULES = ("app.reports.tasks", "app.city.tasks", "app.findings.tasks", "app.tenancy.tasks")
+TASK_MODULES = ("app.reports.tasks", "app.city.tasks", "app.findings.tasks", "app.tenancy.tasks",
+                "app.notifications.tasks")
 
 
 def init_app(app: Flask) -> None:

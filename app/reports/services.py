@@ -761,6 +761,23 @@ def city_order(year: int, kind: str, chosen: tuple[str, ...] = ()) -> Order:
                   **({"chosen": list(chosen)} if chosen else {}))
 
 
+def task_board_order(task, filters: dict) -> Order:
+    """The progress board of a city task (``filters``: the board page's state, overdue and
+    category), keyed by the task's assignments so that a changed board is a new file."""
+    from app.citytasks import services as citytasks
+
+    key = make_key("task-board", template_version(), locale(), today(), filters, citytasks.board_stamp(task))
+    return _order("report.taskboard", key, "pdf", _filename(task.title[:40], _("progress board"), suffix="pdf"),
+                  "application/pdf", None, task_id=task.id, filters=filters)
+
+
+def task_board_html(task_id: int, filters: dict, day: date) -> str:
+    """The task board's HTML for a PDF."""
+    from app.citytasks import services as citytasks
+
+    return pdf.render_html("citytasks/board_print.html", **citytasks.board_print_context(task_id, filters, day))
+
+
 def cached(order: Order) -> Rendered | None:
     """The order's file from the cache, or ``None``."""
     started = time.perf_counter()
@@ -866,6 +883,9 @@ def produce(order_kind: str, params: dict, progress: Callable[..., None]) -> byt
                                    chosen=tuple(params.get("chosen", ())))
             progress(stage="layout")
             data = render.html_pdf(city_summary_html(summary)) if params["kind"] == "pdf" else _docx(summary)
+        elif order_kind == "report.taskboard":
+            progress(stage="layout")
+            data = render.html_pdf(task_board_html(params["task_id"], params["filters"], day))
         else:
             tenant = db.session.scalar(select(Tenant).where(Tenant.slug == params["slug"]))
             if tenant is None:

@@ -18,7 +18,7 @@ from app.jobs.services import handler
 from . import services
 from .cache import report_cache
 
-KINDS = ("report.bureau", "report.scores", "report.ledger", "report.city")
+KINDS = ("report.bureau", "report.scores", "report.ledger", "report.city", "report.taskboard")
 
 
 def make_once(kind: str, params: dict, progress) -> dict:

@@ -185,6 +185,21 @@ def city_pdf(year: int):
     return _deliver(services.city_order(year, "pdf"), title=_("City summary %(year)s", year=year))
 
 
+@city_bp.route("/tasks/<int:task_id>/board.pdf")
+@city_role()
+def task_board(task_id: int):
+    """The progress board of a city task as PDF, with the board page's filters."""
+    from app.citytasks import services as citytasks
+    from app.errors import NotFound
+
+    try:
+        task = citytasks.get_task(task_id)
+    except NotFound:
+        abort(404)
+    filters = citytasks.board_filters(request.args)
+    return _deliver(services.task_board_order(task, filters), title=_("Progress board of “%(title)s”", title=task.title))
+
+
 @city_bp.route("/<int:year>.docx")
 @city_role()
 def city_docx(year: int):

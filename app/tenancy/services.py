@@ -144,6 +144,11 @@ def create_tenant(slug: str, name: str, *, category: str = "general", server: st
         validate_slug(slug)
     except InvalidSlug:
         errors["slug"] = [_("Use 2–40 characters: lower-case letters, digits and hyphens, starting with a letter.")]
+    else:
+        from .store import RESERVED_SLUGS
+
+        if slug in RESERVED_SLUGS:
+            errors["slug"] = [_("This short name is reserved by the system; choose another.")]
     name = (name or "").strip()
     if not name or len(name) > 100:
         errors["name"] = [_("Enter the bureau's name (at most 100 characters).")]
@@ -469,6 +474,11 @@ def restore_tenant(archive_path: str | Path, *, slug: str | None = None, actor: 
     except InvalidSlug:
         raise ValidationError(_("The bureau could not be restored."), {"slug": [
             _("Use 2–40 characters: lower-case letters, digits and hyphens, starting with a letter.")]}) from None
+    from .store import RESERVED_SLUGS
+
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(_("The bureau could not be restored."), {"slug": [
+            _("This short name is reserved by the system; choose another.")]})
     if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise Conflict(_("A bureau with the short name %(slug)s already exists.", slug=slug))
     name = manifest["name"]

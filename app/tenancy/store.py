@@ -23,6 +23,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+#: Names of folders in the data root (and the blob store) that are not bureaus: no bureau may take them.
+RESERVED_SLUGS = frozenset({"city-files"})
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 

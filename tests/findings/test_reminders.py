@@ -10,6 +10,7 @@ from email.policy import default as default_policy
 import pytest
 from sqlalchemy import select
 
+from app.core.actor import Actor
 from app.evidence.models import Attachment
 from app.duties.models import DutyItem, DutyList, ProgressRecord
 from app.extensions import db
@@ -214,7 +215,8 @@ def test_the_daily_digest(app, bureau_a, city_admin, scenario, smtp):
     again = runner.invoke(args=["reminders", "send", "--date", day])
     assert again.exit_code == 0 and "0 sent, 3 already sent today, 0 failed" in again.output
     assert len(smtp.messages) == 3
-    assert db.session.scalar(select(ReminderDigest).where(ReminderDigest.user_id == bureau_a.editor.id)).items == 4
+    # Four reminders, and the notification of the finding the city raised in the bureau.
+    assert db.session.scalar(select(ReminderDigest).where(ReminderDigest.user_id == bureau_a.editor.id)).items == 5
 
     tomorrow = (scenario["day"] + timedelta(days=1)).isoformat()
     next_day = runner.invoke(args=["reminders", "send", "--date", tomorrow])
@@ -264,3 +266,22 @@ def test_new_users_can_get_an_address(app, client, bureau_a, city_admin):
 
     assert db.session.scalar(select(User.email).where(User.username == "zhou")) == "zhou@czj.example.gov.cn"
     assert db.session.scalar(select(User.id).where(User.username == "wu")) is None
+
+
+def test_the_digest_carries_the_days_notifications(app, bureau_a, bureau_b, smtp):
+    """The e-mail is built from the same events as the notification centre: a user with
+    unread notifications and no reminder gets one; notifications already read are left out."""
+    from app.notifications import services as notifications
+
+    _set_email(bureau_b.editor, "liaison@jyj.example.gov.cn")
+    notifications.notify([bureau_b.editor.id], "task_received", "市委下发新任务：报送党建工作总结（截止 2026-12-20）", "/",
+                         tenant=bureau_b.tenant)
+    read = notifications.notify([bureau_b.editor.id], "task_urged", "已读的督办", "/", tenant=bureau_b.tenant)[0]
+    notifications.mark_read(read.id, actor=Actor.bureau(bureau_b.editor, "bureau_editor"))
+    sent = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert sent.exit_code == 0, sent.output
+    (message,) = smtp.messages
+    text = message.get_content()
+    assert "1 条新通知" in message["Subject"]
+    assert "【新通知】" in text and "[新任务] 市委下发新任务：报送党建工作总结" in text
+    assert "已读的督办" not in text

@@ -19,6 +19,7 @@ from app.core.actor import Actor
 from app.core.unit_of_work import writes
 from app.models import utcnow
 from app.tenancy.session import current_slug
+from app.notifications import services as notifications
 from app.years.services import ensure_open
 
 from .. import engine
@@ -745,6 +746,11 @@ def reopen(sheet: ScoreSheet, *, target: str, reason: str, version: object, acto
         sheet.reviewed_at = sheet.reviewed_by = None
     _audit("score_sheet.reopen", sheet, f"重新打开{sheet.assessee_name}{sheet.year}年度评分表：{reason}",
            before={"status": before}, after={"status": target, "reason": reason}, actor=actor, city=True)
+    if target == DRAFT:
+        notifications.notify(notifications.bureau_role(current_slug(), "bureau_admin", "bureau_editor"),
+                             "sheet_returned", _("The city returned the %(year)s score sheet: %(reason)s",
+                                                 year=sheet.year, reason=reason),
+                             f"/b/{current_slug()}/scoring/", actor=actor)
     return sheet
 
 

@@ -6,7 +6,7 @@ template year or per bureau, and the dashboard's warning and review counts as pl
 columns of ``tenant_metrics`` and ``metric_snapshots``.
 
 Revision ID: 0016_deadline_settings
-Revises: 0011_snapshot_list_figures
+Revises: 0015_notices_tasks
 Create Date: 2026-12-04 02:20:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_deadline_settings'
-down_revision = '0011_snapshot_list_figures'
+down_revision = '0015_notices_tasks'
 branch_labels = None
 depends_on = None
 

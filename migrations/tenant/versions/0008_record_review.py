@@ -5,7 +5,7 @@ reason of a return; ``late`` and ``late_reason`` for a record entered after its 
 closed.  Records stored before are approved: they counted before and keep counting.
 
 Revision ID: 0008_record_review
-Revises: 0005_record_for_person
+Revises: 0007_task_answers
 Create Date: 2026-12-04 02:20:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_record_review'
-down_revision = '0005_record_for_person'
+down_revision = '0007_task_answers'
 branch_labels = None
 depends_on = None
 
