@@ -31,6 +31,7 @@ from app.tenancy.session import current_slug
 from app.years.services import ensure_open, get_lock, lock_message
 from app.core.clock import local_zone, today
 from app.deadlines import services as deadlines
+from app.notifications import services as notifications
 from app.deadlines import status as warnings
 
 from app.evidence.models import Attachment
@@ -807,6 +808,11 @@ def add_record(item: DutyItem, data: dict, *, files: Iterable[Upload] = (), acto
         summary = f"补录申请（{late_reason[:40]}）：{summary}"
     record_bureau("duty_record.create", "progress_record", record.id, summary=summary,
                   after=_record_snapshot(record), actor=actor)
+    if late:
+        notifications.notify(_reviewers(record), "late_entry",
+                             _("Late entry request to decide: %(item)s (%(day)s)", item=_short(item.content, 30),
+                               day=record.occurred_on.isoformat()), f"/b/{current_slug()}/duties/review?kind=late",
+                             actor=actor)
     return record
 
 
@@ -839,6 +845,11 @@ def update_record(record: ProgressRecord, data: dict, *, version: Any, actor: Ac
         verb = "修改后重新提交履责记录" if action == "duty_record.resubmit" else "修改履责记录"
         record_bureau(action, "progress_record", record.id,
                       summary=f"{verb}：{_short(record.item.content)}", before=old, after=new, actor=actor)
+        if action == "duty_record.resubmit":
+            notifications.notify(_reviewers(record), "record_review",
+                                 _("Record corrected and resubmitted for review: %(item)s",
+                                   item=_short(record.item.content, 30)),
+                                 f"/b/{current_slug()}/duties/review", actor=actor)
     return record
 
 
@@ -972,6 +983,21 @@ def review_refusal(record: ProgressRecord, actor: Actor, *, mode: str | None = N
     return None
 
 
+def _item_link(item_id: int) -> str:
+    return f"/b/{current_slug()}/duties/items/{item_id}"
+
+
+def _reviewers(record: ProgressRecord) -> list:
+    """Who decides ``record`` now: the city's administrators or the bureau's (notification recipients)."""
+    from app.tenancy.services import get_tenant
+
+    if record.late:
+        city = deadlines.settings().late_approver == "city"
+    else:
+        city = review_mode_of(record.item.duty_list) == deadlines.REVIEW_CITY
+    return notifications.city_role() if city else notifications.bureau_role(get_tenant(current_slug()), "bureau_admin")
+
+
 def _review_label(record: ProgressRecord) -> str:
     return _("Record of %(day)s for “%(item)s”", day=record.occurred_on.isoformat(), item=_short(record.item.content, 20))
 
@@ -1013,6 +1039,10 @@ def approve_records(records: list[ProgressRecord], *, actor: Actor) -> list[Prog
         verb = "批准补录" if record.late else "审核通过履责记录"
         _audit_review(record, action, f"{verb}（{record.author_name}）：{_short(record.item.content)}", actor,
                       {"review_state": APPROVED, "author": record.author_name or None, "late": record.late or None})
+        if record.late and record.author_id is not None:
+            notifications.notify([record.author_id], "late_entry",
+                                 _("Late entry approved: %(item)s (%(day)s)", item=_short(record.item.content, 30),
+                                   day=record.occurred_on.isoformat()), _item_link(record.item_id), actor=actor)
     db.session.flush()
     return records
 
@@ -1037,6 +1067,12 @@ def return_record(record: ProgressRecord, reason: Any, *, actor: Actor) -> Progr
     verb = "退回补录申请" if record.late else "退回履责记录"
     _audit_review(record, "duty_record.return", f"{verb}（{reason[:40]}）：{_short(record.item.content)}", actor,
                   {"review_state": RETURNED, "reason": reason, "author": record.author_name or None})
+    if record.author_id is not None:
+        title = (_("Late entry refused: %(item)s — %(reason)s", item=_short(record.item.content, 30), reason=reason[:80])
+                 if record.late else
+                 _("Record returned: %(item)s — %(reason)s", item=_short(record.item.content, 30), reason=reason[:80]))
+        notifications.notify([record.author_id], "late_entry" if record.late else "record_returned", title,
+                             _item_link(record.item_id), actor=actor)
     db.session.flush()
     return record
 

@@ -32,6 +32,7 @@ from app.audit.services import changes, record_bureau, record_city
 from app.duties import labels as duty_labels
 from app.duties import services as duties
 from app.deadlines import services as deadlines
+from app.notifications import services as notifications
 from app.deadlines import status as warnings
 from app.evidence.models import Attachment
 from app.evidence.services import Upload, ensure_stored, prepare_uploads, release_blobs
@@ -957,3 +958,22 @@ def metrics(year: int, as_of: date | None = None) -> dict:
         "closure_rate": round(len(closed) / total, 4) if total else None,
         "median_days_to_close": rules.median(durations),
     }
+
+
+@writes
+def notify_turned_red(day: date | None = None) -> int:
+    """Tell the city's administrators of each city-raised finding whose warning turned red
+    on ``day`` (default today): still the bureau's turn, its deadline was yesterday.  Reads
+    the city's register only; the daily job calls it once a day.  Returns how many."""
+    day = day or today()
+    entries = db.session.scalars(
+        select(CityFinding).join(Tenant, Tenant.id == CityFinding.tenant_id)
+        .where(Tenant.status == "active", CityFinding.status.in_(rules.ACTIVE),
+               CityFinding.due_on == day - timedelta(days=1))).unique().all()
+    for entry in entries:
+        notifications.notify(notifications.city_role(), "warning_red",
+                             _("Red warning: %(bureau)s has not rectified “%(summary)s” by %(day)s",
+                               bureau=entry.tenant.name, summary=short(entry.summary, 40),
+                               day=entry.due_on.isoformat()),
+                             f"/city/findings/{entry.tenant.slug}/{entry.finding_id}", tenant=entry.tenant)
+    return len(entries)

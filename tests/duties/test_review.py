@@ -201,3 +201,40 @@ def test_warning_levels_on_the_list_and_in_the_figures(app, client, bureau_a, bu
     login(client, bureau_a.admin.username)
     html = client.get(f"/b/{bureau_a.slug}/duties/{bureau_list['list_id']}").get_data(as_text=True)
     assert 'data-warning="red"' in html and "红色预警" in html and "蓝色预警" in html
+
+
+def test_the_author_and_the_reviewers_are_notified(app, bureau_a, bureau_list, city, today):
+    from app.notifications import services as notifications
+
+    item_id = _monthly_item(bureau_a, bureau_list)
+    record_id = _add(bureau_a, item_id, editor_of(bureau_a))
+    with tenant_context(bureau_a.tenant):
+        services.return_record(services.get_record(record_id), "请补充签到表", actor=admin_of(bureau_a))
+        db.session.commit()
+    rows, _total = notifications.page_for(bureau_a.editor.id)
+    assert [r.kind for r in rows] == ["record_returned"] and "请补充签到表" in rows[0].title
+    assert rows[0].link.endswith(f"/duties/items/{item_id}")
+    with tenant_context(bureau_a.tenant):
+        record = services.get_record(record_id)
+        services.update_record(record, {**RECORD, "summary": "召开党组会议并补充签到表"}, version=record.version,
+                               actor=editor_of(bureau_a))
+        db.session.commit()
+    rows, _total = notifications.page_for(bureau_a.admin.id)
+    assert [r.kind for r in rows] == ["record_review"]
+
+
+def test_the_city_hears_of_a_city_finding_turned_red(app, bureau_a, people, city):
+    from datetime import timedelta
+
+    from app.findings import services as findings
+    from app.notifications import services as notifications
+    from tests.helpers import make_finding
+
+    day = date(2026, 6, 1)
+    make_finding(bureau_a, actor=city_of(city), found_on=date(2026, 5, 6), batch_date=date(2026, 5, 6),
+                 due_on=day - timedelta(days=1))
+    assert findings.notify_turned_red(day) == 1
+    db.session.commit()
+    rows, _total = notifications.page_for(city.id)
+    assert [r.kind for r in rows] == ["warning_red"] and "市财政局" in rows[0].title
+    assert findings.notify_turned_red(day + timedelta(days=1)) == 0
