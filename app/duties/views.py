@@ -528,7 +528,7 @@ def edit_record(record_id: int):
 
 
 # -- review (issue 16) -------------------------------------------------------------------
-QUEUE_LIMIT = 200
+QUEUE_LIMIT = 100
 
 
 def _queue_page(filters, status: int = 200, return_form: ReturnForm | None = None):
@@ -536,7 +536,8 @@ def _queue_page(filters, status: int = 200, return_form: ReturnForm | None = Non
     records, total = services.review_queue(filters, limit=QUEUE_LIMIT)
     modes: dict[int, str] = {}
     for record in records:
-        modes.setdefault(record.item.list_id, services.review_mode_of(record.item.duty_list))
+        if record.item.list_id not in modes:
+            modes[record.item.list_id] = services.review_mode_of(record.item.duty_list)
     refusals = {r.id: services.review_refusal(r, actor, mode=modes[r.item.list_id]) for r in records}
     lists = services.list_lists()
     return render_template(
