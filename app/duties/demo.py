@@ -274,11 +274,13 @@ def seed_review(tenant: Tenant, rng: random.Random, index: int, count: int) -> N
                 review_state=state, late=True, late_reason=LATE_REASONS[number],
                 reviewed_by_id=admin.id if state == "approved" else None,
                 reviewed_by_name=(admin.display_name or admin.username) if state == "approved" else ""))
-    # items at every warning level: two "once" items not yet done fall due soon
+    # items at every warning level: two items not yet done fall due soon
     year_end = date(YEAR, 12, 31)
     rows = {r.item.id: r for r in services.item_rows(duty_list, today)}
-    open_once = [i for i in duty_list.items if i.cadence == rules.ONCE and rows[i.id].status != rules.DONE
-                 and rows[i.id].warning == warnings.NONE]
+    # (a once or yearly item owes nothing before its due date, so moving that date closer
+    # changes its warning and nothing else)
+    open_once = [i for i in duty_list.items if i.cadence in (rules.ONCE, rules.YEARLY)
+                 and rows[i.id].status != rules.DONE and rows[i.id].warning == warnings.NONE]
     for item, days in zip(open_once, (3, 12)):
         item.due_date = min(today + timedelta(days=days), year_end)
     db.session.flush()
