@@ -150,6 +150,9 @@ def _register_demo_seeders(app: Flask) -> None:
 
     app.extensions["zeren.demo_seeders"] = (deadlines_seed, duties_seed, findings_seed, scoring_seed,
                                             duties_review_seed)
+    from .citytasks.demo import seed as citytasks_seed
+
+    app.extensions["zeren.demo_city_seeders"] = (citytasks_seed,)
 
 
 def _register_audit_labels(app: Flask) -> None:

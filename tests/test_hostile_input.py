@@ -243,7 +243,23 @@ def world(app, bureau_a, city_admin, bureau_list):  # noqa: F811 - fixture
     scoring.create_from_body(2026, body, how="test")  # a draft: the template editor's form
     with tenant_context(bureau_a.tenant):
         scoring.start_sheet(2026, tenant_id=bureau_a.tenant.id, assessee_name=bureau_a.tenant.name)
+    _signed_city_task(bureau_a, city_admin)
     return bureau_a
+
+
+def _signed_city_task(bureau, city_admin) -> None:
+    """A city task the bureau has signed for: its page carries the answer form."""
+    from datetime import timedelta
+
+    from app.citytasks import services as citytasks
+    from app.core.actor import Actor
+
+    task = citytasks.issue_task({"title": "报送党建工作总结", "body": "请报送。", "scope": "all",
+                                 "due_on": (citytasks.today() + timedelta(days=5)).isoformat()},
+                                actor=Actor.city(city_admin))
+    with tenant_context(bureau.tenant):
+        citytasks.sign(citytasks.assignment_for(task.id, bureau.tenant.id),
+                       actor=Actor.bureau(bureau.editor, "bureau_editor"))
 
 
 def _start_urls(app, slug: str) -> list[str]:

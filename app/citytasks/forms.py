@@ -16,7 +16,7 @@ class TaskForm(FlaskForm):
 
     title = StringField(_l("Task title"), render_kw={"maxlength": 200, "autocomplete": "off"})
     body = TextAreaField(_l("What the bureaus must do or send"), render_kw={"rows": 5})
-    due_on = StringField(_l("Deadline"), render_kw={"type": "date"})
+    due_on = StringField(_l("Task deadline"), render_kw={"type": "date"})
     file_required = BooleanField(_l("The answer must include a file"))
     scope = RadioField(_l("Send to"), choices=[SelectChoice(code, label) for code, label in SCOPE_LABELS.items()], default="all",
                        validate_choice=False)

@@ -363,6 +363,7 @@ def submit_answer(assignment: TaskAssignment, data: dict, *, files: Iterable[Upl
     assignment.submitted_at = utcnow()
     assignment.submitted_by = name
     assignment.late = late
+    assignment.return_reason = ""  # the returned answer keeps its reason; the board shows the current state
     db.session.flush()
     record_bureau("citytask.resubmit" if resubmitted else "citytask.submit", "city_task", task.id,
                   summary=f"{'重新报送' if resubmitted else '报送'}任务：{task.title[:60]}",

@@ -63,7 +63,8 @@ def index():
 @bureau_role()
 def detail(task_id: int):
     assignment = _assignment(task_id)
-    services.mark_read(assignment, actor=current_actor())
+    if not g.bureau.read_only:  # an archived or moving bureau records nothing, not even a read receipt
+        services.mark_read(assignment, actor=current_actor())
     return _render(assignment, SignForm(formdata=None), AnswerForm(formdata=None))
 
 

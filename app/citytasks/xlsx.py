@@ -61,7 +61,7 @@ def board_workbook(board) -> bytes:
     task = board.task
     sheet.append([safe(task.title)])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([_("Deadline") + f"：{task.due_on.isoformat()}", "", _("As of") + f"：{today().isoformat()}"])
+    sheet.append([_("Task deadline") + f"：{task.due_on.isoformat()}", "", _("As of") + f"：{today().isoformat()}"])
     counts = "；".join(f"{STATE_LABELS[s]} {board.counts.get(s, 0)}" for s in STATES)
     sheet.append([f"{counts}；{OVERDUE_LABEL} {board.overdue}；{LATE_LABEL} {board.late}；" + _("In all") +
                   f" {board.total}"])

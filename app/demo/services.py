@@ -101,4 +101,7 @@ def seed(bureaus: int = 8, password: str | None = None, force: bool = False, see
         rollup_metrics.backfill_snapshots(tenant.ref, year, history)
         if echo:
             echo(f"  {slug:<8} {name}")
+    # What spans bureaus (the city's tasks): once every bureau exists.
+    for city_seeder in current_app.extensions.get("zeren.demo_city_seeders", ()):
+        city_seeder(report.bureaus, rng)
     return report

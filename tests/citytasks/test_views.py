@@ -116,3 +116,18 @@ def test_the_board_as_pdf_is_laid_out_by_the_reports_job(client, bureaus, city_a
 
     assert db.session.scalar(db.select(Job.kind).where(Job.kind == "report.taskboard")) == "report.taskboard"
     assert client.get("/city/reports/tasks/999999/board.pdf").status_code == 404
+
+
+def test_an_archived_bureau_reads_its_task_without_a_read_receipt(client, bureaus, city_admin):
+    from app.core.actor import Actor
+    from app.tenancy import services as tenancy
+
+    a, _b, _c = bureaus
+    task = services.issue_task({"title": "报送总结", "body": "请报送。", "scope": "all",
+                                "due_on": (today() + timedelta(days=3)).isoformat()}, actor=Actor.city(city_admin))
+    tenancy.set_status(db.session.get(type(a.tenant), a.tenant.id), "archived")
+    login(client, "city")  # the city reads an archived bureau's pages
+    page = client.get(f"/b/bureau-a/tasks/{task.id}")
+    assert page.status_code == 200 and 'id="sign-form"' not in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert services.assignment_for(task.id, a.tenant.id).state == "unread"
