@@ -27,6 +27,7 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     actor = Actor.city(city)
     if index == 0:
         services.update_settings({"blue_days": "15", "yellow_days": "5", "grace_days": "10",
-                                  "late_approver": "bureau", "review_mode": REVIEW_BUREAU}, actor=actor)
+                                  "late_approver": "bureau", "review_mode": REVIEW_BUREAU},
+                                 version=services.settings().version, actor=actor)
     if index == CITY_REVIEWED:
         services.set_review_mode(SCOPE_BUREAU, tenant.slug, REVIEW_CITY, actor=actor)
