@@ -118,7 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     """
     from flask import Blueprint
 
-    from . import accounts, audit, bureau, city, duties, findings, jobs, meetings, orgs, reports, years
+    from . import accounts, audit, bureau, city, deadlines, duties, findings, jobs, meetings, orgs, reports, years
     from .scoring import views as scoring_views
     from .tenancy.routing import bureau_scope
 
@@ -128,7 +128,7 @@ def _register_blueprints(app: Flask) -> None:
         bureau_pages.register_blueprint(child)
     city_pages = Blueprint("city", __name__, url_prefix="/city")
     for child in (city.bp, duties.city_bp, scoring_views.city_bp, findings.city_bp, reports.city_bp, years.bp,
-                  audit.city_bp, jobs.city_bp):
+                  audit.city_bp, jobs.city_bp, deadlines.city_bp):
         city_pages.register_blueprint(child)
     from . import citytasks, notifications
 
@@ -153,8 +153,11 @@ def _register_demo_seeders(app: Flask) -> None:
     from .scoring.demo import seed_bureau as scoring_seed
     from .audit.demo import seed as audit_seed
 
-    app.extensions["zeren.demo_seeders"] = (duties_seed, findings_seed, scoring_seed, orgs_seed,
-                                          meetings_seed, audit_seed)
+    from .deadlines.demo import seed as deadlines_seed
+    from .duties.demo import seed_review as duties_review_seed
+
+    app.extensions["zeren.demo_seeders"] = (deadlines_seed, duties_seed, findings_seed, scoring_seed,
+                                            duties_review_seed, orgs_seed, meetings_seed, audit_seed)
     from .citytasks.demo import seed as citytasks_seed
 
     app.extensions["zeren.demo_city_seeders"] = (citytasks_seed,)

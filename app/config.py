@@ -171,6 +171,8 @@ class Config:
     BACKUP_AT: str = "02:00"
     BACKUP_RETENTION_DAYS: int = 14
     REMINDERS_AT: str = "07:30"
+    # The city is told of city-raised findings whose warning turned red (issue 16).
+    RED_WARNINGS_AT: str = "07:00"
     # Every bureau's figures recomputed after midnight (overdue counts move with the date).
     ROLLUP_NIGHTLY_AT: str = "00:10"
     # The audit trail (app/audit): events are kept in the databases at least this many days
@@ -343,6 +345,7 @@ ENV_SETTINGS: dict[str, Callable[[str], object]] = {
     "BACKUP_AT": str,
     "BACKUP_RETENTION_DAYS": int,
     "REMINDERS_AT": str,
+    "RED_WARNINGS_AT": str,
     "ROLLUP_NIGHTLY_AT": str,
     "AUDIT_RETENTION_DAYS": int,
     "AUDIT_ARCHIVE_AT": str,
@@ -401,7 +404,8 @@ def finalise(config: dict) -> None:
                            "production: leave it unset (SQLite in the data root) or use redis:// or postgresql://.")
     if int(config.get("AUDIT_RETENTION_DAYS") or 0) < 180:
         raise RuntimeError("ZEREN_AUDIT_RETENTION_DAYS must be at least 180: audit events are kept that long.")
-    for setting in ("BACKUP_AT", "REMINDERS_AT", "ROLLUP_NIGHTLY_AT", "AUDIT_ARCHIVE_AT"):
+    for setting in ("BACKUP_AT", "REMINDERS_AT", "ROLLUP_NIGHTLY_AT", "AUDIT_ARCHIVE_AT",
+                    "RED_WARNINGS_AT"):
         if config.get(setting) is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(config[setting])):
             raise RuntimeError(f"ZEREN_{setting} is a local time of day, HH:MM (00:00 to 23:59).")
     accel = config.get("ACCEL_REDIRECT") or ""

@@ -7,6 +7,7 @@ from app.accounts import models as accounts_models  # noqa: F401
 from app.audit import models as audit_models  # noqa: F401
 from app.city import models as city_models  # noqa: F401
 from app.citytasks import models as citytasks_models  # noqa: F401
+from app.deadlines import models as deadlines_models  # noqa: F401
 from app.duties import models as duties_models  # noqa: F401
 from app.evidence import models as evidence_models  # noqa: F401
 from app.findings import models as findings_models  # noqa: F401

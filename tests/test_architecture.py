@@ -13,7 +13,7 @@ ROOT = Path(app_package.__file__).parent
 #: Packages that hold one feature's pages and rules.  Others may use a feature's
 #: ``services`` and ``labels`` (its public modules), never its views, forms or models.
 FEATURES = {"duties", "findings", "scoring", "reports", "city", "bureau", "orgs", "meetings", "directory",
-            "notifications", "citytasks"}
+            "notifications", "citytasks", "deadlines"}
 PRIVATE_MODULES = {"views", "city_views", "forms", "models"}
 #: What wires the features together: the application factory (blueprints, seeders,
 #: references) and the registry of every model (Alembic needs the whole metadata).

@@ -33,6 +33,11 @@ class ListFigures:
     composite: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(40))
     last_activity: Mapped[str | None] = mapped_column(String(40))
+    # Issue 16: items at each warning level, records awaiting review.
+    warn_red: Mapped[float | None] = mapped_column(Float)
+    warn_yellow: Mapped[float | None] = mapped_column(Float)
+    warn_blue: Mapped[float | None] = mapped_column(Float)
+    records_pending: Mapped[float | None] = mapped_column(Float)
 
 
 class TenantMetrics(ListFigures, IdMixin, CatalogModel):

@@ -110,12 +110,17 @@ COLUMNS: tuple[Column, ...] = (
     Column("grade", _l("Grade"), ("scoring", "grade"), "text"),
     Column("grade_reason", _l("Why this grade"), ("scoring", "grade_reason"), "text"),
     Column("last_activity", _l("Last activity"), ("activity", "last_activity"), "date"),
+    Column("warn_red", _l("Red warnings"), ("duties", "warn_red"), higher_is_better=False, alert=True),
+    Column("warn_yellow", _l("Yellow warnings"), ("duties", "warn_yellow"), higher_is_better=False),
+    Column("warn_blue", _l("Blue warnings"), ("duties", "warn_blue"), higher_is_better=False),
+    Column("records_pending", _l("Records awaiting review"), ("duties", "records_pending"), higher_is_better=False),
 )
 #: The dashboard's columns at first sight; the others open with "all figures".
-MAIN_COLUMNS = ("completion_rate", "items_done", "items_overdue", "findings_open", "findings_overdue",
-                "composite", "grade", "last_activity")
+MAIN_COLUMNS = ("completion_rate", "items_done", "items_overdue", "warn_red", "warn_yellow", "findings_open",
+                "findings_overdue", "composite", "grade", "last_activity")
 #: Figures of the duty list, shown only once the bureau has published its list.
-LIST_FIGURES = ("completion_rate", "items_done", "items_total", "items_overdue", "evidence_count")
+LIST_FIGURES = ("completion_rate", "items_done", "items_total", "items_overdue", "evidence_count", "warn_red",
+                "warn_yellow", "warn_blue", "records_pending")
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 
 

@@ -227,3 +227,60 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     record_bureau("duty_record.import", "duty_list", duty_list.id,
                   summary=f"导入{YEAR}年度履责纪实（演示数据）", actor=None)
 
+
+
+#: Why a demo reviewer returned a record.
+RETURN_REASONS = ["佐证材料不全，请补充会议纪要或签到表。", "记录日期与会议通知不一致，请核实后修改。",
+                  "内容过于简略，请写明研究的具体事项和落实措施。"]
+LATE_REASONS = ["经办人外出学习，会议纪要归档延误，现按原会议日期补录。",
+                "年中系统账号调整期间未能及时录入，现补录。"]
+
+
+def seed_review(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
+    """Issue 16 in the demo: the clerk's latest records await review, a few were returned
+    with a reason, one approved and one pending 补录, and items at every warning level."""
+    from app.deadlines import status as warnings
+
+    duty_list = services.list_for_year(YEAR)
+    if duty_list is None:
+        return
+    admin = db.session.scalar(select(User).where(User.username == f"{tenant.slug}-admin"))
+    editor = db.session.scalar(select(User).where(User.username == f"{tenant.slug}-editor"))
+    records = list(db.session.scalars(select(ProgressRecord).join(DutyItem).where(DutyItem.list_id == duty_list.id)
+                                      .order_by(ProgressRecord.occurred_on.desc(), ProgressRecord.id.desc())))
+    if not records or admin is None:
+        return
+    today = services.today()
+    pending = 3 + index % 4
+    for record in records[:pending]:
+        record.review_state = "pending"
+    for record, reason in zip(records[pending:pending + 1 + index % 2], RETURN_REASONS[index % 3:] + RETURN_REASONS):
+        record.review_state, record.return_reason = "returned", reason
+        record.reviewed_by_id, record.reviewed_by_name = admin.id, admin.display_name or admin.username
+    for record in records[pending + 2:]:
+        if record.author_id is not None and record.author_id != admin.id:
+            record.reviewed_by_id, record.reviewed_by_name = admin.id, admin.display_name or admin.username
+    # one approved 补录 and, in every other bureau, one waiting for the administrator
+    monthly = [i for i in duty_list.items if i.cadence == rules.MONTHLY]
+    if monthly and editor is not None:
+        item = rng.choice(monthly)
+        for number, state in enumerate(("approved", "pending")[: 1 + index % 2]):
+            day = date(YEAR, 6 + number, 12)
+            db.session.add(ProgressRecord(
+                item_id=item.id, occurred_on=day, count=1, author_id=editor.id,
+                author_name=editor.display_name or editor.username, for_person_id=item.owner_id,
+                for_person_name=item.owner.name if item.owner else "",
+                summary=rng.choice(SUMMARIES["organisational"]).format(month=day.month, n=3),
+                review_state=state, late=True, late_reason=LATE_REASONS[number],
+                reviewed_by_id=admin.id if state == "approved" else None,
+                reviewed_by_name=(admin.display_name or admin.username) if state == "approved" else ""))
+    # items at every warning level: two items not yet done fall due soon
+    year_end = date(YEAR, 12, 31)
+    rows = {r.item.id: r for r in services.item_rows(duty_list, today)}
+    # (a once or yearly item owes nothing before its due date, so moving that date closer
+    # changes its warning and nothing else)
+    open_once = [i for i in duty_list.items if i.cadence in (rules.ONCE, rules.YEARLY)
+                 and rows[i.id].status != rules.DONE and rows[i.id].warning == warnings.NONE]
+    for item, days in zip(open_once, (3, 12)):
+        item.due_date = min(today + timedelta(days=days), year_end)
+    db.session.flush()

@@ -91,7 +91,25 @@ class RecordForm(VersionedForm):
                         description=_l("How many occurrences this record covers (e.g. 2 meetings)."))
     files = MultipleFileField(_l("Evidence files"),
                               description=_l("PDF, JPG, PNG, Word, Excel or OFD; up to 5 files at a time."))
+    # A record of a period whose entry has closed is a 补录申请: the reason is required.
+    late_request = HiddenField()
+    late_reason = TextAreaField(_l("Reason for the late entry (补录)"), validators=[Optional(), Length(max=1000)],
+                                render_kw={"rows": 2})
     submit = SubmitField(_l("Save record"))
+
+
+class ReturnForm(FlaskForm):
+    """Return a record to its author: the reason is required (checked by the service)."""
+
+    reason = TextAreaField(_l("Reason for returning"), validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
+    submit = SubmitField(_l("Return"))
+
+
+class ApproveForm(FlaskForm):
+    """Approve the ticked records (``ids``), or every record the queue's filters match (``all``)."""
+
+    all = HiddenField()
+    submit = SubmitField(_l("Approve ticked records"))
 
 
 class FilesForm(FlaskForm):

@@ -59,3 +59,7 @@ LIST_STATUS_LABELS = {
 def default_areas() -> list[dict]:
     """The default areas as lists and templates store them."""
     return [{"code": code, "label": label} for code, label in DEFAULT_AREAS.items()]
+
+#: Review states of a progress record (issue 16).
+REVIEW_LABELS = {"pending": _l("Awaiting review"), "approved": _l("Approved"), "returned": _l("Returned")}
+REVIEW_BADGES = {"pending": "warning", "approved": "success", "returned": "danger"}

@@ -24,6 +24,10 @@ from app.people.models import Person
 
 TEMPLATE_KIND = "duty_list"
 LIST_STATUSES = ("draft", "published", "archived")
+PENDING = "pending"
+APPROVED = "approved"
+RETURNED = "returned"
+REVIEW_STATES = (PENDING, APPROVED, RETURNED)
 
 
 class DutyTemplate(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
@@ -168,6 +172,17 @@ class ProgressRecord(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     # whose work it was after the item changes hands or the person is removed.
     for_person_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("people.id", ondelete="SET NULL"))
     for_person_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    # Review (issue 16): only ``approved`` records count.  With review off a record is
+    # approved when written; records written before review existed are approved.
+    review_state: Mapped[str] = mapped_column(String(20), nullable=False, default="approved", index=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(BigId)
+    reviewed_by_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    return_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # 补录: written after its period closed, with the reason the author gave; it waits for
+    # the 补录 approver instead of the reviewer and stays marked late once approved.
+    late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    late_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     item: Mapped[DutyItem] = relationship(back_populates="records")
     attachments: Mapped[list[Attachment]] = relationship(

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Iterable
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, not_, or_, select, true, update
 
-from app.audit.services import changes, record_bureau
+from app.audit.services import changes, record_bureau, record_city
 from app.errors import Conflict, Locked, NotFound, ValidationError, check_version
 from app.extensions import db
 from app.core.actor import Actor, require
@@ -30,6 +30,9 @@ from app.models import utcnow
 from app.tenancy.session import current_slug
 from app.years.services import ensure_open, get_lock, lock_message
 from app.core.clock import local_zone, today
+from app.deadlines import services as deadlines
+from app.notifications import services as notifications
+from app.deadlines import status as warnings
 
 from app.evidence.models import Attachment
 from app.evidence.services import MAX_FILES_PER_UPLOAD, Upload, ensure_stored, prepare_uploads, release_blobs  # noqa: F401
@@ -40,9 +43,12 @@ from app.text import YEAR_MAX, YEAR_MIN, parse_date, parse_int
 
 from . import status as rules
 from .labels import CATEGORIES, default_areas
-from .models import DutyItem, DutyList, DutyTemplate, ProgressRecord
+from .models import APPROVED, PENDING, RETURNED, DutyItem, DutyList, DutyTemplate, ProgressRecord
 
 MAX_COUNT = 366
+REASON_MAX = 1000
+#: Only reviewed and approved records count (completion, roll-up, reports, exports).
+COUNTS = ProgressRecord.review_state == APPROVED
 
 
 # -- who may do what ----------------------------------------------------------------
@@ -706,7 +712,9 @@ def get_attachment(attachment_id: int) -> Attachment:
 def _record_snapshot(record: ProgressRecord) -> dict:
     return {"item_id": record.item_id, "occurred_on": record.occurred_on, "summary": record.summary,
             "count": record.count, "files": [a.original_name for a in record.attachments],
-            "for_person": record.for_person_name or None, "recorded_by": record.author_name or None}
+            "for_person": record.for_person_name or None, "recorded_by": record.author_name or None,
+            "review_state": record.review_state, "late": record.late or None,
+            "late_reason": record.late_reason or None}
 
 
 def _clean_record(item: DutyItem, data: dict) -> tuple[dict, dict[str, list[str]]]:
@@ -770,18 +778,25 @@ def _finish(prepared: list[PreparedUpload]) -> None:
 
 @writes
 def add_record(item: DutyItem, data: dict, *, files: Iterable[Upload] = (), actor: Actor) -> ProgressRecord:
-    """Record what was done for ``item`` (date, summary, count), with evidence files."""
+    """Record what was done for ``item`` (date, summary, count), with evidence files.
+
+    Under review the record waits (待审核) for a reviewer; a record dated in a period whose
+    entry has closed is refused unless ``data["late_reason"]`` asks for a 补录, which then
+    waits for the 补录 approver (see :func:`closing_refusal`)."""
     require(can_record(item, actor))
     require_writable(item.duty_list)
     clean, errors = _clean_record(item, data)
+    late, late_reason = _late_entry(item, clean, data, errors)
     if errors:
         raise ValidationError(_("The record could not be saved."), errors)
     prepared = prepare_uploads(files)
     _spooled(prepared)
     owner = item.owner
+    state = PENDING if late or review_mode_of(item.duty_list) != deadlines.REVIEW_OFF else APPROVED
     record = ProgressRecord(item_id=item.id, author_id=actor.id, author_name=actor.display_name[:60],
                             for_person_id=owner.id if owner else None,
-                            for_person_name=owner.name[:60] if owner else "", **clean)
+                            for_person_name=owner.name[:60] if owner else "", review_state=state,
+                            late=late, late_reason=late_reason, **clean)
     db.session.add(record)
     _attach(record, prepared, actor)
     db.session.flush()
@@ -789,8 +804,15 @@ def add_record(item: DutyItem, data: dict, *, files: Iterable[Upload] = (), acto
     on_behalf = owner is not None and (owner.user_id is None or owner.user_id != actor.id)
     summary = (f"为{owner.name}记录履责情况：{_short(item.content)}" if on_behalf
                else f"记录履责情况：{_short(item.content)}")
+    if late:
+        summary = f"补录申请（{late_reason[:40]}）：{summary}"
     record_bureau("duty_record.create", "progress_record", record.id, summary=summary,
                   after=_record_snapshot(record), actor=actor)
+    if late:
+        notifications.notify(_reviewers(record), "late_entry",
+                             _("Late entry request to decide: %(item)s (%(day)s)", item=_short(item.content, 30),
+                               day=record.occurred_on.isoformat()), f"/b/{current_slug()}/duties/review?kind=late",
+                             actor=actor)
     return record
 
 
@@ -801,16 +823,39 @@ def update_record(record: ProgressRecord, data: dict, *, version: Any, actor: Ac
     require_writable(record.item.duty_list)
     check_version(record, version)
     clean, errors = _clean_record(record.item, data)
+    late, late_reason = record.late, record.late_reason
+    if not errors and clean["occurred_on"] != record.occurred_on and not record.late:
+        late, late_reason = _late_entry(record.item, clean, data, errors)
+    elif record.late and _text(data.get("late_reason")):
+        late_reason = _text(data.get("late_reason"))[:REASON_MAX]
     if errors:
         raise ValidationError(_("The record could not be saved."), errors)
     before = _record_snapshot(record)
     for key, value in clean.items():
         setattr(record, key, value)
+    record.late, record.late_reason = late, late_reason
+    resubmitted = record.review_state == RETURNED
+    # A changed record is checked again: an approval covers what the reviewer saw.
+    if record.late or review_mode_of(record.item.duty_list) != deadlines.REVIEW_OFF:
+        if resubmitted or _snapshot_changed(before, record):
+            record.review_state = PENDING
     old, new = changes(before, _record_snapshot(record))
     if new:
-        record_bureau("duty_record.update", "progress_record", record.id,
-                      summary=f"修改履责记录：{_short(record.item.content)}", before=old, after=new, actor=actor)
+        action = "duty_record.resubmit" if resubmitted and record.review_state == PENDING else "duty_record.update"
+        verb = "修改后重新提交履责记录" if action == "duty_record.resubmit" else "修改履责记录"
+        record_bureau(action, "progress_record", record.id,
+                      summary=f"{verb}：{_short(record.item.content)}", before=old, after=new, actor=actor)
+        if action == "duty_record.resubmit":
+            notifications.notify(_reviewers(record), "record_review",
+                                 _("Record corrected and resubmitted for review: %(item)s",
+                                   item=_short(record.item.content, 30)),
+                                 f"/b/{current_slug()}/duties/review", actor=actor)
     return record
+
+
+def _snapshot_changed(before: dict, record: ProgressRecord) -> bool:
+    after = _record_snapshot(record)
+    return any(before.get(k) != after.get(k) for k in ("occurred_on", "summary", "count", "late_reason"))
 
 
 @writes
@@ -870,6 +915,282 @@ def _shas_of(query) -> set[str]:
     return set(db.session.scalars(query))
 
 
+# -- review and closing entry (issue 16) ----------------------------------------------
+def review_mode_of(duty_list: DutyList) -> str:
+    """How records of ``duty_list`` are reviewed: ``off``, ``bureau`` or ``city`` (the
+    bureau's own mode, else its year's template's, else the city's default)."""
+    return deadlines.review_mode(current_slug(), duty_list.year)
+
+
+def entry_closes_on(item: DutyItem, day: date, cfg: deadlines.Settings | None = None) -> date | None:
+    """The last day a record of ``item`` dated ``day`` may be entered without a 补录
+    (``None``: entry does not close)."""
+    cfg = cfg or deadlines.settings()
+    due = rules.effective_due(item.duty_list.year, item.due_date)
+    return warnings.closes_on(item.cadence, due, day, cfg.grace_days)
+
+
+def closing_refusal(item: DutyItem, day: date, on: date | None = None) -> str | None:
+    """Why a record of ``item`` dated ``day`` needs a 补录 on ``on`` (default today), or ``None``."""
+    last = entry_closes_on(item, day)
+    if last is None or (on or today()) <= last:
+        return None
+    return _("Entry for this period closed on %(day)s. To record it now, submit a late-entry request "
+             "(补录申请) with the reason; it counts once approved.", day=f"{last.year}年{last.month}月{last.day}日")
+
+
+def _late_entry(item: DutyItem, clean: dict, data: dict, errors: dict) -> tuple[bool, str]:
+    """(late, reason) of a record about to be saved; adds the refusal to ``errors`` when its
+    period is closed and no reason was given."""
+    if clean.get("occurred_on") is None or "occurred_on" in errors:
+        return False, ""
+    refusal = closing_refusal(item, clean["occurred_on"])
+    if refusal is None:
+        return False, ""
+    reason = _text(data.get("late_reason"))
+    if not reason:
+        if data.get("late_request"):
+            errors["late_reason"] = [_("Give the reason for the late entry.")]
+        else:
+            errors["occurred_on"] = [refusal]
+        return False, ""
+    if len(reason) > REASON_MAX:
+        errors["late_reason"] = [_("At most %(n)s characters.", n=REASON_MAX)]
+        return False, ""
+    return True, reason
+
+
+def review_refusal(record: ProgressRecord, actor: Actor, *, mode: str | None = None,
+                   cfg: deadlines.Settings | None = None) -> str | None:
+    """Why ``actor`` may not approve or return ``record``, or ``None``.
+
+    A 补录 is decided by the approver the city set (the bureau's administrator or the
+    city); other records by the review mode's reviewer (the bureau's administrator when
+    review is ``bureau`` or ``off``, a city administrator when it is ``city``).  The
+    reviewer is never the author."""
+    if record.review_state != PENDING:
+        return _("This record is not awaiting review.")
+    if actor.id is not None and actor.id == record.author_id:
+        return _("You wrote this record: another reviewer must check it.")
+    if record.late:
+        city = (cfg or deadlines.settings()).late_approver == "city"
+    else:
+        city = (mode or review_mode_of(record.item.duty_list)) == deadlines.REVIEW_CITY
+    allowed = actor.holds_city_admin if city else actor.is_bureau_admin
+    if not allowed:
+        return (_("The city's administrators review these records.") if city
+                else _("The bureau's administrators review these records."))
+    return None
+
+
+def _item_link(item_id: int) -> str:
+    return f"/b/{current_slug()}/duties/items/{item_id}"
+
+
+def _reviewers(record: ProgressRecord) -> list:
+    """Who decides ``record`` now: the city's administrators or the bureau's (notification recipients)."""
+    from app.tenancy.services import get_tenant
+
+    if record.late:
+        city = deadlines.settings().late_approver == "city"
+    else:
+        city = review_mode_of(record.item.duty_list) == deadlines.REVIEW_CITY
+    return notifications.city_role() if city else notifications.bureau_role(get_tenant(current_slug()), "bureau_admin")
+
+
+def _review_label(record: ProgressRecord) -> str:
+    return _("Record of %(day)s for “%(item)s”", day=record.occurred_on.isoformat(), item=_short(record.item.content, 20))
+
+
+def _audit_review(record: ProgressRecord, action: str, summary: str, actor: Actor, after: dict) -> None:
+    record_bureau(action, "progress_record", record.id, summary=summary, before={"review_state": PENDING},
+                  after=after, actor=actor)
+    if actor.holds_city_admin and not actor.is_bureau_admin:
+        record_city(action, "progress_record", record.id, summary=summary, after=after,
+                    tenant_slug=current_slug(), actor=actor)
+
+
+@writes
+def approve_records(records: list[ProgressRecord], *, actor: Actor) -> list[ProgressRecord]:
+    """Approve every record of ``records`` or none: a refusal names each record it refuses."""
+    if not records:
+        raise ValidationError(_("Nothing was approved."), {"records": [_("Tick at least one record.")]})
+    cfg = deadlines.settings()
+    modes: dict[int, str] = {}
+    problems = []
+    for record in records:
+        duty_list = record.item.duty_list
+        if duty_list.id not in modes:
+            modes[duty_list.id] = review_mode_of(duty_list)
+        refusal = review_refusal(record, actor, mode=modes[duty_list.id], cfg=cfg)
+        if refusal is None and get_lock(duty_list.year) is not None:
+            refusal = lock_message(get_lock(duty_list.year))
+        if refusal:
+            problems.append(f"{_review_label(record)}：{refusal}")
+    if problems:
+        raise ValidationError(_("Nothing was approved: %(n)s of the ticked records cannot be approved by you.",
+                                n=len(problems)), {"records": problems})
+    now = utcnow()
+    for record in records:
+        record.review_state = APPROVED
+        record.reviewed_by_id, record.reviewed_by_name, record.reviewed_at = actor.id, actor.display_name[:60], now
+        record.return_reason = ""
+        action = "duty_record.late_approve" if record.late else "duty_record.approve"
+        verb = "批准补录" if record.late else "审核通过履责记录"
+        _audit_review(record, action, f"{verb}（{record.author_name}）：{_short(record.item.content)}", actor,
+                      {"review_state": APPROVED, "author": record.author_name or None, "late": record.late or None})
+        if record.late and record.author_id is not None:
+            notifications.notify([record.author_id], "late_entry",
+                                 _("Late entry approved: %(item)s (%(day)s)", item=_short(record.item.content, 30),
+                                   day=record.occurred_on.isoformat()), _item_link(record.item_id), actor=actor)
+    db.session.flush()
+    return records
+
+
+@writes
+def return_record(record: ProgressRecord, reason: Any, *, actor: Actor) -> ProgressRecord:
+    """Return ``record`` to its author with a reason (a refused 补录 is returned the same way)."""
+    refusal = review_refusal(record, actor)
+    if refusal:
+        if record.review_state != PENDING or (actor.id is not None and actor.id == record.author_id):
+            raise ValidationError(refusal, {"reason": [refusal]})
+        require(False, refusal)
+    ensure_open(record.item.duty_list.year)
+    reason = _text(reason)
+    if not reason:
+        raise ValidationError(_("The record was not returned."), {"reason": [_("Say why the record is returned.")]})
+    if len(reason) > REASON_MAX:
+        raise ValidationError(_("The record was not returned."), {"reason": [_("At most %(n)s characters.", n=REASON_MAX)]})
+    record.review_state = RETURNED
+    record.return_reason = reason
+    record.reviewed_by_id, record.reviewed_by_name, record.reviewed_at = actor.id, actor.display_name[:60], utcnow()
+    verb = "退回补录申请" if record.late else "退回履责记录"
+    _audit_review(record, "duty_record.return", f"{verb}（{reason[:40]}）：{_short(record.item.content)}", actor,
+                  {"review_state": RETURNED, "reason": reason, "author": record.author_name or None})
+    if record.author_id is not None:
+        title = (_("Late entry refused: %(item)s — %(reason)s", item=_short(record.item.content, 30), reason=reason[:80])
+                 if record.late else
+                 _("Record returned: %(item)s — %(reason)s", item=_short(record.item.content, 30), reason=reason[:80]))
+        notifications.notify([record.author_id], "late_entry" if record.late else "record_returned", title,
+                             _item_link(record.item_id), actor=actor)
+    db.session.flush()
+    return record
+
+
+@dataclass
+class ReviewFilters:
+    """What the review queue may be narrowed to (values from the query string)."""
+
+    item: str = ""
+    category: str = ""
+    area: str = ""
+    author: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    kind: str = ""            # "late": 补录 only, "regular": the others
+    state: str = PENDING
+
+    @classmethod
+    def from_args(cls, args: Any) -> "ReviewFilters":
+        def pick(name: str, limit: int = 40) -> str:
+            return str(args.get(name, "") or "").strip()[:limit]
+
+        def day(name: str) -> date | None:
+            try:
+                return parse_date(pick(name, 20))
+            except (TypeError, ValueError):
+                return None
+
+        state = pick("state")
+        return cls(item=pick("item") if pick("item").isdigit() else "", category=pick("category"),
+                   area=pick("area"), author=pick("author") if pick("author").isdigit() else "",
+                   date_from=day("from"), date_to=day("to"), kind=pick("kind") if pick("kind") in ("late", "regular") else "",
+                   state=state if state in (PENDING, RETURNED) else PENDING)
+
+    def query(self) -> dict:
+        """The filters as query-string values (for links that keep them)."""
+        values = {"item": self.item, "category": self.category, "area": self.area, "author": self.author,
+                  "from": self.date_from.isoformat() if self.date_from else "",
+                  "to": self.date_to.isoformat() if self.date_to else "", "kind": self.kind,
+                  "state": self.state if self.state != PENDING else ""}
+        return {k: v for k, v in values.items() if v}
+
+
+def _queue_query(filters: ReviewFilters):
+    query = (select(ProgressRecord).join(DutyItem, DutyItem.id == ProgressRecord.item_id)
+             .join(DutyList, DutyList.id == DutyItem.list_id).where(ProgressRecord.review_state == filters.state))
+    if filters.item:
+        query = query.where(ProgressRecord.item_id == int(filters.item))
+    if filters.category:
+        query = query.where(DutyItem.category == filters.category)
+    if filters.area:
+        query = query.where(DutyItem.area == filters.area)
+    if filters.author:
+        query = query.where(ProgressRecord.author_id == int(filters.author))
+    if filters.date_from:
+        query = query.where(ProgressRecord.occurred_on >= filters.date_from)
+    if filters.date_to:
+        query = query.where(ProgressRecord.occurred_on <= filters.date_to)
+    if filters.kind:
+        query = query.where(ProgressRecord.late.is_(filters.kind == "late"))
+    return query
+
+
+def review_queue(filters: ReviewFilters, *, limit: int = 200) -> tuple[list[ProgressRecord], int]:
+    """Records in the queue matching ``filters``, oldest first (at most ``limit``), and how
+    many match in all.  Items and lists load in the same statement, files in one more."""
+    from sqlalchemy.orm import contains_eager
+
+    query = _queue_query(filters)
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(ProgressRecord.id).subquery()))
+    rows = db.session.scalars(
+        query.options(contains_eager(ProgressRecord.item).contains_eager(DutyItem.duty_list))
+        .order_by(ProgressRecord.created_at, ProgressRecord.id).limit(limit)).unique().all()
+    return list(rows), int(total or 0)
+
+
+def queue_records(ids: Iterable[Any], filters: ReviewFilters | None = None) -> list[ProgressRecord]:
+    """The pending records of ``ids`` (ignoring what is no id), or with ``filters`` every
+    record the filters match: what a bulk approval acts on."""
+    if filters is not None:
+        return list(db.session.scalars(_queue_query(filters).order_by(ProgressRecord.id)).unique())
+    wanted = {int(i) for i in ids if str(i).isdigit()}
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(ProgressRecord).where(ProgressRecord.id.in_(wanted))
+                                   .order_by(ProgressRecord.id)))
+
+
+def queue_authors() -> list[tuple[int, str]]:
+    """(id, name) of the authors of records awaiting review, for the queue's filter."""
+    return [(r.author_id, r.author_name) for r in db.session.execute(
+        select(ProgressRecord.author_id, func.max(ProgressRecord.author_name).label("author_name"))
+        .where(ProgressRecord.review_state == PENDING, ProgressRecord.author_id.is_not(None))
+        .group_by(ProgressRecord.author_id).order_by("author_name"))]
+
+
+def review_counts(user_id: int | None = None) -> dict[str, int]:
+    """Records awaiting review, and those returned to ``user_id`` (the home page's notes)."""
+    pending = db.session.scalar(select(func.count(ProgressRecord.id)).where(ProgressRecord.review_state == PENDING)) or 0
+    returned = 0
+    if user_id is not None:
+        returned = db.session.scalar(select(func.count(ProgressRecord.id)).where(
+            ProgressRecord.review_state == RETURNED, ProgressRecord.author_id == user_id)) or 0
+    return {"pending": int(pending), "returned": int(returned)}
+
+
+def ledger_records(duty_list: DutyList) -> list[ProgressRecord]:
+    """The records of ``duty_list`` that count (approved), in the list's order and by date:
+    the 履责纪实台账 (print page, PDF, Excel), where an approved 补录 is marked late."""
+    from sqlalchemy.orm import contains_eager
+
+    return list(db.session.scalars(
+        select(ProgressRecord).join(DutyItem, DutyItem.id == ProgressRecord.item_id)
+        .where(DutyItem.list_id == duty_list.id, COUNTS)
+        .options(contains_eager(ProgressRecord.item))
+        .order_by(DutyItem.sort_order, DutyItem.id, ProgressRecord.occurred_on, ProgressRecord.id)).unique())
+
+
 # -- derived state ---------------------------------------------------------------------
 @dataclass
 class ItemRow:
@@ -880,6 +1201,7 @@ class ItemRow:
     records: int
     evidence: int
     last_record: date | None
+    warning: str = warnings.NONE
 
     @property
     def status(self) -> str:
@@ -893,7 +1215,7 @@ def _aggregates(list_ids: list[int], until: date | None = None) -> tuple[dict, d
     if not list_ids:
         return {}, {}
     in_lists = DutyItem.list_id.in_(list_ids)
-    dated = (ProgressRecord.occurred_on <= until) if until is not None else true()
+    dated = and_((ProgressRecord.occurred_on <= until) if until is not None else true(), COUNTS)
     recorded = {
         row.item_id: row for row in db.session.execute(
             select(ProgressRecord.item_id, func.coalesce(func.sum(ProgressRecord.count), 0).label("total"),
@@ -926,24 +1248,37 @@ def item_rows(lists: DutyList | list[DutyList], day: date | None = None) -> list
     items = db.session.scalars(select(DutyItem).where(DutyItem.list_id.in_(years))
                                .order_by(DutyItem.list_id, DutyItem.sort_order, DutyItem.id)).unique().all()
     recorded, evidence = _aggregates(list(years), until=day)
+    cfg = deadlines.settings()
     rows = []
     for item in items:
         agg = recorded.get(item.id)
         total, count, last = (int(agg.total), int(agg.records), agg.last) if agg else (0, 0, None)
         ev = int(evidence.get(item.id, 0))
         progress = rules.derive(facts_of(item, years[item.list_id], total, count, ev), day)
-        rows.append(ItemRow(item=item, progress=progress, records=count, evidence=ev, last_record=last))
+        rows.append(ItemRow(item=item, progress=progress, records=count, evidence=ev, last_record=last,
+                            warning=warning_of(item, years[item.list_id], progress, day, cfg)))
     return rows
+
+
+def warning_of(item: DutyItem, year: int, progress: rules.ItemProgress, day: date,
+               cfg: deadlines.Settings) -> str:
+    """The item's warning level on ``day`` (:func:`app.deadlines.status.warning_level`)."""
+    return warnings.warning_level(rules.effective_due(year, item.due_date), day,
+                                  done=progress.status == rules.DONE, behind=progress.behind,
+                                  blue_days=cfg.blue_days, yellow_days=cfg.yellow_days)
 
 
 def item_row(item: DutyItem, day: date | None = None) -> ItemRow:
     """One item's derived progress."""
+    day = day or today()
     total, count, last = db.session.execute(
         select(func.coalesce(func.sum(ProgressRecord.count), 0), func.count(ProgressRecord.id),
-               func.max(ProgressRecord.occurred_on)).where(ProgressRecord.item_id == item.id)).one()
-    ev = _evidence_count(item.id)
-    progress = rules.derive(facts_of(item, item.duty_list.year, int(total), int(count), ev), day or today())
-    return ItemRow(item=item, progress=progress, records=int(count), evidence=ev, last_record=last)
+               func.max(ProgressRecord.occurred_on)).where(ProgressRecord.item_id == item.id, COUNTS)).one()
+    ev = db.session.scalar(select(func.count(Attachment.id)).join(ProgressRecord)
+                           .where(ProgressRecord.item_id == item.id, COUNTS)) or 0
+    progress = rules.derive(facts_of(item, item.duty_list.year, int(total), int(count), ev), day)
+    return ItemRow(item=item, progress=progress, records=int(count), evidence=ev, last_record=last,
+                   warning=warning_of(item, item.duty_list.year, progress, day, deadlines.settings()))
 
 
 @dataclass
@@ -1021,15 +1356,20 @@ class Summary:
     completion: rules.Completion = rules.Completion(0, 0)
     evidence: int = 0
     records: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)
 
 
 def summarise(rows: list[ItemRow]) -> Summary:
+    """Counts by status and by warning level, completion, evidence and records of ``rows``."""
     by_status = {s: 0 for s in rules.STATUSES}
+    by_warning = {w: 0 for w in warnings.LEVELS}
     for row in rows:
         by_status[row.status] += 1
+        by_warning[row.warning] += 1
     return Summary(total=len(rows), by_status=by_status, behind=sum(1 for r in rows if r.progress.behind),
                    completion=rules.completion(r.progress for r in rows),
-                   evidence=sum(r.evidence for r in rows), records=sum(r.records for r in rows))
+                   evidence=sum(r.evidence for r in rows), records=sum(r.records for r in rows),
+                   warnings=by_warning)
 
 
 def my_rows(user_id: int, day: date | None = None) -> tuple[list[Person], list[ItemRow]]:
@@ -1082,7 +1422,8 @@ def home_summary(day: date | None = None, limit: int = 15, *, user_id: int | Non
     overdue = sorted((r for r in rows if r.status == rules.OVERDUE),
                      key=lambda r: (r.item.due_date or date.max, r.item.sort_order))
     due = sorted((r for r in rows if due_this_month(r, day)), key=lambda r: (r.item.due_date, r.item.sort_order))
-    result = {"lists": lists, "summary": summarise(rows), "today": day, "people": people, "mine": None}
+    result = {"lists": lists, "summary": summarise(rows), "today": day, "people": people, "mine": None,
+              "review": review_counts(user_id)}
     if people:
         owner = {"owner": str(people[0].id)}
         result["mine"] = {
@@ -1113,6 +1454,10 @@ def metrics(year: int, as_of: date | None = None) -> dict:
       ``None`` while nothing is owed yet (early January) or the bureau has no list.
     * ``evidence_count``: evidence files attached to the records of the list's items
       (a file attached to two records counts twice); ``records``: progress records.
+      Only approved records count (issue 16: a record awaiting review or returned does not).
+    * ``warn_red`` / ``warn_yellow`` / ``warn_blue``: items at each warning level on
+      ``as_of`` (:func:`app.deadlines.status.warning_level`); ``records_pending``: records
+      awaiting review or 补录 approval, ``records_returned``: returned to their authors.
     """
     day = as_of or today()
     duty_list = list_for_year(int(year))
@@ -1120,7 +1465,8 @@ def metrics(year: int, as_of: date | None = None) -> dict:
                "list_status": duty_list.status if duty_list else None, "items_total": 0, "items_done": 0,
                "items_overdue": 0, "items_in_progress": 0, "items_not_started": 0, "items_behind": 0,
                "expected_to_date": 0, "credited_to_date": 0, "completion_rate": None, "evidence_count": 0,
-               "records": 0}
+               "records": 0, "warn_red": 0, "warn_yellow": 0, "warn_blue": 0, "records_pending": 0,
+               "records_returned": 0}
     if duty_list is None:
         return figures
     summary = summarise(item_rows(duty_list, day))
@@ -1131,7 +1477,12 @@ def metrics(year: int, as_of: date | None = None) -> dict:
                    items_not_started=summary.by_status[rules.NOT_STARTED], items_behind=summary.behind,
                    expected_to_date=summary.completion.expected, credited_to_date=summary.completion.credited,
                    completion_rate=None if rate is None else round(rate, 4), evidence_count=summary.evidence,
-                   records=summary.records)
+                   records=summary.records, warn_red=summary.warnings[warnings.RED],
+                   warn_yellow=summary.warnings[warnings.YELLOW], warn_blue=summary.warnings[warnings.BLUE])
+    states = dict(db.session.execute(
+        select(ProgressRecord.review_state, func.count(ProgressRecord.id)).join(DutyItem)
+        .where(DutyItem.list_id == duty_list.id).group_by(ProgressRecord.review_state)).all())
+    figures.update(records_pending=int(states.get(PENDING, 0)), records_returned=int(states.get(RETURNED, 0)))
     return figures
 
 
@@ -1191,9 +1542,9 @@ def count_due_not_done(last: date, *, owners=None) -> int:
     for each of those, so an item started mid-year is done at its share of the count
     exactly as its own page says."""
     recorded = (select(func.coalesce(func.sum(ProgressRecord.count), 0))
-                .where(ProgressRecord.item_id == DutyItem.id).correlate(DutyItem).scalar_subquery())
+                .where(ProgressRecord.item_id == DutyItem.id, COUNTS).correlate(DutyItem).scalar_subquery())
     has_evidence = exists(select(Attachment.id).join(ProgressRecord, ProgressRecord.id == Attachment.record_id)
-                          .where(ProgressRecord.item_id == DutyItem.id).correlate(DutyItem))
+                          .where(ProgressRecord.item_id == DutyItem.id, COUNTS).correlate(DutyItem))
     surely_done = or_(and_(DutyItem.expected_count > 0, recorded >= DutyItem.expected_count),
                       and_(DutyItem.marked_done.is_(True), has_evidence))
     candidates = (select(DutyList.year, DutyItem.cadence, DutyItem.expected_count, DutyItem.due_date,

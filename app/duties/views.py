@@ -6,6 +6,8 @@ form errors, flashed messages or HTTP statuses here.
 """
 from __future__ import annotations
 
+import io
+
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,8 +20,8 @@ from app.tenancy import services as tenancy
 from app.web import answer_error, current_actor, flash_field_errors, show_error
 
 from . import bp, catalog, services, xlsx
-from .forms import (AssignForm, ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm, MoveForm,
-                    NewListForm, PersonForm, PublishForm, RecordForm, choices, status_choices)
+from .forms import (ApproveForm, AssignForm, ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm,
+                    MoveForm, NewListForm, PersonForm, PublishForm, RecordForm, ReturnForm, choices, status_choices)
 from app.evidence.downloads import send_blob
 from app.evidence.labels import FILE_KIND_LABELS
 from app.evidence.services import MAX_FILES_PER_UPLOAD, human_size
@@ -27,7 +29,9 @@ from app.evidence.storage import KINDS, max_bytes
 from app.people import services as people_services
 from app.people.labels import PERSON_KIND_LABELS
 
-from .labels import CADENCE_LABELS, CATEGORIES, LIST_STATUS_LABELS, STATUS_BADGES, STATUS_LABELS
+from app.deadlines.labels import WARNING_BADGES, WARNING_LABELS
+from .labels import (CADENCE_LABELS, CATEGORIES, LIST_STATUS_LABELS, REVIEW_BADGES, REVIEW_LABELS, STATUS_BADGES,
+                     STATUS_LABELS)
 from .services import Filters, Upload
 
 #: The list page's filters (kept by its bulk-assignment form).
@@ -57,6 +61,8 @@ def labels() -> dict:
             "STATUS_LABELS": plain(STATUS_LABELS), "STATUS_BADGES": STATUS_BADGES,
             "LIST_STATUS_LABELS": plain(LIST_STATUS_LABELS), "PERSON_KIND_LABELS": plain(PERSON_KIND_LABELS),
             "FILE_KIND_LABELS": FILE_KIND_LABELS, "BEHIND_LABEL": _("Behind schedule"),
+            "WARNING_LABELS": plain(WARNING_LABELS), "WARNING_BADGES": WARNING_BADGES,
+            "REVIEW_LABELS": plain(REVIEW_LABELS), "REVIEW_BADGES": REVIEW_BADGES, "LATE_LABEL": _("Late entry (补录)"),
             "human_size": human_size}
 
 
@@ -430,9 +436,10 @@ def show_item(item_id: int):
     return _render_item(item, form)
 
 
-def _render_item(item, record_form: RecordForm, status: int = 200):
+def _render_item(item, record_form: RecordForm, status: int = 200, late: bool = False):
     actor = current_actor()
     row = services.item_row(item)
+    mode = services.review_mode_of(item.duty_list)
     read_only = services.read_only_reason(item.duty_list)
     group = []
     if item.source_key and item.category == "member":
@@ -446,7 +453,21 @@ def _render_item(item, record_form: RecordForm, status: int = 200):
         recorded_for=lambda r, people={p.id: p for p in people_services.list_people()}: services.recorded_for(r, people),
         may_manage=services.can_manage(actor) and not read_only, read_only=read_only,
         can_change_record=lambda r: services.can_change_record(r, actor) and not read_only,
-        group=group, area_label=item.duty_list.area_label(item.area)), status
+        may_review=lambda r: not read_only and services.review_refusal(r, actor, mode=mode) is None,
+        return_form=ReturnForm(formdata=None), approve_form=ApproveForm(formdata=None), review_mode=mode,
+        late=late, group=group, area_label=item.duty_list.area_label(item.area)), status
+
+
+def _record_data(form: RecordForm) -> dict:
+    return {"occurred_on": form.occurred_on.data, "summary": form.summary.data, "count": form.count.data,
+            "late_request": form.late_request.data, "late_reason": form.late_reason.data}
+
+
+def _needs_late(form: RecordForm, error: DomainError) -> bool:
+    """The refusal asks for a 补录 reason: the page then shows the late-entry field."""
+    fields = getattr(error, "errors", {}) or {}
+    return "late_reason" in fields or bool(form.late_request.data) or any(
+        "补录" in str(m) for m in fields.get("occurred_on", []))
 
 
 @bp.route("/items/<int:item_id>/records", methods=["POST"])
@@ -454,16 +475,22 @@ def _render_item(item, record_form: RecordForm, status: int = 200):
 def add_record(item_id: int):
     item = services.get_item(item_id)
     form = RecordForm()
+    late = bool(form.late_request.data)
     if form.validate_on_submit():
         try:
-            services.add_record(item, {"occurred_on": form.occurred_on.data, "summary": form.summary.data,
-                                       "count": form.count.data}, files=_uploads(form.files), actor=current_actor())
+            record = services.add_record(item, _record_data(form), files=_uploads(form.files), actor=current_actor())
         except DomainError as error:
             answer_error(error, form)
+            late = _needs_late(form, error)
         else:
-            flash(_("The record has been saved."), "success")
+            if record.late:
+                flash(_("The late-entry request has been submitted; the record counts once it is approved."), "success")
+            elif record.review_state == "pending":
+                flash(_("The record has been saved and awaits review; it counts once approved."), "success")
+            else:
+                flash(_("The record has been saved."), "success")
             return _back_to_item(item_id)
-    return _render_item(item, form, 400)
+    return _render_item(item, form, 400, late=late)
 
 
 # -- records and files ------------------------------------------------------------------
@@ -477,25 +504,121 @@ def edit_record(record_id: int):
     form = RecordForm()
     submitted = None
     current = {"occurred_on": record.occurred_on.isoformat(), "summary": record.summary, "count": str(record.count)}
+    late = record.late or bool(form.late_request.data)
     if request.method == "GET":
         for name, value in current.items():
             getattr(form, name).data = value
+        form.late_reason.data = record.late_reason
         form.version.data = record.version
     elif form.validate_on_submit():
         try:
-            services.update_record(record, {"occurred_on": form.occurred_on.data, "summary": form.summary.data,
-                                            "count": form.count.data}, version=form.version.data, actor=actor)
+            services.update_record(record, _record_data(form), version=form.version.data, actor=actor)
         except Conflict as error:
             show_error(form, error)
             submitted = _stale(form, current)
             form.version.data = record.version
         except DomainError as error:
             answer_error(error, form)
+            late = late or _needs_late(form, error)
         else:
-            flash(_("Saved."), "success")
+            flash(_("Saved and sent for review again.") if record.review_state == "pending" else _("Saved."), "success")
             return _back_to_item(record.item_id)
     return render_template("duties/edit_record.html", record=record, item=record.item, form=form,
-                           submitted=submitted)
+                           submitted=submitted, late=late)
+
+
+# -- review (issue 16) -------------------------------------------------------------------
+QUEUE_LIMIT = 100
+
+
+def _queue_page(filters, status: int = 200, return_form: ReturnForm | None = None):
+    actor = current_actor()
+    records, total = services.review_queue(filters, limit=QUEUE_LIMIT)
+    modes: dict[int, str] = {}
+    for record in records:
+        if record.item.list_id not in modes:
+            modes[record.item.list_id] = services.review_mode_of(record.item.duty_list)
+    refusals = {r.id: services.review_refusal(r, actor, mode=modes[r.item.list_id]) for r in records}
+    lists = services.list_lists()
+    return render_template(
+        "duties/review.html", records=records, total=total, filters=filters, refusals=refusals, lists=lists,
+        reviewable=any(r is None for r in refusals.values()),
+        areas=sorted({(a.get("code"), a.get("label")) for l in lists for a in (l.areas or [])}),
+        authors=services.queue_authors(), approve_form=ApproveForm(formdata=None),
+        return_form=return_form or ReturnForm(formdata=None), limit=QUEUE_LIMIT, actor=actor), status
+
+
+@bp.route("/review")
+@bureau_role()
+def review():
+    """The reviewer's queue: records awaiting review or 补录 approval, with filters."""
+    return _queue_page(services.ReviewFilters.from_args(request.args))
+
+
+@bp.route("/review/approve", methods=["POST"])
+@bureau_role(city_may_post=True)
+def approve():
+    """Approve the ticked records, or all the filters match: all or none."""
+    form = ApproveForm()
+    filters = services.ReviewFilters.from_args(request.args)
+    if form.validate_on_submit():
+        every = form.all.data == "1"
+        records = services.queue_records(request.form.getlist("ids"), filters if every else None)
+        try:
+            done = services.approve_records(records, actor=current_actor())
+        except DomainError as error:
+            if isinstance(error, (PermissionDenied, NotFound)):
+                answer_error(error)
+            flash(str(error.message), "danger")
+            for message in getattr(error, "errors", {}).get("records", []):
+                flash(str(message), "danger")
+            return _queue_page(filters, 400)
+        flash(_("%(n)s records approved.", n=len(done)), "success")
+    else:
+        flash_field_errors(form)
+    return redirect(url_for("bureau.duties.review", **filters.query()))
+
+
+@bp.route("/records/<int:record_id>/approve", methods=["POST"])
+@bureau_role(city_may_post=True)
+def approve_record(record_id: int):
+    """Approve one record (from its item page)."""
+    record = services.get_record(record_id)
+    form = ApproveForm()
+    if form.validate_on_submit():
+        try:
+            services.approve_records([record], actor=current_actor())
+        except DomainError as error:
+            answer_error(error)
+            for message in getattr(error, "errors", {}).get("records", []) or [error.message]:
+                flash(str(message), "danger")
+        else:
+            flash(_("%(n)s records approved.", n=1), "success")
+    return _back_to_item(record.item_id)
+
+
+@bp.route("/records/<int:record_id>/return", methods=["POST"])
+@bureau_role(city_may_post=True)
+def return_record(record_id: int):
+    """Return one record to its author with a reason."""
+    record = services.get_record(record_id)
+    form = ReturnForm()
+    back = request.form.get("back") == "queue"
+    if form.validate_on_submit():
+        try:
+            services.return_record(record, form.reason.data, actor=current_actor())
+        except DomainError as error:
+            answer_error(error)
+            for messages in (getattr(error, "errors", {}) or {"": [error.message]}).values():
+                for message in messages:
+                    flash(str(message), "danger")
+        else:
+            flash(_("The record has been returned to %(name)s.", name=record.author_name or "—"), "success")
+    else:
+        flash_field_errors(form)
+    if back:
+        return redirect(url_for("bureau.duties.review"))
+    return _back_to_item(record.item_id)
 
 
 @bp.route("/records/<int:record_id>/delete", methods=["POST"])
@@ -704,3 +827,40 @@ def import_items(list_id: int):
             return redirect(url_for("bureau.duties.show_list", list_id=duty_list.id))
     return render_template("duties/import.html", duty_list=duty_list, form=form, problems=problems,
                            limit=human_size(xlsx.MAX_WORKBOOK_BYTES)), 400 if problems else 200
+
+
+# -- the records ledger (履责纪实台账) -------------------------------------------------------
+def _ledger_context(duty_list, pdf: bool = False) -> dict:
+    records = services.ledger_records(duty_list)
+    return {"duty_list": duty_list, "records": records, "bureau_name": g.bureau.name, "today": services.today(),
+            "late_count": sum(1 for r in records if r.late), "pdf": pdf,
+            "back_url": url_for("bureau.duties.show_list", list_id=duty_list.id)}
+
+
+@bp.route("/<int:list_id>/ledger")
+@bureau_role()
+def ledger(list_id: int):
+    """The records that count, as a print page; an approved 补录 is marked late."""
+    return render_template("duties/ledger_print.html", **_ledger_context(services.get_list(list_id)))
+
+
+@bp.route("/<int:list_id>/ledger.pdf")
+@bureau_role()
+def ledger_pdf(list_id: int):
+    """The same ledger as PDF."""
+    from app.reports.render import render_pdf
+
+    duty_list = services.get_list(list_id)
+    data = render_pdf("duties/ledger_print.html", **_ledger_context(duty_list, pdf=True))
+    name = _("Records ledger of %(name)s", name=g.bureau.name) + f" {duty_list.year}.pdf"
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
+
+
+@bp.route("/<int:list_id>/ledger.xlsx")
+@bureau_role()
+def ledger_xlsx(list_id: int):
+    """The same ledger as an Excel workbook."""
+    duty_list = services.get_list(list_id)
+    data = xlsx.export_records(duty_list, services.ledger_records(duty_list), bureau_name=g.bureau.name)
+    name = _("Records ledger of %(name)s", name=g.bureau.name) + f" {duty_list.year}.xlsx"
+    return send_file(io.BytesIO(data), mimetype=KINDS["xlsx"][1], as_attachment=True, download_name=name, max_age=0)

@@ -455,3 +455,38 @@ def _apply(duty_list: DutyList, plan: list[tuple[DutyItem | None, dict]], actor:
     record_bureau("duty_list.import", "duty_list", duty_list.id, summary=f"导入{duty_list.year}年度责任清单",
                   after={"added": result.added, "changed": result.changed, "unchanged": result.unchanged}, actor=actor)
     return result
+
+
+def export_records(duty_list: DutyList, records: list, *, bureau_name: str = "") -> bytes:
+    """The 履责纪实台账 of ``duty_list`` as a workbook: one row per counted record, an
+    approved 补录 marked in its own column with its reason."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Records ledger")[:31]
+    title = _("Records ledger of %(name)s", name=bureau_name) + f" {duty_list.year}"
+    sheet.cell(row=1, column=1, value=escape_cell(title)).font = Font(bold=True, size=14)
+    headers = [_("No."), _("Category"), _("Item"), _("Date"), _("Times"), _("What was done"), _("Responsible person"),
+               _("Recorded by"), _("Approved by"), _("Late entry (补录)"), _("Reason for the late entry"),
+               _("Evidence files")]
+    for index, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=2, column=index, value=header)
+        cell.font = Font(bold=True)
+        cell.border = BORDER
+    for offset, record in enumerate(records):
+        values = [offset + 1, str(CATEGORIES.get(record.item.category, record.item.category)), record.item.content,
+                  record.occurred_on, record.count, record.summary, record.for_person_name, record.author_name,
+                  record.reviewed_by_name, _("Late entry (补录)") if record.late else "", record.late_reason,
+                  "、".join(a.original_name for a in record.attachments)]
+        for index, value in enumerate(values, start=1):
+            cell = sheet.cell(row=3 + offset, column=index, value=escape_cell(value))
+            cell.border = BORDER
+            cell.alignment = Alignment(vertical="top", wrap_text=index in (3, 6, 11, 12))
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+    for letter, width in zip("ABCDEFGHIJKL", (6, 14, 40, 12, 6, 50, 12, 12, 12, 10, 30, 30)):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A3"
+    sheet.page_setup.orientation = "landscape"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

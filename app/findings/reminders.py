@@ -42,6 +42,8 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import CITY_ADMIN, Membership, User
 from app.duties import services as duties
 from app.duties import status as duty_rules
+from app.deadlines import services as deadlines
+from app.deadlines.labels import WARNING_LABELS
 from app.duties.labels import STATUS_LABELS as DUTY_STATUS_LABELS
 from app.extensions import db
 from app.notifications import services as notifications
@@ -50,6 +52,7 @@ from app.people.models import Person
 from app.tenancy.models import Tenant
 from app.tenancy.session import tenant_context
 
+from . import services
 from . import status as rules
 from .labels import STATUS_LABELS, label
 from .models import CityFinding, Finding, ReminderDigest
@@ -75,6 +78,7 @@ class Reminder:
     bureau_name: str = ""
     owner_user_id: int | None = None
     awaiting: bool = False  # a city finding waiting for the city's verification
+    warning: str = "none"   # blue / yellow / red (app.deadlines.status)
 
     @property
     def sort_key(self) -> tuple:
@@ -98,8 +102,10 @@ def finding_reminders(day: date, *, user_id: int | None = None) -> list[Reminder
     if user_id is not None:
         query = query.where(Finding.person_id.in_(_owned_people(user_id)))
     result = []
+    cfg = deadlines.settings()
     for finding in db.session.scalars(query.order_by(Finding.due_on, Finding.id)).unique():
         result.append(Reminder(
+            warning=services.warning_of(finding.status, finding.due_on, day, finding.submitted_on, cfg),
             kind=FINDING, id=finding.id, title=short(finding.description, 80), due_on=finding.due_on,
             days_left=(finding.due_on - day).days,
             overdue=rules.is_overdue(finding.status, finding.due_on, day, finding.submitted_on),
@@ -128,7 +134,7 @@ def duty_reminders(day: date, *, user_id: int | None = None) -> list[Reminder]:
             continue
         result.append(Reminder(
             kind=DUTY_ITEM, id=item.id, title=short(item.content, 80), due_on=due, days_left=(due - day).days,
-            overdue=row.status == duty_rules.OVERDUE, person=item.owner.name if item.owner else "",
+            overdue=row.status == duty_rules.OVERDUE, person=item.owner.name if item.owner else "", warning=row.warning,
             status=label(DUTY_STATUS_LABELS, row.status), owner_user_id=owner_user))
     return result
 
@@ -274,7 +280,8 @@ def body(digest: Digest, day: date) -> str:
             current = heading
         kind = _("Finding") if reminder.kind == FINDING else _("Duty item")
         person = f" · {reminder.person}" if reminder.person else ""
-        lines.append(f"  - [{kind}] {reminder.title}（{_when(reminder)}{person}；{reminder.status}）")
+        level = f"【{WARNING_LABELS[reminder.warning]}】" if reminder.warning in WARNING_LABELS and reminder.warning != "none" else ""
+        lines.append(f"  - {level}[{kind}] {reminder.title}（{_when(reminder)}{person}；{reminder.status}）")
     if digest.notices:
         if digest.reminders:
             lines.append("")

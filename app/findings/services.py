@@ -31,6 +31,9 @@ from sqlalchemy.orm import selectinload
 from app.audit.services import changes, record_bureau, record_city
 from app.duties import labels as duty_labels
 from app.duties import services as duties
+from app.deadlines import services as deadlines
+from app.notifications import services as notifications
+from app.deadlines import status as warnings
 from app.evidence.models import Attachment
 from app.evidence.services import Upload, ensure_stored, prepare_uploads, release_blobs
 from app.evidence.storage import PreparedUpload, blob_store, prepare_upload
@@ -788,10 +791,24 @@ class FindingRow:
     notes: int
     last_note: date | None
     last_note_text: str = ""
+    warning: str = warnings.NONE
 
     @property
     def status(self) -> str:
         return self.finding.status
+
+
+def warning_of(status: str, due_on: date | None, day: date, submitted_on: date | None,
+               cfg: deadlines.Settings) -> str:
+    """A finding's warning level on ``day``: red when overdue (:func:`status.is_overdue`),
+    none once the bureau's part is done (submitted or closed) or without a deadline, else
+    blue or yellow by the days left (:func:`app.deadlines.status.warning_level`)."""
+    if rules.is_overdue(status, due_on, day, submitted_on):
+        return warnings.RED
+    if due_on is None:
+        return warnings.NONE
+    return warnings.warning_level(due_on, day, done=status in (rules.AWAITING, rules.CLOSED),
+                                  blue_days=cfg.blue_days, yellow_days=cfg.yellow_days)
 
 
 def finding_rows(filters: Filters | None = None, day: date | None = None) -> list[FindingRow]:
@@ -838,12 +855,14 @@ def finding_rows(filters: Filters | None = None, day: date | None = None) -> lis
         latest = dict(db.session.execute(select(FindingNote.finding_id, FindingNote.text)
                                          .join(newest, FindingNote.id == newest.c.nid)).all())
     rows = []
+    cfg = deadlines.settings()
     for finding in findings:
         count, last = notes.get(finding.id, (0, None))
         rows.append(FindingRow(
             finding=finding, overdue=rules.is_overdue(finding.status, finding.due_on, day, finding.submitted_on),
             days_left=rules.days_left(finding.due_on, day), evidence=int(evidence.get(finding.id, 0)),
-            notes=int(count), last_note=last, last_note_text=latest.get(finding.id, "")))
+            notes=int(count), last_note=last, last_note_text=latest.get(finding.id, ""),
+            warning=warning_of(finding.status, finding.due_on, day, finding.submitted_on, cfg)))
     return rows
 
 
@@ -912,6 +931,8 @@ def metrics(year: int, as_of: date | None = None) -> dict:
     * ``median_days_to_close``: median over closed findings of (closed_on − found_on) in
       calendar days (the mean of the two middle values for an even count); ``None`` when
       nothing is closed.
+    * ``findings_warn_red`` / ``_yellow`` / ``_blue``: findings at each warning level on
+      ``as_of`` (:func:`warning_of`).
     """
     day = as_of or today()
     rows = db.session.execute(
@@ -920,7 +941,12 @@ def metrics(year: int, as_of: date | None = None) -> dict:
     closed = [r for r in rows if r.status == rules.CLOSED]
     total = len(rows)
     durations = [d for d in (rules.days_to_close(r.found_on, r.closed_on) for r in closed) if d is not None]
+    cfg = deadlines.settings()
+    levels = [warning_of(r.status, r.due_on, day, r.submitted_on, cfg) for r in rows]
     return {
+        "findings_warn_red": levels.count(warnings.RED),
+        "findings_warn_yellow": levels.count(warnings.YELLOW),
+        "findings_warn_blue": levels.count(warnings.BLUE),
         "year": int(year),
         "as_of": day.isoformat(),
         "findings_total": total,
@@ -932,3 +958,22 @@ def metrics(year: int, as_of: date | None = None) -> dict:
         "closure_rate": round(len(closed) / total, 4) if total else None,
         "median_days_to_close": rules.median(durations),
     }
+
+
+@writes
+def notify_turned_red(day: date | None = None) -> int:
+    """Tell the city's administrators of each city-raised finding whose warning turned red
+    on ``day`` (default today): still the bureau's turn, its deadline was yesterday.  Reads
+    the city's register only; the daily job calls it once a day.  Returns how many."""
+    day = day or today()
+    entries = db.session.scalars(
+        select(CityFinding).join(Tenant, Tenant.id == CityFinding.tenant_id)
+        .where(Tenant.status == "active", CityFinding.status.in_(rules.ACTIVE),
+               CityFinding.due_on == day - timedelta(days=1))).unique().all()
+    for entry in entries:
+        notifications.notify(notifications.city_role(), "warning_red",
+                             _("Red warning: %(bureau)s has not rectified “%(summary)s” by %(day)s",
+                               bureau=entry.tenant.name, summary=short(entry.summary, 40),
+                               day=entry.due_on.isoformat()),
+                             f"/city/findings/{entry.tenant.slug}/{entry.finding_id}", tenant=entry.tenant)
+    return len(entries)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from app.jobs.services import daily, handler
 
-from . import reminders
+from . import reminders, services
 
 DIGEST = "reminders.digest"
+RED = "findings.red_warnings"
 
 
 @handler(DIGEST)
@@ -21,3 +22,12 @@ def digest(progress) -> dict:
 
 
 daily(DIGEST, at_setting="REMINDERS_AT", default_at="07:30")
+
+
+@handler(RED)
+def red_warnings(_progress) -> dict:
+    """Tell the city of the city-raised findings whose warning turned red today."""
+    return {"notified": services.notify_turned_red()}
+
+
+daily(RED, at_setting="RED_WARNINGS_AT", default_at="07:00")

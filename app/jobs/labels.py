@@ -13,6 +13,7 @@ KIND_LABELS = {
     "rollup.refresh": _l("A bureau's city figures"),
     "rollup.nightly": _l("Every bureau's figures (nightly)"),
     "reminders.digest": _l("Daily reminder e-mails"),
+    "findings.red_warnings": _l("Red warnings to the city"),
     "backups.nightly": _l("Nightly backups"),
     "tenants.upgrade": _l("Upgrading the bureaus' databases"),
 }

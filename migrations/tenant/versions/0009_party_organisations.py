@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_party_organisations'
-down_revision = '0007_task_answers'
+down_revision = '0008_record_review'
 branch_labels = None
 depends_on = None
 
