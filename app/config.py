@@ -402,7 +402,7 @@ def finalise(config: dict) -> None:
     if production and config["QUEUE_URL"].startswith("memory:"):
         raise RuntimeError("ZEREN_QUEUE_URL=memory:// runs reports inside the web workers and is refused in "
                            "production: leave it unset (SQLite in the data root) or use redis:// or postgresql://.")
-    if int(config.get("AUDIT_RETENTION_DAYS") or 0) < 180:
+    if config.get("AUDIT_RETENTION_DAYS") is not None and int(config["AUDIT_RETENTION_DAYS"]) < 180:
         raise RuntimeError("ZEREN_AUDIT_RETENTION_DAYS must be at least 180: audit events are kept that long.")
     for setting in ("BACKUP_AT", "REMINDERS_AT", "ROLLUP_NIGHTLY_AT", "AUDIT_ARCHIVE_AT",
                     "RED_WARNINGS_AT"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models import BigId, CatalogModel, IdMixin, TenantModel, utcnow
@@ -37,7 +37,7 @@ class _AuditColumns(IdMixin):
 
 
 class _HeadColumns:
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, default=GENESIS)
     anchor_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

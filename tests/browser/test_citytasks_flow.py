@@ -4,13 +4,9 @@ the bureau resubmits → the city accepts; notifications lead each side to the t
 from __future__ import annotations
 
 import io
-import socket
-import threading
 from datetime import timedelta
 
-import pytest
 from openpyxl import Workbook
-from werkzeug.serving import make_server
 
 from app.core.clock import today
 from tests.helpers import log_in
@@ -26,42 +22,20 @@ def _xlsx() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture
-def served(app):
-    """The app on a port of this feature's range (7400–7449)."""
-    for port in range(7400, 7450):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                continue
-        try:
-            server = make_server("127.0.0.1", port, app, threaded=True)
-        except OSError:
-            continue
-        break
-    else:
-        pytest.skip("no free port in 7400-7449")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
 def log_out(page) -> None:
     page.click("nav >> text=退出")
 
 
-def test_issue_sign_submit_return_resubmit_accept(served, page, city_admin, bureau_a, bureau_b):
+def test_issue_sign_submit_return_resubmit_accept(live_server, page, city_admin, bureau_a, bureau_b):
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     due = today() + timedelta(days=7)
 
     # 1. The city issues a task with a notice and a form, to one chosen bureau.
-    log_in(page, served, "city")
+    log_in(page, live_server, "city")
     page.click("#nav-tasks")
     page.click("#new-task")
+    page.wait_for_load_state("load")  # the script hiding the scope's boxes runs at the end of the page
     assert page.is_hidden("#scope-chosen")
     page.fill("#title", "填报基层党组织按期换届情况统计表")
     page.fill("#body", "请填写附表，经机关党委审核后上传。")
@@ -80,7 +54,7 @@ def test_issue_sign_submit_return_resubmit_accept(served, page, city_admin, bure
     log_out(page)
 
     # 2. The bureau's editor follows the notification, signs, fills the form and submits.
-    log_in(page, served, bureau_a.editor.username)
+    log_in(page, live_server, bureau_a.editor.username)
     assert page.inner_text("#nav-unread").startswith("1")
     page.click("#nav-notifications")
     page.click("#notification-list form[action$='/open'] button")
@@ -101,7 +75,7 @@ def test_issue_sign_submit_return_resubmit_accept(served, page, city_admin, bure
     log_out(page)
 
     # 3. The city returns it with a reason.
-    log_in(page, served, "city")
+    log_in(page, live_server, "city")
     page.click("#nav-notifications")
     page.click("#notification-list form[action$='/open'] button")
     assert "财政局换届统计表.xlsx" in page.content()
@@ -114,7 +88,7 @@ def test_issue_sign_submit_return_resubmit_accept(served, page, city_admin, bure
     log_out(page)
 
     # 4. The bureau sees why, and resubmits.
-    log_in(page, served, bureau_a.editor.username)
+    log_in(page, live_server, bureau_a.editor.username)
     page.click("#nav-tasks")
     page.click("#task-list >> text=填报基层党组织按期换届情况统计表")
     assert "“上次换届时间”未填写" in page.inner_text("#return-reason")
@@ -127,7 +101,7 @@ def test_issue_sign_submit_return_resubmit_accept(served, page, city_admin, bure
     log_out(page)
 
     # 5. The city accepts it; the board says so, and the bureau is told.
-    log_in(page, served, "city")
+    log_in(page, live_server, "city")
     page.click("#nav-tasks")
     page.click("#city-task-list >> text=填报基层党组织按期换届情况统计表")
     page.click("#board >> text=审核报送")
@@ -136,7 +110,7 @@ def test_issue_sign_submit_return_resubmit_accept(served, page, city_admin, bure
     assert page.inner_text("[data-count=accepted] .badge") == "1"
     assert page.locator("#board tr[data-bureau]").count() == 1  # 市教育局 was not chosen
     log_out(page)
-    log_in(page, served, bureau_a.editor.username)
+    log_in(page, live_server, bureau_a.editor.username)
     page.click("#nav-notifications")
     assert "报送已通过" in page.content()
     # The two refused forms answered 400 on purpose; nothing else went wrong in the page.

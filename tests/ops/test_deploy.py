@@ -14,6 +14,7 @@ import shlex
 import shutil
 import signal
 import ssl
+import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -267,6 +268,9 @@ def stack(tmp_path):
         assert re.search(rf"^{name}=", (DEPLOY / "zeren.env.example").read_text(), re.MULTILINE), name
     run_flask(env, "catalog", "upgrade")
     run_flask(env, "demo", "seed", "--bureaus", "2", "--password", PASSWORD)
+    # Production refuses the demo's accounts: the clerk is made a real account of the seeded city.
+    with sqlite3.connect(data_root / "catalog.sqlite3") as catalog:
+        catalog.execute("UPDATE users SET demo_account = 0 WHERE username = ?", (EDITOR,))
 
     cert, key = self_signed(tmp_path)
     (tmp_path / "www").mkdir()

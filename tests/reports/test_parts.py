@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import threading
-from datetime import date
 from io import BytesIO
 from pathlib import Path
 
@@ -193,13 +192,14 @@ def test_a_report_job_serves_the_file_another_job_made(render_app, monkeypatch):
 
 # -- the demo city -------------------------------------------------------------------------
 def _add_record(slug: str) -> None:
+    from app.core.clock import today
     from app.duties import services as duties
     from app.tenancy import services as tenancy
     from app.tenancy.session import tenant_context
 
     with tenant_context(tenancy.get_tenant(slug)):
         rows = duties.item_rows(duties.list_for_year(YEAR))
-        duties.add_record(rows[0].item, {"occurred_on": date(YEAR, 1, 15), "summary": "测试记录", "count": 1},
+        duties.add_record(rows[0].item, {"occurred_on": today(), "summary": "测试记录", "count": 1},
                           actor=duties.Actor.system())
 
 

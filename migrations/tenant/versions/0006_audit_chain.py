@@ -24,7 +24,8 @@ def upgrade() -> None:
     from app.audit.backfill import append_only_ddl, link_existing
 
     op.create_table('audit_chain_head',
-                    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+                    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False,
+                              nullable=False),
                     sa.Column('seq', sa.BigInteger(), nullable=False),
                     sa.Column('hash', sa.String(length=64), nullable=False),
                     sa.Column('anchor_seq', sa.BigInteger(), nullable=False),
