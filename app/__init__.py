@@ -141,6 +141,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(directory.bp)
     oidc.init_app(app)
+    # The log-in's first factor asks the directory when one is configured (LDAP_URL);
+    # the accounts package knows it only through this entry, so neither imports the other.
+    from .directory.services import authenticate as directory_first_factor
+
+    app.extensions["zeren.directory_first_factor"] = directory_first_factor
 
 
 def _register_demo_seeders(app: Flask) -> None:

@@ -151,11 +151,10 @@ def authenticate(username: str, password: str) -> User | None:
     password is checked only where its fallback rule allows (``app.directory.services``).
     """
     if current_app.config.get("LDAP_URL"):
-        from app.directory import services as directory  # it builds on this module
-
         if lock_ends(username) is not None:
             return None
-        return directory.authenticate(username, password, local=_local_authenticate)
+        directory = current_app.extensions["zeren.directory_first_factor"]  # set by create_app
+        return directory(username, password, local=_local_authenticate)
     return _local_authenticate(username, password)
 
 

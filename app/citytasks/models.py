@@ -17,6 +17,8 @@ SUBMITTED = "submitted"
 RETURNED = "returned"
 ACCEPTED = "accepted"
 STATES = (UNREAD, READ, SIGNED, SUBMITTED, RETURNED, ACCEPTED)
+#: States of bureaus still owing an answer (urged by 督办, overdue after the deadline).
+OWING = (UNREAD, READ, SIGNED, RETURNED)
 
 ALL = "all"
 CATEGORY = "category"
@@ -131,3 +133,12 @@ class TaskAnswerFile(IdMixin, TimestampMixin, TenantModel):
     uploaded_by: Mapped[str] = mapped_column(String(60), nullable=False, default="")
 
     answer: Mapped[TaskAnswer] = relationship(back_populates="files")
+
+
+def is_overdue(assignment: TaskAssignment, day: date | None = None) -> bool:
+    """Still owing an answer after the task's deadline (``day``: today by default)."""
+    if day is None:
+        from app.core.clock import today
+
+        day = today()
+    return assignment.state in OWING and day > assignment.task.due_on

@@ -46,8 +46,8 @@ from app.tenancy.models import BUREAU_CATEGORIES, Tenant
 from app.tenancy.session import current_slug
 from app.text import parse_date
 
-from .models import (ACCEPTED, ALL, CATEGORY, CHOSEN, FORM, NOTICE, READ, RETURNED, SCOPES, SIGNED, STATES,
-                     SUBMITTED, UNREAD, CityTask, CityTaskFile, TaskAnswer, TaskAnswerFile, TaskAssignment)
+from .models import (ACCEPTED, ALL, CATEGORY, CHOSEN, FORM, NOTICE, OWING, READ, RETURNED, SCOPES, SIGNED, STATES,
+                     SUBMITTED, UNREAD, CityTask, CityTaskFile, TaskAnswer, TaskAnswerFile, TaskAssignment, is_overdue)
 
 #: The blob store's folder of the city's own files (reserved: no bureau may take it).
 CITY_FILES = "city-files"
@@ -57,8 +57,6 @@ ANSWER_MAX = 5000
 REASON_MAX = 1000
 MAX_TASK_FILES = 5
 MAX_ANSWER_FILES = 5
-#: States of bureaus still owing an answer (urged by 督办, overdue after the deadline).
-OWING = (UNREAD, READ, SIGNED, RETURNED)
 ANSWERING_ROLES = (BUREAU_ADMIN, BUREAU_EDITOR)
 
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -75,11 +73,6 @@ def clean_text(value: Any) -> str:
 def one_line(value: Any) -> str:
     """A title: one line, whitespace collapsed."""
     return re.sub(r"\s+", " ", clean_text(value)).strip()
-
-
-def is_overdue(assignment: TaskAssignment, day: date | None = None) -> bool:
-    """Still owing an answer after the task's deadline."""
-    return assignment.state in OWING and (day or today()) > assignment.task.due_on
 
 
 # -- issuing ------------------------------------------------------------------------------

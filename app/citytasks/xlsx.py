@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from app.core.clock import local_zone, today
 
 from .labels import LATE_LABEL, OVERDUE_LABEL, STATE_LABELS
-from .models import STATES
+from .models import STATES, is_overdue
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,8 +32,6 @@ def _when(moment) -> str:
 
 def board_rows(board, day=None) -> list[list]:
     """The board's table, one row per bureau (shared by the workbook and the PDF)."""
-    from .services import is_overdue
-
     day = day or today()
     rows = []
     for index, a in enumerate(board.rows, start=1):

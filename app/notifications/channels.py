@@ -32,6 +32,9 @@ from app.extensions import db
 
 from .models import Delivery
 
+#: The job that sends one delivery (its handler is in :mod:`.tasks`).
+DELIVER = "notifications.deliver"
+
 SIGNATURE_HEADER = "X-Zeren-Signature"
 EVENT_HEADER = "X-Zeren-Event"
 
@@ -118,8 +121,6 @@ def dispatch(kind: str, title: str, link: str, tenant_slug: str | None, user_ids
 
 def _submit(delivery_ids: list[int]) -> None:
     from app.jobs.services import submit
-
-    from .tasks import DELIVER
 
     for delivery_id in delivery_ids:
         submit(DELIVER, f"notify-delivery:{delivery_id}", {"delivery_id": delivery_id})

@@ -4,8 +4,7 @@ from __future__ import annotations
 from app.jobs.services import handler
 
 from . import delivery
-
-DELIVER = "notifications.deliver"
+from .channels import DELIVER
 
 
 @handler(DELIVER)
