@@ -34,9 +34,10 @@ def test_a_bureau_admin_enrols_in_two_factor_log_in_and_logs_in_with_a_code(live
     secret = page.inner_text("#totp-secret").strip()
     page.fill("#code", "000000")
     page.click("#submit")
-    assert "不是应用当前显示的验证码" in page.content()
+    page.get_by_text("不是应用当前显示的验证码").first.wait_for()  # the click returns when the post starts
     page.fill("#code", pyotp.TOTP(secret).now())
     page.click("#submit")
+    page.locator("#recovery-codes li").nth(9).wait_for()
     codes = page.locator("#recovery-codes li").all_inner_texts()
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", c) for c in codes)
     _shot(page, "recovery-codes")
