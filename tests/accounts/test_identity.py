@@ -92,7 +92,8 @@ def test_the_lock_holds_across_processes(app, bureau_a):
         from app import create_app
         from app.config import TestConfig
         settings = {{"TENANTS_DIR": {app.config["TENANTS_DIR"]!r}, "DATABASE_URL": {app.config["DATABASE_URL"]!r},
-                    "TENANT_SERVERS": "", "REDIS_URL": None}}
+                    "TENANT_SERVERS": "", "REDIS_URL": None,
+                    "PG_PREPARED_STATEMENTS": {app.config.get("PG_PREPARED_STATEMENTS", True)!r}}}
         other = create_app(type("Other", (TestConfig,), settings))
         with other.app_context():
             from app.accounts import services
