@@ -1,12 +1,12 @@
 """WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi run``.
 
-Font caches and WeasyPrint are warmed in a background thread as the server starts, so
-the first PDF a user asks for is not the slow one.
+Importing it starts no thread: gunicorn's master (``preload_app``) and ``flask --app wsgi
+jobs worker`` fork their workers from the process that imported it, and a thread busy at
+the fork leaves its locks held in the children for ever (a warm-up thread started here
+left job workers hung on their first report, on the layout lock or a module's import
+lock).  PDFs are laid out by job workers only, and each warms WeasyPrint itself once
+forked (:func:`app.jobs.queue.at_worker_start`).
 """
-import threading
-
 from app import create_app
-from app.reports.render import warm
 
 app = create_app()
-threading.Thread(target=warm, args=(app,), name="pdf-warm-up", daemon=True).start()

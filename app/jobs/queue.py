@@ -20,7 +20,10 @@ configures it when created.  Only the consumer process needs :func:`bind_worker_
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_app_context
@@ -74,6 +77,9 @@ class ZerenHuey(Huey):
 
 queue = ZerenHuey("zeren", results=False, utc=True)
 _worker_app: Flask | None = None
+_at_start: list[Callable[[Flask], None]] = []
+_started_in: int | None = None
+_start_lock = threading.Lock()
 
 
 def storage_for(url: str) -> tuple[type, dict, bool]:
@@ -124,17 +130,39 @@ def job_app() -> Flask:
     return _worker_app
 
 
+def at_worker_start(function: Callable[[Flask], None]) -> Callable[[Flask], None]:
+    """Run ``function(app)`` once in every worker process, after its fork and before its
+    first job (a feature warms what its jobs need: the reports' fonts and layout).
+
+    Never in the consumer before it forks: a thread of the parent busy at the fork leaves
+    the locks it holds (WeasyPrint's layout lock, Jinja's template cache, a module's
+    import lock) held in every child, whose first job then waits for ever."""
+    _at_start.append(function)
+    return function
+
+
 @queue.on_startup()
-def _fresh_connections() -> None:
+def _after_fork() -> None:
     # Process workers are forked from the consumer: connections opened before the fork
     # belong to the parent, and two processes on one socket corrupt each other's replies.
+    # Thread workers share one process: its first worker runs the hooks, the others wait.
+    global _started_in
     app = _worker_app
     if app is None:
         return
-    from app.extensions import db
+    with _start_lock:
+        if _started_in == os.getpid():
+            return
+        from app.extensions import db
 
-    with app.app_context():
-        db.engine.dispose(close=False)
-    store = app.extensions.get("zeren.tenant_store")
-    if store is not None:
-        store.dispose_all()
+        with app.app_context():
+            db.engine.dispose(close=False)
+        store = app.extensions.get("zeren.tenant_store")
+        if store is not None:
+            store.dispose_all()
+        for function in _at_start:
+            try:
+                function(app)
+            except Exception:  # noqa: BLE001 - a failed warm-up makes the first job slower, nothing worse
+                log.exception("worker start-up step %s failed", function.__name__)
+        _started_in = os.getpid()

@@ -13,10 +13,16 @@ the second waits for the first and serves its file instead of laying the report 
 """
 from __future__ import annotations
 
+import logging
+import time
+
+from app.jobs.queue import at_worker_start
 from app.jobs.services import handler
 
 from . import services
 from .cache import report_cache
+
+log = logging.getLogger(__name__)
 
 KINDS = ("report.bureau", "report.scores", "report.ledger", "report.city", "report.taskboard")
 
@@ -41,3 +47,14 @@ def _register(kind: str) -> None:
 
 for _kind in KINDS:
     _register(_kind)
+
+
+@at_worker_start
+def warm_worker(app) -> None:
+    """Fonts, character maps, templates and WeasyPrint's code paths, once per worker
+    process before its first report (:func:`app.reports.render.warm`)."""
+    from .render import warm
+
+    started = time.perf_counter()
+    warm(app)
+    log.info("report layout warmed in %.1f s", time.perf_counter() - started)

@@ -244,3 +244,30 @@ def test_this_process_is_never_killed_for_a_job_it_runs_too_long(queued, app):
     _set(job.id, state=RUNNING, attempts=1, started_at=long_ago, heartbeat_at=utcnow(), worker=this_process())
     assert services.requeue_lost() == 1  # still here to say so
     assert services.get(job.id).state == QUEUED
+
+
+def test_importing_the_wsgi_module_starts_no_thread(tmp_path):
+    # gunicorn's master and the job consumer fork their workers from the process that
+    # imported it: a thread busy at the fork leaves its locks held in every child.
+    from tests.support.live import PROJECT_ROOT, server_env
+
+    code = "import threading, wsgi; print(sorted(t.name for t in threading.enumerate()))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=server_env(tmp_path / "data"),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['MainThread']"
+
+
+def test_worker_start_steps_run_once_a_process_and_one_failing_stops_no_other(app, monkeypatch):
+    ran = []
+
+    def failing(_app):
+        ran.append("failing")
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(queue, "_at_start", [failing, lambda started: ran.append(started.name)])
+    monkeypatch.setattr(queue, "_worker_app", app)
+    monkeypatch.setattr(queue, "_started_in", None)
+    queue._after_fork()
+    queue._after_fork()  # a second thread worker of the same process
+    assert ran == ["failing", app.name]

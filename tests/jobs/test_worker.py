@@ -50,8 +50,9 @@ def _fetch(user: Browser, url: str) -> tuple[int, bytes, dict]:
         return error.code, error.read(), dict(error.headers)
 
 
-def _until_made(user: Browser, url: str, seconds: float = 180) -> bytes:
-    """Follow the waiting page as its reloads do (to the job's address) until the file comes."""
+def _until_made(user: Browser, url: str, log: Path, seconds: float = 180) -> bytes:
+    """Follow the waiting page as its reloads do (to the job's address) until the file
+    comes; a timeout says what the worker logged."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         status, body, _headers = _fetch(user, url)
@@ -61,7 +62,8 @@ def _until_made(user: Browser, url: str, seconds: float = 180) -> bytes:
         follow = re.search(r'http-equiv="refresh" content="\d+;url=([^"]+)"', body.decode())
         url = urllib.parse.urljoin(url, html.unescape(follow.group(1)))
         time.sleep(0.5)
-    raise AssertionError(f"not made within {seconds} s")
+    tail = "\n".join(line for line in log.read_text(errors="replace").splitlines() if "weasyprint" not in line)
+    raise AssertionError(f"not made within {seconds} s; the worker's log ends:\n{tail[-4000:]}")
 
 
 def _jobs(env: dict, kind: str) -> list[tuple[str, int]]:
@@ -109,13 +111,20 @@ def test_a_report_waits_for_the_worker_and_a_crowd_shares_one_rendering(city_roo
         for user in users[1:]:
             assert _fetch(user, url)[0] == 202
         assert _jobs(env, "report.city") == [("queued", 0)]
-        worker = _start_worker(env, root.parent / "worker.log")
-        pdf = _until_made(users[1], url)
+        log = root.parent / "worker.log"
+        logged = log.stat().st_size
+        worker = _start_worker(env, log)
+        pdf = _until_made(users[1], url, log)
         assert pdf[:5] == b"%PDF-"
         for user in users:
             status, body, headers = _fetch(user, url)
             assert status == 200 and body == pdf and headers["X-Report-Cache"] == "hit"
         assert _jobs(env, "report.city") == [("done", 1)]
+        # Each process worker warmed the layout itself once forked, none in their parent.
+        started = log.read_text()[logged:]
+        assert "Worker-1 app.reports.tasks: report layout warmed" in started
+        assert "Worker-2 app.reports.tasks: report layout warmed" in started
+        assert "MainProcess app.reports.tasks" not in started
     finally:
         if worker is not None:
             _stop(worker)
@@ -139,7 +148,7 @@ def test_a_job_of_a_killed_worker_is_finished_by_the_next(city_root):
         assert _jobs(env, "report.city")[0] == ("running", 1)  # the row still says so …
         time.sleep(5)  # … until its heartbeat is older than ZEREN_JOBS_STALE_SECONDS
         worker = _start_worker(env, root.parent / "worker.log")
-        document = _until_made(user, url)
+        document = _until_made(user, url, root.parent / "worker.log")
         assert document[:2] == b"PK"
         # Taken again (attempt 2) by the new worker, or given up and replaced by the
         # page's next request: either way nothing is left running or waiting.
