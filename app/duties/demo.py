@@ -137,12 +137,14 @@ def _record_dates(item: DutyItem, rng: random.Random, upto: date, diligence: flo
     wanted = round(owed * diligence + rng.uniform(-0.5, 0.5))
     if rng.random() < diligence * 0.6:
         wanted += 1  # the current period's meeting is already held
+    # The occurrences begun by ``upto``; a careless bureau skips some of them, not only the
+    # latest (a bureau behind still holds this month's meeting now and then).
+    begun = [k for k in range(item.expected_count)
+             if date(YEAR, (k * per_year // item.expected_count) * months + 1, 1) <= upto]
     dates = []
-    for k in range(max(0, min(wanted, item.expected_count))):
+    for k in sorted(rng.sample(begun, max(0, min(wanted, len(begun))))):
         period = k * per_year // item.expected_count
         start = date(YEAR, period * months + 1, 1)
-        if start > upto:
-            break
         end = min(rules.last_day_of_month(YEAR, period * months + months), upto)
         dates.append(start + timedelta(days=rng.randrange((end - start).days + 1)))
     return dates

@@ -853,6 +853,20 @@ def update_record(record: ProgressRecord, data: dict, *, version: Any, actor: Ac
     return record
 
 
+def _check_again_for_evidence(record: ProgressRecord, actor: Actor) -> bool:
+    """Send an approved record back for review when its files change (an approval covers
+    the evidence the reviewer saw); whether it was sent back."""
+    reviewed = record.late or review_mode_of(record.item.duty_list) != deadlines.REVIEW_OFF
+    if not reviewed or record.review_state != APPROVED:
+        return False
+    record.review_state = PENDING
+    notifications.notify(_reviewers(record), "record_review",
+                         _("Evidence of an approved record changed; it awaits review again: %(item)s",
+                           item=_short(record.item.content, 30)),
+                         f"/b/{current_slug()}/duties/review", actor=actor)
+    return True
+
+
 def _snapshot_changed(before: dict, record: ProgressRecord) -> bool:
     after = _record_snapshot(record)
     return any(before.get(k) != after.get(k) for k in ("occurred_on", "summary", "count", "late_reason"))
@@ -882,9 +896,12 @@ def add_attachments(record: ProgressRecord, files: Iterable[Upload], *, actor: A
     _spooled(prepared)
     rows = _attach(record, prepared, actor)
     db.session.flush()
+    again = _check_again_for_evidence(record, actor)
     record_bureau("attachment.create", "progress_record", record.id,
-                  summary=f"上传佐证材料：{_short(record.item.content)}",
-                  after={"files": [{"name": r.original_name, "sha256": r.sha256, "size": r.size} for r in rows]},
+                  summary=f"上传佐证材料：{_short(record.item.content)}" + ("（记录重新待审核）" if again else ""),
+                  before={"review_state": APPROVED} if again else None,
+                  after={"files": [{"name": r.original_name, "sha256": r.sha256, "size": r.size} for r in rows],
+                         **({"review_state": PENDING} if again else {})},
                   actor=actor)
     return rows
 
@@ -896,9 +913,12 @@ def delete_attachment(attachment: Attachment, *, actor: Actor) -> None:
     require(can_change_record(record, actor))
     require_writable(record.item.duty_list)
     sha = attachment.sha256
+    again = _check_again_for_evidence(record, actor)
     record_bureau("attachment.delete", "progress_record", record.id,
-                  summary=f"删除佐证材料“{attachment.original_name}”",
-                  before={"name": attachment.original_name, "sha256": sha, "size": attachment.size}, actor=actor)
+                  summary=f"删除佐证材料“{attachment.original_name}”" + ("（记录重新待审核）" if again else ""),
+                  before={"name": attachment.original_name, "sha256": sha, "size": attachment.size,
+                          **({"review_state": APPROVED} if again else {})},
+                  after={"review_state": PENDING} if again else None, actor=actor)
     db.session.delete(attachment)
     after_commit(lambda: release_blobs({sha}))
 

@@ -32,6 +32,7 @@ from app.people.labels import PERSON_KIND_LABELS
 from app.deadlines.labels import WARNING_BADGES, WARNING_LABELS
 from .labels import (CADENCE_LABELS, CATEGORIES, LIST_STATUS_LABELS, REVIEW_BADGES, REVIEW_LABELS, STATUS_BADGES,
                      STATUS_LABELS)
+from .models import APPROVED, PENDING
 from .services import Filters, Upload
 
 #: The list page's filters (kept by its bulk-assignment form).
@@ -643,6 +644,7 @@ def add_files(record_id: int):
     item_id = record.item_id
     form = FilesForm()
     if form.validate_on_submit():
+        was_approved = record.review_state == APPROVED
         try:
             rows = services.add_attachments(record, _uploads(form.files), actor=current_actor())
         except DomainError as error:
@@ -650,6 +652,8 @@ def add_files(record_id: int):
             flash_field_errors(form)
         else:
             flash(_("%(n)s files added.", n=len(rows)), "success")
+            if was_approved and record.review_state == PENDING:
+                flash(_("The record awaits review again."), "info")
     else:
         flash_field_errors(form)
     return _back_to_item(item_id)
@@ -671,7 +675,8 @@ def download(attachment_id: int):
 @bureau_role("bureau_editor")
 def delete_file(attachment_id: int):
     attachment = services.get_attachment(attachment_id)
-    item_id = attachment.record.item_id
+    record = attachment.record
+    item_id, was_approved = record.item_id, record.review_state == APPROVED
     ConfirmVersionForm()
     try:
         services.delete_attachment(attachment, actor=current_actor())
@@ -679,6 +684,8 @@ def delete_file(attachment_id: int):
         answer_error(error)
     else:
         flash(_("The file has been removed."), "success")
+        if was_approved and record.review_state == PENDING:
+            flash(_("The record awaits review again."), "info")
     return _back_to_item(item_id)
 
 

@@ -74,6 +74,45 @@ def test_a_record_waits_for_review_and_a_returned_one_does_not_count(app, bureau
     assert _recorded(bureau_a, item_id) == 2
 
 
+def test_changed_evidence_sends_an_approved_record_back_for_review(app, bureau_a, bureau_list, city, today):
+    from tests.helpers import pdf_bytes
+
+    item_id = _monthly_item(bureau_a, bureau_list)
+    record_id = _add(bureau_a, item_id, editor_of(bureau_a))
+    with tenant_context(bureau_a.tenant):
+        services.approve_records([services.get_record(record_id)], actor=admin_of(bureau_a))
+        db.session.commit()
+    assert _recorded(bureau_a, item_id) == 1
+    with tenant_context(bureau_a.tenant):
+        record = services.get_record(record_id)
+        [added] = services.add_attachments(record, [services.Upload(io.BytesIO(pdf_bytes("纪要")), "会议纪要.pdf")],
+                                           actor=editor_of(bureau_a))
+        db.session.commit()
+        assert services.get_record(record_id).review_state == "pending"
+        event = db.session.scalars(select(TenantAuditEvent).where(TenantAuditEvent.action == "attachment.create")).one()
+        assert "重新待审核" in event.summary and event.after["review_state"] == "pending"
+    assert _recorded(bureau_a, item_id) == 0  # the approval covered the files the reviewer saw
+    with tenant_context(bureau_a.tenant):
+        services.approve_records([services.get_record(record_id)], actor=admin_of(bureau_a))
+        services.delete_attachment(db.session.get(type(added), added.id), actor=editor_of(bureau_a))
+        db.session.commit()
+        assert services.get_record(record_id).review_state == "pending"
+    assert _recorded(bureau_a, item_id) == 0
+
+
+def test_files_added_with_review_off_change_no_state(app, bureau_a, bureau_list, today):
+    from tests.helpers import pdf_bytes
+
+    item_id = _monthly_item(bureau_a, bureau_list)
+    record_id = _add(bureau_a, item_id, editor_of(bureau_a))
+    with tenant_context(bureau_a.tenant):
+        services.add_attachments(services.get_record(record_id), [services.Upload(io.BytesIO(pdf_bytes()), "a.pdf")],
+                                 actor=editor_of(bureau_a))
+        db.session.commit()
+        assert services.get_record(record_id).review_state == "approved"
+    assert _recorded(bureau_a, item_id) == 1
+
+
 def test_the_reviewer_is_never_the_author(app, bureau_a, bureau_list, city, today):
     item_id = _monthly_item(bureau_a, bureau_list)
     record_id = _add(bureau_a, item_id, admin_of(bureau_a))
