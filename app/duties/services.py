@@ -1211,6 +1211,19 @@ def ledger_records(duty_list: DutyList) -> list[ProgressRecord]:
         .order_by(DutyItem.sort_order, DutyItem.id, ProgressRecord.occurred_on, ProgressRecord.id)).unique())
 
 
+def late_entries(duty_list: DutyList) -> list[ProgressRecord]:
+    """The 补录 of ``duty_list`` that were approved or still wait, by item and date (the
+    annual report lists them: approved ones count, marked late; waiting ones do not)."""
+    from sqlalchemy.orm import contains_eager
+
+    return list(db.session.scalars(
+        select(ProgressRecord).join(DutyItem, DutyItem.id == ProgressRecord.item_id)
+        .where(DutyItem.list_id == duty_list.id, ProgressRecord.late.is_(True),
+               ProgressRecord.review_state.in_((APPROVED, PENDING)))
+        .options(contains_eager(ProgressRecord.item))
+        .order_by(DutyItem.sort_order, DutyItem.id, ProgressRecord.occurred_on, ProgressRecord.id)).unique())
+
+
 # -- derived state ---------------------------------------------------------------------
 @dataclass
 class ItemRow:

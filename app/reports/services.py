@@ -285,6 +285,7 @@ def bureau_context(tenant: Tenant, year: int, *, city: bool, day: date) -> dict:
         "tenant": tenant, "year": year, "day": day, "city": city, "cn_number": cn_number,
         "title": title, "title_lines": title_lines(title, TITLE_EMS), "cover_lines": title_lines(title, COVER_EMS),
         "duty_list": duty_list, "list_status": str(LIST_STATUS_LABELS[duty_list.status]) if duty_list else None,
+        "late_entries": duties.late_entries(duty_list) if duty_list else [],
         "groups": groups, "summary": duties.summarise(rows), "DUTY_STATUS": _plain(STATUS_LABELS),
         "CADENCES": _plain(CADENCE_LABELS),
         "sheet": sheet, "sheet_status": str(SHEET_STATUS[sheet.status]) if sheet else None,

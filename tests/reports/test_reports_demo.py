@@ -255,6 +255,10 @@ def test_bureau_report_carries_the_list_scoring_and_ledger_figures(city, rendere
     ledger = reader.get(f"/b/czj/findings/ledger?year={YEAR}").get_data(as_text=True)
     foot = squeeze(re.sub(r"<[^>]+>", "", re.search(r'<p class="foot">(.*?)</p>', ledger, re.S).group(1)))
     assert foot in text and foot in text_of(pdf_of(rendered[("ledger", "czj")]))
+    # the demo's approved 补录 is listed, with its reason and who approved it
+    from app.duties.demo import LATE_REASONS
+
+    assert "补录情况" in text and "经批准补录1条" in text and squeeze(LATE_REASONS[0]) in text
 
 
 def test_bureau_readers_do_not_see_the_review_before_it_is_final(rendered):
