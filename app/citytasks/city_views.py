@@ -61,7 +61,7 @@ def new():
     status = 200
     if form.validate_on_submit():
         data = {"title": form.title.data, "body": form.body.data, "due_on": form.due_on.data,
-                "file_required": form.file_required.data, "scope": form.scope.data, "category": form.category.data,
+                "file_required": form.file_required.data, "per_branch": form.per_branch.data, "scope": form.scope.data, "category": form.category.data,
                 "tenant_ids": form.tenant_ids.data}
         try:
             task = services.issue_task(data, notice_files=_uploads("notice_files"), form_files=_uploads("form_files"),
@@ -139,6 +139,7 @@ def _bureau_page(task, tenant, form, status=200):
     form.version.data = assignment.version
     return render_template("citytasks/city_answer.html", task=task, tenant=tenant, a=assignment,
                            answers=services.answers(task.id), form=form,
+                           parts=services.branch_parts(assignment, current_actor()),
                            overdue=services.is_overdue(assignment), STATE_LABELS=STATE_LABELS), status
 
 

@@ -5,7 +5,9 @@
   overdue (one never opened it) and were urged;
 * a statistics form to fill in, due within the week — some bureaus have not read it,
   some read or signed it, some submitted, one was returned with a reason;
-* case studies asked of the social-affairs bureaus only, just issued.
+* case studies asked of the social-affairs bureaus only, just issued;
+* a task asked of every 党支部 (a part per branch): in some bureaus every branch has
+  written its part and the bureau submitted, in others some branches are still missing.
 
 Each step goes through the services, so the notification centre of every demo user
 holds the notices those steps sent (task received, returned, accepted, urged).  The
@@ -58,7 +60,7 @@ def _xlsx(name: str, title: str, headers: list[str]) -> Upload:
 
 def _actor(username: str, role: str) -> Actor:
     user = db.session.scalar(select(User).where(User.username == username))
-    return Actor.bureau(user, role) if role.startswith("bureau") else Actor.city(user)
+    return Actor.city(user) if role.startswith("city") else Actor.bureau(user, role)
 
 
 def _assignment(task_id: int, tenant: Tenant) -> TaskAssignment:
@@ -146,6 +148,7 @@ def seed(bureaus: list[Tenant], rng: random.Random) -> None:
                  reason="统计表中“应换届时间”填写有误，请核对党支部上次换届时间后重新填报。")
         if case_task is not None and tenant.category == "social" and index % 2 == 0:
             _act(tenant, case_task.id, "r", text="")
+    _branch_task(bureaus, city, day)
     # The report's deadline is behind us: answers after it are late, the rest overdue.
     late = []
     with unit_of_work():
@@ -167,6 +170,42 @@ def seed(bureaus: list[Tenant], rng: random.Random) -> None:
     if any(a.state in services.OWING for a in task.assignments):
         with unit_of_work():
             services.urge(task, actor=city)
+
+
+#: What a demo branch reports on its 主题党日.
+BRANCH_PARTS = ["本季度开展主题党日活动3次：重温入党誓词、赴红色教育基地参观学习、进社区开展志愿服务。",
+                "开展主题党日活动2次，组织党员学习党的二十届四中全会精神，并到联系社区开展政策宣讲。",
+                "围绕“我为群众办实事”开展主题党日活动，走访困难群众5户，解决实际问题3件。"]
+
+
+def _branch_task(bureaus: list[Tenant], city: Actor, day) -> None:
+    """The task of every branch, at different stages across the bureaus."""
+    from app.orgs import services as orgs
+
+    task = services.issue_task({
+        "title": "报送各党支部第四季度主题党日活动开展情况",
+        "body": "请各单位所属党支部分别填报本支部第四季度主题党日活动开展情况（时间、主题、参加人数、活动成效），"
+                "可附活动照片或简报；各支部报送后，由机关党委汇总审核，统一报送。",
+        "due_on": (day + timedelta(days=8)).isoformat(), "scope": "all", "per_branch": True}, actor=city)
+    count = len(bureaus)
+    for index, tenant in enumerate(bureaus):
+        share = index / max(1, count - 1)
+        if share > 0.8:
+            continue  # not signed for yet
+        editor = _actor(f"{tenant.slug}-editor", "bureau_editor")
+        branch_user = _actor(f"{tenant.slug}-branch", "branch_editor")
+        _act(tenant, task.id, "rs", text="")
+        with tenant_context(tenant):
+            units = orgs.branch_units()
+            led = orgs.led_unit_ids(branch_user)
+        written = units if share < 0.35 else units[: max(1, len(units) // 2)]
+        for number, unit in enumerate(written):
+            with tenant_context(tenant), unit_of_work():
+                services.submit_branch_part(_assignment(task.id, tenant), unit.id,
+                                            {"text": BRANCH_PARTS[number % len(BRANCH_PARTS)]},
+                                            actor=branch_user if unit.id in led else editor)
+        if share < 0.35 and units:
+            _act(tenant, task.id, "a", text="各党支部材料已经机关党委审核汇总，现统一报送。")
 
 
 def _spread_in_time(bureaus: list[Tenant], rng: random.Random, ages: dict[int, int]) -> None:

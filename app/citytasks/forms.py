@@ -18,6 +18,7 @@ class TaskForm(FlaskForm):
     body = TextAreaField(_l("What the bureaus must do or send"), render_kw={"rows": 5})
     due_on = StringField(_l("Task deadline"), render_kw={"type": "date"})
     file_required = BooleanField(_l("The answer must include a file"))
+    per_branch = BooleanField(_l("Every Party branch of a bureau answers its own part"))
     scope = RadioField(_l("Send to"), choices=[SelectChoice(code, label) for code, label in SCOPE_LABELS.items()], default="all",
                        validate_choice=False)
     category = SelectField(_l("Category of bureaus"), choices=[], validate_choice=False)
@@ -42,6 +43,15 @@ class AnswerForm(FlaskForm):
     text = TextAreaField(_l("Answer text"), render_kw={"rows": 5})
     files = MultipleFileField(_l("Files (the filled-in form, materials)"))
     submit = SubmitField(_l("Submit the answer"))
+
+
+class BranchPartForm(FlaskForm):
+    """A branch's part of a per-branch task."""
+
+    version = HiddenField()
+    text = TextAreaField(_l("The branch's answer"), render_kw={"rows": 3})
+    files = MultipleFileField(_l("Files of the branch"))
+    submit = SubmitField(_l("Submit the branch's part"))
 
 
 class ReviewForm(FlaskForm):

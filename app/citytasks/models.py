@@ -41,6 +41,8 @@ class CityTask(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
     scope: Mapped[str] = mapped_column(String(10), nullable=False, default=ALL)
     category: Mapped[str | None] = mapped_column(String(40))
     issued_by: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    # Every 党支部 of a bureau answers its own part; the bureau submits them together.
+    per_branch: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     files: Mapped[list["CityTaskFile"]] = relationship(back_populates="task", cascade="all, delete-orphan",
                                                        order_by="CityTaskFile.id", lazy="selectin")
@@ -91,6 +93,9 @@ class TaskAssignment(IdMixin, TimestampMixin, VersionMixin, CatalogModel):
     reviewed_by: Mapped[str] = mapped_column(String(60), nullable=False, default="")
     urged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     urge_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # A per-branch task: the bureau's branches that have written their part, of how many.
+    branches_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    branches_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     task: Mapped[CityTask] = relationship(back_populates="assignments")
 
@@ -104,6 +109,9 @@ class TaskAnswer(IdMixin, TimestampMixin, TenantModel):
 
     # The catalog's task id (copied: bureau rows never reference catalog rows).
     task_id: Mapped[int] = mapped_column(BigId, nullable=False, index=True)
+    # A branch's part of a per-branch task (the 党支部 it was written for); empty on the
+    # bureau's own answer to the city.
+    org_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("org_units.id", ondelete="RESTRICT"), index=True)
     round: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

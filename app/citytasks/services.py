@@ -42,6 +42,7 @@ from app.evidence.storage import PreparedUpload, UploadRejected, blob_store, max
 from app.extensions import db
 from app.models import utcnow
 from app.notifications import services as notifications
+from app.orgs import services as orgs
 from app.tenancy.models import BUREAU_CATEGORIES, Tenant
 from app.tenancy.session import current_slug
 from app.text import parse_date
@@ -120,7 +121,8 @@ def _real(files: Iterable[Upload] | None) -> list[Upload]:
 def issue_task(data: dict, *, notice_files: Iterable[Upload] = (), form_files: Iterable[Upload] = (),
                actor: Actor) -> CityTask:
     """Issue a task to the bureaus ``data`` names (``title``, ``body``, ``due_on``,
-    ``file_required``, ``scope``, ``category``, ``tenant_ids``); every field's problems at once."""
+    ``file_required``, ``per_branch``, ``scope``, ``category``, ``tenant_ids``); every
+    field's problems at once."""
     require(actor.is_city_admin)
     errors: dict[str, list[str]] = {}
     title = one_line(data.get("title"))
@@ -169,7 +171,7 @@ def issue_task(data: dict, *, notice_files: Iterable[Upload] = (), form_files: I
     after_rollback(lambda: [ready.discard() for _role, ready in prepared])
     after_commit(lambda: ensure_stored(CITY_FILES, [(ready.sha256, ready) for _role, ready in prepared]))
     task = CityTask(title=title, body=body, due_on=due_on, file_required=bool(data.get("file_required")),
-                    scope=scope, category=category if scope == CATEGORY else None,
+                    per_branch=bool(data.get("per_branch")), scope=scope, category=category if scope == CATEGORY else None,
                     issued_by=(actor.display_name or actor.username)[:60])
     db.session.add(task)
     for role, ready in prepared:
@@ -187,7 +189,7 @@ def issue_task(data: dict, *, notice_files: Iterable[Upload] = (), form_files: I
     record_city("citytask.issue", "city_task", task.id, summary=f"下发任务：{title[:60]}",
                 after={"title": title, "due_on": due_on, "scope": scope, "category": task.category,
                        "bureaus": len(reached), "files": [f.original_name for f in task.files],
-                       "file_required": task.file_required}, actor=actor)
+                       "file_required": task.file_required, "per_branch": task.per_branch}, actor=actor)
     return task
 
 
@@ -234,9 +236,50 @@ def owing_count(tenant_id: int) -> int:
 
 
 def answers(task_id: int) -> list[TaskAnswer]:
-    """The current bureau's answers to a task, newest first."""
-    return list(db.session.scalars(select(TaskAnswer).where(TaskAnswer.task_id == task_id)
+    """The current bureau's answers to a task (not its branches' parts), newest first."""
+    return list(db.session.scalars(select(TaskAnswer).where(TaskAnswer.task_id == task_id,
+                                                            TaskAnswer.org_id.is_(None))
                                    .order_by(TaskAnswer.round.desc())))
+
+
+@dataclass
+class BranchPart:
+    """One 党支部 of a per-branch task and its latest part (``None``: not written yet)."""
+
+    unit: Any
+    answer: TaskAnswer | None
+    may_write: bool = False
+
+
+def branch_parts(assignment: TaskAssignment, actor: Actor) -> list[BranchPart]:
+    """The branches of a per-branch task the actor may see (a branch user: those they
+    lead), each with its latest part; empty for a task answered by the bureau alone."""
+    if not assignment.task.per_branch:
+        return []
+    visible = orgs.visible_ids(actor)
+    latest: dict[int, TaskAnswer] = {}
+    for row in db.session.scalars(select(TaskAnswer).where(TaskAnswer.task_id == assignment.task_id,
+                                                           TaskAnswer.org_id.is_not(None))
+                                  .order_by(TaskAnswer.round, TaskAnswer.id)):
+        latest[row.org_id] = row
+    writable = assignment.state in (SIGNED, RETURNED) and _may_write_part(actor)
+    return [BranchPart(unit, latest.get(unit.id), writable) for unit in orgs.branch_units()
+            if visible is None or unit.id in visible]
+
+
+def _may_write_part(actor: Actor) -> bool:
+    return actor.side == "bureau" and (actor.role in ANSWERING_ROLES or orgs.is_branch_user(actor))
+
+
+def _count_parts(assignment: TaskAssignment) -> None:
+    everyone = branch_parts(assignment, Actor.system())
+    assignment.branches_total = len(everyone)
+    assignment.branches_done = sum(1 for part in everyone if part.answer is not None)
+
+
+def branch_tasks_of_bureau(tenant_id: int) -> list[TaskAssignment]:
+    """The bureau's per-branch tasks (what a branch user's task list shows)."""
+    return [a for a in tasks_of_bureau(tenant_id) if a.task.per_branch]
 
 
 @dataclass
@@ -282,7 +325,8 @@ def _may_answer(actor: Actor) -> bool:
 def mark_read(assignment: TaskAssignment, *, actor: Actor) -> bool:
     """Record that a member of the bureau opened the task (未读 → 已读); the city reading a
     bureau's page changes nothing.  Returns whether it changed."""
-    if assignment.state != UNREAD or actor.side != "bureau" or actor.role == "reader" or actor.id is None:
+    if (assignment.state != UNREAD or actor.side != "bureau" or actor.role == "reader" or actor.id is None
+            or orgs.is_branch_user(actor)):
         return False
     assignment.state = READ
     assignment.read_at = utcnow()
@@ -322,51 +366,112 @@ def submit_answer(assignment: TaskAssignment, data: dict, *, files: Iterable[Upl
     if assignment.state == ACCEPTED:
         raise ValidationError(_("The city has accepted the answer; it can no longer be changed."), {})
     errors: dict[str, list[str]] = {}
-    text = clean_text(data.get("text"))
-    files = _real(files)
-    if len(text) > ANSWER_MAX:
-        errors["text"] = [_("At most %(n)s characters.", n=ANSWER_MAX)]
-    if task.file_required and not files:
-        errors["files"] = [_("This task asks for a file: attach the filled-in form or the material.")]
-    elif not text and not files:
-        errors["text"] = [_("Write the answer or attach a file.")]
-    if len(files) > MAX_ANSWER_FILES:
-        errors["files"] = [_("Attach at most %(n)s files.", n=MAX_ANSWER_FILES)]
-    if errors:
-        raise ValidationError(_("The answer could not be submitted."), errors)
-    try:
-        prepared = prepare_uploads(files)
-    except ValidationError as error:
-        raise ValidationError(_("The answer could not be submitted."), error.errors) from None
-    store = blob_store()
-    slug = current_slug()
-    after_rollback(lambda: [ready.discard() for ready in prepared])
-    after_commit(lambda: ensure_stored(slug, [(ready.sha256, ready) for ready in prepared]))
-    late = today() > task.due_on
-    name = (actor.display_name or actor.username)[:60]
-    answer = TaskAnswer(task_id=task.id, round=assignment.rounds + 1, text=text, submitted_by=name, late=late)
-    db.session.add(answer)
-    for ready in prepared:
-        store.put(slug, ready.sha256, ready.path)
-        answer.files.append(TaskAnswerFile(sha256=ready.sha256, size=ready.size, kind=ready.kind,
-                                           original_name=ready.name, uploaded_by=name))
+    parts = branch_parts(assignment, Actor.system())
+    missing = [part.unit.name for part in parts if part.answer is None]
+    if missing:
+        errors["branches"] = [_("Every branch writes its part first; still missing: %(names)s.",
+                                names="、".join(missing))]
+    # A per-branch task's answer may be the branches' parts alone (their files are the material).
+    text, prepared = _checked_answer(task, data, files, errors, parts_given=bool(parts))
+    answer = _write_answer(task, assignment.rounds + 1, text, prepared, actor)
+    late = answer.late
     resubmitted = assignment.state == RETURNED
     assignment.state = SUBMITTED
     assignment.rounds += 1
     assignment.submitted_at = utcnow()
-    assignment.submitted_by = name
+    assignment.submitted_by = answer.submitted_by
     assignment.late = late
     assignment.return_reason = ""  # the returned answer keeps its reason; the board shows the current state
     db.session.flush()
     record_bureau("citytask.resubmit" if resubmitted else "citytask.submit", "city_task", task.id,
                   summary=f"{'重新报送' if resubmitted else '报送'}任务：{task.title[:60]}",
                   after={"round": answer.round, "text": text[:500], "files": [f.original_name for f in answer.files],
-                         "late": late}, actor=actor)
+                         "late": late, **({"branch_parts": [p.answer.id for p in parts]} if parts else {})},
+                  actor=actor)
     notifications.notify(notifications.city_role(), "task_answered",
                          _("%(bureau)s submitted its answer to “%(title)s”", bureau=assignment.tenant_name,
                            title=task.title) + (_(" (late)") if late else ""),
                          f"/city/tasks/{task.id}/bureaus/{assignment.tenant_slug}", actor=actor)
     return answer
+
+
+def _checked_answer(task: CityTask, data: dict, files: Iterable[Upload] | None, errors: dict, *,
+                    parts_given: bool = False) -> tuple[str, list[PreparedUpload]]:
+    """The answer's text and prepared files, or every problem at once (``errors`` may
+    hold the caller's own); a file is required when the task says so."""
+    text = clean_text(data.get("text"))
+    files = _real(files)
+    if len(text) > ANSWER_MAX:
+        errors["text"] = [_("At most %(n)s characters.", n=ANSWER_MAX)]
+    if task.file_required and not files and not parts_given:
+        errors["files"] = [_("This task asks for a file: attach the filled-in form or the material.")]
+    elif not text and not files and not parts_given:
+        errors["text"] = [_("Write the answer or attach a file.")]
+    if len(files) > MAX_ANSWER_FILES:
+        errors["files"] = [_("Attach at most %(n)s files.", n=MAX_ANSWER_FILES)]
+    if errors:
+        raise ValidationError(_("The answer could not be submitted."), errors)
+    try:
+        return text, prepare_uploads(files)
+    except ValidationError as error:
+        raise ValidationError(_("The answer could not be submitted."), error.errors) from None
+
+
+def _write_answer(task: CityTask, round_: int, text: str, prepared: list[PreparedUpload], actor: Actor,
+                  org_id: int | None = None) -> TaskAnswer:
+    """A new answer row with its files in the bureau's store (kept only if the unit of work commits)."""
+    store = blob_store()
+    slug = current_slug()
+    after_rollback(lambda: [ready.discard() for ready in prepared])
+    after_commit(lambda: ensure_stored(slug, [(ready.sha256, ready) for ready in prepared]))
+    name = (actor.display_name or actor.username)[:60]
+    answer = TaskAnswer(task_id=task.id, org_id=org_id, round=round_, text=text, submitted_by=name,
+                        late=today() > task.due_on)
+    db.session.add(answer)
+    for ready in prepared:
+        store.put(slug, ready.sha256, ready.path)
+        answer.files.append(TaskAnswerFile(sha256=ready.sha256, size=ready.size, kind=ready.kind,
+                                           original_name=ready.name, uploaded_by=name))
+    return answer
+
+
+@writes
+def submit_branch_part(assignment: TaskAssignment, unit_id: Any, data: dict, *, files: Iterable[Upload] = (),
+                       version: Any = None, actor: Actor) -> TaskAnswer:
+    """A branch's part of a per-branch task (its secretary or 组织委员, or the bureau's
+    editors for it): text and/or files, after the bureau signed and until it submits; a
+    new part replaces the branch's last one.  A branch the actor may not see is one that
+    does not exist."""
+    task = assignment.task
+    unit = orgs.get_unit(unit_id, actor)
+    if not task.per_branch or unit.id not in {u.id for u in orgs.branch_units()}:
+        raise NotFound(_("This branch has no part in this task."))
+    require(_may_write_part(actor), _("Only the branch's secretary or 组织委员 and the bureau's editors can write it."))
+    if version is not None:
+        check_version(assignment, version)
+    if assignment.state in (UNREAD, READ):
+        raise ValidationError(_("The bureau signs for the task first; then each branch writes its part."), {})
+    if assignment.state == SUBMITTED:
+        raise ValidationError(_("The answer is with the city; it can be changed only if the city returns it."), {})
+    if assignment.state == ACCEPTED:
+        raise ValidationError(_("The city has accepted the answer; it can no longer be changed."), {})
+    text, prepared = _checked_answer(task, data, files, {})
+    part = _write_answer(task, assignment.rounds + 1, text, prepared, actor, org_id=unit.id)
+    db.session.flush()
+    _count_parts(assignment)
+    record_bureau("citytask.branch_part", "city_task", task.id, summary=f"{unit.name}报送任务材料：{task.title[:50]}",
+                  after={"branch": unit.name, "text": text[:500], "files": [f.original_name for f in part.files],
+                         "late": part.late}, actor=actor)
+    notifications.notify(notifications.bureau_role(_tenant_of(assignment), *ANSWERING_ROLES), "task_branch_part",
+                         _("%(branch)s wrote its part of “%(title)s” (%(done)s of %(total)s branches)",
+                           branch=unit.name, title=task.title, done=assignment.branches_done,
+                           total=assignment.branches_total),
+                         f"/b/{assignment.tenant_slug}/tasks/{task.id}", actor=actor)
+    return part
+
+
+def _tenant_of(assignment: TaskAssignment) -> Tenant:
+    return db.session.get(Tenant, assignment.tenant_id)
 
 
 # -- the city's side ---------------------------------------------------------------------
@@ -462,10 +567,12 @@ def open_city_file(row: CityTaskFile) -> BinaryIO:
         raise NotFound(_("The file is missing from the store; ask the administrator to restore it from a backup.")) from None
 
 
-def get_answer_file(task_id: int, file_id: Any) -> TaskAnswerFile:
-    """A file of the current bureau's answer to ``task_id``, or ``NotFound``."""
+def get_answer_file(task_id: int, file_id: Any, actor: Actor | None = None) -> TaskAnswerFile:
+    """A file of the current bureau's answer to ``task_id`` (or of a branch's part), or
+    ``NotFound``; a branch user reaches only the files of their branches' parts."""
     row = load(TaskAnswerFile, file_id, _("This file does not exist."))
-    if row.answer.task_id != task_id:
+    visible = orgs.visible_ids(actor) if actor is not None else None
+    if row.answer.task_id != task_id or (visible is not None and row.answer.org_id not in visible):
         raise NotFound(_("This file does not exist."))
     return row
 

@@ -12,10 +12,10 @@ from app.evidence.storage import KINDS, max_bytes
 from app.web import answer_error, current_actor
 
 from . import bp, services
-from .forms import AnswerForm, SignForm
+from .forms import AnswerForm, BranchPartForm, SignForm
 from .labels import FILE_ROLE_LABELS, STATE_COLOURS, STATE_LABELS
 
-UPLOAD_ENDPOINTS = {"bureau.citytasks.answer"}
+UPLOAD_ENDPOINTS = {"bureau.citytasks.answer", "bureau.citytasks.branch_part"}
 FORM_OVERHEAD = 1024 * 1024
 
 
@@ -52,29 +52,69 @@ def _assignment(task_id: int):
         abort(404)
 
 
+def _is_branch_user() -> bool:
+    return g.bureau.role == "branch_editor"
+
+
+def _assignment_for_branch(task_id: int):
+    # A branch user sees the tasks the city asked of every branch, and no other.
+    assignment = _assignment(task_id)
+    if _is_branch_user() and not assignment.task.per_branch:
+        abort(404)
+    return assignment
+
+
 @bp.route("/")
-@bureau_role()
+@bureau_role(branch=True)
 def index():
-    rows = services.tasks_of_bureau(g.bureau.tenant_id)
+    if _is_branch_user():
+        rows = services.branch_tasks_of_bureau(g.bureau.tenant_id)
+    else:
+        rows = services.tasks_of_bureau(g.bureau.tenant_id)
     return render_template("citytasks/bureau_index.html", rows=rows, is_overdue=services.is_overdue)
 
 
 @bp.route("/<int:task_id>")
-@bureau_role()
+@bureau_role(branch=True)
 def detail(task_id: int):
-    assignment = _assignment(task_id)
+    assignment = _assignment_for_branch(task_id)
     if not g.bureau.read_only:  # an archived or moving bureau records nothing, not even a read receipt
         services.mark_read(assignment, actor=current_actor())
     return _render(assignment, SignForm(formdata=None), AnswerForm(formdata=None))
 
 
-def _render(assignment, sign_form, answer_form, status: int = 200):
+def _render(assignment, sign_form, answer_form, status: int = 200, part_form=None, part_unit: int | None = None):
     sign_form.version.data = assignment.version
     answer_form.version.data = assignment.version
+    part_form = part_form or BranchPartForm(formdata=None)
+    part_form.version.data = assignment.version
     return render_template("citytasks/bureau_detail.html", a=assignment, task=assignment.task,
                            answers=services.answers(assignment.task_id), sign_form=sign_form,
                            answer_form=answer_form, overdue=services.is_overdue(assignment),
+                           parts=services.branch_parts(assignment, current_actor()), part_form=part_form,
+                           part_unit=part_unit, branch_user=_is_branch_user(),
                            FILE_ROLE_LABELS=FILE_ROLE_LABELS, max_files=services.MAX_ANSWER_FILES), status
+
+
+@bp.route("/<int:task_id>/branches/<int:unit_id>", methods=["POST"])
+@bureau_role("bureau_editor", branch=True)
+def branch_part(task_id: int, unit_id: int):
+    """A branch's part of a per-branch task."""
+    assignment = _assignment_for_branch(task_id)
+    form = BranchPartForm()
+    if not form.validate_on_submit():
+        return _render(assignment, SignForm(formdata=None), AnswerForm(formdata=None), 400, form, unit_id)
+    try:
+        services.submit_branch_part(assignment, unit_id, {"text": form.text.data}, files=_uploads("files"),
+                                    version=form.version.data, actor=current_actor())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        answer_error(error, form)
+        return _render(assignment, SignForm(formdata=None), AnswerForm(formdata=None), error.http_status, form,
+                       unit_id)
+    flash(_("The branch's part has been saved; the bureau submits all parts to the city together."), "success")
+    return redirect(url_for("bureau.citytasks.detail", task_id=task_id))
 
 
 @bp.route("/<int:task_id>/sign", methods=["POST"])
@@ -110,10 +150,10 @@ def answer(task_id: int):
 
 
 @bp.route("/<int:task_id>/files/<int:file_id>")
-@bureau_role()
+@bureau_role(branch=True)
 def task_file(task_id: int, file_id: int):
     """An attachment of the task (the city's notice or form)."""
-    assignment = _assignment(task_id)
+    assignment = _assignment_for_branch(task_id)
     try:
         row = services.get_city_file(assignment.task, file_id)
         stream = services.open_city_file(row)
@@ -124,12 +164,12 @@ def task_file(task_id: int, file_id: int):
 
 
 @bp.route("/<int:task_id>/answer-files/<int:file_id>")
-@bureau_role()
+@bureau_role(branch=True)
 def answer_file(task_id: int, file_id: int):
-    """A file of the bureau's own answer."""
-    _assignment(task_id)
+    """A file of the bureau's own answer or of a branch's part."""
+    _assignment_for_branch(task_id)
     try:
-        row = services.get_answer_file(task_id, file_id)
+        row = services.get_answer_file(task_id, file_id, current_actor())
         stream = services.open_answer_file(row)
     except NotFound:
         abort(404)

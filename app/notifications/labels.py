@@ -13,6 +13,7 @@ KIND_LABELS = {
     "task_accepted": _l("Task answer accepted"),
     "task_answered": _l("Task answer submitted"),
     "task_urged": _l("Urged by the city"),
+    "task_branch_part": _l("A branch wrote its part of a task"),
     "finding_raised": _l("Finding raised by the city"),
     "sheet_returned": _l("Score sheet returned"),
 }

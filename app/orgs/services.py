@@ -200,6 +200,12 @@ def tree(actor: Actor, day: date | None = None) -> Tree:
     return result
 
 
+def branch_units() -> list[OrgUnit]:
+    """The bureau's 党支部, in the tree's order (the units that answer a per-branch task)."""
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == BRANCH)
+                                   .order_by(OrgUnit.sort_order, OrgUnit.id)))
+
+
 def children_of(unit: OrgUnit) -> list[OrgUnit]:
     """The units directly under ``unit``."""
     return list(db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id)
@@ -434,7 +440,7 @@ def delete_unit(unit: OrgUnit, *, actor: Actor, version: Any) -> None:
     if children_of(unit):
         raise ValidationError(_("Remove or move the organisations under %(name)s first.", name=unit.name))
     if _held_rows(unit.id):
-        raise ValidationError(_("%(name)s has records (meetings …): it cannot be removed.", name=unit.name))
+        raise ValidationError(_("%(name)s has records (meetings, task answers …): it cannot be removed.", name=unit.name))
     record_bureau("org_unit.delete", "org_unit", unit.id, summary=f"删除党组织 {unit.name}", before=snapshot(unit),
                   actor=actor)
     db.session.delete(unit)

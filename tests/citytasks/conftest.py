@@ -1,4 +1,5 @@
-"""Fixtures of the city-task tests: three bureaus of two categories and a city admin."""
+"""Fixtures of the city-task tests: three bureaus of two categories, a city admin, and the
+small organisation tree of tests/support/branches.py (``tree``)."""
 from __future__ import annotations
 
 import io
@@ -9,6 +10,7 @@ import pytest
 from app.core.clock import today
 from app.evidence.services import Upload
 from tests.helpers import city_of, pdf_bytes
+from tests.support.branches import tree  # noqa: F401 - a fixture
 
 
 @pytest.fixture

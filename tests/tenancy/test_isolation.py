@@ -117,8 +117,9 @@ def _url_with_ids(app, rule: Rule, slug: str, unit_id: int, meeting_id: int = 1)
 
 
 #: The pages a branch user reaches without naming a unit: the bureau's home sends them on
-#: to the tree, which shows their own units only.
-BRANCH_LANDING = {"bureau.home.home": 302, "bureau.orgs.index": 200}
+#: to the tree, which shows their own units only; the task list shows the tasks asked of
+#: every branch (their parts are tests/citytasks/test_branches.py's).
+BRANCH_LANDING = {"bureau.home.home": 302, "bureau.orgs.index": 200, "bureau.citytasks.index": 200}
 
 
 def test_a_branch_user_gets_404_for_other_branches_and_every_other_page(app, client, bureau_a, bureau_b):
