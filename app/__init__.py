@@ -210,7 +210,7 @@ def _register_references(app: Flask) -> None:
     app.extensions["zeren.person_holders"] = (DutyItem.owner_id, OrgUnit.secretary_id, OrgUnit.deputy_id,
                                               OrgUnit.organiser_id, OrgCommitteeMember.person_id)
     # Rows that keep an organisation from being removed (app.orgs.services.delete_unit).
-    app.extensions["zeren.unit_holders"] = (Meeting.unit_id, TaskAnswer.org_id)
+    app.extensions["zeren.unit_holders"] = (Meeting.unit_id, TaskAnswer.org_id, DutyItem.meeting_unit_id)
     # What fills a unit's figures on the bureau's dashboard (app.orgs.services.refresh_figures).
     from .meetings.services import branch_figures
 

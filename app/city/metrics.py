@@ -82,7 +82,8 @@ SCOPE_SOURCES: dict[str, frozenset[str]] = {
     "audit": frozenset({"activity"}),
     "evidence": frozenset({"duties", "findings", "activity"}),
     "orgs": frozenset({"orgs", "activity"}),
-    "meetings": frozenset({"orgs", "activity"}),
+    # a duty item may count a unit's meetings as its records (DutyItem.meeting_kind)
+    "meetings": frozenset({"orgs", "duties", "activity"}),
 }
 
 

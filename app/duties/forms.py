@@ -79,6 +79,10 @@ class ItemForm(VersionedForm):
                                  description=_l("Empty: 12 for monthly, 4 quarterly, 2 half-yearly, 1 yearly or once."))
     due_date = StringField(_l("Due date"), validators=[Optional(), Length(max=20)], render_kw=DATE_INPUT,
                            description=_l("Empty: the end of the year."))
+    meeting_kind = _select(_l("Meetings that count as records"))
+    meeting_unit_id = _select(_l("Held by"),
+                              description=_l("Each meeting of this kind the organisation records in its "
+                                             "三会一课 ledger counts as one occurrence of the item."))
     submit = SubmitField(_l("Save"))
 
 

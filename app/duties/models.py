@@ -145,6 +145,11 @@ class DutyItem(IdMixin, TimestampMixin, VersionMixin, TenantModel):
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # Key of the template item it was copied from; copies of a per-member item share it.
     source_key: Mapped[str | None] = mapped_column(String(40))
+    # Meetings that count as records (issue 15): the kind (支委会, 党课 …) held by the unit
+    # (an organisation of the bureau's tree, named by id: app.orgs owns the table).
+    meeting_kind: Mapped[str | None] = mapped_column(String(20))
+    meeting_unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("org_units.id", ondelete="RESTRICT"),
+                                                        index=True)
 
     duty_list: Mapped[DutyList] = relationship(back_populates="items")
     owner: Mapped[Person | None] = relationship(lazy="joined")

@@ -31,7 +31,9 @@ from app.tenancy.session import current_slug
 from app.years.services import ensure_open, get_lock, lock_message
 from app.core.clock import local_zone, today
 from app.deadlines import services as deadlines
+from app.meetings import services as meetings
 from app.notifications import services as notifications
+from app.orgs import services as orgs
 from app.deadlines import status as warnings
 
 from app.evidence.models import Attachment
@@ -300,7 +302,7 @@ def delete_list(duty_list: DutyList, *, version: Any, actor: Actor) -> None:
 
 # -- items ---------------------------------------------------------------------------
 ITEM_FIELDS = ("category", "area", "content", "measures", "owner_id", "lead_unit", "cadence",
-               "expected_count", "due_date")
+               "expected_count", "due_date", "meeting_kind", "meeting_unit_id")
 
 
 def get_item(item_id: int) -> DutyItem:
@@ -312,7 +314,8 @@ def item_snapshot(item: DutyItem) -> dict:
     return {"category": item.category, "area": item.area, "content": item.content, "measures": item.measures,
             "owner_id": item.owner_id, "owner": item.owner.name if item.owner else None,
             "lead_unit": item.lead_unit, "cadence": item.cadence, "expected_count": item.expected_count,
-            "due_date": item.due_date, "marked_done": item.marked_done}
+            "due_date": item.due_date, "marked_done": item.marked_done,
+            "meeting_kind": item.meeting_kind, "meeting_unit_id": item.meeting_unit_id}
 
 
 def clean_item(duty_list: DutyList, data: dict, *, people: dict[int, Person] | None = None) -> tuple[dict, dict[str, list[str]]]:
@@ -358,6 +361,8 @@ def clean_item(duty_list: DutyList, data: dict, *, people: dict[int, Person] | N
     if due is not None and due.year not in (duty_list.year, duty_list.year + 1):
         errors["due_date"] = [_("The date must fall in %(year)s or early the following year.", year=duty_list.year)]
     clean["due_date"] = due
+    if "meeting_kind" in data:  # the item form says; an Excel import of items leaves the link alone
+        clean["meeting_kind"], clean["meeting_unit_id"] = _meeting_link(data, errors)
     owner = data.get("owner_id")
     clean["owner_id"] = None
     if owner not in (None, "", "0", 0):
@@ -371,6 +376,29 @@ def clean_item(duty_list: DutyList, data: dict, *, people: dict[int, Person] | N
         else:
             clean["owner_id"] = owner_id
     return clean, errors
+
+
+def _meeting_link(data: dict, errors: dict) -> tuple[str | None, int | None]:
+    """The meeting kind and unit whose meetings count as the item's records (both or neither)."""
+    kind = _text(data.get("meeting_kind")) or None
+    raw_unit = data.get("meeting_unit_id")
+    if kind is None:
+        return None, None
+    if kind not in dict(meetings.kind_choices()):
+        errors["meeting_kind"] = [_("Choose a kind of meeting from the list.")]
+        return None, None
+    unit = None
+    if raw_unit not in (None, "", "0", 0):
+        try:
+            unit = orgs.get_unit(raw_unit, Actor.system())
+        except (NotFound, TypeError, ValueError):
+            unit = None
+    if unit is None:
+        errors["meeting_unit_id"] = [_("Choose the organisation that holds these meetings.")]
+        return kind, None
+    if kind not in meetings.kinds_for(unit):
+        errors["meeting_unit_id"] = [_("%(unit)s does not hold this kind of meeting.", unit=unit.name)]
+    return kind, unit.id
 
 
 @writes
@@ -1281,16 +1309,57 @@ def item_rows(lists: DutyList | list[DutyList], day: date | None = None) -> list
     items = db.session.scalars(select(DutyItem).where(DutyItem.list_id.in_(years))
                                .order_by(DutyItem.list_id, DutyItem.sort_order, DutyItem.id)).unique().all()
     recorded, evidence = _aggregates(list(years), until=day)
+    held = _meetings_held(items, years, day)
     cfg = deadlines.settings()
     rows = []
     for item in items:
         agg = recorded.get(item.id)
         total, count, last = (int(agg.total), int(agg.records), agg.last) if agg else (0, 0, None)
+        total, count, last = _with_meetings(total, count, last, held.get(item.id))
         ev = int(evidence.get(item.id, 0))
         progress = rules.derive(facts_of(item, years[item.list_id], total, count, ev), day)
         rows.append(ItemRow(item=item, progress=progress, records=count, evidence=ev, last_record=last,
                             warning=warning_of(item, years[item.list_id], progress, day, cfg)))
     return rows
+
+
+def _meetings_held(items: Iterable[DutyItem], years: dict[int, int], day: date | None
+                   ) -> dict[int, tuple[int, date | None]]:
+    """{item id: (meetings held, last date)} of the items linked to a kind of meeting: the
+    unit's meetings of that kind in the list's year, dated ``day`` or earlier."""
+    links = {item.id: (item.meeting_kind, item.meeting_unit_id, years[item.list_id]) for item in items
+             if item.meeting_kind and item.meeting_unit_id}
+    found = meetings.counts_by_link(links.values(), until=day)
+    return {item_id: found[link] for item_id, link in links.items() if link in found}
+
+
+@dataclass(frozen=True)
+class MeetingLink:
+    """The meetings an item counts: their kind, the unit that holds them, how many so far."""
+
+    kind_label: str
+    unit_id: int
+    unit_name: str
+    held: int
+
+
+def meeting_link(item: DutyItem, day: date | None = None) -> MeetingLink | None:
+    """What the item page says of an item linked to a kind of meeting (``None``: not linked)."""
+    if not (item.meeting_kind and item.meeting_unit_id):
+        return None
+    unit = orgs.get_unit(item.meeting_unit_id, Actor.system())
+    held = _meetings_held([item], {item.list_id: item.duty_list.year}, day or today()).get(item.id)
+    return MeetingLink(dict(meetings.kind_choices()).get(item.meeting_kind, item.meeting_kind), unit.id, unit.name,
+                       held[0] if held else 0)
+
+
+def _with_meetings(total: int, count: int, last: date | None, held: tuple[int, date | None] | None
+                   ) -> tuple[int, int, date | None]:
+    if not held:
+        return total, count, last
+    meetings_count, meetings_last = held
+    latest = max(d for d in (last, meetings_last) if d is not None) if (last or meetings_last) else None
+    return total + meetings_count, count + meetings_count, latest
 
 
 def warning_of(item: DutyItem, year: int, progress: rules.ItemProgress, day: date,
@@ -1309,6 +1378,8 @@ def item_row(item: DutyItem, day: date | None = None) -> ItemRow:
                func.max(ProgressRecord.occurred_on)).where(ProgressRecord.item_id == item.id, COUNTS)).one()
     ev = db.session.scalar(select(func.count(Attachment.id)).join(ProgressRecord)
                            .where(ProgressRecord.item_id == item.id, COUNTS)) or 0
+    total, count, last = _with_meetings(int(total), int(count), last,
+                                        _meetings_held([item], {item.list_id: item.duty_list.year}, day).get(item.id))
     progress = rules.derive(facts_of(item, item.duty_list.year, int(total), int(count), ev), day)
     return ItemRow(item=item, progress=progress, records=int(count), evidence=ev, last_record=last,
                    warning=warning_of(item, item.duty_list.year, progress, day, deadlines.settings()))

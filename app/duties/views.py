@@ -19,6 +19,9 @@ from app.errors import Conflict, DomainError, Locked, NotFound, PermissionDenied
 from app.tenancy import services as tenancy
 from app.web import answer_error, current_actor, flash_field_errors, show_error
 
+from app.meetings import services as meetings
+from app.orgs import services as orgs
+
 from . import bp, catalog, services, xlsx
 from .forms import (ApproveForm, AssignForm, ConfirmVersionForm, FilesForm, FilterForm, ImportForm, ItemForm, ListForm,
                     MoveForm, NewListForm, PersonForm, PublishForm, RecordForm, ReturnForm, choices, status_choices)
@@ -304,6 +307,9 @@ def _item_form_choices(form: ItemForm, duty_list) -> None:
     people = people_services.list_people()
     form.owner_id.choices = choices({str(p.id): p.label + ("" if p.active else _(" (inactive)")) for p in people},
                                     blank=_("Nobody yet"))
+    form.meeting_kind.choices = choices(dict(meetings.kind_choices()), blank=_("None (records are written here)"))
+    form.meeting_unit_id.choices = choices({str(u.id): u.name for u in orgs.all_units() if meetings.kinds_for(u)},
+                                           blank=_("Choose the organisation"))
 
 
 def _item_data(form: ItemForm) -> dict:
@@ -359,7 +365,8 @@ def _item_values(item) -> dict:
     return {"category": item.category, "area": item.area, "content": item.content, "measures": item.measures,
             "owner_id": str(item.owner_id) if item.owner_id else "", "lead_unit": item.lead_unit,
             "cadence": item.cadence, "expected_count": str(item.expected_count),
-            "due_date": item.due_date.isoformat() if item.due_date else ""}
+            "due_date": item.due_date.isoformat() if item.due_date else "",
+            "meeting_kind": item.meeting_kind or "", "meeting_unit_id": str(item.meeting_unit_id or "")}
 
 
 def _fill_item_form(form: ItemForm, item) -> None:
@@ -456,7 +463,8 @@ def _render_item(item, record_form: RecordForm, status: int = 200, late: bool = 
         can_change_record=lambda r: services.can_change_record(r, actor) and not read_only,
         may_review=lambda r: not read_only and services.review_refusal(r, actor, mode=mode) is None,
         return_form=ReturnForm(formdata=None), approve_form=ApproveForm(formdata=None), review_mode=mode,
-        late=late, group=group, area_label=item.duty_list.area_label(item.area)), status
+        late=late, group=group, area_label=item.duty_list.area_label(item.area),
+        meeting_link=services.meeting_link(item)), status
 
 
 def _record_data(form: RecordForm) -> dict:

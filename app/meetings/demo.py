@@ -74,3 +74,29 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
     db.session.flush()
     orgs.refresh_figures()
     record_bureau("meeting.import", "meeting", None, summary=f"登记本年度三会一课 {made} 次", after={"meetings": made})
+    _linked_item(tenant, day)
+
+
+def _linked_item(tenant: Tenant, day: date) -> None:
+    """An item of the bureau's list that counts its first branch's 支委会 (issue 15): the
+    branch's ledger is its record, nothing is written twice."""
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from app.duties import services as duties
+
+    duty_list = duties.list_for_year(day.year)
+    branch = next((u for u in orgs.branch_units() if "committee" in services.kinds_for(u)), None)
+    admin = db.session.scalar(select(User).where(User.username == f"{tenant.slug}-admin"))
+    if duty_list is None or branch is None or admin is None:
+        return
+    item = duties.add_item(duty_list, {
+        "category": "party_group", "area": (duty_list.areas or [{"code": ""}])[0]["code"],
+        "content": f"{branch.name}每月召开支委会，研究支部建设和党员教育管理工作。",
+        "measures": "支委会按月召开，会议情况记入三会一课台账。", "cadence": "monthly", "expected_count": "12",
+        "due_date": "", "lead_unit": branch.name, "owner_id": str(branch.secretary_id or ""),
+        "meeting_kind": "committee", "meeting_unit_id": str(branch.id)},
+        actor=Actor.bureau(admin, "bureau_admin"))
+    # In the demo the item was on the list from its publication (owed from January).
+    if duty_list.published_at is not None:
+        item.created_at = duty_list.published_at

@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.audit.services import record_bureau
 from app.core import clock
@@ -32,6 +32,7 @@ from app.extensions import db
 from app.orgs import services as orgs
 from app.text import has_control_characters, parse_date, parse_int
 
+from .labels import kind_label
 from .models import MEETING_KINDS, Meeting, MeetingAbsence, MeetingCadence
 
 UNIT_MEETINGS = {
@@ -88,6 +89,27 @@ def ledger(unit: Any, year: int) -> list[Meeting]:
     """The unit's meetings of ``year``, newest first."""
     return list(db.session.scalars(select(Meeting).where(Meeting.unit_id == unit.id, Meeting.year == year)
                                    .order_by(Meeting.held_on.desc(), Meeting.id.desc())))
+
+
+def counts_by_link(links: Iterable[tuple[str, int, int]], until: date | None = None
+                   ) -> dict[tuple[str, int, int], tuple[int, date | None]]:
+    """Meetings held per (kind, unit id, year) of ``links``, dated ``until`` or earlier:
+    {link: (count, last date)} (a duty item linked to a kind and a unit counts them)."""
+    links = set(links)
+    if not links:
+        return {}
+    units = {unit for _kind, unit, _year in links}
+    query = (select(Meeting.kind, Meeting.unit_id, Meeting.year, func.count(Meeting.id), func.max(Meeting.held_on))
+             .where(Meeting.unit_id.in_(units)).group_by(Meeting.kind, Meeting.unit_id, Meeting.year))
+    if until is not None:
+        query = query.where(Meeting.held_on <= until)
+    found = {(kind, unit, year): (int(n), last) for kind, unit, year, n, last in db.session.execute(query)}
+    return {link: found[link] for link in links if link in found}
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """(code, label) of every meeting kind, in the ledger's order."""
+    return [(code, kind_label(code)) for code in MEETING_KINDS]
 
 
 # -- periods ---------------------------------------------------------------------------------

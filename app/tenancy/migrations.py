@@ -57,7 +57,8 @@ def head_revision(migrations_dir: str | Path, env: str) -> str:
 
 def upgrade_catalog(engine: Engine, migrations_dir: str | Path, target: str = "head") -> str | None:
     """Upgrade the catalog database; return its revision afterwards."""
-    with engine.begin() as connection:
+    work = sqlite_schema_work(engine) if engine.dialect.name == "sqlite" else engine.begin()
+    with work as connection:
         command.upgrade(alembic_config(migrations_dir, CATALOG, connection), target)
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
@@ -97,8 +98,32 @@ def migration_connection(store: TenantStore, ref: TenantRef,
             if engines is None:
                 engine.dispose()
     else:
-        with store.engine_for(ref).begin() as connection:
+        with sqlite_schema_work(store.engine_for(ref)) as connection:
             yield connection
+
+
+@contextmanager
+def sqlite_schema_work(engine: Engine) -> Iterator[Connection]:
+    """A SQLite connection in a transaction for migrations, its foreign keys off meanwhile.
+
+    A batch migration rebuilds a table (copy, drop, rename), and with foreign keys on,
+    dropping a parent table first deletes its children (ON DELETE CASCADE): adding a
+    constraint to duty_items emptied progress_records.  The pragma works only outside a
+    transaction, so it is set before the first statement; the keys are checked once the
+    work is done, before it commits, and are on again for whoever uses the connection next.
+    """
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 def tenant_revision(connection: Connection, ref: TenantRef) -> str | None:

@@ -142,3 +142,40 @@ def test_a_failed_upgrade_is_recorded_and_the_next_run_continues_with_what_is_le
     done = db.session.get(Tenant, bureau_a.tenant.id)
     assert done.revision == tenancy.tenant_head() and done.upgrade_error is None and done.upgrade_failed_at is None
     assert "last upgrade failed" not in app.test_cli_runner().invoke(args=["tenants", "list"]).output
+
+
+def test_a_migration_that_rebuilds_a_table_keeps_the_rows_under_it(app, bureau_a, bureau_list):
+    """SQLite rebuilds a table to add a constraint (copy, drop, rename); with foreign keys
+    on, the drop deleted every row that cascades from it (revision 0011 on duty_items
+    emptied progress_records).  Down past the rebuilds and up again: nothing is lost."""
+    import io
+
+    from sqlalchemy import func
+
+    from app.duties import services as duties
+    from app.duties.models import ProgressRecord
+    from app.evidence.models import Attachment
+    from app.tenancy.session import tenant_context
+    from tests.helpers import admin_of, pdf_bytes
+
+    with tenant_context(bureau_a.tenant):
+        item = duties.get_item(bureau_list["item_ids"][0])
+        duties.add_record(item, {"occurred_on": "2026-04-01", "summary": "召开党组会议"},
+                          files=[duties.Upload(io.BytesIO(pdf_bytes()), "纪要.pdf")], actor=admin_of(bureau_a))
+        db.session.commit()
+
+    def counts():
+        with tenant_context(bureau_a.tenant):
+            return (db.session.scalar(select(func.count(ProgressRecord.id))),
+                    db.session.scalar(select(func.count(Attachment.id))))
+
+    before = counts()
+    assert before == (1, 1)
+    store, ref, where = app.extensions["zeren.tenant_store"], bureau_a.tenant.ref, app.config["MIGRATIONS_DIR"]
+    migrations.downgrade_tenant(store, ref, where, "0009_party_organisations")
+    assert counts() == before
+    migrations.upgrade_tenant(store, ref, where)
+    assert counts() == before
+    if ref.backend == "sqlite":  # the keys are on again for the bureau's own work
+        with store.engine_for(ref).connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
