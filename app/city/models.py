@@ -38,6 +38,9 @@ class ListFigures:
     warn_yellow: Mapped[float | None] = mapped_column(Float)
     warn_blue: Mapped[float | None] = mapped_column(Float)
     records_pending: Mapped[float | None] = mapped_column(Float)
+    # Issue 15: the bureau's 党支部 and those behind (a meeting missed, an election overdue).
+    branches_behind: Mapped[float | None] = mapped_column(Float)
+    branches: Mapped[float | None] = mapped_column(Float)
 
 
 class TenantMetrics(ListFigures, IdMixin, CatalogModel):

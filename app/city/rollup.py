@@ -31,9 +31,10 @@ class Column:
     key: str
     label: Any
     source: tuple[str, str]
-    kind: str = "number"  # number | percent | score | text | date
+    kind: str = "number"  # number | percent | score | ratio | text | date
     higher_is_better: bool = True
     alert: bool = False  # a non-zero value needs attention (shown in red)
+    of: str | None = None  # a ratio's whole: the key of the column it is a part of
 
     def read(self, figures: dict) -> Any:
         section, name = self.source
@@ -95,7 +96,7 @@ def grade_note(scoring: dict) -> str | None:
 # those owed to date).  Their labels say which is which everywhere (pages, PDF, Excel).
 COLUMNS: tuple[Column, ...] = (
     Column("completion_rate", _l("On-schedule progress"), ("duties", "completion_rate"), "percent"),
-    Column("items_done", _l("Items done"), ("duties", "items_done"), "ratio"),
+    Column("items_done", _l("Items done"), ("duties", "items_done"), "ratio", of="items_total"),
     Column("items_total", _l("Items"), ("duties", "items_total")),
     Column("items_overdue", _l("Overdue items"), ("duties", "items_overdue"), higher_is_better=False, alert=True),
     Column("evidence_count", _l("Evidence files"), ("duties", "evidence_count")),
@@ -114,10 +115,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("warn_yellow", _l("Yellow warnings"), ("duties", "warn_yellow"), higher_is_better=False),
     Column("warn_blue", _l("Blue warnings"), ("duties", "warn_blue"), higher_is_better=False),
     Column("records_pending", _l("Records awaiting review"), ("duties", "records_pending"), higher_is_better=False),
+    # Issue 15: the bureau's own branches, one level down ("3 of 12 branches behind").
+    Column("branches_behind", _l("Branches behind"), ("orgs", "branches_behind"), "ratio", higher_is_better=False,
+           alert=True, of="branches"),
+    Column("branches", _l("Party branches"), ("orgs", "branches")),
 )
 #: The dashboard's columns at first sight; the others open with "all figures".
 MAIN_COLUMNS = ("completion_rate", "items_done", "items_overdue", "warn_red", "warn_yellow", "findings_open",
-                "findings_overdue", "composite", "grade", "last_activity")
+                "findings_overdue", "branches_behind", "composite", "grade", "last_activity")
 #: Figures of the duty list, shown only once the bureau has published its list.
 LIST_FIGURES = ("completion_rate", "items_done", "items_total", "items_overdue", "evidence_count", "warn_red",
                 "warn_yellow", "warn_blue", "records_pending")
@@ -152,7 +157,8 @@ class BureauRow:
         if value is None and state:
             return state
         if column.kind == "ratio" and value is not None:
-            return f"{value}/{self.values.get('items_total') or 0}"
+            return f"{value:g}/{self.values.get(column.of) or 0:g}" if isinstance(value, float) else \
+                f"{value}/{self.values.get(column.of) or 0}"
         if column.key == "grade" and value and self.notes.get("grade"):
             return _("%(grade)s (%(reason)s)", grade=value, reason=self.notes["grade"])
         return column.format(value)

@@ -53,7 +53,8 @@ def seed(tenant: Tenant, rng: random.Random, index: int, count: int) -> None:
             if not months:
                 continue
             for period in range(services.period_of(day, months) + 1):
-                miss = rng.random() < (0.25 if weak else 0.04)
+                # bureaus ahead rarely miss a meeting, those behind more often
+                miss = rng.random() < (0.25 if weak else 0.005 + 0.012 * index)
                 if miss:
                     continue
                 month = period * months + 1 + rng.randrange(months)

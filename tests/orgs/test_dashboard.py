@@ -75,3 +75,22 @@ def test_the_city_sees_the_bureaus_branches_in_aggregate(app, bureau_a, tree, ci
     login(client, city_admin.username)
     page = client.get(f"/city/bureaus/{bureau_a.slug}").get_data(as_text=True)
     assert "2个中" in page and "个落后" in page
+
+
+def test_the_city_dashboard_has_a_column_of_branches_behind(app, bureau_a, tree, city_admin):
+    from sqlalchemy import select
+
+    from app.city import metrics as rollup
+    from app.city.models import TenantMetrics
+    from app.extensions import db
+
+    rollup.refresh_tenant(bureau_a.tenant.ref)
+    db.session.expire_all()
+    row = db.session.scalar(select(TenantMetrics).where(TenantMetrics.tenant_id == bureau_a.tenant.id,
+                                                        TenantMetrics.year == services.today().year))
+    assert row.branches == 2 and row.branches_behind == row.figures["orgs"]["branches_behind"]
+    client = app.test_client()
+    login(client, city_admin.username)
+    page = client.get("/city/").get_data(as_text=True)
+    assert "落后的党支部" in page and f"{row.figures['orgs']['branches_behind']}/2" in page
+    assert client.get("/city/?sort=branches_behind&dir=desc").status_code == 200
