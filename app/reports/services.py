@@ -662,6 +662,10 @@ def overview_text(year: int, day: date, tiles: dict, grades: list[tuple[str, int
                   grades=_("; ").join(_("%(grade)s %(n)s", grade=g, n=n) for g, n in grades) or "—")
     else:
         third = _("No bureau has a final score for %(year)s yet.", year=year)
+    if tiles.get("stale"):
+        # totals over figures being recounted are not final: the handout says so
+        third += _(" The figures of %(n)s bureaus are being updated: these totals are provisional.",
+                   n=tiles["stale"])
     return [first, second, third]
 
 

@@ -48,6 +48,11 @@ def test_stale_rows_are_flagged(app, client, city_admin, bureau_a, bureau_b):
     page = client.get("/city/").get_data(as_text=True)
     assert "数据更新中" in _row_html(page, "市财政局")
     assert "数据更新中" not in _row_html(page, "市教育局")  # never changed: nothing to recompute
+    # the city's totals include that bureau's old figures: every total says it is not final
+    assert page.count("暂计：1个单位更新中") == 5
+    db.session.execute(update(Tenant).where(Tenant.id == bureau_a.tenant.id).values(data_version=0))
+    db.session.commit()
+    assert "暂计" not in client.get("/city/").get_data(as_text=True)
 
 
 def test_dashboard_charts_are_svg_with_chinese_names(app, client, city_admin, bureau_a, bureau_b):
