@@ -280,3 +280,25 @@ def test_hostile_user_names_get_the_usual_refusal(client, bureau_a, name):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and ("用户名或密码不正确" in page or "invalid-feedback" in page)
     assert db.session.scalar(select(DirectoryIdentity.id)) is None
+
+
+@pytest.mark.parametrize("fallback", [True, False])
+def test_wrong_directory_passwords_lock_the_name_like_local_ones(app, client, bureau_a, fallback):
+    """Guessing at Zeren's log-in is guessing at the directory: the failures count towards
+    the same lock, for a directory person with an account and for one without one yet."""
+    from app.accounts import policy
+
+    app.config["LDAP_LOCAL_FALLBACK"] = fallback
+    assert login(client, "lina", _password("lina")).status_code == 302  # lina has an account now
+    attempts = policy.current().lockout_attempts
+    for number, username in enumerate(("lina", "wangfang")):
+        client = app.test_client()  # someone else, guessing (from an address of their own: the
+        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{number + 1}"  # per-address limit is not the point)
+        for attempt in range(1, attempts + 1):
+            page = login(client, username, "Not-the-password-1").get_data(as_text=True)
+            # the last failure locks the name, and its page says so
+            assert ("锁定" if attempt == attempts else "用户名或密码不正确") in page, (username, attempt)
+        assert accounts.lock_ends(username) is not None, username
+        late = login(client, username, _password(username))  # the right password, once locked
+        assert late.status_code == 200 and "锁定" in late.get_data(as_text=True)
+    assert _user("wangfang") is None  # nor was an account made for the locked name
