@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import ctypes
 import shutil
 import signal
@@ -61,7 +62,7 @@ def _ldif() -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def _conf(folder: Path, port: int) -> str:
+def _conf(folder: Path) -> str:
     schemas = "\n".join(f"include {SCHEMA / name}.schema" for name in ("core", "cosine", "inetorgperson", "nis"))
     return f"""{schemas}
 modulepath {MODULES}
@@ -102,9 +103,14 @@ class Slapd:
                 raise RuntimeError(f"slapd exited: {self.process.stderr.read().decode(errors='replace')[-2000:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
             except OSError:
                 time.sleep(0.05)
+                continue
+            time.sleep(0.1)  # the port answers: ours, unless our slapd lost the bind and exits
+            if self.process.poll() is None:
+                return
+        if self.process.poll() is not None:
+            raise RuntimeError(f"slapd exited: {self.process.stderr.read().decode(errors='replace')[-2000:]}")
         raise RuntimeError("slapd did not open its port")
 
     def stop(self) -> None:
@@ -126,8 +132,9 @@ def _die_with_parent() -> None:
 
 
 def free_port(ports=PORTS) -> int:
-    """A port of ``ports`` nobody listens on now."""
-    for port in ports:
+    """A port of ``ports`` nobody listens on now (tried in a random order: the suite's
+    workers start their directories at the same moment)."""
+    for port in random.sample(list(ports), len(ports)):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -141,11 +148,18 @@ def start_slapd(folder: Path) -> Slapd:
     """Write the configuration and data of the test directory into ``folder``, load it
     (slapadd) and start slapd."""
     (folder / "data").mkdir(parents=True)
-    port = free_port()
-    (folder / "slapd.conf").write_text(_conf(folder, port))
+    (folder / "slapd.conf").write_text(_conf(folder))
     (folder / "city.ldif").write_text(_ldif(), encoding="utf-8")
     subprocess.run([SLAPADD, "-f", str(folder / "slapd.conf"), "-l", str(folder / "city.ldif")],
                    check=True, capture_output=True)
-    server = Slapd(folder, port)
-    server.start()
-    return server
+    # Between the probe and slapd's bind another worker may take the port: slapd then
+    # exits, and the next free port is tried.
+    for _attempt in range(5):
+        server = Slapd(folder, free_port())
+        try:
+            server.start()
+        except RuntimeError:
+            server.stop()
+            continue
+        return server
+    raise RuntimeError("slapd could not take a port")
