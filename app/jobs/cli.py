@@ -41,6 +41,9 @@ def worker(workers: int | None, worker_type: str, periodic: bool, max_tasks: int
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"))
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), handlers=[handler], force=True)
+    # WeasyPrint logs every step of every layout at INFO (dozens of lines a report); its
+    # warnings (a missing image, an unknown CSS property) still reach the log.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     from app.extensions import db
     from app.tenancy import migrations
 

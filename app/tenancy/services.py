@@ -166,8 +166,14 @@ def create_tenant(slug: str, name: str, *, category: str = "general", server: st
     s = store()
     try:
         ref = s.placement_for(slug, server)
-    except KeyError as error:
-        raise ValidationError(_("The bureau could not be created."), {"server": [str(error.args[0])]}) from None
+    except KeyError:
+        if s.backend == SQLITE:
+            message = _("Bureaus are placed on servers only with PostgreSQL: this installation keeps each "
+                        "bureau in a SQLite file.")
+        else:
+            message = _("There is no tenant server named %(name)s (ZEREN_TENANT_SERVERS has: %(known)s).",
+                        name=server or s.default_server, known="、".join(s.servers))
+        raise ValidationError(_("The bureau could not be created."), {"server": [message]}) from None
     if ref.backend == SQLITE and s.tenant_dir(slug).exists():
         raise Conflict(_("Data for %(slug)s already exists on disk; restore or remove it first.", slug=slug))
     try:
