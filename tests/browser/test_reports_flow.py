@@ -12,6 +12,10 @@ def test_download_shows_progress_and_saves_the_pdf(live_server, page, bureau_a, 
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     log_in(page, live_server, bureau_a.admin.username)
     page.click("nav >> text=报告")
+    # The click returns once the page starts loading; a link clicked before reports.js ran
+    # is followed as a plain link (the PDF opens in the tab: no download, which under CI's
+    # load made this test fail).
+    page.wait_for_load_state("load")
     assert page.url.endswith(f"/b/{bureau_a.slug}/reports/")
     row = page.locator("[data-report-row]").first
     with page.expect_download(timeout=60_000) as download:
