@@ -356,15 +356,8 @@ def submit_answer(assignment: TaskAssignment, data: dict, *, files: Iterable[Upl
     """Submit (or, after a return, resubmit) the bureau's answer: text and files (a file
     is required when the task says so); marked late after the deadline."""
     require(_may_answer(actor), _("Only the bureau's editors and administrators can answer a task."))
-    if version is not None:
-        check_version(assignment, version)
+    _refuse_unless_open(assignment, version, _("Sign for the task before answering it."))
     task = assignment.task
-    if assignment.state in (UNREAD, READ):
-        raise ValidationError(_("Sign for the task before answering it."), {})
-    if assignment.state == SUBMITTED:
-        raise ValidationError(_("The answer is with the city; it can be changed only if the city returns it."), {})
-    if assignment.state == ACCEPTED:
-        raise ValidationError(_("The city has accepted the answer; it can no longer be changed."), {})
     errors: dict[str, list[str]] = {}
     parts = branch_parts(assignment, Actor.system())
     missing = [part.unit.name for part in parts if part.answer is None]
@@ -393,6 +386,19 @@ def submit_answer(assignment: TaskAssignment, data: dict, *, files: Iterable[Upl
                            title=task.title) + (_(" (late)") if late else ""),
                          f"/city/tasks/{task.id}/bureaus/{assignment.tenant_slug}", actor=actor)
     return answer
+
+
+def _refuse_unless_open(assignment: TaskAssignment, version: Any, unsigned: str) -> None:
+    """Refuse a write to an answer that is not being prepared: not signed for yet
+    (``unsigned`` says what comes first), with the city, or accepted; and a stale form."""
+    if version is not None:
+        check_version(assignment, version)
+    if assignment.state in (UNREAD, READ):
+        raise ValidationError(unsigned, {})
+    if assignment.state == SUBMITTED:
+        raise ValidationError(_("The answer is with the city; it can be changed only if the city returns it."), {})
+    if assignment.state == ACCEPTED:
+        raise ValidationError(_("The city has accepted the answer; it can no longer be changed."), {})
 
 
 def _checked_answer(task: CityTask, data: dict, files: Iterable[Upload] | None, errors: dict, *,
@@ -447,14 +453,8 @@ def submit_branch_part(assignment: TaskAssignment, unit_id: Any, data: dict, *, 
     if not task.per_branch or unit.id not in {u.id for u in orgs.branch_units()}:
         raise NotFound(_("This branch has no part in this task."))
     require(_may_write_part(actor), _("Only the branch's secretary or 组织委员 and the bureau's editors can write it."))
-    if version is not None:
-        check_version(assignment, version)
-    if assignment.state in (UNREAD, READ):
-        raise ValidationError(_("The bureau signs for the task first; then each branch writes its part."), {})
-    if assignment.state == SUBMITTED:
-        raise ValidationError(_("The answer is with the city; it can be changed only if the city returns it."), {})
-    if assignment.state == ACCEPTED:
-        raise ValidationError(_("The city has accepted the answer; it can no longer be changed."), {})
+    _refuse_unless_open(assignment, version,
+                        _("The bureau signs for the task first; then each branch writes its part."))
     text, prepared = _checked_answer(task, data, files, {})
     part = _write_answer(task, assignment.rounds + 1, text, prepared, actor, org_id=unit.id)
     db.session.flush()
