@@ -1295,8 +1295,7 @@ def _aggregates(list_ids: list[int], until: date | None = None) -> tuple[dict, d
 def facts_of(item: DutyItem, year: int, recorded: int, records: int, evidence: int) -> rules.ItemFacts:
     return rules.ItemFacts(year=year, cadence=item.cadence, expected_count=item.expected_count,
                            due_date=item.due_date, recorded=recorded, records=records, evidence=evidence,
-                           marked_done=item.marked_done,
-                           started=rules.started_on(item.created_at, item.duty_list.published_at, local_zone()))
+                           marked_done=item.marked_done, started=_started(item))
 
 
 def item_rows(lists: DutyList | list[DutyList], day: date | None = None) -> list[ItemRow]:
@@ -1326,9 +1325,10 @@ def item_rows(lists: DutyList | list[DutyList], day: date | None = None) -> list
 def _meetings_held(items: Iterable[DutyItem], years: dict[int, int], day: date | None
                    ) -> dict[int, tuple[int, date | None]]:
     """{item id: (meetings held, last date)} of the items linked to a kind of meeting: the
-    unit's meetings of that kind in the list's year, dated ``day`` or earlier."""
-    links = {item.id: (item.meeting_kind, item.meeting_unit_id, years[item.list_id]) for item in items
-             if item.meeting_kind and item.meeting_unit_id}
+    unit's meetings of that kind in the list's year, dated ``day`` or earlier, from the day
+    the item started (an item added in October owes, and counts, from October)."""
+    links = {item.id: (item.meeting_kind, item.meeting_unit_id, years[item.list_id], _started(item))
+             for item in items if item.meeting_kind and item.meeting_unit_id}
     found = meetings.counts_by_link(links.values(), until=day)
     return {item_id: found[link] for item_id, link in links.items() if link in found}
 
@@ -1351,6 +1351,10 @@ def meeting_link(item: DutyItem, day: date | None = None) -> MeetingLink | None:
     held = _meetings_held([item], {item.list_id: item.duty_list.year}, day or today()).get(item.id)
     return MeetingLink(dict(meetings.kind_choices()).get(item.meeting_kind, item.meeting_kind), unit.id, unit.name,
                        held[0] if held else 0)
+
+
+def _started(item: DutyItem) -> date | None:
+    return rules.started_on(item.created_at, item.duty_list.published_at, local_zone())
 
 
 def _with_meetings(total: int, count: int, last: date | None, held: tuple[int, date | None] | None

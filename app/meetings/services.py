@@ -91,20 +91,30 @@ def ledger(unit: Any, year: int) -> list[Meeting]:
                                    .order_by(Meeting.held_on.desc(), Meeting.id.desc())))
 
 
-def counts_by_link(links: Iterable[tuple[str, int, int]], until: date | None = None
-                   ) -> dict[tuple[str, int, int], tuple[int, date | None]]:
-    """Meetings held per (kind, unit id, year) of ``links``, dated ``until`` or earlier:
-    {link: (count, last date)} (a duty item linked to a kind and a unit counts them)."""
+def counts_by_link(links: Iterable[tuple[str, int, int, date | None]], until: date | None = None
+                   ) -> dict[tuple[str, int, int, date | None], tuple[int, date | None]]:
+    """Meetings held per (kind, unit id, year, since) of ``links``: of that kind, by that
+    unit, in that year, on or after ``since`` (``None``: from January) and on or before
+    ``until``: {link: (count, last date)} (a duty item linked to a kind and a unit counts
+    them from the day it owes them)."""
     links = set(links)
     if not links:
         return {}
-    units = {unit for _kind, unit, _year in links}
-    query = (select(Meeting.kind, Meeting.unit_id, Meeting.year, func.count(Meeting.id), func.max(Meeting.held_on))
-             .where(Meeting.unit_id.in_(units)).group_by(Meeting.kind, Meeting.unit_id, Meeting.year))
+    query = (select(Meeting.kind, Meeting.unit_id, Meeting.year, Meeting.held_on)
+             .where(Meeting.unit_id.in_({unit for _kind, unit, _year, _since in links}),
+                    Meeting.year.in_({year for _kind, _unit, year, _since in links})))
     if until is not None:
         query = query.where(Meeting.held_on <= until)
-    found = {(kind, unit, year): (int(n), last) for kind, unit, year, n, last in db.session.execute(query)}
-    return {link: found[link] for link in links if link in found}
+    held: dict[tuple[str, int, int], list[date]] = {}
+    for kind, unit, year, day in db.session.execute(query):
+        held.setdefault((kind, unit, year), []).append(day)
+    found = {}
+    for link in links:
+        kind, unit, year, since = link
+        days = [day for day in held.get((kind, unit, year), ()) if since is None or day >= since]
+        if days:
+            found[link] = (len(days), max(days))
+    return found
 
 
 def kind_choices() -> list[tuple[str, str]]:

@@ -83,3 +83,21 @@ def test_the_item_form_offers_the_kinds_and_the_units_that_hold_them(client, bur
     units = page[page.index('name="meeting_unit_id"'):]
     units = units[:units.index("</select>")]
     assert "机关第一党支部" in units and "市财政局机关党委" not in units
+
+
+def test_an_item_added_mid_year_counts_the_meetings_from_its_start(bureau_a, bureau_list, tree):
+    from datetime import datetime, timezone
+
+    item_id = bureau_list["item_ids"][0]
+    _link(bureau_a, item_id, meeting_kind="committee", meeting_unit_id=str(tree.first))
+    today = services.today()
+    started = today - timedelta(days=20)
+    with tenant_context(bureau_a.tenant):
+        item = duties.get_item(item_id)
+        item.duty_list.published_at = datetime(today.year, 1, 5, tzinfo=timezone.utc)
+        item.created_at = datetime(started.year, started.month, started.day, 12, tzinfo=timezone.utc)
+        db.session.commit()
+    _meet(bureau_a, tree, started - timedelta(days=10))  # before the item existed: owed nothing
+    _meet(bureau_a, tree, today)
+    with tenant_context(bureau_a.tenant):
+        assert duties.item_row(duties.get_item(item_id)).progress.recorded == 1
