@@ -48,12 +48,14 @@ def test_city_reads_grades_compares_one_bureau_and_the_audit_story(live_server, 
         box = grade.bounding_box()
         assert box and box["height"] < 30, box
         header = page.locator("#dashboard thead th").all_inner_texts()
-        assert "按期进度" in " ".join(header) and "事项完成" in " ".join(header) and "红色预警" in " ".join(header) and len(header) == 12
+        assert "按期进度" in " ".join(header) and "事项完成" in " ".join(header) and "红色预警" in " ".join(header)
+        assert "落后的党支部" in header and len(header) == 13
         page.screenshot(path=str(tmp_path / f"dashboard-{width}.png"))
         page.click("#all-figures")  # returns when the navigation starts: wait for the new page
         page.wait_for_url("**figures=all**")
-        page.locator("#dashboard thead th").nth(19).wait_for(state="attached")
-        assert page.locator("#dashboard thead th").count() == 20  # with items at each warning level and records awaiting review
+        page.locator("#dashboard thead th").nth(21).wait_for(state="attached")
+        # with items at each warning level, records awaiting review, the branches and those behind
+        assert page.locator("#dashboard thead th").count() == 22
 
         page.goto(f"{live_server}/city/compare")
         page.check("#b-bureau-a")
