@@ -495,7 +495,9 @@ def review(assignment: TaskAssignment, decision: str, reason: Any = "", *, versi
         errors["reason"] = [_("At most %(n)s characters.", n=REASON_MAX)]
     if errors:
         raise ValidationError(_("The answer could not be reviewed."), errors)
-    answer = db.session.scalar(select(TaskAnswer).where(TaskAnswer.task_id == assignment.task_id)
+    # the bureau's own latest answer: its branches' parts share its round, and are not judged
+    answer = db.session.scalar(select(TaskAnswer).where(TaskAnswer.task_id == assignment.task_id,
+                                                        TaskAnswer.org_id.is_(None))
                                .order_by(TaskAnswer.round.desc()).limit(1))
     if answer is not None:
         answer.outcome = decision

@@ -57,6 +57,18 @@ def test_the_bureau_submits_only_once_every_branch_wrote_its_part(bureau_a, task
         with pytest.raises(ValidationError, match="市委"):
             services.submit_branch_part(_assignment(task, bureau_a), tree.first, {"text": "改"},
                                         actor=branch_of(tree.branch1))
+    with tenant_context(bureau_a.tenant):  # the city's verdict is on the bureau's answer, not on a part
+        services.review(_assignment(task, bureau_a), "returned", "办公室党支部材料不全，请补充", actor=city)
+        [answer] = services.answers(task)
+        assert answer.outcome == "returned" and "办公室党支部" in answer.reason
+        parts = services.branch_parts(_assignment(task, bureau_a), editor_of(bureau_a))
+        assert {p.answer.outcome for p in parts} == {""}
+        # returned: the branch corrects its part, then the bureau submits again
+        services.submit_branch_part(_assignment(task, bureau_a), tree.second, {"text": "已补充活动照片说明"},
+                                    actor=editor_of(bureau_a))
+        services.submit_answer(_assignment(task, bureau_a), {"text": "已补充"}, actor=editor_of(bureau_a))
+        services.review(_assignment(task, bureau_a), "accepted", "", actor=city)
+        assert [a.outcome for a in services.answers(task)] == ["accepted", "returned"]
 
 
 def test_a_branch_user_writes_and_sees_only_their_branch(bureau_a, task, tree):
