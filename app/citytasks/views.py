@@ -9,6 +9,7 @@ from app.errors import DomainError, NotFound
 from app.evidence.downloads import send_blob
 from app.evidence.services import Upload
 from app.evidence.storage import KINDS, max_bytes
+from app.orgs import services as orgs
 from app.web import answer_error, current_actor
 
 from . import bp, services
@@ -53,7 +54,7 @@ def _assignment(task_id: int):
 
 
 def _is_branch_user() -> bool:
-    return g.bureau.role == "branch_editor"
+    return orgs.is_branch_user(current_actor())
 
 
 def _assignment_for_branch(task_id: int):
