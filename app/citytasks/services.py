@@ -496,9 +496,7 @@ def review(assignment: TaskAssignment, decision: str, reason: Any = "", *, versi
     if errors:
         raise ValidationError(_("The answer could not be reviewed."), errors)
     # the bureau's own latest answer: its branches' parts share its round, and are not judged
-    answer = db.session.scalar(select(TaskAnswer).where(TaskAnswer.task_id == assignment.task_id,
-                                                        TaskAnswer.org_id.is_(None))
-                               .order_by(TaskAnswer.round.desc()).limit(1))
+    answer = next(iter(answers(assignment.task_id)), None)
     if answer is not None:
         answer.outcome = decision
         answer.reason = reason

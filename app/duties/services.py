@@ -1362,8 +1362,8 @@ def _with_meetings(total: int, count: int, last: date | None, held: tuple[int, d
     if not held:
         return total, count, last
     meetings_count, meetings_last = held
-    latest = max(d for d in (last, meetings_last) if d is not None) if (last or meetings_last) else None
-    return total + meetings_count, count + meetings_count, latest
+    dates = [day for day in (last, meetings_last) if day is not None]
+    return total + meetings_count, count + meetings_count, max(dates) if dates else None
 
 
 def warning_of(item: DutyItem, year: int, progress: rules.ItemProgress, day: date,
