@@ -2,6 +2,8 @@
 its part, a branch user sees only their own, and the bureau submits once all are in."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.citytasks import services
@@ -126,6 +128,15 @@ def test_the_pages_of_a_per_branch_task(app, client, bureau_a, bureau_b, task, t
     assert 'id="branch-count"' in board and "1/2个支部已报送" in board and "开展主题党日2次" in board
     file_link = f"/b/{bureau_a.slug}/tasks/{task}/answer-files/"
     assert file_link in board
+    # the city's board: counted parts where a branch wrote, no "0/0" where none has yet
+    from tests.helpers import login as log_in_city
+
+    city_page = app.test_client()
+    log_in_city(city_page, "city")
+    cells = re.findall(r'data-bureau="([^"]+)".*?class="branches-done[^"]*">(.*?)</td>',
+                       city_page.get(f"/city/tasks/{task}").get_data(as_text=True), re.S)
+    shown = {slug: re.sub(r"<[^>]+>", "", cell).strip() for slug, cell in cells}
+    assert shown == {bureau_a.slug: "1/2", bureau_b.slug: "—"}
 
 
 def test_a_branch_user_does_not_reach_a_task_for_the_bureau_alone(app, bureau_a, tree, city):
